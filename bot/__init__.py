@@ -1,0 +1,1 @@
+"""TakeTwo: a Discord bot for sharing takes on music videos."""

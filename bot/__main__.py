@@ -1,0 +1,121 @@
+"""Command line: `python -m bot` runs the bot; `python -m bot sync [--guild ID]` syncs commands.
+
+Exit status 2 means a setting is missing or wrong; the one line printed says which and how to
+fix it. The token is never printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+
+import discord
+
+from bot.client import TakeTwoBot
+from bot.db.migrations import MigrationError
+from bot.settings import Settings, SettingsError, configure_logging, load_settings
+
+log = logging.getLogger("taketwo")
+
+EXIT_CONFIG = 2
+
+
+class StartupError(Exception):
+    """Startup failed for a reason the person running the bot can fix; print one line."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="TakeTwo Discord bot")
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("run", help="start the bot (the default)")
+    sync = sub.add_parser("sync", help="publish the slash commands to Discord, then exit")
+    sync.add_argument(
+        "--guild",
+        type=int,
+        metavar="ID",
+        help="sync to this one server only (instant) instead of globally",
+    )
+    return parser
+
+
+async def _run(settings: Settings) -> None:
+    bot = TakeTwoBot(settings)
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    runner = asyncio.create_task(bot.start(settings.token))
+    stopper = asyncio.create_task(stop.wait())
+    try:
+        await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        if runner.done():
+            runner.result()  # re-raise why the bot stopped
+        else:
+            log.info("signal received: closing")
+    finally:
+        stopper.cancel()
+        await bot.close()
+        if not runner.done():
+            runner.cancel()
+        log.info("closed cleanly")
+
+
+async def _sync(settings: Settings, guild_id: int | None) -> None:
+    bot = TakeTwoBot(settings, sync_dev_guild=False)
+    try:
+        await bot.login(settings.token)  # HTTP only: runs setup_hook, no gateway
+        if guild_id is not None:
+            guild = discord.Object(id=guild_id)
+            bot.tree.copy_global_to(guild=guild)
+            synced = await bot.tree.sync(guild=guild)
+            print(f"Synced {len(synced)} commands to server {guild_id}.")
+        else:
+            synced = await bot.tree.sync()
+            print(f"Synced {len(synced)} commands globally (may take a few minutes to show).")
+    finally:
+        await bot.close()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(f"taketwo: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    configure_logging(settings.log_level)
+    try:
+        if args.command == "sync":
+            asyncio.run(_sync(settings, args.guild))
+        else:
+            asyncio.run(_run(settings))
+    except discord.LoginFailure:
+        print(
+            "taketwo: DISCORD_TOKEN was rejected by Discord: reset the token in the Developer "
+            "Portal (Bot > Reset Token) and update .env.",
+            file=sys.stderr,
+        )
+        return EXIT_CONFIG
+    except discord.PrivilegedIntentsRequired:
+        print(
+            "taketwo: Discord refused the requested intents; TakeTwo needs no privileged "
+            "intent, so check that this is the right application.",
+            file=sys.stderr,
+        )
+        return EXIT_CONFIG
+    except MigrationError as exc:
+        print(
+            f"taketwo: the database at DATABASE_PATH could not be upgraded: {exc}", file=sys.stderr
+        )
+        return 1
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

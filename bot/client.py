@@ -1,0 +1,71 @@
+"""The TakeTwo bot: a commands.Bot with the database and settings it runs on."""
+
+from __future__ import annotations
+
+import logging
+
+import discord
+from discord.ext import commands
+
+from bot.catalog import import_catalog, sample_catalog
+from bot.db import Database
+from bot.settings import Settings
+from bot.ui.errors import TakeTwoTree
+
+log = logging.getLogger(__name__)
+
+EXTENSIONS = ("cogs.review", "cogs.credits", "cogs.quotes", "cogs.ratings")
+
+
+def intents() -> discord.Intents:
+    # Only non-privileged intents: slash commands need no message content or member list.
+    chosen = discord.Intents.none()
+    chosen.guilds = True
+    return chosen
+
+
+class TakeTwoBot(commands.Bot):
+    db: Database
+    settings: Settings
+
+    def __init__(self, settings: Settings, *, sync_dev_guild: bool = True) -> None:
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=intents(),
+            help_command=None,
+            tree_cls=TakeTwoTree,
+            # Nothing the bot sends may ping anyone unless a reply asks for it explicitly.
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
+        self.settings = settings
+        self.db = Database(settings.database_path)
+        self.sync_dev_guild = sync_dev_guild
+
+    async def prepare(self) -> None:
+        """Open the database and load every extension. Needs no connection to Discord."""
+        await self.db.open()
+        if self.db.is_new and self.settings.load_sample_catalog:
+            async with self.db.transaction() as tx:
+                count = await import_catalog(tx, sample_catalog())
+            log.info("new database: loaded %d sample videos", count)
+        for extension in EXTENSIONS:
+            await self.load_extension(extension)
+
+    async def setup_hook(self) -> None:
+        await self.prepare()
+        guild_id = self.settings.dev_guild_id
+        if guild_id is not None and self.sync_dev_guild:
+            # Guild commands update instantly; global ones are synced only by `python -m bot sync`.
+            guild = discord.Object(id=guild_id)
+            self.tree.copy_global_to(guild=guild)
+            synced = await self.tree.sync(guild=guild)
+            log.info("synced %d commands to development server %s", len(synced), guild_id)
+
+    async def on_ready(self) -> None:
+        log.info("ready as %s in %d servers", self.user, len(self.guilds))
+
+    async def close(self) -> None:
+        try:
+            await super().close()
+        finally:
+            await self.db.close()

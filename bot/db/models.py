@@ -1,0 +1,95 @@
+"""Plain data objects returned by the repositories. No discord imports here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class Video:
+    id: int
+    slug: str
+    title: str
+    artist: str
+    album: str | None = None
+    year: int | None = None
+    url: str | None = None
+
+    @property
+    def label(self) -> str:
+        """How a video is named in lists and autocomplete."""
+        return f"{self.title} — {self.artist}"
+
+
+@dataclass(frozen=True, slots=True)
+class Credit:
+    role: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class PressReview:
+    headline: str
+    summary: str
+    outlet: str | None = None
+    author: str | None = None
+    published_on: str | None = None
+    url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreSummary:
+    """A server's ratings of one video: how many, their sum and how many of each score."""
+
+    count: int = 0
+    total: int = 0
+    histogram: tuple[int, ...] = field(default=(0,) * 10)
+
+    @property
+    def mean(self) -> float | None:
+        return self.total / self.count if self.count else None
+
+
+@dataclass(frozen=True, slots=True)
+class RankedVideo:
+    video: Video
+    count: int
+    mean: float
+    weighted: float
+
+
+@dataclass(frozen=True, slots=True)
+class TopList:
+    entries: list[RankedVideo]
+    prior_mean: float
+    prior_weight: int
+    min_ratings: int
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    id: int
+    guild_id: int
+    text: str
+    created_at: str
+    video_id: int | None = None
+    video_title: str | None = None
+    said_by: str | None = None
+    source_url: str | None = None
+    saved_by: int | None = None
+    author_id: int | None = None
+    is_sample: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class VideoPage:
+    """Everything /review shows about one video in one server."""
+
+    video: Video
+    credits: list[Credit]
+    reviews: list[PressReview]
+    score: ScoreSummary
+    member_score: int | None = None
+
+    def credits_for(self, role: str) -> list[str]:
+        return [c.name for c in self.credits if c.role.casefold() == role.casefold()]

@@ -1,0 +1,162 @@
+"""Quotes: saved by members of a server (guild_id > 0) or shipped with the catalog (guild_id 0).
+
+Each scope numbers its quotes 1..n in `slot` (and per video in `video_slot`) with no gaps:
+adding takes slot n+1, removing moves the last quote into the freed slot. A random quote is
+then a random slot number and one indexed lookup, uniform and independent of table size.
+"""
+
+from __future__ import annotations
+
+import random
+
+import aiosqlite
+
+from bot.db.models import Quote
+from bot.errors import NotFoundError
+
+CATALOG_GUILD = 0
+_COLUMNS = (
+    "q.id, q.guild_id, q.text, q.created_at, q.video_id, v.title, q.said_by, q.source_url, "
+    "q.saved_by, q.author_id, q.is_sample"
+)
+_FROM = "FROM quotes AS q LEFT JOIN videos AS v ON v.id = q.video_id"
+
+
+def _quote(row: aiosqlite.Row | tuple) -> Quote:
+    return Quote(*row[:10], is_sample=bool(row[10]))
+
+
+class QuoteQueries:
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self.conn = conn
+
+    async def _scalar(self, sql: str, params: tuple[object, ...]) -> int:
+        async with self.conn.execute(sql, params) as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row and row[0] is not None else 0
+
+    async def _size(self, guild_id: int, video_id: int | None) -> int:
+        if video_id is None:
+            return await self._scalar(
+                "SELECT max(slot) FROM quotes WHERE guild_id = ?", (guild_id,)
+            )
+        return await self._scalar(
+            "SELECT max(video_slot) FROM quotes WHERE guild_id = ? AND video_id = ?",
+            (guild_id, video_id),
+        )
+
+    async def add(
+        self,
+        *,
+        guild_id: int,
+        text: str,
+        created_at: str,
+        video_id: int | None = None,
+        said_by: str | None = None,
+        source_url: str | None = None,
+        saved_by: int | None = None,
+        author_id: int | None = None,
+        is_sample: bool = False,
+    ) -> Quote:
+        slot = await self._size(guild_id, None) + 1
+        video_slot = await self._size(guild_id, video_id) + 1 if video_id is not None else None
+        async with self.conn.execute(
+            "INSERT INTO quotes (guild_id, video_id, text, said_by, source_url, saved_by, "
+            "author_id, is_sample, created_at, slot, video_slot) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            (
+                guild_id,
+                video_id,
+                text,
+                said_by,
+                source_url,
+                saved_by,
+                author_id,
+                int(is_sample),
+                created_at,
+                slot,
+                video_slot,
+            ),
+        ) as cur:
+            row = await cur.fetchone()
+        assert row is not None
+        quote = await self.get(int(row[0]))
+        assert quote is not None
+        return quote
+
+    async def get(self, quote_id: int) -> Quote | None:
+        async with self.conn.execute(f"SELECT {_COLUMNS} {_FROM} WHERE q.id = ?", (quote_id,)) as c:
+            row = await c.fetchone()
+        return _quote(row) if row else None
+
+    async def in_guild(self, guild_id: int, quote_id: int) -> Quote:
+        """A quote that this server can see: its own or the catalog's."""
+        quote = await self.get(quote_id)
+        if quote is None or quote.guild_id not in (guild_id, CATALOG_GUILD):
+            raise NotFoundError(f"There is no quote #{quote_id} in this server.")
+        return quote
+
+    async def _at_slot(self, guild_id: int, video_id: int | None, slot: int) -> Quote | None:
+        if video_id is None:
+            sql = f"SELECT {_COLUMNS} {_FROM} WHERE q.guild_id = ? AND q.slot = ?"
+            params: tuple[object, ...] = (guild_id, slot)
+        else:
+            sql = (
+                f"SELECT {_COLUMNS} {_FROM} "
+                "WHERE q.guild_id = ? AND q.video_id = ? AND q.video_slot = ?"
+            )
+            params = (guild_id, video_id, slot)
+        async with self.conn.execute(sql, params) as cur:
+            row = await cur.fetchone()
+        return _quote(row) if row else None
+
+    async def random(
+        self, guild_id: int, video_id: int | None = None, rng: random.Random | None = None
+    ) -> Quote | None:
+        """A uniformly random quote of this server (of one video, if given).
+
+        A server with no matching quote of its own gets one of the catalog's.
+        """
+        pick = rng or random
+        for scope in (guild_id, CATALOG_GUILD):
+            size = await self._size(scope, video_id)
+            if size:
+                return await self._at_slot(scope, video_id, pick.randint(1, size))
+        return None
+
+    async def count(self, guild_id: int, video_id: int | None = None) -> int:
+        return await self._size(guild_id, video_id)
+
+    async def remove(self, quote_id: int) -> Quote:
+        """Delete a quote and close the gap it leaves in its scope's slot numbers."""
+        quote = await self.get(quote_id)
+        if quote is None:
+            raise NotFoundError(f"There is no quote #{quote_id}.")
+        async with self.conn.execute(
+            "DELETE FROM quotes WHERE id = ? RETURNING slot, video_slot", (quote_id,)
+        ) as cur:
+            row = await cur.fetchone()
+        assert row is not None
+        slot, video_slot = row
+        last = await self._size(quote.guild_id, None)
+        if slot < last:
+            await self.conn.execute(
+                "UPDATE quotes SET slot = ? WHERE guild_id = ? AND slot = ?",
+                (slot, quote.guild_id, last),
+            )
+        if quote.video_id is not None:
+            last_video = await self._size(quote.guild_id, quote.video_id)
+            if video_slot < last_video:
+                await self.conn.execute(
+                    "UPDATE quotes SET video_slot = ? "
+                    "WHERE guild_id = ? AND video_id = ? AND video_slot = ?",
+                    (video_slot, quote.guild_id, quote.video_id, last_video),
+                )
+        return quote
+
+    async def catalog_quotes(self, video_id: int) -> list[Quote]:
+        async with self.conn.execute(
+            f"SELECT {_COLUMNS} {_FROM} WHERE q.guild_id = ? AND q.video_id = ? ORDER BY q.id",
+            (CATALOG_GUILD, video_id),
+        ) as cur:
+            return [_quote(row) for row in await cur.fetchall()]

@@ -1,0 +1,218 @@
+"""Queries on the shared catalog: videos, their credits and press reviews, and video search."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable
+
+import aiosqlite
+
+from bot.db.models import Credit, PressReview, Video
+from bot.db.text import fold
+from bot.errors import NotFoundError, UserFacingError
+
+# Autocomplete sends the chosen video as "id:<n>"; anything else is text typed by hand.
+CHOICE_PREFIX = "id:"
+_CHOICE = re.compile(r"^id:(\d{1,18})$")
+# A hand-typed title this close to exactly one video is taken to mean it.
+_CONFIDENT = 0.8
+_MARGIN = 0.08
+_VIDEO_COLUMNS = "id, slug, title, artist, album, year, url"
+
+
+def _video(row: aiosqlite.Row | tuple) -> Video:
+    return Video(*row)
+
+
+def similarity(query: str, video: Video) -> float:
+    """How closely folded text matches a video's title, or its title with the artist."""
+    title = fold(video.title)
+    full = fold(f"{video.title} {video.artist}")
+    return max(
+        difflib.SequenceMatcher(None, query, title).ratio(),
+        difflib.SequenceMatcher(None, query, full).ratio(),
+    )
+
+
+def _trigram_query(folded: str) -> str:
+    grams = {folded[i : i + 3] for i in range(len(folded) - 2)}
+    return " OR ".join(f'"{g}"' for g in sorted(grams))
+
+
+class VideoQueries:
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self.conn = conn
+
+    async def get(self, video_id: int) -> Video | None:
+        async with self.conn.execute(
+            f"SELECT {_VIDEO_COLUMNS} FROM videos WHERE id = ?", (video_id,)
+        ) as cur:
+            row = await cur.fetchone()
+        return _video(row) if row else None
+
+    async def get_by_slug(self, slug: str) -> Video | None:
+        async with self.conn.execute(
+            f"SELECT {_VIDEO_COLUMNS} FROM videos WHERE slug = ?", (slug,)
+        ) as cur:
+            row = await cur.fetchone()
+        return _video(row) if row else None
+
+    async def require(self, video_id: int) -> Video:
+        video = await self.get(video_id)
+        if video is None:
+            raise NotFoundError("That video is no longer in the catalog.")
+        return video
+
+    async def count(self) -> int:
+        async with self.conn.execute("SELECT count(*) FROM videos") as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row else 0
+
+    async def _fetch(self, sql: str, params: Iterable[object]) -> list[Video]:
+        async with self.conn.execute(sql, tuple(params)) as cur:
+            return [_video(row) for row in await cur.fetchall()]
+
+    async def search(self, text: str, limit: int = 25) -> list[Video]:
+        """Videos for autocomplete: title prefix first, then substring, then near misses."""
+        query = fold(text)
+        if not query:
+            return await self._fetch(
+                f"SELECT {_VIDEO_COLUMNS} FROM videos ORDER BY search_title LIMIT ?", (limit,)
+            )
+        found: dict[int, Video] = {}
+        # Title prefix: a range scan on the search_title index.
+        for video in await self._fetch(
+            f"SELECT {_VIDEO_COLUMNS} FROM videos WHERE search_title >= ? AND search_title < ? "
+            "ORDER BY search_title LIMIT ?",
+            (query, query + "\U0010ffff", limit),
+        ):
+            found.setdefault(video.id, video)
+        if len(found) < limit and len(query) >= 3:
+            # Substring of title or artist, through the trigram index.
+            for video in await self._fetch(
+                f"SELECT {_VIDEO_COLUMNS} FROM videos WHERE id IN "
+                "(SELECT rowid FROM video_search WHERE video_search MATCH ? LIMIT ?) "
+                "ORDER BY search_title",
+                (f'"{query}"', limit),
+            ):
+                found.setdefault(video.id, video)
+        if len(found) < limit and len(query) >= 3:
+            found.update((v.id, v) for v in await self._near_misses(query, limit))
+        exact_first = sorted(
+            found.values(),
+            key=lambda v: (
+                not fold(v.title).startswith(query),
+                query not in fold(f"{v.title} {v.artist}"),
+                -similarity(query, v),
+                fold(v.title),
+            ),
+        )
+        return exact_first[:limit]
+
+    async def _near_misses(self, folded: str, limit: int) -> list[Video]:
+        """Videos sharing the most trigrams with the text: tolerates typos."""
+        candidates = await self._fetch(
+            f"SELECT {_VIDEO_COLUMNS} FROM videos WHERE id IN "
+            "(SELECT rowid FROM video_search WHERE video_search MATCH ? ORDER BY rank LIMIT ?)",
+            (_trigram_query(folded), max(limit, 25) * 2),
+        )
+        scored = sorted(candidates, key=lambda v: -similarity(folded, v))
+        return [v for v in scored if similarity(folded, v) >= 0.5][:limit]
+
+    async def resolve(self, value: str) -> Video:
+        """The video a member meant: an autocomplete choice, or a title typed by hand."""
+        value = value.strip()
+        if match := _CHOICE.match(value):
+            video = await self.get(int(match.group(1)))
+            if video is not None:
+                return video
+        query = fold(value)
+        if not query:
+            raise UserFacingError("Type a video title, or pick one from the list.")
+        exact = await self._fetch(
+            f"SELECT {_VIDEO_COLUMNS} FROM videos WHERE search_title = ? OR search_text = ? "
+            "ORDER BY id LIMIT 10",
+            (query, query),
+        )
+        full_matches = [v for v in exact if fold(f"{v.title} {v.artist}") == query]
+        if len(full_matches) == 1:
+            return full_matches[0]
+        if len(exact) == 1:
+            return exact[0]
+        if len(exact) > 1:
+            names = ", ".join(v.label for v in exact[:5])
+            raise UserFacingError(
+                f"Several videos are called “{value[:80]}”: {names}. Pick one from the list."
+            )
+        candidates = await self.search(value, limit=5)
+        ranked = sorted(((similarity(query, v), v) for v in candidates), key=lambda p: -p[0])
+        confident = bool(ranked) and ranked[0][0] >= _CONFIDENT
+        unambiguous = len(ranked) == 1 or (
+            len(ranked) > 1 and ranked[1][0] < ranked[0][0] - _MARGIN
+        )
+        if confident and unambiguous:
+            return ranked[0][1]
+        closest = ", ".join(f"“{v.title}”" for _, v in ranked[:3])
+        hint = f" Closest titles: {closest}." if closest else ""
+        raise NotFoundError(f"No video matches “{value[:80]}”.{hint}")
+
+    async def credits(self, video_id: int) -> list[Credit]:
+        async with self.conn.execute(
+            "SELECT role, name FROM credits WHERE video_id = ? ORDER BY position", (video_id,)
+        ) as cur:
+            return [Credit(*row) for row in await cur.fetchall()]
+
+    async def reviews(self, video_id: int) -> list[PressReview]:
+        async with self.conn.execute(
+            "SELECT headline, summary, outlet, author, published_on, url FROM press_reviews "
+            "WHERE video_id = ? ORDER BY position",
+            (video_id,),
+        ) as cur:
+            return [PressReview(*row) for row in await cur.fetchall()]
+
+    async def all(self) -> list[Video]:
+        return await self._fetch(f"SELECT {_VIDEO_COLUMNS} FROM videos ORDER BY id", ())
+
+    # Writes, used by the catalog import.
+
+    async def upsert(
+        self,
+        *,
+        slug: str,
+        title: str,
+        artist: str,
+        album: str | None,
+        year: int | None,
+        url: str | None,
+    ) -> int:
+        async with self.conn.execute(
+            "INSERT INTO videos (slug, title, artist, album, year, url, search_title, search_text) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (slug) DO UPDATE SET title = excluded.title, artist = excluded.artist, "
+            "album = excluded.album, year = excluded.year, url = excluded.url, "
+            "search_title = excluded.search_title, search_text = excluded.search_text "
+            "RETURNING id",
+            (slug, title, artist, album, year, url, fold(title), fold(f"{title} {artist}")),
+        ) as cur:
+            row = await cur.fetchone()
+        assert row is not None
+        return int(row[0])
+
+    async def replace_credits(self, video_id: int, credits: list[Credit]) -> None:
+        await self.conn.execute("DELETE FROM credits WHERE video_id = ?", (video_id,))
+        await self.conn.executemany(
+            "INSERT INTO credits (video_id, position, role, name) VALUES (?, ?, ?, ?)",
+            [(video_id, i, c.role, c.name) for i, c in enumerate(credits)],
+        )
+
+    async def replace_reviews(self, video_id: int, reviews: list[PressReview]) -> None:
+        await self.conn.execute("DELETE FROM press_reviews WHERE video_id = ?", (video_id,))
+        await self.conn.executemany(
+            "INSERT INTO press_reviews (video_id, position, outlet, headline, author, "
+            "published_on, url, summary) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (video_id, i, r.outlet, r.headline, r.author, r.published_on, r.url, r.summary)
+                for i, r in enumerate(reviews)
+            ],
+        )

@@ -1,0 +1,126 @@
+"""Settings read from the environment, with a `.env` file filling in what the environment lacks."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dotenv import dotenv_values
+
+DEFAULT_DATABASE_PATH = "data/taketwo.sqlite3"
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+class SettingsError(Exception):
+    """A setting is missing or malformed. The message names it and says how to fix it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    # repr=False keeps the token out of every log line and traceback that prints settings.
+    token: str = field(repr=False)
+    database_path: Path = Path(DEFAULT_DATABASE_PATH)
+    dev_guild_id: int | None = None
+    log_level: str = "INFO"
+    load_sample_catalog: bool = True
+
+
+def _merged_environment(environ: Mapping[str, str] | None, env_file: Path | None) -> dict[str, str]:
+    values: dict[str, str] = {}
+    if env_file is not None and env_file.is_file():
+        values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+    # The real environment wins over the file.
+    values.update(os.environ if environ is None else environ)
+    return values
+
+
+def _snowflake(name: str, raw: str) -> int:
+    if not re.fullmatch(r"\d{1,20}", raw):
+        raise SettingsError(
+            f"{name} must be a Discord ID (digits only, e.g. 123456789012345678); got {raw!r}. "
+            "Copy it with Developer Mode on, or leave it empty."
+        )
+    return int(raw)
+
+
+def _boolean(name: str, raw: str) -> bool:
+    lowered = raw.strip().lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise SettingsError(f"{name} must be true or false; got {raw!r}.")
+
+
+def _database_path(raw: str) -> Path:
+    path = Path(raw).expanduser()
+    if path.is_dir():
+        raise SettingsError(
+            f"DATABASE_PATH points at the folder {raw!r}: give a file name inside it, "
+            f"e.g. {str(path / 'taketwo.sqlite3')!r}."
+        )
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SettingsError(
+            f"DATABASE_PATH: cannot create the folder {str(path.parent)!r} ({exc.strerror}); "
+            "choose a path the bot can write to."
+        ) from None
+    return path
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None,
+    *,
+    env_file: Path | None = Path(".env"),
+    require_token: bool = True,
+) -> Settings:
+    """Read and check every setting. Raises SettingsError naming the first bad one."""
+    env = _merged_environment(environ, env_file)
+
+    def get(name: str) -> str:
+        return env.get(name, "").strip()
+
+    token = get("DISCORD_TOKEN")
+    if require_token and not token:
+        raise SettingsError(
+            "DISCORD_TOKEN is not set: copy the bot token from the Discord Developer Portal "
+            "(your application > Bot > Reset Token) into .env as DISCORD_TOKEN=..."
+        )
+    if token and re.search(r"\s", token):
+        raise SettingsError(
+            "DISCORD_TOKEN contains spaces or line breaks: paste the token alone, "
+            "without quotes or a 'Bot ' prefix."
+        )
+
+    log_level = (get("LOG_LEVEL") or "INFO").upper()
+    if log_level not in _LOG_LEVELS:
+        raise SettingsError(
+            f"LOG_LEVEL must be one of {', '.join(_LOG_LEVELS)}; got {log_level!r}."
+        )
+
+    dev_guild = get("DEV_GUILD_ID")
+
+    return Settings(
+        token=token,
+        database_path=_database_path(get("DATABASE_PATH") or DEFAULT_DATABASE_PATH),
+        dev_guild_id=_snowflake("DEV_GUILD_ID", dev_guild) if dev_guild else None,
+        log_level=log_level,
+        load_sample_catalog=_boolean("LOAD_SAMPLE_CATALOG", get("LOAD_SAMPLE_CATALOG") or "true"),
+    )
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level,
+        format="%(asctime)s %(levelname)-8s %(name)s: %(message)s",
+    )
+    # discord.py's HTTP debug lines can carry request headers; keep them quiet below DEBUG.
+    logging.getLogger("discord.http").setLevel(max(logging.INFO, logging.getLevelName(level)))

@@ -1,0 +1,1 @@
+"""Discord-facing pieces shared by the cogs: embeds, persistent components, option types."""

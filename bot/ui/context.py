@@ -1,0 +1,26 @@
+"""Small readers of an interaction's context that fail with a sentence, not an assertion."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, cast
+
+import discord
+
+from bot.errors import UserFacingError
+
+if TYPE_CHECKING:
+    from bot.client import TakeTwoBot
+
+
+def client(interaction: discord.Interaction) -> TakeTwoBot:
+    return cast("TakeTwoBot", interaction.client)
+
+
+def guild_id(interaction: discord.Interaction) -> int:
+    if interaction.guild_id is None:
+        raise UserFacingError("TakeTwo works in servers, not in direct messages.")
+    return interaction.guild_id
+
+
+def guild_name(interaction: discord.Interaction) -> str:
+    return interaction.guild.name if interaction.guild is not None else "this server"

@@ -1,0 +1,169 @@
+"""Embeds for every reply. Each function takes data-layer objects and returns a message part
+that respects Discord's limits, whatever the catalog or a member wrote."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import discord
+from discord.utils import escape_markdown
+
+from bot.db.models import Credit, Quote, ScoreSummary, TopList, Video, VideoPage
+from bot.ui.limits import (
+    EMBED_DESCRIPTION,
+    EMBED_FIELDS,
+    EMBED_TITLE,
+    FIELD_NAME,
+    FIELD_VALUE,
+    FOOTER,
+    clip,
+    fit_embed,
+)
+
+BRAND = discord.Colour(0xE8A33D)
+BAR = "█"
+BAR_WIDTH = 14
+MAX_REVIEWS_SHOWN = 4
+
+
+def _names(names: Iterable[str]) -> str:
+    return ", ".join(escape_markdown(n) for n in names)
+
+
+def video_subtitle(video: Video) -> str:
+    parts = [f"**{escape_markdown(video.artist)}**"]
+    if video.album and video.year:
+        parts.append(f"*{escape_markdown(video.album)}* ({video.year})")
+    elif video.album:
+        parts.append(f"*{escape_markdown(video.album)}*")
+    elif video.year:
+        parts.append(str(video.year))
+    return " · ".join(parts)
+
+
+def mean_text(score: ScoreSummary) -> str:
+    if score.mean is None:
+        return "no ratings yet"
+    noun = "rating" if score.count == 1 else "ratings"
+    return f"**{score.mean:.2f}**/10 from {score.count} {noun}"
+
+
+def histogram(score: ScoreSummary) -> str:
+    """Scores 10 down to 1 as bars scaled to the most common score, in a code block."""
+    peak = max(score.histogram) or 1
+    lines = []
+    for value in range(10, 0, -1):
+        count = score.histogram[value - 1]
+        bar = BAR * round(BAR_WIDTH * count / peak) if count else ""
+        lines.append(f"{value:>2} {bar:<{BAR_WIDTH}} {count}")
+    return "```\n" + "\n".join(lines) + "\n```"
+
+
+def review_embed(page: VideoPage, guild_name: str) -> discord.Embed:
+    video = page.video
+    embed = discord.Embed(
+        title=clip(video.title, EMBED_TITLE),
+        url=video.url,
+        colour=BRAND,
+        description=clip(video_subtitle(video), EMBED_DESCRIPTION),
+    )
+    directors = page.credits_for("Director")
+    if directors:
+        embed.add_field(
+            name="Directed by", value=clip(_names(directors), FIELD_VALUE), inline=False
+        )
+    for review in page.reviews[:MAX_REVIEWS_SHOWN]:
+        source = review.outlet or "Press review"
+        name = clip(f"{source}: “{review.headline}”", FIELD_NAME)
+        value = escape_markdown(review.summary)
+        if review.url:
+            link = f"\n[Read the review]({review.url})"
+            value = clip(value, FIELD_VALUE - len(link)) + link
+        embed.add_field(name=name, value=clip(value, FIELD_VALUE), inline=False)
+    hidden = len(page.reviews) - MAX_REVIEWS_SHOWN
+    if hidden > 0:
+        embed.add_field(
+            name="More press", value=f"{hidden} more review(s) not shown.", inline=False
+        )
+    score = page.score
+    community = mean_text(score)
+    if score.count:
+        community += "\n" + histogram(score)
+    else:
+        community += ": be the first with the Rate button below."
+    embed.add_field(
+        name=clip(f"Community score in {guild_name}", FIELD_NAME),
+        value=clip(community, FIELD_VALUE),
+        inline=False,
+    )
+    footer = "Rate it, see the credits or hear a quote with the buttons below."
+    if page.member_score is not None:
+        footer = f"Your score: {page.member_score}/10 · " + footer
+    embed.set_footer(text=clip(footer, FOOTER))
+    return fit_embed(embed)
+
+
+def credits_embed(video: Video, credits: list[Credit]) -> discord.Embed:
+    embed = discord.Embed(
+        title=clip(f"Credits: {video.title}", EMBED_TITLE),
+        colour=BRAND,
+        description=clip(video_subtitle(video), EMBED_DESCRIPTION),
+    )
+    by_role: dict[str, list[str]] = {}
+    for credit in credits:
+        by_role.setdefault(credit.role, []).append(credit.name)
+    for role, names in list(by_role.items())[:EMBED_FIELDS]:
+        value = "\n".join(escape_markdown(n) for n in names)
+        embed.add_field(name=clip(role, FIELD_NAME), value=clip(value, FIELD_VALUE), inline=True)
+    if not credits:
+        embed.description = (embed.description or "") + "\n\nNo credits are listed yet."
+    return fit_embed(embed)
+
+
+def quote_embed(quote: Quote) -> discord.Embed:
+    # Member-written text: shown in an embed (embeds never ping) and sent with mentions off.
+    text = f"“{escape_markdown(quote.text)}”"
+    if quote.said_by:
+        text += f"\n— {escape_markdown(quote.said_by)}"
+    if quote.source_url:
+        text += f"\n[Original message]({quote.source_url})"
+    embed = discord.Embed(description=clip(text, EMBED_DESCRIPTION), colour=BRAND)
+    if quote.video_title:
+        embed.add_field(name="About", value=clip(escape_markdown(quote.video_title), FIELD_VALUE))
+    footer = f"Quote #{quote.id}"
+    if quote.is_sample:
+        footer += " · sample quote from the TakeTwo catalog"
+    embed.set_footer(text=footer)
+    return fit_embed(embed)
+
+
+def top_embed(top: TopList, guild_name: str) -> discord.Embed:
+    lines = []
+    for rank, entry in enumerate(top.entries, start=1):
+        noun = "rating" if entry.count == 1 else "ratings"
+        lines.append(
+            f"**{rank}.** {escape_markdown(clip(entry.video.label, 120))}\n"
+            f"    **{entry.weighted:.2f}** · mean {entry.mean:.2f} from {entry.count} {noun}"
+        )
+    embed = discord.Embed(
+        title=clip(f"Top videos in {guild_name}", EMBED_TITLE),
+        colour=BRAND,
+        description=clip("\n".join(lines), EMBED_DESCRIPTION),
+    )
+    embed.set_footer(
+        text=clip(
+            f"Ranked by Bayesian mean: each video's ratings plus {top.prior_weight} ratings at the "
+            f"server average of {top.prior_mean:.2f}. Videos need {top.min_ratings} ratings to "
+            "be listed.",
+            FOOTER,
+        )
+    )
+    return fit_embed(embed)
+
+
+def rating_saved(video: Video, score: int, summary: ScoreSummary) -> str:
+    return clip(
+        f"You rated **{escape_markdown(video.title)}** {score}/10. "
+        f"Server score: {mean_text(summary)}.",
+        2000,
+    )

@@ -1,0 +1,104 @@
+"""Turns any failure during an interaction into one ephemeral sentence for the member.
+
+Expected failures (UserFacingError, missing permissions, cooldowns, bad values) are shown as
+they are. Anything else is logged with a short code that the member also sees, so a report
+("I got error 7F3A2C") leads straight to the log line.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+from typing import Any, Concatenate, ParamSpec, TypeVar
+
+import discord
+from discord import app_commands
+
+from bot.errors import UserFacingError
+
+log = logging.getLogger("taketwo.errors")
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def _root(error: BaseException) -> BaseException:
+    """The innermost cause: discord.py wraps callback and transformer errors."""
+    seen = 0
+    while (
+        isinstance(error, app_commands.CommandInvokeError | app_commands.TransformerError)
+        and error.__cause__ is not None
+        and seen < 5
+    ):
+        error = error.__cause__
+        seen += 1
+    return error
+
+
+def describe(error: BaseException) -> str | None:
+    """The sentence for an expected failure, or None when the failure is a bug."""
+    error = _root(error)
+    if isinstance(error, UserFacingError):
+        return error.message
+    if isinstance(error, app_commands.CommandOnCooldown):
+        return f"Slow down: you can do that again in {error.retry_after:.0f} seconds."
+    if isinstance(error, app_commands.MissingPermissions):
+        needed = ", ".join(p.replace("_", " ").title() for p in error.missing_permissions)
+        return f"You need the {needed} permission to do that."
+    if isinstance(error, app_commands.BotMissingPermissions):
+        needed = ", ".join(p.replace("_", " ").title() for p in error.missing_permissions)
+        return f"I need the {needed} permission here to do that."
+    if isinstance(error, app_commands.NoPrivateMessage):
+        return "TakeTwo commands work in servers, not in direct messages."
+    if isinstance(error, app_commands.TransformerError):
+        return f"“{str(error.value)[:80]}” is not a valid value here."
+    if isinstance(error, app_commands.CheckFailure):
+        return "You can't use that command here."
+    return None
+
+
+async def send_error(interaction: discord.Interaction, error: BaseException) -> None:
+    message = describe(error)
+    if message is None:
+        code = secrets.token_hex(3).upper()
+        name = interaction.command.qualified_name if interaction.command else "component"
+        log.error("error %s in %s", code, name, exc_info=_root(error))
+        message = f"Something went wrong on our side (error code {code}). Please try again."
+    try:
+        if interaction.response.is_done():
+            await interaction.followup.send(
+                message, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
+            )
+        else:
+            await interaction.response.send_message(
+                message, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
+            )
+    except discord.HTTPException:
+        log.warning("could not tell the member about an error", exc_info=True)
+
+
+def reports_errors(
+    func: Callable[Concatenate[Any, discord.Interaction, P], Awaitable[T]],
+) -> Callable[Concatenate[Any, discord.Interaction, P], Awaitable[T | None]]:
+    """For component callbacks, which do not pass through the command tree's handler."""
+
+    @functools.wraps(func)
+    async def wrapper(
+        self: Any, interaction: discord.Interaction, *args: P.args, **kwargs: P.kwargs
+    ) -> T | None:
+        try:
+            return await func(self, interaction, *args, **kwargs)
+        except Exception as exc:
+            await send_error(interaction, exc)
+            return None
+
+    return wrapper
+
+
+class TakeTwoTree(app_commands.CommandTree):
+    async def on_error(
+        self, interaction: discord.Interaction, error: app_commands.AppCommandError
+    ) -> None:
+        await send_error(interaction, error)

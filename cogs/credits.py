@@ -1,0 +1,33 @@
+"""/credits: who made a video, grouped by role."""
+
+from __future__ import annotations
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.client import TakeTwoBot
+from bot.ui import embeds
+from bot.ui.video_option import VideoOption
+
+
+class Credits(commands.Cog):
+    def __init__(self, bot: TakeTwoBot) -> None:
+        self.bot = bot
+
+    @app_commands.command(
+        name="credits", description="Who directed, produced and starred in a video"
+    )
+    @app_commands.describe(video="Start typing a title or an artist")
+    @app_commands.guild_only()
+    async def credits(self, interaction: discord.Interaction, video: VideoOption) -> None:
+        async with self.bot.db.read() as session:
+            credits = await session.videos.credits(video.id)
+        await interaction.response.send_message(
+            embed=embeds.credits_embed(video, credits),
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
+
+
+async def setup(bot: TakeTwoBot) -> None:
+    await bot.add_cog(Credits(bot))

@@ -1,0 +1,45 @@
+"""/review: a video's press summaries, directors and this server's community score."""
+
+from __future__ import annotations
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.client import TakeTwoBot
+from bot.ui import embeds
+from bot.ui.components import PERSISTENT_ITEMS, video_buttons
+from bot.ui.context import guild_id, guild_name
+from bot.ui.video_option import VideoOption
+
+NONE = discord.AllowedMentions.none()
+
+
+class Review(commands.Cog):
+    def __init__(self, bot: TakeTwoBot) -> None:
+        self.bot = bot
+
+    async def cog_load(self) -> None:
+        # Buttons under messages posted before a restart answer again from now on.
+        self.bot.add_dynamic_items(*PERSISTENT_ITEMS)
+
+    async def cog_unload(self) -> None:
+        self.bot.remove_dynamic_items(*PERSISTENT_ITEMS)
+
+    @app_commands.command(
+        name="review", description="What critics and this server think of a video"
+    )
+    @app_commands.describe(video="Start typing a title or an artist")
+    @app_commands.guild_only()
+    async def review(self, interaction: discord.Interaction, video: VideoOption) -> None:
+        async with self.bot.db.read() as session:
+            page = await session.video_page(guild_id(interaction), video.id, interaction.user.id)
+        await interaction.response.send_message(
+            embed=embeds.review_embed(page, guild_name(interaction)),
+            view=video_buttons(video.id),
+            allowed_mentions=NONE,
+        )
+
+
+async def setup(bot: TakeTwoBot) -> None:
+    await bot.add_cog(Review(bot))

@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.catalog import import_catalog, sample_catalog
+from bot.client import TakeTwoBot
+from bot.db import Database
+from bot.settings import Settings
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    """A migrated, empty database in a real SQLite file."""
+    database = Database(tmp_path / "test.sqlite3")
+    await database.open()
+    yield database
+    await database.close()
+
+
+@pytest.fixture
+async def catalog_db(db: Database) -> Database:
+    """The database with the sample catalog loaded."""
+    async with db.transaction() as tx:
+        await import_catalog(tx, sample_catalog())
+    return db
+
+
+@pytest.fixture
+async def bot(tmp_path: Path) -> AsyncIterator[TakeTwoBot]:
+    """The real bot with every extension loaded, not connected to Discord."""
+    settings = Settings(token="unused", database_path=tmp_path / "bot.sqlite3")
+    instance = TakeTwoBot(settings)
+    await instance.prepare()
+    yield instance
+    await instance.close()
