@@ -146,6 +146,10 @@ class VideoQueries:
                 f"Several videos are called “{value[:80]}”: {names}. Pick one from the list."
             )
         candidates = await self.search(value, limit=5)
+        # The start of exactly one title ("we cry") means that video.
+        starts = [v for v in candidates if fold(v.title).startswith(query)]
+        if len(starts) == 1 and len(query) >= 3:
+            return starts[0]
         ranked = sorted(((similarity(query, v), v) for v in candidates), key=lambda p: -p[0])
         confident = bool(ranked) and ranked[0][0] >= _CONFIDENT
         unambiguous = len(ranked) == 1 or (

@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from bot.db import Database
+from bot.db.migrations import MIGRATIONS_DIR, MigrationError
+
+
+def schema(path: Path) -> list[tuple[str, str]]:
+    with sqlite3.connect(path) as conn:
+        return conn.execute("SELECT type, name FROM sqlite_master ORDER BY name").fetchall()
+
+
+def version(path: Path) -> int:
+    with sqlite3.connect(path) as conn:
+        return conn.execute("PRAGMA user_version").fetchone()[0]
+
+
+async def test_fresh_database_is_migrated_with_wal_and_foreign_keys(db: Database) -> None:
+    assert db.is_new
+    assert version(db.path) == len(list(MIGRATIONS_DIR.glob("*.sql")))
+    async with db.read() as session:
+        async with session.conn.execute("PRAGMA journal_mode") as cur:
+            assert (await cur.fetchone())[0] == "wal"
+        async with session.conn.execute("PRAGMA foreign_keys") as cur:
+            assert (await cur.fetchone())[0] == 1
+        async with session.conn.execute("PRAGMA busy_timeout") as cur:
+            assert (await cur.fetchone())[0] > 0
+
+
+async def test_reopening_applies_nothing_twice(tmp_path: Path) -> None:
+    path = tmp_path / "x.sqlite3"
+    first = Database(path)
+    await first.open()
+    await first.close()
+    second = Database(path)
+    await second.open()
+    assert not second.is_new
+    await second.close()
+
+
+async def test_failing_migration_leaves_the_file_as_it_was(tmp_path: Path) -> None:
+    migrations = tmp_path / "migrations"
+    shutil.copytree(MIGRATIONS_DIR, migrations)
+    path = tmp_path / "x.sqlite3"
+    db = Database(path, migrations=migrations)
+    await db.open()
+    await db.close()
+    before_schema, before_version = schema(path), version(path)
+
+    broken = before_version + 1
+    (migrations / f"{broken:04d}_broken.sql").write_text(
+        "BEGIN IMMEDIATE;\n"
+        "CREATE TABLE half_done (id INTEGER PRIMARY KEY);\n"
+        "ALTER TABLE videos ADD COLUMN mood TEXT;\n"
+        "INSERT INTO no_such_table VALUES (1);\n"
+        f"PRAGMA user_version = {broken};\nCOMMIT;\n"
+    )
+    db = Database(path, migrations=migrations)
+    with pytest.raises(MigrationError, match="broken"):
+        await db.open()
+    assert schema(path) == before_schema
+    assert version(path) == before_version
+
+
+async def test_migration_that_forgets_its_version_is_refused(tmp_path: Path) -> None:
+    migrations = tmp_path / "migrations"
+    shutil.copytree(MIGRATIONS_DIR, migrations)
+    next_version = len(list(migrations.glob("*.sql"))) + 1
+    (migrations / f"{next_version:04d}_no_version.sql").write_text(
+        "BEGIN IMMEDIATE;\nCREATE TABLE t (id INTEGER);\nCOMMIT;\n"
+    )
+    with pytest.raises(MigrationError, match="user_version"):
+        await Database(tmp_path / "x.sqlite3", migrations=migrations).open()

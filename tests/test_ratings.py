@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+
+import pytest
+
+from bot.db import Database
+from bot.db.ratings import MIN_RATINGS, PRIOR_WEIGHT
+from bot.errors import UserFacingError
+
+GUILD = 500
+
+
+async def rate(db: Database, video_id: int, user_id: int, score: int, guild: int = GUILD):
+    async with db.transaction() as tx:
+        return await tx.ratings.rate(guild_id=guild, video_id=video_id, user_id=user_id,
+                                     score=score, rated_at="2026-11-21T00:00:00+00:00")
+
+
+def recomputed(db: Database, guild: int, video_id: int) -> tuple[int, int, list[int]]:
+    with sqlite3.connect(db.path) as conn:
+        scores = [r[0] for r in conn.execute(
+            "SELECT score FROM ratings WHERE guild_id = ? AND video_id = ?", (guild, video_id))]
+    return len(scores), sum(scores), [scores.count(k) for k in range(1, 11)]
+
+
+async def test_rating_again_replaces_the_score(catalog_db: Database) -> None:
+    summary = await rate(catalog_db, 1, 7, 4)
+    assert (summary.count, summary.mean) == (1, 4.0)
+    summary = await rate(catalog_db, 1, 7, 9)
+    assert (summary.count, summary.mean) == (1, 9.0)
+    assert summary.histogram[8] == 1 and summary.histogram[3] == 0
+    async with catalog_db.read() as session:
+        assert await session.ratings.member_score(GUILD, 1, 7) == 9
+
+
+async def test_scores_are_per_server(catalog_db: Database) -> None:
+    await rate(catalog_db, 1, 7, 10, guild=1)
+    await rate(catalog_db, 1, 7, 2, guild=2)
+    async with catalog_db.read() as session:
+        assert (await session.ratings.summary(1, 1)).mean == 10
+        assert (await session.ratings.summary(2, 1)).mean == 2
+
+
+async def test_out_of_range_score_is_refused_and_writes_nothing(catalog_db: Database) -> None:
+    for bad in (0, 11, -3):
+        with pytest.raises(UserFacingError):
+            await rate(catalog_db, 1, 7, bad)
+    async with catalog_db.read() as session:
+        assert (await session.ratings.summary(GUILD, 1)).count == 0
+
+
+async def test_concurrent_ratings_from_many_members_keep_exact_aggregates(
+    catalog_db: Database,
+) -> None:
+    members = range(1, 201)
+    await asyncio.gather(*(rate(catalog_db, 1, m, m % 10 + 1) for m in members))
+    # Half of them change their minds at the same time as new members arrive.
+    await asyncio.gather(
+        *(rate(catalog_db, 1, m, (m * 7) % 10 + 1) for m in range(1, 101)),
+        *(rate(catalog_db, 1, m, 10) for m in range(201, 251)),
+    )
+    async with catalog_db.read() as session:
+        summary = await session.ratings.summary(GUILD, 1)
+    count, total, histogram = recomputed(catalog_db, GUILD, 1)
+    assert (summary.count, summary.total, list(summary.histogram)) == (count, total, histogram)
+    assert summary.count == 250
+
+
+async def test_failed_unit_of_work_leaves_no_half_write(catalog_db: Database) -> None:
+    with pytest.raises(RuntimeError):
+        async with catalog_db.transaction() as tx:
+            await tx.ratings.rate(guild_id=GUILD, video_id=1, user_id=1, score=8, rated_at="x")
+            raise RuntimeError("crash after the first write")
+    async with catalog_db.read() as session:
+        assert (await session.ratings.summary(GUILD, 1)).count == 0
+        assert await session.ratings.member_score(GUILD, 1, 1) is None
+
+
+async def test_top_uses_a_bayesian_mean_and_a_minimum_count(catalog_db: Database) -> None:
+    # Video 1: many 9s. Video 2: a few 10s, which the prior pulls below video 1.
+    # Video 3: too few ratings to be listed. Video 4: many 3s.
+    for user in range(20):
+        await rate(catalog_db, 1, user, 9)
+    for user in range(MIN_RATINGS):
+        await rate(catalog_db, 2, user, 10)
+    await rate(catalog_db, 3, 1, 10)
+    for user in range(30):
+        await rate(catalog_db, 4, user, 3)
+    async with catalog_db.read() as session:
+        top = await session.ratings.top(GUILD, 10)
+    assert [e.video.id for e in top.entries] == [1, 2, 4]
+    ratings = [9] * 20 + [10] * MIN_RATINGS + [10] + [3] * 30
+    prior = sum(ratings) / len(ratings)
+    assert top.prior_mean == pytest.approx(prior)
+    expected_2 = (PRIOR_WEIGHT * prior + 10 * MIN_RATINGS) / (PRIOR_WEIGHT + MIN_RATINGS)
+    assert top.entries[1].weighted == pytest.approx(expected_2)
+    assert top.entries[1].mean == 10

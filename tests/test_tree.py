@@ -1,0 +1,99 @@
+"""Load every extension into a bot that is not connected and check the command tree against
+Discord's limits, using the same payloads discord.py would sync."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import discord
+
+from bot.client import EXTENSIONS, TakeTwoBot
+
+SLASH_NAME = re.compile(r"^[-_\w]{1,32}$")
+
+
+def walk_options(options: list[dict[str, Any]], where: str) -> list[str]:
+    problems = []
+    if len(options) > 25:
+        problems.append(f"{where}: {len(options)} options (max 25)")
+    for option in options:
+        name = option["name"]
+        here = f"{where} {name}"
+        if not SLASH_NAME.match(name) or name != name.lower():
+            problems.append(f"{here}: bad option name")
+        if not 1 <= len(option["description"]) <= 100:
+            problems.append(f"{here}: description length {len(option['description'])}")
+        if len(option.get("choices") or []) > 25:
+            problems.append(f"{here}: more than 25 choices")
+        if option.get("autocomplete") and option.get("choices"):
+            problems.append(f"{here}: autocomplete and choices together")
+        problems += walk_options(option.get("options") or [], here)
+    return problems
+
+
+async def test_every_extension_loads(bot: TakeTwoBot) -> None:
+    assert set(bot.extensions) == set(EXTENSIONS)
+
+
+async def test_command_tree_respects_discord_limits(bot: TakeTwoBot) -> None:
+    payloads = [command.to_dict(bot.tree) for command in bot.tree.get_commands()]
+    payloads += [
+        menu.to_dict(bot.tree)
+        for menu in bot.tree.get_commands(type=discord.AppCommandType.message)
+    ]
+    assert 0 < len(payloads) <= 100
+    problems = []
+    for payload in payloads:
+        name = payload["name"]
+        if payload.get("type", 1) == 1:
+            if not SLASH_NAME.match(name) or name != name.lower():
+                problems.append(f"/{name}: bad command name")
+            if not 1 <= len(payload["description"]) <= 100:
+                problems.append(f"/{name}: description length")
+            problems += walk_options(payload.get("options") or [], f"/{name}")
+        else:
+            if not 1 <= len(name) <= 32:
+                problems.append(f"{name}: context menu name length")
+        # Every command works in servers only.
+        assert payload.get("contexts") == [0], f"{name} must be server-only"
+    assert problems == []
+
+
+async def test_the_commands_are_the_ones_documented(bot: TakeTwoBot) -> None:
+    names = {c.qualified_name for c in bot.tree.walk_commands()}
+    assert {"review", "credits", "rate", "top", "quote random", "quote add",
+            "quote remove"} <= names
+    menus = [c.name for c in bot.tree.get_commands(type=discord.AppCommandType.message)]
+    assert menus == ["Save as quote"]
+    options = {o["name"]: o for o in bot.tree.get_command("rate").to_dict(bot.tree)["options"]}  # type: ignore[union-attr]
+    assert options["video"]["autocomplete"] is True
+    assert (options["score"]["min_value"], options["score"]["max_value"]) == (1, 10)
+
+
+async def test_unloading_every_extension_clears_the_tree(bot: TakeTwoBot) -> None:
+    for extension in EXTENSIONS:
+        await bot.unload_extension(extension)
+    assert bot.tree.get_commands() == []
+    assert bot.tree.get_commands(type=discord.AppCommandType.message) == []
+    assert bot._connection._view_store._dynamic_items == {}
+
+
+async def test_sample_catalog_is_loaded_only_when_asked(tmp_path: Any) -> None:
+    from bot.settings import Settings
+
+    quiet = TakeTwoBot(Settings(token="t", database_path=tmp_path / "a.sqlite3",
+                                load_sample_catalog=False))
+    await quiet.prepare()
+    try:
+        async with quiet.db.read() as session:
+            assert await session.videos.count() == 0
+    finally:
+        await quiet.close()
+    loud = TakeTwoBot(Settings(token="t", database_path=tmp_path / "b.sqlite3"))
+    await loud.prepare()
+    try:
+        async with loud.db.read() as session:
+            assert await session.videos.count() >= 1
+    finally:
+        await loud.close()
