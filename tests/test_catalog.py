@@ -8,7 +8,11 @@ from typing import Any
 import pytest
 
 from bot.catalog import (
-    CatalogError, export_catalog, import_catalog, parse_catalog, read_catalog_file,
+    CatalogError,
+    export_catalog,
+    import_catalog,
+    parse_catalog,
+    read_catalog_file,
     sample_catalog,
 )
 from bot.db import Database
@@ -96,8 +100,11 @@ def _bad_file() -> dict[str, Any]:
         {**copy.deepcopy(good), "slug": "bad-url", "url": "ftp://x"},
         {**copy.deepcopy(good), "slug": "extra", "mood": "sad"},
         {**copy.deepcopy(good), "slug": "bad-credit", "credits": [{"role": "Director"}]},
-        {**copy.deepcopy(good), "slug": "bad-date",
-         "reviews": [{**good["reviews"][0], "published_on": "June 2022"}]},
+        {
+            **copy.deepcopy(good),
+            "slug": "bad-date",
+            "reviews": [{**good["reviews"][0], "published_on": "June 2022"}],
+        },
         {**copy.deepcopy(good), "slug": "long-quote", "quotes": [{"text": "x" * 1001}]},
         "not an object",
         copy.deepcopy(good),  # repeats the first video's slug

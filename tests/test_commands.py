@@ -39,17 +39,26 @@ async def test_review_shows_catalog_press_and_buttons(bot: TakeTwoBot) -> None:
     assert any(name.startswith("Our Generation Music:") for name in fields)
     assert "no ratings yet" in fields["Community score in Video Club"]
     vid = await video_id(bot, "We Cry Together")
-    assert sent.custom_ids() == [f"taketwo:rate:{vid}", f"taketwo:credits:{vid}",
-                                 f"taketwo:quote:{vid}"]
+    assert sent.custom_ids() == [
+        f"taketwo:rate:{vid}",
+        f"taketwo:credits:{vid}",
+        f"taketwo:quote:{vid}",
+    ]
     assert sent.view is not None and sent.view.timeout is None
 
 
 async def test_review_shows_server_score_with_histogram(bot: TakeTwoBot) -> None:
     for user, score in [(1, 9), (2, 9), (3, 7), (4, 10)]:
-        await invoke(bot, "rate", make_interaction(bot, user_id=user), video="We Cry Together",
-                     score=score)
-    await invoke(bot, "rate", make_interaction(bot, user_id=9, guild_id=999),
-                 video="We Cry Together", score=1)
+        await invoke(
+            bot, "rate", make_interaction(bot, user_id=user), video="We Cry Together", score=score
+        )
+    await invoke(
+        bot,
+        "rate",
+        make_interaction(bot, user_id=9, guild_id=999),
+        video="We Cry Together",
+        score=1,
+    )
     [sent] = await invoke(bot, "review", make_interaction(bot, user_id=3), video="we cry")
     community = {f.name: f.value for f in sent.embed.fields}["Community score in Video Club"]
     assert "**8.75**/10 from 4 ratings" in community
@@ -76,13 +85,21 @@ async def test_review_with_a_typo_typed_by_hand_finds_the_video(bot: TakeTwoBot)
 
 async def test_review_of_oversized_catalog_entry_stays_within_limits(bot: TakeTwoBot) -> None:
     async with bot.db.transaction() as tx:
-        vid = await tx.videos.upsert(slug="huge", title="T" * 300, artist="A " * 150,
-                                     album="B" * 200, year=2020, url=None)
-        await tx.videos.replace_reviews(vid, [
-            PressReview(headline="H " * 150, summary="word " * 200, outlet="O" * 100,
-                        url="https://example.org/" + "x" * 400)
-            for _ in range(6)
-        ])
+        vid = await tx.videos.upsert(
+            slug="huge", title="T" * 300, artist="A " * 150, album="B" * 200, year=2020, url=None
+        )
+        await tx.videos.replace_reviews(
+            vid,
+            [
+                PressReview(
+                    headline="H " * 150,
+                    summary="word " * 200,
+                    outlet="O" * 100,
+                    url="https://example.org/" + "x" * 400,
+                )
+                for _ in range(6)
+            ],
+        )
     [sent] = await invoke(bot, "review", make_interaction(bot), video=f"id:{vid}")
     assert_embed_limits(sent.embed)
     assert sent.embed.title is not None and sent.embed.title.endswith("…")
@@ -106,8 +123,7 @@ async def test_rate_is_ephemeral_and_shows_new_mean(bot: TakeTwoBot) -> None:
     assert sent.ephemeral
     assert_no_mentions(sent)
     assert sent.content == "You rated **Alright** 9/10. Server score: **7.50**/10 from 2 ratings."
-    [again] = await invoke(bot, "rate", make_interaction(bot, user_id=2), video="Alright",
-                           score=10)
+    [again] = await invoke(bot, "rate", make_interaction(bot, user_id=2), video="Alright", score=10)
     assert again.content is not None and "**8.00**/10 from 2 ratings" in again.content
     async with bot.db.read() as session:
         assert await session.ratings.member_score(GUILD, await video_id(bot, "Alright"), 2) == 10
@@ -137,8 +153,14 @@ async def test_top_ranks_and_states_the_prior(bot: TakeTwoBot) -> None:
 
 async def test_quote_add_with_everyone_never_pings(bot: TakeTwoBot) -> None:
     text = "@everyone <@&123> this video is a masterpiece"
-    [sent] = await invoke(bot, "quote add", make_interaction(bot, user_id=5), text=text,
-                          video="we cry together", said_by="@here fan")
+    [sent] = await invoke(
+        bot,
+        "quote add",
+        make_interaction(bot, user_id=5),
+        text=text,
+        video="we cry together",
+        said_by="@here fan",
+    )
     assert_no_mentions(sent)
     assert_embed_limits(sent.embed)
     assert sent.content is not None and "@everyone" not in sent.content
@@ -147,8 +169,12 @@ async def test_quote_add_with_everyone_never_pings(bot: TakeTwoBot) -> None:
     async with bot.db.read() as session:
         quote = await session.quotes.get(int(match.group(1)))
     assert quote is not None
-    assert (quote.text, quote.said_by, quote.saved_by, quote.guild_id) == (text, "@here fan", 5,
-                                                                           GUILD)
+    assert (quote.text, quote.said_by, quote.saved_by, quote.guild_id) == (
+        text,
+        "@here fan",
+        5,
+        GUILD,
+    )
     assert quote.video_title == "We Cry Together"
     [random_sent] = await invoke(bot, "quote random", make_interaction(bot))
     assert_no_mentions(random_sent)
@@ -162,8 +188,9 @@ async def test_quote_random_falls_back_to_sample_quotes(bot: TakeTwoBot) -> None
     [none] = await invoke(bot, "quote random", make_interaction(bot), video="Formation")
     assert not none.ephemeral  # Formation has a sample quote too
     async with bot.db.transaction() as tx:
-        vid = await tx.videos.upsert(slug="quiet", title="Quiet Video", artist="Nobody",
-                                     album=None, year=None, url=None)
+        vid = await tx.videos.upsert(
+            slug="quiet", title="Quiet Video", artist="Nobody", album=None, year=None, url=None
+        )
     [missing] = await invoke(bot, "quote random", make_interaction(bot), video=f"id:{vid}")
     assert missing.ephemeral and "no quotes about “Quiet Video”" in (missing.content or "")
 
@@ -178,8 +205,9 @@ async def test_quote_remove_permissions(bot: TakeTwoBot) -> None:
         assert await session.quotes.get(quote_id) is not None
 
     moderator = discord.Permissions(manage_messages=True)
-    [removed] = await invoke(bot, "quote remove",
-                             make_interaction(bot, user_id=6, permissions=moderator), id=quote_id)
+    [removed] = await invoke(
+        bot, "quote remove", make_interaction(bot, user_id=6, permissions=moderator), id=quote_id
+    )
     assert removed.ephemeral and removed.content == f"Removed quote #{quote_id}."
     async with bot.db.read() as session:
         assert await session.quotes.get(quote_id) is None
@@ -191,17 +219,21 @@ async def test_quote_remove_permissions(bot: TakeTwoBot) -> None:
 async def test_saver_removes_own_quote_but_not_catalog_or_other_servers(bot: TakeTwoBot) -> None:
     [added] = await invoke(bot, "quote add", make_interaction(bot, user_id=5), text="mine")
     quote_id = int(re.findall(r"\d+", added.content or "")[0])
-    [other_server] = await invoke(bot, "quote remove",
-                                  make_interaction(bot, user_id=5, guild_id=42), id=quote_id)
+    [other_server] = await invoke(
+        bot, "quote remove", make_interaction(bot, user_id=5, guild_id=42), id=quote_id
+    )
     assert "no quote" in (other_server.content or "")
     [own] = await invoke(bot, "quote remove", make_interaction(bot, user_id=5), id=quote_id)
     assert own.content == f"Removed quote #{quote_id}."
     async with bot.db.read() as session:
         catalog_quote = await session.quotes.random(GUILD)
     assert catalog_quote is not None and catalog_quote.guild_id == 0
-    [refused] = await invoke(bot, "quote remove",
-                             make_interaction(bot, permissions=discord.Permissions.all()),
-                             id=catalog_quote.id)
+    [refused] = await invoke(
+        bot,
+        "quote remove",
+        make_interaction(bot, permissions=discord.Permissions.all()),
+        id=catalog_quote.id,
+    )
     assert refused.ephemeral and "catalog" in (refused.content or "")
 
 
@@ -238,8 +270,14 @@ async def test_save_as_quote_menu_keeps_author_and_link(bot: TakeTwoBot) -> None
 async def test_autocomplete_respects_discord_limits(bot: TakeTwoBot) -> None:
     async with bot.db.transaction() as tx:
         for n in range(40):
-            await tx.videos.upsert(slug=f"v{n}", title=f"Long video {n} " + "x" * 150,
-                                   artist="Band", album=None, year=None, url=None)
+            await tx.videos.upsert(
+                slug=f"v{n}",
+                title=f"Long video {n} " + "x" * 150,
+                artist="Band",
+                album=None,
+                year=None,
+                url=None,
+            )
     transformer = VideoTransformer()
     for typed in ("", "long", "we", "x" * 300, "béyonce"):
         choices = await transformer.autocomplete(make_interaction(bot), typed)
@@ -304,19 +342,21 @@ async def test_buttons_are_registered_to_survive_restarts(bot: TakeTwoBot) -> No
     patterns = [p.pattern for p in store._dynamic_items]
     for item in (RateButton, ScoreSelect, CreditsButton, QuoteButton):
         assert item.__discord_ui_compiled_template__.pattern in patterns  # type: ignore[attr-defined]
-    for custom_id in ("taketwo:rate:1", "taketwo:credits:1", "taketwo:quote:1",
-                      "taketwo:score:1"):
+    for custom_id in ("taketwo:rate:1", "taketwo:credits:1", "taketwo:quote:1", "taketwo:score:1"):
         assert any(p.fullmatch(custom_id) for p in store._dynamic_items)
 
 
 async def test_commands_in_direct_messages_get_a_sentence(bot: TakeTwoBot) -> None:
-    [sent] = await invoke(bot, "rate", make_interaction(bot, guild_id=None), video="Alright",
-                          score=5)
+    [sent] = await invoke(
+        bot, "rate", make_interaction(bot, guild_id=None), video="Alright", score=5
+    )
     assert sent.ephemeral and "servers" in (sent.content or "")
 
 
 async def test_unexpected_error_is_logged_with_a_code_the_member_sees(
-    bot: TakeTwoBot, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
+    bot: TakeTwoBot,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     async def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("disk on fire")

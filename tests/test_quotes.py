@@ -12,15 +12,21 @@ GUILD = 500
 
 async def add(db: Database, text: str, video_id: int | None = None, guild: int = GUILD) -> int:
     async with db.transaction() as tx:
-        quote = await tx.quotes.add(guild_id=guild, text=text, video_id=video_id, saved_by=1,
-                                    created_at="2026-11-21T00:00:00+00:00")
+        quote = await tx.quotes.add(
+            guild_id=guild,
+            text=text,
+            video_id=video_id,
+            saved_by=1,
+            created_at="2026-11-21T00:00:00+00:00",
+        )
     return quote.id
 
 
 def slots_are_dense(db: Database, guild: int) -> bool:
     with sqlite3.connect(db.path) as conn:
-        slots = sorted(r[0] for r in conn.execute("SELECT slot FROM quotes WHERE guild_id = ?",
-                                                  (guild,)))
+        slots = sorted(
+            r[0] for r in conn.execute("SELECT slot FROM quotes WHERE guild_id = ?", (guild,))
+        )
         by_video: dict[int, list[int]] = {}
         for video_id, slot in conn.execute(
             "SELECT video_id, video_slot FROM quotes WHERE guild_id = ? AND video_id IS NOT NULL",
@@ -55,8 +61,10 @@ async def test_removed_quote_never_comes_back(catalog_db: Database) -> None:
     rng = random.Random(1)
     async with catalog_db.read() as session:
         drawn = {(await session.quotes.random(GUILD, rng=rng)).id for _ in range(500)}  # type: ignore[union-attr]
-        about_video = {(await session.quotes.random(GUILD, 1, rng=rng)).id  # type: ignore[union-attr]
-                       for _ in range(300)}
+        about_video = {
+            (await session.quotes.random(GUILD, 1, rng=rng)).id  # type: ignore[union-attr]
+            for _ in range(300)
+        }
     assert drawn == set(ids) - gone
     assert about_video == {i for n, i in enumerate(ids) if n % 2} - gone
 

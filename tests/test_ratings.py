@@ -14,14 +14,23 @@ GUILD = 500
 
 async def rate(db: Database, video_id: int, user_id: int, score: int, guild: int = GUILD):
     async with db.transaction() as tx:
-        return await tx.ratings.rate(guild_id=guild, video_id=video_id, user_id=user_id,
-                                     score=score, rated_at="2026-11-21T00:00:00+00:00")
+        return await tx.ratings.rate(
+            guild_id=guild,
+            video_id=video_id,
+            user_id=user_id,
+            score=score,
+            rated_at="2026-11-21T00:00:00+00:00",
+        )
 
 
 def recomputed(db: Database, guild: int, video_id: int) -> tuple[int, int, list[int]]:
     with sqlite3.connect(db.path) as conn:
-        scores = [r[0] for r in conn.execute(
-            "SELECT score FROM ratings WHERE guild_id = ? AND video_id = ?", (guild, video_id))]
+        scores = [
+            r[0]
+            for r in conn.execute(
+                "SELECT score FROM ratings WHERE guild_id = ? AND video_id = ?", (guild, video_id)
+            )
+        ]
     return len(scores), sum(scores), [scores.count(k) for k in range(1, 11)]
 
 

@@ -17,8 +17,12 @@ def run_bot(tmp_path: Path, env: dict[str, str], *args: str) -> subprocess.Compl
     clean.update(env)
     clean["PYTHONPATH"] = str(ROOT)
     return subprocess.run(
-        [sys.executable, "-m", "bot", *args], cwd=tmp_path, env=clean, capture_output=True,
-        text=True, timeout=60,
+        [sys.executable, "-m", "bot", *args],
+        cwd=tmp_path,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 
@@ -42,8 +46,9 @@ def test_malformed_setting_exits_2_and_never_prints_the_token(tmp_path: Path) ->
 def test_defaults_and_env_file(tmp_path: Path) -> None:
     env_file = tmp_path / ".env"
     env_file.write_text("DISCORD_TOKEN=from-file\nLOG_LEVEL=debug\nDEV_GUILD_ID=42\n")
-    settings = load_settings({"DATABASE_PATH": str(tmp_path / "db" / "x.sqlite3")},
-                             env_file=env_file)
+    settings = load_settings(
+        {"DATABASE_PATH": str(tmp_path / "db" / "x.sqlite3")}, env_file=env_file
+    )
     assert settings.token == "from-file"
     assert settings.log_level == "DEBUG"
     assert settings.dev_guild_id == 42
@@ -56,8 +61,11 @@ def test_environment_wins_over_env_file(tmp_path: Path) -> None:
     env_file = tmp_path / ".env"
     env_file.write_text("DISCORD_TOKEN=from-file\nLOAD_SAMPLE_CATALOG=true\n")
     settings = load_settings(
-        {"DISCORD_TOKEN": "from-env", "LOAD_SAMPLE_CATALOG": "off",
-         "DATABASE_PATH": str(tmp_path / "x.sqlite3")},
+        {
+            "DISCORD_TOKEN": "from-env",
+            "LOAD_SAMPLE_CATALOG": "off",
+            "DATABASE_PATH": str(tmp_path / "x.sqlite3"),
+        },
         env_file=env_file,
     )
     assert settings.token == "from-env"
@@ -66,8 +74,12 @@ def test_environment_wins_over_env_file(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("name", "value"),
-    [("LOG_LEVEL", "chatty"), ("LOAD_SAMPLE_CATALOG", "maybe"), ("DEV_GUILD_ID", "12ab"),
-     ("DISCORD_TOKEN", "two words")],
+    [
+        ("LOG_LEVEL", "chatty"),
+        ("LOAD_SAMPLE_CATALOG", "maybe"),
+        ("DEV_GUILD_ID", "12ab"),
+        ("DISCORD_TOKEN", "two words"),
+    ],
 )
 def test_each_malformed_setting_is_named(tmp_path: Path, name: str, value: str) -> None:
     env = {"DISCORD_TOKEN": "t", "DATABASE_PATH": str(tmp_path / "x.sqlite3"), name: value}

@@ -62,8 +62,15 @@ async def test_command_tree_respects_discord_limits(bot: TakeTwoBot) -> None:
 
 async def test_the_commands_are_the_ones_documented(bot: TakeTwoBot) -> None:
     names = {c.qualified_name for c in bot.tree.walk_commands()}
-    assert {"review", "credits", "rate", "top", "quote random", "quote add",
-            "quote remove"} <= names
+    assert {
+        "review",
+        "credits",
+        "rate",
+        "top",
+        "quote random",
+        "quote add",
+        "quote remove",
+    } <= names
     menus = [c.name for c in bot.tree.get_commands(type=discord.AppCommandType.message)]
     assert menus == ["Save as quote"]
     options = {o["name"]: o for o in bot.tree.get_command("rate").to_dict(bot.tree)["options"]}  # type: ignore[union-attr]
@@ -82,8 +89,9 @@ async def test_unloading_every_extension_clears_the_tree(bot: TakeTwoBot) -> Non
 async def test_sample_catalog_is_loaded_only_when_asked(tmp_path: Any) -> None:
     from bot.settings import Settings
 
-    quiet = TakeTwoBot(Settings(token="t", database_path=tmp_path / "a.sqlite3",
-                                load_sample_catalog=False))
+    quiet = TakeTwoBot(
+        Settings(token="t", database_path=tmp_path / "a.sqlite3", load_sample_catalog=False)
+    )
     await quiet.prepare()
     try:
         async with quiet.db.read() as session:

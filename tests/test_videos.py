@@ -40,8 +40,9 @@ async def test_empty_search_lists_videos_and_never_more_than_the_limit(
 ) -> None:
     async with catalog_db.transaction() as tx:
         for n in range(40):
-            await tx.videos.upsert(slug=f"demo-{n}", title=f"Demo {n}", artist="Band",
-                                   album=None, year=None, url=None)
+            await tx.videos.upsert(
+                slug=f"demo-{n}", title=f"Demo {n}", artist="Band", album=None, year=None, url=None
+            )
     assert len(await titles(catalog_db, "")) == 25
     assert len(await titles(catalog_db, "demo")) == 25
     async with catalog_db.read() as session:
@@ -53,8 +54,9 @@ async def test_resolve_choice_typed_title_and_typo(catalog_db: Database) -> None
         video = await session.videos.resolve("we cry together")
         assert video.title == "We Cry Together"
         assert (await session.videos.resolve(f"id:{video.id}")).id == video.id
-        assert (await session.videos.resolve("We Cry Together — Kendrick Lamar & Taylour Paige")
-                ).id == video.id
+        assert (
+            await session.videos.resolve("We Cry Together — Kendrick Lamar & Taylour Paige")
+        ).id == video.id
         assert (await session.videos.resolve("We Cyr Together")).id == video.id
 
 
