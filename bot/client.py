@@ -5,7 +5,10 @@ from __future__ import annotations
 import logging
 
 import discord
+import yarl
 from discord.ext import commands
+from discord.gateway import DiscordWebSocket
+from discord.http import Route
 
 from bot.catalog import import_catalog, sample_catalog
 from bot.db import Database
@@ -24,6 +27,15 @@ def intents() -> discord.Intents:
     return chosen
 
 
+def use_endpoints(settings: Settings) -> None:
+    """Point discord.py's REST and gateway connections where the settings say.
+
+    discord.py keeps both as class attributes; Discord's own are the defaults.
+    """
+    Route.BASE = settings.api_base
+    DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.gateway_url)
+
+
 class TakeTwoBot(commands.Bot):
     db: Database
     settings: Settings
@@ -38,6 +50,7 @@ class TakeTwoBot(commands.Bot):
             allowed_mentions=discord.AllowedMentions.none(),
         )
         self.settings = settings
+        use_endpoints(settings)
         self.db = Database(settings.database_path)
         self.sync_dev_guild = sync_dev_guild
 

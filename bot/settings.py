@@ -12,6 +12,8 @@ from pathlib import Path
 from dotenv import dotenv_values
 
 DEFAULT_DATABASE_PATH = "data/taketwo.sqlite3"
+DEFAULT_API_BASE = "https://discord.com/api/v10"
+DEFAULT_GATEWAY_URL = "wss://gateway.discord.gg/"
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
@@ -30,6 +32,10 @@ class Settings:
     dev_guild_id: int | None = None
     log_level: str = "INFO"
     load_sample_catalog: bool = True
+    # Where REST requests and the gateway connection go; a proxy (or a local stand-in) can
+    # take Discord's place without any change to the bot.
+    api_base: str = DEFAULT_API_BASE
+    gateway_url: str = DEFAULT_GATEWAY_URL
 
 
 def _merged_environment(environ: Mapping[str, str] | None, env_file: Path | None) -> dict[str, str]:
@@ -57,6 +63,17 @@ def _boolean(name: str, raw: str) -> bool:
     if lowered in _FALSE:
         return False
     raise SettingsError(f"{name} must be true or false; got {raw!r}.")
+
+
+def _url(name: str, raw: str, schemes: tuple[str, ...]) -> str:
+    scheme, _, rest = raw.partition("://")
+    if scheme not in schemes or not rest or re.search(r"\s", raw):
+        expected = " or ".join(f"{s}://" for s in schemes)
+        raise SettingsError(
+            f"{name} must be a URL starting with {expected}; got {raw!r}. "
+            "Leave it empty to use Discord's own."
+        )
+    return raw
 
 
 def _database_path(raw: str) -> Path:
@@ -114,6 +131,12 @@ def load_settings(
         dev_guild_id=_snowflake("DEV_GUILD_ID", dev_guild) if dev_guild else None,
         log_level=log_level,
         load_sample_catalog=_boolean("LOAD_SAMPLE_CATALOG", get("LOAD_SAMPLE_CATALOG") or "true"),
+        api_base=_url(
+            "DISCORD_API_BASE", get("DISCORD_API_BASE") or DEFAULT_API_BASE, ("http", "https")
+        ).rstrip("/"),
+        gateway_url=_url(
+            "DISCORD_GATEWAY_URL", get("DISCORD_GATEWAY_URL") or DEFAULT_GATEWAY_URL, ("ws", "wss")
+        ),
     )
 
 

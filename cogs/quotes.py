@@ -94,7 +94,7 @@ class Quotes(commands.GroupCog, group_name="quote", group_description="Quotes ab
     @app_commands.command(name="remove", description="Remove a quote you saved (moderators: any)")
     @app_commands.describe(id="The quote's number, shown in its footer")
     async def remove(
-        self, interaction: discord.Interaction, id: app_commands.Range[int, 1, 2**53]
+        self, interaction: discord.Interaction, id: app_commands.Range[int, 1, 2**53 - 1]
     ) -> None:
         async with self.bot.db.transaction() as tx:
             quote = await tx.quotes.in_guild(guild_id(interaction), id)

@@ -1,0 +1,674 @@
+"""The stand-in Discord: REST routes and a gateway websocket on 127.0.0.1.
+
+The bot reaches it through its ordinary startup path, with DISCORD_API_BASE set to
+`StandIn.api_base` and DISCORD_GATEWAY_URL to `StandIn.gateway_url`. Every body the bot sends
+is checked against Discord's schema (see schema.py); an invalid one gets Discord's 400 answer
+and is kept in `StandIn.invalid` so a test can fail on it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import logging
+import secrets
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+from bot.standin import schema
+
+log = logging.getLogger(__name__)
+
+DISCORD_EPOCH_MS = 1420070400000
+FIRST_RESPONSE_DEADLINE = 3.0
+TOKEN_LIFETIME = 15 * 60
+EPHEMERAL = 1 << 6
+LOADING = 1 << 7
+ALL_PERMISSIONS = (1 << 53) - 1
+
+
+def _json(data: Any, status: int = 200) -> web.Response:
+    # Discord sends exactly "application/json" (no charset); discord.py relies on that.
+    return web.Response(
+        body=json.dumps(data).encode(), status=status, content_type="application/json"
+    )
+
+
+def _now_iso() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+class Snowflakes:
+    def __init__(self) -> None:
+        self._counter = itertools.count()
+
+    def next(self) -> int:
+        ms = int(time.time() * 1000) - DISCORD_EPOCH_MS
+        return (ms << 22) | (next(self._counter) % 4096)
+
+
+@dataclass
+class Channel:
+    id: int
+    guild_id: int
+    name: str
+    # A channel the bot may not post in answers 403 Missing Permissions.
+    bot_can_send: bool = True
+
+    def payload(self) -> dict[str, Any]:
+        return {
+            "id": str(self.id),
+            "type": 0,
+            "guild_id": str(self.guild_id),
+            "name": self.name,
+            "position": 0,
+            "permission_overwrites": [],
+            "nsfw": False,
+            "parent_id": None,
+            "topic": None,
+            "last_message_id": None,
+            "rate_limit_per_user": 0,
+            "flags": 0,
+        }
+
+
+@dataclass
+class Guild:
+    id: int
+    name: str
+    owner_id: int
+    channels: dict[int, Channel] = field(default_factory=dict)
+
+
+@dataclass
+class Interaction:
+    id: int
+    token: str
+    type: int
+    payload: dict[str, Any]
+    created: float
+    channel_id: int
+    message_id: int | None = None  # the message a component sits on
+    response_type: int | None = None
+    response_body: dict[str, Any] | None = None
+    original_id: int | None = None
+    followup_ids: list[int] = field(default_factory=list)
+    late: bool = False
+    acknowledged: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+@dataclass
+class Problem:
+    """A request the stand-in refused: what Discord would have answered with an error."""
+
+    method: str
+    path: str
+    status: int
+    body: Any
+    answer: dict[str, Any]
+
+
+class StandIn:
+    def __init__(self, *, token: str = "standin-token", application_id: int | None = None) -> None:
+        self.ids = Snowflakes()
+        self.token = token
+        self.application_id = application_id or self.ids.next()
+        self.bot_user = {
+            "id": str(self.application_id),
+            "username": "TakeTwo",
+            "discriminator": "0",
+            "global_name": "TakeTwo",
+            "avatar": None,
+            "bot": True,
+            "flags": 0,
+            "public_flags": 0,
+        }
+        self.owner = {
+            "id": str(self.ids.next()),
+            "username": "owner",
+            "discriminator": "0",
+            "global_name": "Owner",
+            "avatar": None,
+            "public_flags": 0,
+            "flags": 0,
+        }
+        self.guilds: dict[int, Guild] = {}
+        self.messages: dict[int, dict[str, Any]] = {}
+        self.interactions: dict[int, Interaction] = {}
+        self.global_commands: list[dict[str, Any]] = []
+        self.guild_commands: dict[int, list[dict[str, Any]]] = {}
+        self.requests: list[tuple[str, str, Any]] = []
+        self.invalid: list[Problem] = []
+        self.late: list[Interaction] = []
+        self.unknown_routes: list[str] = []
+        self.identified = asyncio.Event()
+        self._sockets: set[web.WebSocketResponse] = set()
+        self._sequence = itertools.count(1)
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+
+    # Lifecycle
+
+    @property
+    def api_base(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api/v10"
+
+    @property
+    def gateway_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/gateway"
+
+    async def start(self) -> None:
+        app = web.Application(middlewares=[self._record])
+        app.router.add_get("/gateway", self._gateway)
+        api = "/api/v10"
+        app.router.add_get(api + "/users/@me", self._me)
+        app.router.add_get(api + "/oauth2/applications/@me", self._application)
+        app.router.add_get(api + "/gateway", self._gateway_info)
+        app.router.add_get(api + "/gateway/bot", self._gateway_info)
+        app.router.add_put(api + "/applications/{app}/commands", self._put_commands)
+        app.router.add_get(api + "/applications/{app}/commands", self._get_commands)
+        app.router.add_put(api + "/applications/{app}/guilds/{guild}/commands", self._put_commands)
+        app.router.add_get(api + "/applications/{app}/guilds/{guild}/commands", self._get_commands)
+        app.router.add_post(api + "/interactions/{id}/{token}/callback", self._callback)
+        app.router.add_post(api + "/webhooks/{app}/{token}", self._followup)
+        app.router.add_route(
+            "*", api + "/webhooks/{app}/{token}/messages/{message}", self._webhook_message
+        )
+        app.router.add_post(api + "/channels/{channel}/messages", self._create_message)
+        app.router.add_get(api + "/channels/{channel}", self._get_channel)
+        app.router.add_route("*", "/{tail:.*}", self._unknown)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        server = site._server
+        assert server is not None
+        self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+
+    async def close(self) -> None:
+        for ws in list(self._sockets):
+            await ws.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    # World setup
+
+    def add_guild(
+        self, name: str = "Video Club", channels: tuple[str, ...] = ("general",)
+    ) -> Guild:
+        guild = Guild(id=self.ids.next(), name=name, owner_id=int(self.owner["id"]))
+        for channel_name in channels:
+            channel = Channel(id=self.ids.next(), guild_id=guild.id, name=channel_name)
+            guild.channels[channel.id] = channel
+        self.guilds[guild.id] = guild
+        return guild
+
+    def channel(self, channel_id: int) -> Channel | None:
+        for guild in self.guilds.values():
+            if channel_id in guild.channels:
+                return guild.channels[channel_id]
+        return None
+
+    def commands_for(self, guild_id: int | None) -> list[dict[str, Any]]:
+        return self.guild_commands.get(guild_id or 0, []) + self.global_commands
+
+    # Plumbing
+
+    @web.middleware
+    async def _record(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        body: Any = None
+        if request.can_read_body and request.content_type == "application/json":
+            body = await request.json()
+        request["body"] = body
+        self.requests.append((request.method, request.path, body))
+        path = request.path
+        needs_auth = (
+            "/webhooks/" not in path and "/interactions/" not in path and path != "/gateway"
+        )
+        if needs_auth and request.headers.get("Authorization") != f"Bot {self.token}":
+            return _json({"message": "401: Unauthorized", "code": 0}, status=401)
+        return await handler(request)
+
+    def _refuse(self, request: web.Request, status: int, answer: dict[str, Any]) -> web.Response:
+        self.invalid.append(Problem(request.method, request.path, status, request["body"], answer))
+        log.warning("stand-in refused %s %s: %s", request.method, request.path, answer)
+        return _json(answer, status=status)
+
+    def _check(self, request: web.Request, problems: list[schema.Problem]) -> web.Response | None:
+        if problems:
+            return self._refuse(request, 400, schema.error_body(problems))
+        return None
+
+    async def _unknown(self, request: web.Request) -> web.Response:
+        self.unknown_routes.append(f"{request.method} {request.path}")
+        return _json({"message": "404: Not Found", "code": 0}, status=404)
+
+    # REST: identity and commands
+
+    async def _me(self, request: web.Request) -> web.Response:
+        return _json(self.bot_user)
+
+    async def _application(self, request: web.Request) -> web.Response:
+        return _json(
+            {
+                "id": str(self.application_id),
+                "name": "TakeTwo",
+                "icon": None,
+                "description": "",
+                "summary": "",
+                "bot_public": True,
+                "bot_require_code_grant": False,
+                "verify_key": "0" * 64,
+                "owner": self.owner,
+                "team": None,
+                "flags": 0,
+                "bot": self.bot_user,
+                "rpc_origins": [],
+            }
+        )
+
+    async def _gateway_info(self, request: web.Request) -> web.Response:
+        return _json(
+            {
+                "url": self.gateway_url,
+                "shards": 1,
+                "session_start_limit": {
+                    "total": 1000,
+                    "remaining": 1000,
+                    "reset_after": 0,
+                    "max_concurrency": 1,
+                },
+            }
+        )
+
+    async def _put_commands(self, request: web.Request) -> web.Response:
+        body = request["body"]
+        if not isinstance(body, list):
+            return self._refuse(
+                request, 400, schema.error_body([((), "BASE_TYPE_BAD_TYPE", "Must be an array.")])
+            )
+        problems: list[schema.Problem] = []
+        if len(body) > 100:
+            problems.append(((), "BASE_TYPE_MAX_LENGTH", "Must be 100 or fewer in length."))
+        for i, command in enumerate(body):
+            problems += schema.validate(schema.COMMAND_MODEL, command, (i,))
+            if isinstance(command, dict):
+                problems += schema.command_rules(command, (i,))
+        if refused := self._check(request, problems):
+            return refused
+        guild = request.match_info.get("guild")
+        stored = []
+        for command in body:
+            stored.append(
+                {
+                    **command,
+                    "id": str(self.ids.next()),
+                    "application_id": str(self.application_id),
+                    "version": str(self.ids.next()),
+                    "type": command.get("type", 1),
+                    "description": command.get("description", ""),
+                    "default_member_permissions": command.get("default_member_permissions"),
+                    **({"guild_id": guild} if guild else {}),
+                }
+            )
+        if guild:
+            self.guild_commands[int(guild)] = stored
+        else:
+            self.global_commands = stored
+        return _json(stored)
+
+    async def _get_commands(self, request: web.Request) -> web.Response:
+        guild = request.match_info.get("guild")
+        return _json(self.guild_commands.get(int(guild), []) if guild else self.global_commands)
+
+    # REST: messages
+
+    def make_message(
+        self,
+        channel_id: int,
+        body: dict[str, Any],
+        *,
+        author: dict[str, Any] | None = None,
+        interaction: Interaction | None = None,
+    ) -> dict[str, Any]:
+        channel = self.channel(channel_id)
+        message = {
+            "id": str(self.ids.next()),
+            "channel_id": str(channel_id),
+            "author": author or self.bot_user,
+            "content": body.get("content") or "",
+            "timestamp": _now_iso(),
+            "edited_timestamp": None,
+            "tts": False,
+            "mention_everyone": False,
+            "mentions": [],
+            "mention_roles": [],
+            "attachments": [],
+            "embeds": body.get("embeds") or [],
+            "components": body.get("components") or [],
+            "pinned": False,
+            "type": 0,
+            "flags": body.get("flags") or 0,
+        }
+        if body.get("nonce") is not None:
+            message["nonce"] = body["nonce"]
+        if channel is not None:
+            message["guild_id"] = str(channel.guild_id)
+        if interaction is not None:
+            message["type"] = 20 if interaction.type == 2 else 19
+            message["application_id"] = str(self.application_id)
+            message["webhook_id"] = str(self.application_id)
+            message["interaction_metadata"] = {
+                "id": str(interaction.id),
+                "type": interaction.type,
+                "user": interaction.payload["member"]["user"],
+                "authorizing_integration_owners": {"0": message.get("guild_id", "0")},
+            }
+        self.messages[int(message["id"])] = message
+        return message
+
+    def _edit_message(self, message_id: int, body: dict[str, Any]) -> dict[str, Any]:
+        message = self.messages[message_id]
+        for key in ("content", "embeds", "components"):
+            if key in body:
+                message[key] = (
+                    body[key] if body[key] is not None else ([] if key != "content" else "")
+                )
+        if "flags" in body and body["flags"] is not None:
+            message["flags"] = (message["flags"] & EPHEMERAL) | body["flags"]
+        message["flags"] &= ~LOADING
+        message["edited_timestamp"] = _now_iso()
+        return message
+
+    async def _create_message(self, request: web.Request) -> web.Response:
+        channel = self.channel(int(request.match_info["channel"]))
+        if channel is None:
+            return _json({"message": "Unknown Channel", "code": 10003}, status=404)
+        if not channel.bot_can_send:
+            return _json({"message": "Missing Permissions", "code": 50013}, status=403)
+        body = request["body"] or {}
+        problems = schema.validate(schema.MESSAGE_CREATE_MODEL, body)
+        problems += schema.message_rules(body)
+        if refused := self._check(request, problems):
+            return refused
+        if body.get("enforce_nonce") and body.get("nonce") is not None:
+            # Discord returns the earlier message for a repeated nonce instead of posting twice.
+            for message in self.messages.values():
+                if (
+                    message["channel_id"] == str(channel.id)
+                    and message.get("nonce") == body["nonce"]
+                ):
+                    return _json(message)
+        return _json(self.make_message(channel.id, body))
+
+    async def _get_channel(self, request: web.Request) -> web.Response:
+        channel = self.channel(int(request.match_info["channel"]))
+        if channel is None:
+            return _json({"message": "Unknown Channel", "code": 10003}, status=404)
+        return _json(channel.payload())
+
+    # REST: interactions
+
+    async def _callback(self, request: web.Request) -> web.Response:
+        record = self.interactions.get(int(request.match_info["id"]))
+        if record is None or record.token != request.match_info["token"]:
+            return _json({"message": "Unknown interaction", "code": 10062}, status=404)
+        if asyncio.get_running_loop().time() - record.created > FIRST_RESPONSE_DEADLINE:
+            record.late = True
+            self.late.append(record)
+            return self._refuse(request, 404, {"message": "Unknown interaction", "code": 10062})
+        if record.response_type is not None:
+            return self._refuse(
+                request,
+                400,
+                {"message": "Interaction has already been acknowledged.", "code": 40060},
+            )
+        body = request["body"] or {}
+        kind = body.get("type")
+        model = schema.CALLBACK_MODELS.get(kind) if isinstance(kind, int) else None
+        if model is None:
+            return self._refuse(
+                request,
+                400,
+                schema.error_body(
+                    [
+                        (
+                            ("type",),
+                            "BASE_TYPE_CHOICES",
+                            f"Value must be one of {sorted(schema.CALLBACK_MODELS)}.",
+                        )
+                    ]
+                ),
+            )
+        problems = schema.validate(model, body)
+        data = body.get("data") or {}
+        if kind in (4, 7):
+            problems += schema.message_rules(data, ("data",))
+        allowed_for = {2: {4, 5, 9}, 3: {4, 5, 6, 7, 9}, 4: {8}, 5: {4, 5, 6, 7}}
+        if kind not in allowed_for.get(record.type, set()):
+            problems.append(
+                (
+                    ("type",),
+                    "INTERACTION_RESPONSE_TYPE_INVALID",
+                    f"Response type {kind} is not valid for interaction type {record.type}.",
+                )
+            )
+        if refused := self._check(request, problems):
+            return refused
+        record.response_type = kind
+        record.response_body = body
+        message: dict[str, Any] | None = None
+        if kind == 4:
+            message = self.make_message(record.channel_id, data, interaction=record)
+        elif kind == 5:
+            message = self.make_message(
+                record.channel_id, {"flags": (data.get("flags") or 0) | LOADING}, interaction=record
+            )
+        elif kind == 7 and record.message_id is not None:
+            message = self._edit_message(record.message_id, data)
+        elif kind == 6 and record.message_id is not None:
+            message = self.messages.get(record.message_id)
+        if message is not None and kind in (4, 5):
+            record.original_id = int(message["id"])
+        elif message is not None:
+            record.original_id = record.message_id
+        record.acknowledged.set()
+        answer: dict[str, Any] = {
+            "interaction": {
+                "id": str(record.id),
+                "type": record.type,
+                "response_message_loading": kind == 5,
+                "response_message_ephemeral": bool(message and message["flags"] & EPHEMERAL),
+            }
+        }
+        if message is not None:
+            answer["interaction"]["response_message_id"] = message["id"]
+            answer["resource"] = {"type": kind, "message": message}
+        return _json(answer)
+
+    def _interaction_for_token(self, request: web.Request) -> Interaction | None:
+        token = request.match_info["token"]
+        for record in self.interactions.values():
+            if record.token == token:
+                return record
+        return None
+
+    def _token_problem(
+        self, request: web.Request, record: Interaction | None
+    ) -> web.Response | None:
+        if record is None or request.match_info["app"] != str(self.application_id):
+            return _json({"message": "Unknown Webhook", "code": 10015}, status=404)
+        if asyncio.get_running_loop().time() - record.created > TOKEN_LIFETIME:
+            return self._refuse(request, 401, {"message": "Invalid Webhook Token", "code": 50027})
+        if record.response_type is None:
+            return self._refuse(request, 404, {"message": "Unknown Webhook", "code": 10015})
+        return None
+
+    async def _followup(self, request: web.Request) -> web.Response:
+        record = self._interaction_for_token(request)
+        if refused := self._token_problem(request, record):
+            return refused
+        assert record is not None
+        body = request["body"] or {}
+        problems = schema.validate(schema.WEBHOOK_EXECUTE_MODEL, body)
+        problems += schema.message_rules(body)
+        if refused := self._check(request, problems):
+            return refused
+        message = self.make_message(record.channel_id, body, interaction=record)
+        record.followup_ids.append(int(message["id"]))
+        return _json(message)
+
+    async def _webhook_message(self, request: web.Request) -> web.Response:
+        record = self._interaction_for_token(request)
+        if refused := self._token_problem(request, record):
+            return refused
+        assert record is not None
+        target = request.match_info["message"]
+        message_id = record.original_id if target == "@original" else int(target)
+        if message_id is None or message_id not in self.messages:
+            return _json({"message": "Unknown Message", "code": 10008}, status=404)
+        if request.method == "GET":
+            return _json(self.messages[message_id])
+        if request.method == "DELETE":
+            del self.messages[message_id]
+            return web.Response(status=204)
+        body = request["body"] or {}
+        problems = schema.validate(schema.WEBHOOK_EDIT_MODEL, body)
+        problems += schema.message_rules(body)
+        if refused := self._check(request, problems):
+            return refused
+        return _json(self._edit_message(message_id, body))
+
+    # Gateway
+
+    async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self._sockets.add(ws)
+        await ws.send_json({"op": 10, "d": {"heartbeat_interval": 41250}})
+        try:
+            async for msg in ws:
+                if msg.type != WSMsgType.TEXT:
+                    continue
+                frame = json.loads(msg.data)
+                op = frame.get("op")
+                if op == 1:
+                    await ws.send_json({"op": 11})
+                elif op == 2:
+                    if frame["d"].get("token") != self.token:
+                        await ws.close(code=4004, message=b"Authentication failed.")
+                        break
+                    await self._ready(ws)
+                elif op == 6:
+                    # Sessions are not kept: ask the client to identify again.
+                    await ws.send_json({"op": 9, "d": False})
+        finally:
+            self._sockets.discard(ws)
+        return ws
+
+    async def _dispatch(self, ws: web.WebSocketResponse, event: str, data: Any) -> None:
+        await ws.send_json({"op": 0, "s": next(self._sequence), "t": event, "d": data})
+
+    async def _ready(self, ws: web.WebSocketResponse) -> None:
+        await self._dispatch(
+            ws,
+            "READY",
+            {
+                "v": 10,
+                "user": self.bot_user,
+                "session_id": secrets.token_hex(16),
+                "resume_gateway_url": self.gateway_url,
+                "private_channels": [],
+                "guilds": [{"id": str(g), "unavailable": True} for g in self.guilds],
+                "application": {"id": str(self.application_id), "flags": 0},
+            },
+        )
+        for guild in self.guilds.values():
+            await self._dispatch(ws, "GUILD_CREATE", self.guild_payload(guild))
+        self.identified.set()
+
+    def guild_payload(self, guild: Guild) -> dict[str, Any]:
+        return {
+            "id": str(guild.id),
+            "name": guild.name,
+            "icon": None,
+            "splash": None,
+            "owner_id": str(guild.owner_id),
+            "afk_timeout": 300,
+            "verification_level": 0,
+            "default_message_notifications": 0,
+            "explicit_content_filter": 0,
+            "mfa_level": 0,
+            "nsfw_level": 0,
+            "premium_tier": 0,
+            "preferred_locale": "en-US",
+            "features": [],
+            "system_channel_flags": 0,
+            "roles": [
+                {
+                    "id": str(guild.id),
+                    "name": "@everyone",
+                    "permissions": str(ALL_PERMISSIONS),
+                    "position": 0,
+                    "color": 0,
+                    "hoist": False,
+                    "managed": False,
+                    "mentionable": False,
+                    "flags": 0,
+                }
+            ],
+            "emojis": [],
+            "stickers": [],
+            "member_count": 2,
+            "large": False,
+            "unavailable": False,
+            "joined_at": _now_iso(),
+            "voice_states": [],
+            "members": [],
+            "presences": [],
+            "threads": [],
+            "stage_instances": [],
+            "guild_scheduled_events": [],
+            "soundboard_sounds": [],
+            "channels": [c.payload() for c in guild.channels.values()],
+        }
+
+    async def send_event(self, event: str, data: Any) -> None:
+        if not self._sockets:
+            raise RuntimeError("the bot is not connected to the stand-in gateway")
+        for ws in list(self._sockets):
+            await self._dispatch(ws, event, data)
+
+    async def disconnect_bot(self) -> None:
+        for ws in list(self._sockets):
+            await ws.close()
+        self.identified.clear()
+
+    def new_interaction(
+        self, kind: int, payload: dict[str, Any], channel_id: int, message_id: int | None = None
+    ) -> Interaction:
+        record = Interaction(
+            id=self.ids.next(),
+            token=secrets.token_urlsafe(48),
+            type=kind,
+            payload=payload,
+            created=asyncio.get_running_loop().time(),
+            channel_id=channel_id,
+            message_id=message_id,
+        )
+        payload.update(
+            {
+                "id": str(record.id),
+                "token": record.token,
+                "type": kind,
+                "application_id": str(self.application_id),
+                "version": 1,
+            }
+        )
+        self.interactions[record.id] = record
+        return record
