@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.standin.server import ALL_PERMISSIONS, EPHEMERAL, LOADING, Guild, Interaction, StandIn
+from bot.standin.server import ALL_PERMISSIONS, EPHEMERAL, Guild, Interaction, StandIn
 
 ANSWER_TIMEOUT = 10.0
 
@@ -86,16 +86,6 @@ class Reply:
 
     def labels(self) -> list[str]:
         return [c.get("label") or c.get("placeholder") or "" for c in self.components()]
-
-    async def settled(self) -> Reply:
-        """Wait until a deferred answer has been filled in."""
-        try:
-            async with asyncio.timeout(ANSWER_TIMEOUT):
-                while self.message is not None and self.message["flags"] & LOADING:
-                    await asyncio.sleep(0.01)
-        except TimeoutError:
-            raise AssertionError("the deferred answer was never filled in") from None
-        return self
 
 
 class Member:
