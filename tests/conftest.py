@@ -9,6 +9,7 @@ from bot.catalog import import_catalog, sample_catalog
 from bot.client import TakeTwoBot
 from bot.db import Database
 from bot.settings import Settings
+from tests.standin_harness import World
 
 
 @pytest.fixture
@@ -36,3 +37,15 @@ async def bot(tmp_path: Path) -> AsyncIterator[TakeTwoBot]:
     await instance.prepare()
     yield instance
     await instance.close()
+
+
+@pytest.fixture
+async def world(tmp_path: Path) -> AsyncIterator[World]:
+    """The real bot connected to the local Discord stand-in, with one server."""
+    instance = World(tmp_path)
+    await instance.start()
+    try:
+        yield instance
+        instance.assert_discord_was_happy()
+    finally:
+        await instance.close()

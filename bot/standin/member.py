@@ -163,7 +163,8 @@ class Member:
     # Slash commands
 
     def _command(self, path: str, kind: int = 1) -> tuple[dict[str, Any], list[str]]:
-        top, *subs = path.split()
+        # Slash commands may name subcommands ("quote add"); menu names contain spaces.
+        top, *subs = path.split() if kind == 1 else [path]
         for command in self.standin.commands_for(self.guild.id):
             if command["name"] == top and command.get("type", 1) == kind:
                 return command, subs

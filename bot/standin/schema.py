@@ -10,6 +10,7 @@ Checks the spec leaves out (total embed length, lowercase names, link buttons) a
 
 from __future__ import annotations
 
+import json
 import re
 import types
 import typing
@@ -192,7 +193,14 @@ def validate(model: type[BaseModel], payload: Any, path: Path = ()) -> list[Prob
         for where, item in items:
             target: type[BaseModel] | None = inner
             variants = _variants(inner)
-            if variants is not None and isinstance(item, dict) and "type" not in item:
+            if variants is not None and not isinstance(item, dict):
+                # A scalar oneOf (a nonce is an integer or a string): the wrapper decides.
+                try:
+                    inner.from_json(json.dumps(item))  # type: ignore[attr-defined]
+                except (ValueError, ValidationError):
+                    problems.append((where, "BASE_TYPE_BAD_TYPE", f"Invalid value {item!r:.40}."))
+                continue
+            if variants is not None and "type" not in item:
                 # No discriminator: the item is valid if any variant accepts it.
                 attempts = [validate(getattr(api, n), item, where) for n in sorted(variants)]
                 problems += min(attempts, key=len)

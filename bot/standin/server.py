@@ -30,6 +30,7 @@ TOKEN_LIFETIME = 15 * 60
 EPHEMERAL = 1 << 6
 LOADING = 1 << 7
 ALL_PERMISSIONS = (1 << 53) - 1
+BODY = web.RequestKey("body", object)
 
 
 def _json(data: Any, status: int = 200) -> web.Response:
@@ -224,7 +225,7 @@ class StandIn:
         body: Any = None
         if request.can_read_body and request.content_type == "application/json":
             body = await request.json()
-        request["body"] = body
+        request[BODY] = body
         self.requests.append((request.method, request.path, body))
         path = request.path
         needs_auth = (
@@ -235,7 +236,7 @@ class StandIn:
         return await handler(request)
 
     def _refuse(self, request: web.Request, status: int, answer: dict[str, Any]) -> web.Response:
-        self.invalid.append(Problem(request.method, request.path, status, request["body"], answer))
+        self.invalid.append(Problem(request.method, request.path, status, request[BODY], answer))
         log.warning("stand-in refused %s %s: %s", request.method, request.path, answer)
         return _json(answer, status=status)
 
@@ -287,7 +288,7 @@ class StandIn:
         )
 
     async def _put_commands(self, request: web.Request) -> web.Response:
-        body = request["body"]
+        body = request[BODY]
         if not isinstance(body, list):
             return self._refuse(
                 request, 400, schema.error_body([((), "BASE_TYPE_BAD_TYPE", "Must be an array.")])
@@ -391,7 +392,7 @@ class StandIn:
             return _json({"message": "Unknown Channel", "code": 10003}, status=404)
         if not channel.bot_can_send:
             return _json({"message": "Missing Permissions", "code": 50013}, status=403)
-        body = request["body"] or {}
+        body = request[BODY] or {}
         problems = schema.validate(schema.MESSAGE_CREATE_MODEL, body)
         problems += schema.message_rules(body)
         if refused := self._check(request, problems):
@@ -428,7 +429,7 @@ class StandIn:
                 400,
                 {"message": "Interaction has already been acknowledged.", "code": 40060},
             )
-        body = request["body"] or {}
+        body = request[BODY] or {}
         kind = body.get("type")
         model = schema.CALLBACK_MODELS.get(kind) if isinstance(kind, int) else None
         if model is None:
@@ -514,7 +515,7 @@ class StandIn:
         if refused := self._token_problem(request, record):
             return refused
         assert record is not None
-        body = request["body"] or {}
+        body = request[BODY] or {}
         problems = schema.validate(schema.WEBHOOK_EXECUTE_MODEL, body)
         problems += schema.message_rules(body)
         if refused := self._check(request, problems):
@@ -537,7 +538,7 @@ class StandIn:
         if request.method == "DELETE":
             del self.messages[message_id]
             return web.Response(status=204)
-        body = request["body"] or {}
+        body = request[BODY] or {}
         problems = schema.validate(schema.WEBHOOK_EDIT_MODEL, body)
         problems += schema.message_rules(body)
         if refused := self._check(request, problems):

@@ -1,0 +1,81 @@
+"""Runs the real bot, through its ordinary startup path, against the local Discord stand-in."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from bot.client import TakeTwoBot
+from bot.settings import Settings
+from bot.standin.member import Member
+from bot.standin.server import Guild, StandIn
+
+MANAGE_MESSAGES = 1 << 13
+
+
+class World:
+    def __init__(self, tmp_path: Path) -> None:
+        self.standin = StandIn()
+        self.database_path = tmp_path / "e2e.sqlite3"
+        self.guild: Guild
+        self.bot: TakeTwoBot | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        await self.standin.start()
+        self.guild = self.standin.add_guild("Video Club")
+        await self.start_bot()
+
+    def settings(self) -> Settings:
+        return Settings(
+            token=self.standin.token,
+            database_path=self.database_path,
+            dev_guild_id=self.guild.id,
+            api_base=self.standin.api_base,
+            gateway_url=self.standin.gateway_url,
+        )
+
+    async def start_bot(self) -> TakeTwoBot:
+        bot = TakeTwoBot(self.settings())
+        self.bot = bot
+        self._task = asyncio.create_task(bot.start(self.standin.token))
+        ready = asyncio.create_task(bot.wait_until_ready())
+        done, _ = await asyncio.wait(
+            {ready, self._task}, timeout=20, return_when=asyncio.FIRST_COMPLETED
+        )
+        if self._task in done:
+            ready.cancel()
+            self._task.result()
+        assert ready in done, "the bot did not become ready"
+        return bot
+
+    async def stop_bot(self) -> None:
+        if self.bot is not None:
+            await self.bot.close()
+        if self._task is not None:
+            await self._task
+        self.bot = None
+        self._task = None
+
+    async def restart_bot(self) -> TakeTwoBot:
+        await self.stop_bot()
+        await self.standin.disconnect_bot()
+        return await self.start_bot()
+
+    async def close(self) -> None:
+        await self.stop_bot()
+        await self.standin.close()
+
+    def member(self, name: str, *, permissions: int = 0) -> Member:
+        return Member(self.standin, self.guild, name=name, permissions=permissions)
+
+    @property
+    def db(self) -> Any:
+        assert self.bot is not None
+        return self.bot.db
+
+    def assert_discord_was_happy(self) -> None:
+        assert self.standin.invalid == [], self.standin.invalid
+        assert self.standin.late == [], "an interaction was answered after 3 seconds"
+        assert self.standin.unknown_routes == [], self.standin.unknown_routes

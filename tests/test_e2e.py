@@ -1,0 +1,173 @@
+"""End to end: the real bot, through discord.py, against the local Discord stand-in.
+
+Each test acts as members' clients do (autocomplete first, then the command with the chosen
+value; buttons, selects and menus on real messages) and checks what Discord received and what
+the database holds. The `world` fixture fails any test in which the bot sent a body that
+breaks Discord's schema, answered an interaction late, or called a route Discord lacks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+
+from tests.standin_harness import MANAGE_MESSAGES, World
+
+NO_MENTIONS = {"parse": []}
+
+
+async def test_review_after_autocomplete(world: World) -> None:
+    alice = world.member("alice")
+    choices = await alice.autocomplete("review", "video", "we cr")
+    assert choices[0]["name"] == "We Cry Together — Kendrick Lamar & Taylour Paige"
+    assert len(choices) <= 25
+
+    reply = await alice.use("review", video="we cr")
+    assert reply.type == 4 and not reply.ephemeral
+    assert reply.allowed_mentions == NO_MENTIONS
+    embed = reply.embed
+    assert embed["title"] == "We Cry Together"
+    fields = {f["name"]: f["value"] for f in embed["fields"]}
+    assert fields["Directed by"] == "Jake Schreier, Dave Free, Kendrick Lamar"
+    assert any(name.startswith("Our Generation Music") for name in fields)
+    assert reply.labels() == ["Rate", "Credits", "Quote"]
+
+
+async def test_two_members_rate_the_same_video_at_once(world: World) -> None:
+    alice, bob = world.member("alice"), world.member("bob")
+    first, second = await asyncio.gather(
+        alice.use("rate", video="We Cry Together", score=9),
+        bob.use("rate", video="We Cry Together", score=6),
+    )
+    assert first.ephemeral and second.ephemeral
+    assert "from 1 rating" in first.content or "from 2 ratings" in first.content
+    async with world.db.read() as session:
+        video = await session.videos.resolve("We Cry Together")
+        summary = await session.ratings.summary(world.guild.id, video.id)
+    assert (summary.count, summary.total) == (2, 15)
+    review = await alice.use("review", video="We Cry Together")
+    community = next(
+        f["value"] for f in review.embed["fields"] if f["name"].startswith("Community score")
+    )
+    assert "**7.50**/10 from 2 ratings" in community
+
+
+async def test_buttons_on_a_message_posted_before_a_restart(world: World) -> None:
+    alice = world.member("alice")
+    review = await alice.use("review", video="HUMBLE.")
+    old_message = review.message
+    assert old_message is not None
+
+    await world.restart_bot()
+
+    credits = await alice.click(old_message, "Credits")
+    assert credits.ephemeral and credits.embed["title"] == "Credits: HUMBLE."
+    rate = await alice.click(old_message, "Rate")
+    assert rate.ephemeral and rate.labels() == ["Pick a score from 1 to 10"]
+
+    await world.restart_bot()  # the score menu also outlives a restart
+
+    chosen = await alice.choose(rate.message, ["8"])
+    assert chosen.type == 7
+    assert chosen.content == "You rated **HUMBLE.** 8/10. Server score: **8.00**/10 from 1 rating."
+    async with world.db.read() as session:
+        video = await session.videos.resolve("HUMBLE.")
+        assert await session.ratings.member_score(world.guild.id, video.id, alice.id) == 8
+    quote = await alice.click(old_message, "Quote")
+    assert quote.ephemeral and "sample quote" in quote.embed["footer"]["text"]
+
+
+async def test_quote_with_everyone_never_pings(world: World) -> None:
+    alice = world.member("alice")
+    added = await alice.use(
+        "quote add",
+        text="@everyone this video changed my life <@&42>",
+        video="we cry",
+        said_by="@here",
+    )
+    assert added.allowed_mentions == NO_MENTIONS
+    assert "@everyone" not in added.content
+    quote_id = int(re.findall(r"#(\d+)", added.content)[0])
+    async with world.db.read() as session:
+        quote = await session.quotes.get(quote_id)
+    assert quote is not None and quote.text.startswith("@everyone") and quote.saved_by == alice.id
+
+    shown = await world.member("bob").use("quote random")
+    assert shown.allowed_mentions == NO_MENTIONS
+    assert "@everyone" in shown.embed["description"]
+
+
+async def test_title_typed_by_hand_with_a_typo(world: World) -> None:
+    alice = world.member("alice")
+    found = await alice.run("review", video="We Cyr Togther")
+    assert found.embed["title"] == "We Cry Together"
+    missing = await alice.run("review", video="Completely Unknown Song")
+    assert missing.ephemeral
+    assert missing.content.startswith("No video matches “Completely Unknown Song”")
+
+
+async def test_removing_someone_elses_quote_needs_manage_messages(world: World) -> None:
+    alice, bob = world.member("alice"), world.member("bob")
+    moderator = world.member("mod", permissions=MANAGE_MESSAGES)
+    added = await alice.use("quote add", text="The camera work is unreal")
+    quote_id = int(re.findall(r"#(\d+)", added.content)[0])
+
+    refused = await bob.run("quote remove", id=quote_id)
+    assert refused.ephemeral and "Manage Messages" in refused.content
+    async with world.db.read() as session:
+        assert await session.quotes.get(quote_id) is not None
+
+    removed = await moderator.run("quote remove", id=quote_id)
+    assert removed.ephemeral and removed.content == f"Removed quote #{quote_id}."
+    async with world.db.read() as session:
+        assert await session.quotes.get(quote_id) is None
+    for _ in range(10):
+        shown = await bob.use("quote random")
+        assert f"Quote #{quote_id}" not in shown.embed["footer"]["text"]
+
+
+async def test_save_as_quote_from_a_message(world: World) -> None:
+    alice, bob = world.member("alice"), world.member("bob")
+    message = bob.post("@everyone the one-take opening is the best part")
+    saved = await alice.message_menu("Save as quote", message)
+    assert saved.allowed_mentions == NO_MENTIONS
+    quote_id = int(re.findall(r"#(\d+)", saved.content)[0])
+    async with world.db.read() as session:
+        quote = await session.quotes.get(quote_id)
+    assert quote is not None
+    assert (quote.author_id, quote.saved_by) == (bob.id, alice.id)
+    assert quote.source_url is not None and quote.source_url.endswith(f"/{message['id']}")
+
+
+async def test_credits_top_and_quote_of_a_video(world: World) -> None:
+    members = [world.member(f"m{n}") for n in range(4)]
+    for n, member in enumerate(members):
+        await member.use("rate", video="Alright", score=10 - n % 2)
+        await member.use("rate", video="Formation", score=7)
+    top = await members[0].use("top", count=5)
+    assert not top.ephemeral
+    assert top.embed["description"].index("Alright") < top.embed["description"].index("Formation")
+    assert "Bayesian" in top.embed["footer"]["text"]
+    credits = await members[0].use("credits", video="alright")
+    assert {f["name"] for f in credits.embed["fields"]} == {"Director", "Producer"}
+    quote = await members[0].use("quote random", video="humble")
+    assert quote.embed["fields"][0]["value"] == "HUMBLE."
+
+
+async def test_out_of_range_values_never_reach_the_bot(world: World) -> None:
+    from bot.standin.member import ClientRefused
+
+    alice = world.member("alice")
+    for score in (0, 11):
+        try:
+            await alice.run("rate", video="Alright", score=score)
+        except ClientRefused:
+            continue
+        raise AssertionError("the client sent a score Discord would refuse")
+    # A component value is not checked by any client: the bot checks it itself.
+    review = await alice.use("review", video="Alright")
+    rate = await alice.click(review.message, "Rate")
+    menu = rate.message["components"][0]["components"][0]
+    menu["options"].append({"label": "11/10", "value": "11"})
+    forged = await alice.choose(rate.message, ["11"])
+    assert forged.ephemeral and forged.content == "Pick one score from 1 to 10."

@@ -1,0 +1,102 @@
+"""The bot as a process, started the way a person starts it, against the local stand-in."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.standin.server import StandIn
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+async def standin() -> AsyncIterator[StandIn]:
+    server = StandIn()
+    await server.start()
+    server.add_guild()
+    yield server
+    await server.close()
+
+
+def environment(standin: StandIn, tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "DEV_GUILD"))}
+    env.update(
+        {
+            "PYTHONPATH": str(ROOT),
+            "DISCORD_TOKEN": standin.token,
+            "DISCORD_API_BASE": standin.api_base,
+            "DISCORD_GATEWAY_URL": standin.gateway_url,
+            "DATABASE_PATH": str(tmp_path / "db" / "bot.sqlite3"),
+            "LOG_LEVEL": "INFO",
+        }
+    )
+    env.update(extra)
+    return env
+
+
+async def spawn(env: dict[str, str], cwd: Path, *args: str) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        *args,
+        env=env,
+        cwd=cwd,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+async def test_bot_starts_and_closes_cleanly_on_signal(
+    standin: StandIn, tmp_path: Path, signum: signal.Signals
+) -> None:
+    process = await spawn(environment(standin, tmp_path), tmp_path)
+    try:
+        await asyncio.wait_for(standin.identified.wait(), 30)
+    finally:
+        if process.returncode is None:
+            process.send_signal(signum)
+    _, stderr = await asyncio.wait_for(process.communicate(), 30)
+    log = stderr.decode()
+    assert process.returncode == 0, log
+    assert "closed cleanly" in log
+    assert standin.token not in log
+    assert (tmp_path / "db" / "bot.sqlite3").is_file()
+    # No global sync on start: only `python -m bot sync` does that.
+    assert standin.global_commands == []
+
+
+async def test_rejected_token_exits_2_with_one_line(standin: StandIn, tmp_path: Path) -> None:
+    env = environment(standin, tmp_path, DISCORD_TOKEN="not-the-token")
+    process = await spawn(env, tmp_path)
+    _, stderr = await asyncio.wait_for(process.communicate(), 30)
+    assert process.returncode == 2
+    last = stderr.decode().strip().splitlines()[-1]
+    assert last.startswith("taketwo: DISCORD_TOKEN was rejected")
+    assert "not-the-token" not in stderr.decode()
+
+
+async def test_sync_commands_globally_and_to_one_server(standin: StandIn, tmp_path: Path) -> None:
+    guild_id = next(iter(standin.guilds))
+    env = environment(standin, tmp_path)
+    process = await spawn(env, tmp_path, "sync", "--guild", str(guild_id))
+    stdout, stderr = await asyncio.wait_for(process.communicate(), 30)
+    assert process.returncode == 0, stderr.decode()
+    names = {c["name"] for c in standin.guild_commands[guild_id]}
+    assert {"review", "credits", "quote", "rate", "top", "Save as quote"} <= names
+    assert standin.global_commands == []
+    assert f"to server {guild_id}" in stdout.decode()
+
+    process = await spawn(env, tmp_path, "sync")
+    stdout, _ = await asyncio.wait_for(process.communicate(), 30)
+    assert process.returncode == 0
+    assert {c["name"] for c in standin.global_commands} == names
+    assert standin.invalid == []
