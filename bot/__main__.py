@@ -24,10 +24,6 @@ log = logging.getLogger("taketwo")
 EXIT_CONFIG = 2
 
 
-class StartupError(Exception):
-    """Startup failed for a reason the person running the bot can fix; print one line."""
-
-
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description="TakeTwo Discord bot")
     sub = parser.add_subparsers(dest="command")
@@ -39,6 +35,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="ID",
         help="sync to this one server only (instant) instead of globally",
     )
+    sub.add_parser("playground", help="try the bot in this terminal: no token, no network")
     return parser
 
 
@@ -82,6 +79,14 @@ async def _sync(settings: Settings, guild_id: int | None) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "playground":
+        from bot.playground import run_playground
+
+        try:
+            asyncio.run(run_playground())
+        except KeyboardInterrupt:
+            pass
+        return 0
     try:
         settings = load_settings()
     except SettingsError as exc:

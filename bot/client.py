@@ -36,6 +36,11 @@ def use_endpoints(settings: Settings) -> None:
     DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.gateway_url)
 
 
+# TakeTwo never joins voice: skip discord.py's start-up warnings about missing voice libraries.
+discord.VoiceClient.warn_nacl = False
+discord.VoiceClient.warn_dave = False
+
+
 class TakeTwoBot(commands.Bot):
     db: Database
     settings: Settings
