@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import signal
 import sys
@@ -82,10 +83,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "playground":
         from bot.playground import run_playground
 
-        try:
+        with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(run_playground())
-        except KeyboardInterrupt:
-            pass
         return 0
     try:
         settings = load_settings()
