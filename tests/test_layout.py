@@ -1,0 +1,35 @@
+"""The shape of the code: the data layer never imports discord, and cogs hold no SQL."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA_LAYER = [*(ROOT / "bot" / "db").glob("*.py"), ROOT / "bot" / "catalog.py",
+              ROOT / "bot" / "errors.py"]
+SQL = re.compile(r"\b(SELECT|INSERT|UPDATE|DELETE)\b.*\b(FROM|INTO|SET)\b")
+
+
+def imported_modules(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text())
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+    return names
+
+
+def test_data_layer_does_not_import_discord() -> None:
+    for path in DATA_LAYER:
+        modules = imported_modules(path)
+        assert not {m for m in modules if m.split(".")[0] == "discord"}, path
+        assert not {m for m in modules if m.startswith(("bot.ui", "cogs"))}, path
+
+
+def test_cogs_hold_no_sql() -> None:
+    for path in (ROOT / "cogs").glob("*.py"):
+        assert not SQL.search(path.read_text()), f"SQL in {path.name}: move it to bot/db/"
