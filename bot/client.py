@@ -17,7 +17,7 @@ from bot.ui.errors import TakeTwoTree
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS = ("cogs.review", "cogs.credits", "cogs.quotes", "cogs.ratings")
+EXTENSIONS = ("cogs.review", "cogs.credits", "cogs.quotes", "cogs.ratings", "cogs.daily")
 
 
 def intents() -> discord.Intents:

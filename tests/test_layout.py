@@ -7,8 +7,11 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DATA_LAYER = [*(ROOT / "bot" / "db").glob("*.py"), ROOT / "bot" / "catalog.py",
-              ROOT / "bot" / "errors.py"]
+DATA_LAYER = [
+    *(ROOT / "bot" / "db").glob("*.py"),
+    ROOT / "bot" / "catalog.py",
+    ROOT / "bot" / "errors.py",
+]
 SQL = re.compile(r"\b(SELECT|INSERT|UPDATE|DELETE)\b.*\b(FROM|INTO|SET)\b")
 
 

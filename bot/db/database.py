@@ -21,6 +21,7 @@ from pathlib import Path
 
 import aiosqlite
 
+from bot.db.daily import DailyQueries
 from bot.db.migrations import MIGRATIONS_DIR, migrate
 from bot.db.models import VideoPage
 from bot.db.quotes import QuoteQueries
@@ -40,6 +41,7 @@ class Session:
         self.videos = VideoQueries(conn)
         self.ratings = RatingQueries(conn)
         self.quotes = QuoteQueries(conn)
+        self.daily = DailyQueries(conn)
 
     async def video_page(
         self, guild_id: int, video_id: int, user_id: int | None = None

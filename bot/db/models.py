@@ -93,3 +93,31 @@ class VideoPage:
 
     def credits_for(self, role: str) -> list[str]:
         return [c.name for c in self.credits if c.role.casefold() == role.casefold()]
+
+
+@dataclass(frozen=True, slots=True)
+class DailySchedule:
+    guild_id: int
+    channel_id: int
+    post_time: str  # local HH:MM
+    timezone: str  # IANA name
+    next_local_date: str  # YYYY-MM-DD, the local day of the pending post
+    due_at: int  # unix seconds
+    next_quote_id: int | None
+    paused_reason: str | None
+    last_error: str | None
+    last_error_at: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class DailyPost:
+    guild_id: int
+    local_date: str
+    status: str  # claimed, sent, skipped, missed, failed
+    quote_id: int | None
+    channel_id: int | None
+    nonce: str
+    claimed_by: str | None
+    lease_until: int | None
+    message_id: int | None
+    detail: str | None

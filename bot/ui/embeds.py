@@ -167,3 +167,18 @@ def rating_saved(video: Video, score: int, summary: ScoreSummary) -> str:
         f"Server score: {mean_text(summary)}.",
         2000,
     )
+
+
+def daily_embed(quote: Quote) -> discord.Embed:
+    embed = quote_embed(quote)
+    embed.title = "Quote of the day"
+    return fit_embed(embed)
+
+
+def daily_status_embed(lines: list[tuple[str, str]], warning: str | None) -> discord.Embed:
+    embed = discord.Embed(title="Daily quote", colour=BRAND)
+    for name, value in lines[:EMBED_FIELDS]:
+        embed.add_field(name=clip(name, FIELD_NAME), value=clip(value, FIELD_VALUE), inline=False)
+    if warning:
+        embed.set_footer(text=clip(warning, FOOTER))
+    return fit_embed(embed)

@@ -1,0 +1,237 @@
+"""/daily set, status, preview, skip and off: one quote posted every day at a local time."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.client import TakeTwoBot
+from bot.daily import (
+    LOW_QUOTES_WARNING,
+    ChannelUnavailable,
+    DailyScheduler,
+    first_local_date,
+    parse_post_time,
+    post_instant,
+    upcoming,
+    utc_now,
+    zone,
+    zone_names,
+)
+from bot.db.models import Quote
+from bot.db.text import fold
+from bot.errors import UserFacingError
+from bot.ui import embeds
+from bot.ui.components import video_buttons
+from bot.ui.context import guild_id
+from bot.ui.limits import CHOICES
+
+NONE = discord.AllowedMentions.none()
+
+
+class ChannelSender:
+    """Sends a daily post through Discord; a lost channel or permission pauses the schedule."""
+
+    def __init__(self, bot: TakeTwoBot) -> None:
+        self.bot = bot
+
+    async def send(self, *, guild_id: int, channel_id: int, quote: Quote, nonce: str) -> int:
+        deleted = "The channel was deleted: pick another one with /daily set."
+        channel = self.bot.get_channel(channel_id)
+        try:
+            if channel is None:
+                channel = await self.bot.fetch_channel(channel_id)
+            if not isinstance(channel, discord.abc.Messageable):
+                raise ChannelUnavailable("That channel cannot hold messages: pick a text channel.")
+            extra: dict[str, Any] = {}
+            if quote.video_id is not None:
+                extra["view"] = video_buttons(quote.video_id)
+            message = await channel.send(
+                embed=embeds.daily_embed(quote), nonce=nonce, allowed_mentions=NONE, **extra
+            )
+        except discord.NotFound:
+            raise ChannelUnavailable(deleted) from None
+        except discord.Forbidden:
+            raise ChannelUnavailable(
+                f"I may not post in <#{channel_id}>: give me View Channel, Send Messages and "
+                "Embed Links there, then run /daily set again."
+            ) from None
+        return message.id
+
+
+@app_commands.guild_only()
+@app_commands.default_permissions(manage_guild=True)
+@app_commands.checks.has_permissions(manage_guild=True)
+class Daily(commands.GroupCog, group_name="daily", group_description="A quote posted every day"):
+    def __init__(self, bot: TakeTwoBot) -> None:
+        self.bot = bot
+        self.scheduler = DailyScheduler(bot.db, ChannelSender(bot))
+        self._task: asyncio.Task[None] | None = None
+
+    async def cog_load(self) -> None:
+        self._task = asyncio.create_task(self._run())
+
+    async def cog_unload(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _run(self) -> None:
+        await self.bot.wait_until_ready()  # channels are known from here on
+        await self.scheduler.run_forever()
+
+    @commands.Cog.listener()
+    async def on_guild_remove(self, guild: discord.Guild) -> None:
+        async with self.bot.db.transaction() as tx:
+            await tx.daily.delete_schedule(guild.id)
+
+    @commands.Cog.listener()
+    async def on_guild_channel_delete(self, channel: discord.abc.GuildChannel) -> None:
+        async with self.bot.db.transaction() as tx:
+            await tx.daily.delete_schedules_in_channel(channel.id)
+
+    async def _timezone_choices(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        wanted = fold(current).replace(" ", "_")
+        names = [n for n in zone_names() if wanted in fold(n).replace(" ", "_")]
+        names.sort(key=lambda n: (not fold(n).replace(" ", "_").startswith(wanted), n))
+        return [app_commands.Choice(name=n, value=n) for n in names[:CHOICES]]
+
+    @app_commands.command(
+        name="set", description="Post a quote every day in a channel at a local time"
+    )
+    @app_commands.describe(
+        channel="Where the quote goes",
+        time="Local time, HH:MM (24-hour), like 09:00",
+        timezone="Your time zone, like Europe/London",
+    )
+    async def set_(
+        self,
+        interaction: discord.Interaction,
+        channel: discord.TextChannel,
+        time: app_commands.Range[str, 3, 8],
+        timezone: app_commands.Range[str, 1, 64],
+    ) -> None:
+        server = guild_id(interaction)
+        post_time = parse_post_time(time)
+        tz = zone(timezone)
+        now = utc_now()
+        day = first_local_date(now, post_time, tz)
+        async with self.bot.db.transaction() as tx:
+            await tx.daily.save_schedule(
+                guild_id=server,
+                channel_id=channel.id,
+                post_time=post_time,
+                timezone=tz.key,
+                next_local_date=day.isoformat(),
+                due_at=int(post_instant(day, post_time, tz).timestamp()),
+                updated_by=interaction.user.id,
+                now=int(now.timestamp()),
+            )
+        self.scheduler.wake()
+        first = int(post_instant(day, post_time, tz).timestamp())
+        await interaction.response.send_message(
+            f"Every day at {post_time} ({tz.key}) I will post a quote in {channel.mention}. "
+            f"The first one comes <t:{first}:R>, on <t:{first}:F>.",
+            ephemeral=True,
+            allowed_mentions=NONE,
+        )
+
+    @set_.autocomplete("timezone")
+    async def _set_timezone(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return await self._timezone_choices(interaction, current)
+
+    @app_commands.command(
+        name="status", description="When the next daily quotes come, and the last one"
+    )
+    async def status(self, interaction: discord.Interaction) -> None:
+        server = guild_id(interaction)
+        async with self.bot.db.read() as session:
+            schedule = await session.daily.schedule(server)
+            if schedule is None:
+                raise UserFacingError("No daily quote is set up here: start one with /daily set.")
+            left = await session.daily.unposted_count(server)
+            last = await session.daily.last_sent(server)
+        lines = [
+            ("Channel", f"<#{schedule.channel_id}>"),
+            ("Time", f"{schedule.post_time} every day, {schedule.timezone} time"),
+        ]
+        if schedule.paused_reason:
+            lines.append(("Paused", schedule.paused_reason))
+        else:
+            nexts = "\n".join(f"<t:{int(t.timestamp())}:F>" for t in upcoming(schedule, 3))
+            lines.append(("Next posts", nexts))
+        lines.append(("Quotes not posted yet in this cycle", str(left)))
+        if last is not None and last.message_id is not None:
+            link = f"https://discord.com/channels/{server}/{last.channel_id}/{last.message_id}"
+            lines.append(("Last post", f"{last.local_date}: [jump to it]({link})"))
+        if schedule.last_error and not schedule.paused_reason:
+            lines.append(("Last problem", schedule.last_error))
+        warning = None
+        if left < LOW_QUOTES_WARNING:
+            warning = (
+                f"Only {left} quote(s) left before quotes start repeating: "
+                "add more with /quote add or Save as quote."
+            )
+        await interaction.response.send_message(
+            embed=embeds.daily_status_embed(lines, warning),
+            ephemeral=True,
+            allowed_mentions=NONE,
+        )
+
+    @app_commands.command(name="preview", description="See the next daily quote privately")
+    async def preview(self, interaction: discord.Interaction) -> None:
+        server = guild_id(interaction)
+        quote = await self.scheduler.preview(server)
+        async with self.bot.db.read() as session:
+            schedule = await session.daily.schedule(server)
+        if schedule is None:
+            raise UserFacingError("No daily quote is set up here: start one with /daily set.")
+        if quote is None:
+            raise UserFacingError("There are no quotes to post yet: add some with /quote add.")
+        when = int(upcoming(schedule, 1)[0].timestamp())
+        await interaction.response.send_message(
+            f"This is what <#{schedule.channel_id}> gets <t:{when}:R>:",
+            embed=embeds.daily_embed(quote),
+            ephemeral=True,
+            allowed_mentions=NONE,
+        )
+
+    @app_commands.command(name="skip", description="Skip the next daily quote")
+    async def skip(self, interaction: discord.Interaction) -> None:
+        server = guild_id(interaction)
+        skipped = await self.scheduler.skip(server, interaction.user.id)
+        if skipped is None:
+            raise UserFacingError("No daily quote is set up here: start one with /daily set.")
+        self.scheduler.wake()
+        await interaction.response.send_message(
+            f"Skipped the post of {skipped[0]}. The next one comes <t:{skipped[1]}:F>.",
+            ephemeral=True,
+            allowed_mentions=NONE,
+        )
+
+    @app_commands.command(name="off", description="Stop the daily quote")
+    async def off(self, interaction: discord.Interaction) -> None:
+        async with self.bot.db.transaction() as tx:
+            removed = await tx.daily.delete_schedule(guild_id(interaction))
+        if not removed:
+            raise UserFacingError("No daily quote is set up here, so there is nothing to stop.")
+        self.scheduler.wake()
+        await interaction.response.send_message(
+            "Daily quotes are off. Start them again any time with /daily set.",
+            ephemeral=True,
+            allowed_mentions=NONE,
+        )
+
+
+async def setup(bot: TakeTwoBot) -> None:
+    await bot.add_cog(Daily(bot))
