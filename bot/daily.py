@@ -143,23 +143,23 @@ class DailyScheduler:
         return min(max(wait, 0.0), self.max_sleep)
 
     async def run_due(self) -> dict[str, int]:
-        """Handle every schedule that is due now. Returns how many ended each way."""
+        """Handle every schedule that is due now. Returns how many ended each way.
+
+        Each outcome moves its schedule's due time past now (or pauses it), so this ends;
+        a "missed" day moves to today's post, which the next round sends.
+        """
         outcomes: dict[str, int] = {}
         while True:
             now = int(self.clock().timestamp())
             async with self.db.read() as session:
                 due = await session.daily.due(now, self.batch)
-            handled = 0
+            if not due:
+                return outcomes
             for schedule in due:
                 outcome = await self.process(schedule)
                 outcomes[outcome] = outcomes.get(outcome, 0) + 1
-                if outcome != "moved":
-                    handled += 1
                 if outcome == "sent":
                     await self.sleep(self.send_gap)
-            # Stop when nothing more can be done now (busy claims wait for their lease).
-            if len(due) < self.batch or handled == 0:
-                return outcomes
 
     async def _advance(self, tx: Session, schedule: DailySchedule, day: date) -> None:
         tz = ZoneInfo(schedule.timezone)
@@ -297,6 +297,32 @@ class DailyScheduler:
                 return quote
         chosen = await tx.daily.choose_quote(guild_id)
         return await tx.quotes.get(chosen) if chosen is not None else None
+
+    async def configure(
+        self, *, guild_id: int, channel_id: int, post_time: str, timezone: str, user_id: int
+    ) -> datetime:
+        """Create or replace a server's schedule (un-pausing it). Returns the first post's time.
+
+        Raises UserFacingError for a time or zone that does not parse.
+        """
+        post_time = parse_post_time(post_time)
+        tz = zone(timezone)
+        now = self.clock()
+        day = first_local_date(now, post_time, tz)
+        first = post_instant(day, post_time, tz)
+        async with self.db.transaction() as tx:
+            await tx.daily.save_schedule(
+                guild_id=guild_id,
+                channel_id=channel_id,
+                post_time=post_time,
+                timezone=tz.key,
+                next_local_date=day.isoformat(),
+                due_at=int(first.timestamp()),
+                updated_by=user_id,
+                now=int(now.timestamp()),
+            )
+        self.wake()
+        return first
 
     async def skip(self, guild_id: int, user_id: int) -> tuple[str, int] | None:
         """Skip the next post. Returns the skipped local date and when the one after comes."""

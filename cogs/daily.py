@@ -15,12 +15,7 @@ from bot.daily import (
     LOW_QUOTES_WARNING,
     ChannelUnavailable,
     DailyScheduler,
-    first_local_date,
-    parse_post_time,
-    post_instant,
     upcoming,
-    utc_now,
-    zone,
     zone_names,
 )
 from bot.db.models import Quote
@@ -119,27 +114,20 @@ class Daily(commands.GroupCog, group_name="daily", group_description="A quote po
         time: app_commands.Range[str, 3, 8],
         timezone: app_commands.Range[str, 1, 64],
     ) -> None:
-        server = guild_id(interaction)
-        post_time = parse_post_time(time)
-        tz = zone(timezone)
-        now = utc_now()
-        day = first_local_date(now, post_time, tz)
-        async with self.bot.db.transaction() as tx:
-            await tx.daily.save_schedule(
-                guild_id=server,
-                channel_id=channel.id,
-                post_time=post_time,
-                timezone=tz.key,
-                next_local_date=day.isoformat(),
-                due_at=int(post_instant(day, post_time, tz).timestamp()),
-                updated_by=interaction.user.id,
-                now=int(now.timestamp()),
-            )
-        self.scheduler.wake()
-        first = int(post_instant(day, post_time, tz).timestamp())
+        first = await self.scheduler.configure(
+            guild_id=guild_id(interaction),
+            channel_id=channel.id,
+            post_time=time,
+            timezone=timezone,
+            user_id=interaction.user.id,
+        )
+        async with self.bot.db.read() as session:
+            schedule = await session.daily.schedule(guild_id(interaction))
+        assert schedule is not None
+        when = int(first.timestamp())
         await interaction.response.send_message(
-            f"Every day at {post_time} ({tz.key}) I will post a quote in {channel.mention}. "
-            f"The first one comes <t:{first}:R>, on <t:{first}:F>.",
+            f"Every day at {schedule.post_time} ({schedule.timezone}) I will post a quote in "
+            f"{channel.mention}. The first one comes <t:{when}:R>, on <t:{when}:F>.",
             ephemeral=True,
             allowed_mentions=NONE,
         )
