@@ -61,12 +61,18 @@ class ChannelSender:
 
 @app_commands.guild_only()
 @app_commands.default_permissions(manage_guild=True)
-@app_commands.checks.has_permissions(manage_guild=True)
 class Daily(commands.GroupCog, group_name="daily", group_description="A quote posted every day"):
     def __init__(self, bot: TakeTwoBot) -> None:
         self.bot = bot
         self.scheduler = DailyScheduler(bot.db, ChannelSender(bot))
         self._task: asyncio.Task[None] | None = None
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        # Default permissions hide the commands; a server can widen them in its settings,
+        # but schedules stay a Manage Server decision.
+        if not interaction.permissions.manage_guild:
+            raise app_commands.MissingPermissions(["manage_guild"])
+        return True
 
     async def cog_load(self) -> None:
         self._task = asyncio.create_task(self._run())

@@ -171,3 +171,171 @@ async def test_out_of_range_values_never_reach_the_bot(world: World) -> None:
     menu["options"].append({"label": "11/10", "value": "11"})
     forged = await alice.choose(rate.message, ["11"])
     assert forged.ephemeral and forged.content == "Pick one score from 1 to 10."
+
+
+MANAGE_GUILD = 1 << 5
+
+
+async def test_daily_post_arrives_once_with_buttons(world: World) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from tests.test_daily import Clock
+
+    channel_id = next(iter(world.guild.channels))
+    admin = world.member("admin", permissions=MANAGE_GUILD)
+    zones = await admin.autocomplete(
+        "daily set", "timezone", "new_y", channel=str(channel_id), time="09:00"
+    )
+    assert zones[0]["value"] == "America/New_York"
+
+    from bot.standin.member import ClientRefused
+
+    try:
+        await world.member("alice").run(
+            "daily set", channel=str(channel_id), time="09:00", timezone="UTC"
+        )
+        raise AssertionError("Discord shows /daily only to members with Manage Server")
+    except ClientRefused:
+        pass
+
+    bad = await admin.run("daily set", channel=str(channel_id), time="25:99", timezone="UTC")
+    assert bad.ephemeral and "HH:MM" in bad.content
+    set_reply = await admin.use(
+        "daily set", channel=str(channel_id), time="09:00", timezone="new_y"
+    )
+    assert set_reply.ephemeral and "America/New_York" in set_reply.content
+
+    async with world.db.transaction() as tx:
+        await tx.quotes.add(
+            guild_id=world.guild.id,
+            text="@everyone daily",
+            created_at="x",
+            video_id=1,
+            saved_by=admin.id,
+        )
+
+    preview = await admin.run("daily preview")
+    assert preview.ephemeral and preview.embed["title"] == "Quote of the day"
+
+    cog = world.bot.get_cog("Daily")  # type: ignore[union-attr]
+    assert cog is not None
+    async with world.db.read() as session:
+        schedule = await session.daily.schedule(world.guild.id)
+    assert schedule is not None
+    clock = Clock(datetime.fromtimestamp(schedule.due_at, UTC) + timedelta(seconds=1))
+    cog.scheduler.clock = clock
+    assert await cog.scheduler.run_due() == {"sent": 1}
+
+    posts = [
+        m
+        for m in world.standin.messages.values()
+        if m["channel_id"] == str(channel_id)
+        and not m["flags"] & 64
+        and m["embeds"]
+        and m["embeds"][0].get("title") == "Quote of the day"
+    ]
+    assert len(posts) == 1
+    post = posts[0]
+    assert post["nonce"].startswith("tt")
+    assert "@everyone daily" in post["embeds"][0]["description"]
+    assert [c["label"] for row in post["components"] for c in row["components"]] == [
+        "Rate",
+        "Credits",
+        "Quote",
+    ]
+    posted_body = next(
+        b
+        for (m, p, b) in world.standin.requests
+        if m == "POST" and p.endswith(f"/channels/{channel_id}/messages")
+    )
+    assert posted_body["allowed_mentions"] == {"parse": []}
+    assert posted_body["enforce_nonce"] is True
+
+    # The same day again, as after a crash between sending and recording: still one post.
+    async with world.db.transaction() as tx:
+        await tx.daily.record_post(
+            guild_id=world.guild.id,
+            local_date=schedule.next_local_date,
+            status="claimed",
+            nonce=post["nonce"],
+            now=0,
+            quote_id=None,
+            channel_id=channel_id,
+            claimed_by="dead",
+            lease_until=0,
+        )
+        await tx.daily.move_to(world.guild.id, schedule.next_local_date, 0)
+    assert await cog.scheduler.run_due() == {"sent": 1}
+    again = [m for m in world.standin.messages.values() if m.get("nonce") == post["nonce"]]
+    assert len(again) == 1
+
+    status = await admin.run("daily status")
+    fields = {f["name"]: f["value"] for f in status.embed["fields"]}
+    assert fields["Channel"] == f"<#{channel_id}>"
+    assert fields["Next posts"].count(":F>") == 3
+    assert post["id"] in fields["Last post"]
+    assert "Only" in status.embed["footer"]["text"]
+
+    skipped = await admin.run("daily skip")
+    assert skipped.ephemeral and skipped.content.startswith("Skipped the post of")
+    off = await admin.run("daily off")
+    assert off.ephemeral and "off" in off.content
+    again_off = await admin.run("daily off")
+    assert again_off.ephemeral and "nothing to stop" in again_off.content
+
+
+async def daily_world(world: World) -> tuple[int, object]:
+    channel_id = next(iter(world.guild.channels))
+    admin = world.member("admin", permissions=MANAGE_GUILD)
+    reply = await admin.run(
+        "daily set", channel=str(channel_id), time="09:00", timezone="Europe/London"
+    )
+    assert reply.ephemeral
+    return channel_id, admin
+
+
+async def test_missing_permission_pauses_and_status_says_why(world: World) -> None:
+    from datetime import UTC, datetime
+
+    from tests.test_daily import Clock
+
+    channel_id, admin = await daily_world(world)
+    world.standin.channel(channel_id).bot_can_send = False  # type: ignore[union-attr]
+    async with world.db.read() as session:
+        schedule = await session.daily.schedule(world.guild.id)
+    assert schedule is not None
+    cog = world.bot.get_cog("Daily")  # type: ignore[union-attr]
+    cog.scheduler.clock = Clock(datetime.fromtimestamp(schedule.due_at, UTC))
+    assert await cog.scheduler.run_due() == {"paused": 1}
+    status = await admin.run("daily status")  # type: ignore[attr-defined]
+    fields = {f["name"]: f["value"] for f in status.embed["fields"]}
+    assert "Send Messages" in fields["Paused"]
+    assert "Next posts" not in fields
+
+
+async def test_deleting_the_channel_or_leaving_cleans_up(world: World) -> None:
+    import asyncio
+
+    channel_id, _ = await daily_world(world)
+    await world.standin.delete_channel(channel_id)
+    for _ in range(100):
+        async with world.db.read() as session:
+            if await session.daily.schedule(world.guild.id) is None:
+                break
+        await asyncio.sleep(0.02)
+    else:
+        raise AssertionError("the schedule outlived its channel")
+
+    from bot.standin.server import Channel
+
+    other = Channel(id=world.standin.ids.next(), guild_id=world.guild.id, name="quotes")
+    world.guild.channels[other.id] = other
+    admin = world.member("admin2", permissions=MANAGE_GUILD)
+    await admin.run("daily set", channel=str(other.id), time="10:00", timezone="UTC")
+    await world.standin.remove_bot_from(world.guild.id)
+    for _ in range(100):
+        async with world.db.read() as session:
+            if await session.daily.schedule(world.guild.id) is None:
+                return
+        await asyncio.sleep(0.02)
+    raise AssertionError("the schedule outlived the bot's membership")

@@ -16,6 +16,7 @@ from typing import Any
 from bot.standin.server import ALL_PERMISSIONS, EPHEMERAL, Guild, Interaction, StandIn
 
 ANSWER_TIMEOUT = 10.0
+ADMINISTRATOR = 1 << 3
 
 
 class ClientRefused(Exception):
@@ -167,6 +168,9 @@ class Member:
         top, *subs = path.split() if kind == 1 else [path]
         for command in self.standin.commands_for(self.guild.id):
             if command["name"] == top and command.get("type", 1) == kind:
+                needed = int(command.get("default_member_permissions") or 0)
+                if needed & ~self.permissions and not self.permissions & ADMINISTRATOR:
+                    raise ClientRefused(f"{path} is hidden from members without its permissions")
                 return command, subs
         raise ClientRefused(f"/{top} is not a registered command in this server")
 
@@ -216,6 +220,8 @@ class Member:
                 "max_length", 6000
             ):
                 raise ClientRefused(f"{option['name']}: length out of range")
+        if kind == 7 and not str(value).isdigit():
+            raise ClientRefused(f"{option['name']} takes a channel")
         if kind == 4:
             if not isinstance(value, int) or isinstance(value, bool):
                 raise ClientRefused(f"{option['name']} takes a whole number")
@@ -254,7 +260,22 @@ class Member:
             "guild_id": str(self.guild.id),
             "options": self._options(command, subs, options),
         }
+        channels = self._resolved_channels(payload["data"]["options"])
+        if channels:
+            payload["data"]["resolved"] = {"channels": channels}
         return await self._send(2, payload)
+
+    def _resolved_channels(self, options: list[dict[str, Any]]) -> dict[str, Any]:
+        """Discord sends the channel objects that channel options point at."""
+        found: dict[str, Any] = {}
+        for option in options:
+            found.update(self._resolved_channels(option.get("options") or []))
+            if option["type"] == 7:
+                channel = self.standin.channel(int(option["value"]))
+                if channel is None or channel.guild_id != self.guild.id:
+                    raise ClientRefused("that channel is not in this server")
+                found[str(channel.id)] = {**channel.payload(), "permissions": str(ALL_PERMISSIONS)}
+        return found
 
     async def use(self, path: str, **options: Any) -> Reply:
         """Type each autocomplete option, pick the first suggestion, then send the command."""

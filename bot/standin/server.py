@@ -645,6 +645,16 @@ class StandIn:
         for ws in list(self._sockets):
             await self._dispatch(ws, event, data)
 
+    async def delete_channel(self, channel_id: int) -> None:
+        channel = self.channel(channel_id)
+        assert channel is not None
+        del self.guilds[channel.guild_id].channels[channel_id]
+        await self.send_event("CHANNEL_DELETE", channel.payload())
+
+    async def remove_bot_from(self, guild_id: int) -> None:
+        del self.guilds[guild_id]
+        await self.send_event("GUILD_DELETE", {"id": str(guild_id), "unavailable": False})
+
     async def disconnect_bot(self) -> None:
         for ws in list(self._sockets):
             await ws.close()
