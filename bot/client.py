@@ -84,6 +84,10 @@ class TakeTwoBot(commands.Bot):
 
     async def close(self) -> None:
         try:
+            # Cogs first: their background work (the daily scheduler) stops before the
+            # database it writes to is closed.
+            for extension in list(self.extensions):
+                await self.unload_extension(extension)
             await super().close()
         finally:
             await self.db.close()
