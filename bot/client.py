@@ -13,11 +13,21 @@ from discord.http import Route
 from bot.catalog import import_catalog, sample_catalog
 from bot.db import Database
 from bot.settings import Settings
+from bot.ui.cooldowns import WriteLimits
 from bot.ui.errors import TakeTwoTree
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS = ("cogs.review", "cogs.credits", "cogs.quotes", "cogs.ratings", "cogs.daily")
+EXTENSIONS = (
+    "cogs.review",
+    "cogs.credits",
+    "cogs.quotes",
+    "cogs.ratings",
+    "cogs.daily",
+    "cogs.takes",
+    "cogs.privacy",
+    "cogs.catalog",
+)
 
 
 def intents() -> discord.Intents:
@@ -44,6 +54,7 @@ discord.VoiceClient.warn_dave = False
 class TakeTwoBot(commands.Bot):
     db: Database
     settings: Settings
+    write_limits: WriteLimits
 
     def __init__(self, settings: Settings, *, sync_dev_guild: bool = True) -> None:
         super().__init__(
@@ -57,6 +68,7 @@ class TakeTwoBot(commands.Bot):
         self.settings = settings
         use_endpoints(settings)
         self.db = Database(settings.database_path)
+        self.write_limits = WriteLimits()
         self.sync_dev_guild = sync_dev_guild
 
     async def prepare(self) -> None:
@@ -78,6 +90,17 @@ class TakeTwoBot(commands.Bot):
             self.tree.copy_global_to(guild=guild)
             synced = await self.tree.sync(guild=guild)
             log.info("synced %d commands to development server %s", len(synced), guild_id)
+
+    def catalog_owner_ids(self) -> set[int]:
+        """The Discord application's owners (its team, if it has one) and OWNER_IDS."""
+        owners = set(self.settings.owner_ids)
+        app = self.application
+        if app is not None:
+            if app.team is not None:
+                owners |= {member.id for member in app.team.members}
+            elif app.owner is not None:
+                owners.add(app.owner.id)
+        return owners
 
     async def on_ready(self) -> None:
         log.info("ready as %s in %d servers", self.user, len(self.guilds))

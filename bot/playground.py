@@ -28,7 +28,7 @@ HELP = """\
 Type a slash command the way you would in Discord, then press Enter:
   /review We Cry Together
   /rate video:"We Cry Together" score:9
-  /credits video:humble
+  /credits show video:humble
   /quote random            /quote add text:"What a video" video:alright
   /top
 Text after a command fills its first option; name options with option:value.

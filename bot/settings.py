@@ -36,6 +36,9 @@ class Settings:
     # take Discord's place without any change to the bot.
     api_base: str = DEFAULT_API_BASE
     gateway_url: str = DEFAULT_GATEWAY_URL
+    # Who may edit the shared catalog, besides the Discord application's owners.
+    owner_ids: frozenset[int] = frozenset()
+    managers_edit_catalog: bool = False
 
 
 def _merged_environment(environ: Mapping[str, str] | None, env_file: Path | None) -> dict[str, str]:
@@ -124,6 +127,11 @@ def load_settings(
         )
 
     dev_guild = get("DEV_GUILD_ID")
+    owner_ids = frozenset(
+        _snowflake("OWNER_IDS", part.strip())
+        for part in get("OWNER_IDS").split(",")
+        if part.strip()
+    )
 
     return Settings(
         token=token,
@@ -136,6 +144,10 @@ def load_settings(
         ).rstrip("/"),
         gateway_url=_url(
             "DISCORD_GATEWAY_URL", get("DISCORD_GATEWAY_URL") or DEFAULT_GATEWAY_URL, ("ws", "wss")
+        ),
+        owner_ids=owner_ids,
+        managers_edit_catalog=_boolean(
+            "MANAGERS_EDIT_CATALOG", get("MANAGERS_EDIT_CATALOG") or "false"
         ),
     )
 

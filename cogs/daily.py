@@ -75,17 +75,23 @@ class Daily(commands.GroupCog, group_name="daily", group_description="A quote po
         return True
 
     async def cog_load(self) -> None:
-        self._task = asyncio.create_task(self._run())
+        if self.bot.is_ready():  # reloaded while running
+            self._start()
+
+    def _start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self.scheduler.run_forever())
+
+    @commands.Cog.listener()
+    async def on_ready(self) -> None:
+        # Channels are known from here on; READY again after a reconnect changes nothing.
+        self._start()
 
     async def cog_unload(self) -> None:
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-
-    async def _run(self) -> None:
-        await self.bot.wait_until_ready()  # channels are known from here on
-        await self.scheduler.run_forever()
 
     @commands.Cog.listener()
     async def on_guild_remove(self, guild: discord.Guild) -> None:

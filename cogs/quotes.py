@@ -76,6 +76,7 @@ class Quotes(commands.GroupCog, group_name="quote", group_description="Quotes ab
     ) -> None:
         text = _clean(text, "quote", MAX_QUOTE)
         author = _clean(said_by, "name in said_by", MAX_SAID_BY) if said_by else None
+        self.bot.write_limits.check("quote", guild_id(interaction), interaction.user.id)
         async with self.bot.db.transaction() as tx:
             quote = await tx.quotes.add(
                 guild_id=guild_id(interaction),
@@ -92,9 +93,12 @@ class Quotes(commands.GroupCog, group_name="quote", group_description="Quotes ab
         )
 
     @app_commands.command(name="remove", description="Remove a quote you saved (moderators: any)")
-    @app_commands.describe(id="The quote's number, shown in its footer")
+    @app_commands.describe(id="The quote's number, shown in its footer", reason="Why (moderators)")
     async def remove(
-        self, interaction: discord.Interaction, id: app_commands.Range[int, 1, 2**53 - 1]
+        self,
+        interaction: discord.Interaction,
+        id: app_commands.Range[int, 1, 2**53 - 1],
+        reason: app_commands.Range[str, 1, 200] | None = None,
     ) -> None:
         async with self.bot.db.transaction() as tx:
             quote = await tx.quotes.in_guild(guild_id(interaction), id)
@@ -110,6 +114,15 @@ class Quotes(commands.GroupCog, group_name="quote", group_description="Quotes ab
                     "Manage Messages can remove it."
                 )
             await tx.quotes.remove(id)
+            await tx.members.log_removal(
+                guild_id=quote.guild_id,
+                kind="quote",
+                item_id=id,
+                author_id=quote.author_id,
+                removed_by=interaction.user.id,
+                reason=reason,
+                now=now_iso(),
+            )
         await interaction.response.send_message(
             f"Removed quote #{id}.", ephemeral=True, allowed_mentions=NONE
         )
@@ -120,7 +133,12 @@ class Quotes(commands.GroupCog, group_name="quote", group_description="Quotes ab
         if not message.content.strip():
             raise UserFacingError("That message has no text to save as a quote.")
         text = _clean(message.content, "message", MAX_QUOTE)
+        self.bot.write_limits.check("quote", guild_id(interaction), interaction.user.id)
         async with self.bot.db.transaction() as tx:
+            if await tx.members.no_quotes(guild_id(interaction), message.author.id):
+                raise UserFacingError(
+                    f"{message.author.display_name[:80]} has asked not to be quoted here."
+                )
             quote = await tx.quotes.add(
                 guild_id=guild_id(interaction),
                 text=text,

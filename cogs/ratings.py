@@ -31,6 +31,7 @@ class Ratings(commands.Cog):
         video: VideoOption,
         score: app_commands.Range[int, 1, 10],
     ) -> None:
+        self.bot.write_limits.check("rating", guild_id(interaction), interaction.user.id)
         async with self.bot.db.transaction() as tx:
             summary = await tx.ratings.rate(
                 guild_id=guild_id(interaction),

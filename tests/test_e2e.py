@@ -148,7 +148,7 @@ async def test_credits_top_and_quote_of_a_video(world: World) -> None:
     assert not top.ephemeral
     assert top.embed["description"].index("Alright") < top.embed["description"].index("Formation")
     assert "Bayesian" in top.embed["footer"]["text"]
-    credits = await members[0].use("credits", video="alright")
+    credits = await members[0].use("credits show", video="alright")
     assert {f["name"] for f in credits.embed["fields"]} == {"Director", "Producer"}
     quote = await members[0].use("quote random", video="humble")
     assert quote.embed["fields"][0]["value"] == "HUMBLE."

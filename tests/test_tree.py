@@ -64,12 +64,27 @@ async def test_the_commands_are_the_ones_documented(bot: TakeTwoBot) -> None:
     names = {c.qualified_name for c in bot.tree.walk_commands()}
     assert {
         "review",
-        "credits",
+        "credits show",
+        "credits edit",
         "rate",
         "top",
         "quote random",
         "quote add",
         "quote remove",
+        "daily set",
+        "daily status",
+        "daily preview",
+        "daily skip",
+        "daily off",
+        "take",
+        "takes",
+        "take-remove",
+        "privacy forget-me",
+        "privacy no-quotes",
+        "video add",
+        "video edit",
+        "video remove",
+        "review-source add",
     } <= names
     menus = [c.name for c in bot.tree.get_commands(type=discord.AppCommandType.message)]
     assert menus == ["Save as quote"]

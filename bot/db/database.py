@@ -22,10 +22,12 @@ from pathlib import Path
 import aiosqlite
 
 from bot.db.daily import DailyQueries
+from bot.db.members import MemberQueries
 from bot.db.migrations import MIGRATIONS_DIR, migrate
 from bot.db.models import VideoPage
 from bot.db.quotes import QuoteQueries
 from bot.db.ratings import RatingQueries
+from bot.db.takes import TakeQueries
 from bot.db.videos import VideoQueries
 
 log = logging.getLogger(__name__)
@@ -42,6 +44,8 @@ class Session:
         self.ratings = RatingQueries(conn)
         self.quotes = QuoteQueries(conn)
         self.daily = DailyQueries(conn)
+        self.takes = TakeQueries(conn)
+        self.members = MemberQueries(conn)
 
     async def video_page(
         self, guild_id: int, video_id: int, user_id: int | None = None
@@ -57,6 +61,8 @@ class Session:
                 if user_id is not None
                 else None
             ),
+            take_count=await self.takes.count(guild_id, video_id),
+            top_take=await self.takes.most_agreed(guild_id, video_id),
         )
 
 

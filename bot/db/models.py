@@ -82,6 +82,19 @@ class Quote:
 
 
 @dataclass(frozen=True, slots=True)
+class Take:
+    id: int
+    guild_id: int
+    video_id: int
+    user_id: int
+    score: int
+    text: str
+    created_at: str
+    updated_at: str
+    agree_count: int
+
+
+@dataclass(frozen=True, slots=True)
 class VideoPage:
     """Everything /review shows about one video in one server."""
 
@@ -90,6 +103,8 @@ class VideoPage:
     reviews: list[PressReview]
     score: ScoreSummary
     member_score: int | None = None
+    take_count: int = 0
+    top_take: Take | None = None
 
     def credits_for(self, role: str) -> list[str]:
         return [c.name for c in self.credits if c.role.casefold() == role.casefold()]
@@ -121,3 +136,15 @@ class DailyPost:
     lease_until: int | None
     message_id: int | None
     detail: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class TakesPage:
+    takes: list[Take]
+    total: int
+    page: int
+    page_size: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.page_size))

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 import aiosqlite
 
 from bot.db.models import Credit, PressReview, Video
+from bot.db.quotes import QuoteQueries
 from bot.db.text import fold
 from bot.errors import NotFoundError, UserFacingError
 
@@ -220,3 +221,33 @@ class VideoQueries:
                 for i, r in enumerate(reviews)
             ],
         )
+
+    async def slug_for(self, artist: str, title: str) -> str:
+        """A new, unused slug made from the artist and title."""
+        base = re.sub(r"[^a-z0-9-]", "", "-".join(fold(f"{artist} {title}").split()))[:80]
+        slug, n = base or "video", 1
+        while await self.get_by_slug(slug) is not None:
+            n += 1
+            slug = f"{base or 'video'}-{n}"
+        return slug
+
+    async def add_review(self, video_id: int, review: PressReview) -> None:
+        reviews = await self.reviews(video_id)
+        await self.replace_reviews(video_id, [*reviews, review])
+
+    async def remove_everywhere(self, video_id: int) -> dict[str, int]:
+        """Remove a video with everything every server said about it. Aggregates follow."""
+        counts: dict[str, int] = {}
+        for table in ("ratings", "takes"):
+            async with self.conn.execute(
+                f"DELETE FROM {table} WHERE video_id = ? RETURNING 1", (video_id,)
+            ) as cur:
+                counts[table] = len(await cur.fetchall())
+        async with self.conn.execute("SELECT id FROM quotes WHERE video_id = ?", (video_id,)) as c:
+            quote_ids = [int(row[0]) for row in await c.fetchall()]
+        quotes = QuoteQueries(self.conn)
+        for quote_id in quote_ids:
+            await quotes.remove(quote_id)
+        counts["quotes"] = len(quote_ids)
+        await self.conn.execute("DELETE FROM videos WHERE id = ?", (video_id,))
+        return counts

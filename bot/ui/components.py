@@ -93,6 +93,7 @@ class ScoreSelect(
         if len(values) != 1 or not str(values[0]).isdigit() or not 1 <= int(values[0]) <= 10:
             raise UserFacingError("Pick one score from 1 to 10.")
         score = int(values[0])
+        client(interaction).write_limits.check("rating", server, interaction.user.id)
         async with client(interaction).db.transaction() as tx:
             video = await tx.videos.require(self.video_id)
             summary = await tx.ratings.rate(

@@ -24,3 +24,19 @@ def guild_id(interaction: discord.Interaction) -> int:
 
 def guild_name(interaction: discord.Interaction) -> str:
     return interaction.guild.name if interaction.guild is not None else "this server"
+
+
+def require_catalog_editor(interaction: discord.Interaction) -> None:
+    """The catalog is shared by every server: only the bot's owners edit it, plus each
+    server's managers when MANAGERS_EDIT_CATALOG is on."""
+    bot = client(interaction)
+    if interaction.user.id in bot.catalog_owner_ids():
+        return
+    if bot.settings.managers_edit_catalog and interaction.permissions.manage_guild:
+        return
+    who = "the bot's owners"
+    if bot.settings.managers_edit_catalog:
+        who += " and members with Manage Server"
+    raise UserFacingError(
+        f"The video catalog is shared by every server, so only {who} can change it."
+    )

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 import discord
 from discord.utils import escape_markdown
 
-from bot.db.models import Credit, Quote, ScoreSummary, TopList, Video, VideoPage
+from bot.db.models import Credit, Quote, ScoreSummary, TakesPage, TopList, Video, VideoPage
 from bot.ui.limits import (
     EMBED_DESCRIPTION,
     EMBED_FIELDS,
@@ -96,6 +96,16 @@ def review_embed(page: VideoPage, guild_name: str) -> discord.Embed:
         value=clip(community, FIELD_VALUE),
         inline=False,
     )
+    if page.take_count:
+        noun = "take" if page.take_count == 1 else "takes"
+        takes = f"{page.take_count} {noun}: read them with /takes."
+        top = page.top_take
+        if top is not None and top.agree_count:
+            takes += (
+                f"\nMost agreed ({top.agree_count}): “{escape_markdown(clip(top.text, 300))}” "
+                f"— <@{top.user_id}>, {top.score}/10"
+            )
+        embed.add_field(name="Community takes", value=clip(takes, FIELD_VALUE), inline=False)
     footer = "Rate it, see the credits or hear a quote with the buttons below."
     if page.member_score is not None:
         footer = f"Your score: {page.member_score}/10 · " + footer
@@ -181,4 +191,21 @@ def daily_status_embed(lines: list[tuple[str, str]], warning: str | None) -> dis
         embed.add_field(name=clip(name, FIELD_NAME), value=clip(value, FIELD_VALUE), inline=False)
     if warning:
         embed.set_footer(text=clip(warning, FOOTER))
+    return fit_embed(embed)
+
+
+def takes_embed(video: Video, page: TakesPage, sort: str) -> discord.Embed:
+    order = "newest first" if sort == "newest" else "highest score first"
+    embed = discord.Embed(title=clip(f"Takes on {video.title}", EMBED_TITLE), colour=BRAND)
+    if not page.takes:
+        embed.description = "No takes yet: write the first with /take."
+    for take in page.takes:
+        agrees = f" · {take.agree_count} agree" if take.agree_count else ""
+        embed.add_field(
+            name=clip(f"#{take.id} · {take.score}/10{agrees}", FIELD_NAME),
+            # A mention inside an embed shows the member's name and never pings.
+            value=clip(f"<@{take.user_id}>: {escape_markdown(take.text)}", FIELD_VALUE),
+            inline=False,
+        )
+    embed.set_footer(text=f"Page {page.page + 1} of {page.pages} · {page.total} takes · {order}")
     return fit_embed(embed)

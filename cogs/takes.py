@@ -1,0 +1,281 @@
+"""/take, /takes and /take-remove: members' own reviews of a video, agrees, and moderation.
+
+A take is a 1..10 score and up to 1000 characters, one per member per video per server;
+running /take again edits it, and its score is also the member's rating.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any, Literal
+
+import discord
+from discord import app_commands, ui
+from discord.ext import commands
+
+from bot.client import TakeTwoBot
+from bot.db.models import Take, Video
+from bot.errors import UserFacingError
+from bot.ui import embeds
+from bot.ui.components import now_iso
+from bot.ui.context import client, guild_id
+from bot.ui.errors import reports_errors, send_error
+from bot.ui.limits import clip
+from bot.ui.video_option import VideoOption
+
+NONE = discord.AllowedMentions.none()
+PAGE_SIZE = 5
+# Pages can be turned for this long; after that the buttons say the list has expired.
+PAGES_LIVE_FOR = 10 * 60
+MAX_TAKE = 1000
+SORT_CODES = {"newest": "n", "highest": "h"}
+SORT_NAMES = {code: name for name, code in SORT_CODES.items()}
+
+
+class TakeModal(ui.Modal):
+    def __init__(self, video: Video, existing: Take | None) -> None:
+        super().__init__(title=clip(f"Your take: {video.title}", 45), timeout=15 * 60)
+        self.video = video
+        self.score = ui.TextInput(
+            label="Score from 1 to 10",
+            max_length=2,
+            min_length=1,
+            placeholder="8",
+            default=str(existing.score) if existing else None,
+        )
+        self.text = ui.TextInput(
+            label="Your take",
+            style=discord.TextStyle.paragraph,
+            max_length=MAX_TAKE,
+            min_length=1,
+            default=existing.text if existing else None,
+            placeholder="What works, what doesn't, what stayed with you",
+        )
+        self.add_item(self.score)
+        self.add_item(self.text)
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        raw = self.score.value.strip()
+        if not raw.isdigit() or not 1 <= int(raw) <= 10:
+            raise UserFacingError(f"“{raw[:10]}” is not a score: use a whole number from 1 to 10.")
+        text = self.text.value.strip()
+        if not text:
+            raise UserFacingError("Write a few words for your take.")
+        server = guild_id(interaction)
+        bot = client(interaction)
+        bot.write_limits.check("take", server, interaction.user.id)
+        async with bot.db.transaction() as tx:
+            take = await tx.takes.save(
+                guild_id=server,
+                video_id=self.video.id,
+                user_id=interaction.user.id,
+                score=int(raw),
+                text=text[:MAX_TAKE],
+                now=now_iso(),
+            )
+        await interaction.response.send_message(
+            f"Saved your take #{take.id} on **{discord.utils.escape_markdown(self.video.title)}**"
+            f" ({take.score}/10). Its score also counts as your rating.",
+            ephemeral=True,
+            allowed_mentions=NONE,
+        )
+
+    async def on_error(self, interaction: discord.Interaction, error: Exception) -> None:
+        await send_error(interaction, error)
+
+
+class AgreeButton(ui.DynamicItem[ui.Button[Any]], template=r"taketwo:agree:(?P<take>[0-9]{1,18})"):
+    def __init__(self, take_id: int) -> None:
+        super().__init__(
+            ui.Button(
+                label=f"Agree #{take_id}",
+                style=discord.ButtonStyle.success,
+                custom_id=f"taketwo:agree:{take_id}",
+            )
+        )
+        self.take_id = take_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: ui.Item[Any], match: re.Match[str], /
+    ) -> AgreeButton:
+        return cls(int(match["take"]))
+
+    @reports_errors
+    async def callback(self, interaction: discord.Interaction) -> None:
+        server = guild_id(interaction)
+        bot = client(interaction)
+        async with bot.db.transaction() as tx:
+            take = await tx.takes.get(self.take_id)
+            if take is None or take.guild_id != server:
+                raise UserFacingError(f"Take #{self.take_id} was removed.")
+            bot.write_limits.check("agree", server, interaction.user.id)
+            added = await tx.takes.agree(take, interaction.user.id)
+            count = (await tx.takes.get(take.id)).agree_count  # type: ignore[union-attr]
+        message = (
+            f"You agree with take #{take.id}; {count} member(s) do."
+            if added
+            else f"You already agree with take #{take.id}."
+        )
+        await interaction.response.send_message(message, ephemeral=True, allowed_mentions=NONE)
+
+
+class PageButton(
+    ui.DynamicItem[ui.Button[Any]],
+    template=r"taketwo:page:(?P<video>[0-9]{1,18}):(?P<sort>[nh]):(?P<page>[0-9]{1,6}):"
+    r"(?P<owner>[0-9]{1,20}):(?P<until>[0-9]{1,12})",
+):
+    """Turns a /takes list: only for the member who asked, and only while the list is live."""
+
+    def __init__(
+        self,
+        *,
+        video_id: int,
+        sort: str,
+        page: int,
+        owner: int,
+        until: int,
+        label: str,
+        disabled: bool = False,
+    ) -> None:
+        super().__init__(
+            ui.Button(
+                label=label,
+                style=discord.ButtonStyle.secondary,
+                disabled=disabled,
+                custom_id=f"taketwo:page:{video_id}:{SORT_CODES[sort]}:{page}:{owner}:{until}",
+            )
+        )
+        self.video_id, self.sort, self.page, self.owner, self.until = (
+            video_id,
+            sort,
+            page,
+            owner,
+            until,
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: ui.Item[Any], match: re.Match[str], /
+    ) -> PageButton:
+        return cls(
+            video_id=int(match["video"]),
+            sort=SORT_NAMES[match["sort"]],
+            page=int(match["page"]),
+            owner=int(match["owner"]),
+            until=int(match["until"]),
+            label="page",
+        )
+
+    @reports_errors
+    async def callback(self, interaction: discord.Interaction) -> None:
+        if interaction.user.id != self.owner:
+            raise UserFacingError(
+                "Only the member who ran /takes can turn these pages: "
+                "run /takes yourself to browse."
+            )
+        if time.time() > self.until:
+            raise UserFacingError("These pages have expired: run /takes again.")
+        server = guild_id(interaction)
+        async with client(interaction).db.read() as session:
+            video = await session.videos.require(self.video_id)
+            page = await session.takes.page(
+                server, video.id, sort=self.sort, page=self.page, page_size=PAGE_SIZE
+            )
+        embed, view = takes_message(video, page, self.sort, self.owner, self.until)
+        await interaction.response.edit_message(embed=embed, view=view, allowed_mentions=NONE)
+
+
+def takes_message(
+    video: Video, page: Any, sort: str, owner: int, until: int
+) -> tuple[discord.Embed, ui.View]:
+    view = ui.View(timeout=None)
+    for take in page.takes:
+        view.add_item(AgreeButton(take.id))
+    common = {"video_id": video.id, "sort": sort, "owner": owner, "until": until}
+    view.add_item(
+        PageButton(page=page.page - 1, label="◀ Previous", disabled=page.page == 0, **common)
+    )
+    view.add_item(
+        PageButton(
+            page=page.page + 1, label="Next ▶", disabled=page.page + 1 >= page.pages, **common
+        )
+    )
+    return embeds.takes_embed(video, page, sort), view
+
+
+class Takes(commands.Cog):
+    def __init__(self, bot: TakeTwoBot) -> None:
+        self.bot = bot
+
+    async def cog_load(self) -> None:
+        self.bot.add_dynamic_items(AgreeButton, PageButton)
+
+    async def cog_unload(self) -> None:
+        self.bot.remove_dynamic_items(AgreeButton, PageButton)
+
+    @app_commands.command(name="take", description="Write (or edit) your own take on a video")
+    @app_commands.describe(video="Start typing a title or an artist")
+    @app_commands.guild_only()
+    async def take(self, interaction: discord.Interaction, video: VideoOption) -> None:
+        async with self.bot.db.read() as session:
+            existing = await session.takes.of_member(
+                guild_id(interaction), video.id, interaction.user.id
+            )
+        await interaction.response.send_modal(TakeModal(video, existing))
+
+    @app_commands.command(name="takes", description="Read this server's takes on a video")
+    @app_commands.describe(video="Start typing a title or an artist", sort="Which come first")
+    @app_commands.guild_only()
+    async def takes(
+        self,
+        interaction: discord.Interaction,
+        video: VideoOption,
+        sort: Literal["newest", "highest"] = "newest",
+    ) -> None:
+        async with self.bot.db.read() as session:
+            page = await session.takes.page(
+                guild_id(interaction), video.id, sort=sort, page=0, page_size=PAGE_SIZE
+            )
+        until = int(time.time()) + PAGES_LIVE_FOR
+        embed, view = takes_message(video, page, sort, interaction.user.id, until)
+        await interaction.response.send_message(embed=embed, view=view, allowed_mentions=NONE)
+
+    @app_commands.command(name="take-remove", description="Remove your take (moderators: any take)")
+    @app_commands.describe(id="The take's number, shown in /takes", reason="Why (moderators)")
+    @app_commands.guild_only()
+    async def take_remove(
+        self,
+        interaction: discord.Interaction,
+        id: app_commands.Range[int, 1, 2**53 - 1],
+        reason: app_commands.Range[str, 1, 200] | None = None,
+    ) -> None:
+        server = guild_id(interaction)
+        async with self.bot.db.transaction() as tx:
+            take = await tx.takes.in_guild(server, id)
+            own = take.user_id == interaction.user.id
+            if not own and not interaction.permissions.manage_messages:
+                raise UserFacingError(
+                    f"Take #{id} is someone else's: only they or members with "
+                    "Manage Messages can remove it."
+                )
+            await tx.takes.remove(take.id)
+            await tx.members.log_removal(
+                guild_id=server,
+                kind="take",
+                item_id=take.id,
+                author_id=take.user_id,
+                removed_by=interaction.user.id,
+                reason=reason,
+                now=now_iso(),
+            )
+        await interaction.response.send_message(
+            f"Removed take #{id}." + ("" if own else " The removal is logged with its reason."),
+            ephemeral=True,
+            allowed_mentions=NONE,
+        )
+
+
+async def setup(bot: TakeTwoBot) -> None:
+    await bot.add_cog(Takes(bot))
