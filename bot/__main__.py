@@ -13,6 +13,7 @@ import logging
 import signal
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 import discord
 
@@ -37,7 +38,57 @@ def _parser() -> argparse.ArgumentParser:
         help="sync to this one server only (instant) instead of globally",
     )
     sub.add_parser("playground", help="try the bot in this terminal: no token, no network")
+    catalog = sub.add_parser("catalog", help="import or export the video catalog (JSON)")
+    catalog_sub = catalog.add_subparsers(dest="catalog_command", required=True)
+    catalog_sub.add_parser("import", help="check a catalog file whole, then write it").add_argument(
+        "file", type=Path
+    )
+    catalog_sub.add_parser("export", help="write the whole catalog to a file").add_argument(
+        "file", type=Path
+    )
+    sub.add_parser("backup", help="a consistent copy of the live database").add_argument(
+        "file", type=Path
+    )
+    export = sub.add_parser("export-server", help="one server's ratings, takes and quotes")
+    export.add_argument("guild_id", type=int, metavar="GUILD_ID")
+    export.add_argument("file", type=Path)
     return parser
+
+
+def _admin(args: argparse.Namespace) -> int:
+    """The subcommands that work on the database alone: no token needed."""
+    from bot import admin
+    from bot.catalog import CatalogError
+
+    try:
+        settings = load_settings(require_token=False)
+    except SettingsError as exc:
+        print(f"taketwo: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    database = settings.database_path
+    try:
+        if args.command == "catalog" and args.catalog_command == "import":
+            count = asyncio.run(admin.catalog_import(database, args.file))
+            print(f"Imported {count} videos from {args.file} into {database}.")
+        elif args.command == "catalog":
+            count = asyncio.run(admin.catalog_export(database, args.file))
+            print(f"Exported {count} videos to {args.file}.")
+        elif args.command == "backup":
+            admin.backup(database, args.file)
+            print(f"Backed up {database} to {args.file}.")
+        else:
+            counts = asyncio.run(admin.export_server(database, args.guild_id, args.file))
+            summary = ", ".join(f"{n} {name}" for name, n in counts.items())
+            print(f"Exported server {args.guild_id} ({summary}) to {args.file}.")
+    except CatalogError as exc:
+        print(f"taketwo: {args.file} was not imported; nothing was written:", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 1
+    except (OSError, MigrationError) as exc:
+        print(f"taketwo: {exc}", file=sys.stderr)
+        return 1
+    return 0
 
 
 async def _run(settings: Settings) -> None:
@@ -80,6 +131,8 @@ async def _sync(settings: Settings, guild_id: int | None) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command in ("catalog", "backup", "export-server"):
+        return _admin(args)
     if args.command == "playground":
         from bot.playground import run_playground
 

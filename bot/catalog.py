@@ -222,9 +222,9 @@ def parse_catalog(data: Any) -> list[CatalogVideo]:
     check = _Checker()
     videos: list[CatalogVideo] = []
     if check.object(data, "catalog", {"format", "version", "videos"}, set()):
-        if data.get("format") != FORMAT:
+        if "format" in data and data["format"] != FORMAT:
             check.fail("catalog.format", f'must be "{FORMAT}"')
-        if data.get("version") != VERSION:
+        if "version" in data and data["version"] != VERSION:
             check.fail("catalog.version", f"must be {VERSION}")
         seen: dict[str, str] = {}
         for where, raw in check.items(data, "videos", "catalog"):

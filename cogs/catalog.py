@@ -19,7 +19,7 @@ from bot.client import TakeTwoBot
 from bot.db.models import PressReview
 from bot.errors import UserFacingError
 from bot.ui import embeds
-from bot.ui.context import client, require_catalog_editor
+from bot.ui.context import catalog_editors_only, client, require_catalog_editor
 from bot.ui.errors import reports_errors
 from bot.ui.video_option import VideoOption
 
@@ -104,8 +104,7 @@ class Videos(commands.GroupCog, group_name="video", group_description="Edit the 
         self.bot.remove_dynamic_items(RemoveVideoButton)
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
-        require_catalog_editor(interaction)
-        return True
+        return catalog_editors_only(interaction)
 
     @app_commands.command(name="add", description="Add a video to the catalog")
     @app_commands.describe(
@@ -197,8 +196,7 @@ class ReviewSources(
         self.bot = bot
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
-        require_catalog_editor(interaction)
-        return True
+        return catalog_editors_only(interaction)
 
     @app_commands.command(name="add", description="Add a press review summary to a video")
     @app_commands.describe(

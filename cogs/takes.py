@@ -195,7 +195,9 @@ def takes_message(
         view.add_item(AgreeButton(take.id))
     common = {"video_id": video.id, "sort": sort, "owner": owner, "until": until}
     view.add_item(
-        PageButton(page=page.page - 1, label="◀ Previous", disabled=page.page == 0, **common)
+        PageButton(
+            page=max(page.page - 1, 0), label="◀ Previous", disabled=page.page == 0, **common
+        )
     )
     view.add_item(
         PageButton(

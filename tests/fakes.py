@@ -117,6 +117,9 @@ async def invoke(bot: TakeTwoBot, name: str, interaction: Any, **options: Any) -
     assert isinstance(command, app_commands.Command), name
     interaction.command = command
     try:
+        # What the tree does first: the command's checks and its cog's interaction_check.
+        if not await command._check_can_run(interaction):
+            raise app_commands.CheckFailure(f"The check functions for {name} failed.")
         kwargs = {}
         for param in command._params.values():
             if param.name in options:

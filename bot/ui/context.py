@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, cast
 
 import discord
+from discord import app_commands
 
 from bot.errors import UserFacingError
 
@@ -24,6 +25,15 @@ def guild_id(interaction: discord.Interaction) -> int:
 
 def guild_name(interaction: discord.Interaction) -> str:
     return interaction.guild.name if interaction.guild is not None else "this server"
+
+
+def catalog_editors_only(interaction: discord.Interaction) -> bool:
+    """For a cog's interaction_check: the tree only handles AppCommandErrors raised there."""
+    try:
+        require_catalog_editor(interaction)
+    except UserFacingError as refusal:
+        raise app_commands.CheckFailure(refusal.message) from refusal
+    return True
 
 
 def require_catalog_editor(interaction: discord.Interaction) -> None:

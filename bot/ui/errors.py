@@ -28,7 +28,12 @@ def _root(error: BaseException) -> BaseException:
     """The innermost cause: discord.py wraps callback and transformer errors."""
     seen = 0
     while (
-        isinstance(error, app_commands.CommandInvokeError | app_commands.TransformerError)
+        isinstance(
+            error,
+            app_commands.CommandInvokeError
+            | app_commands.TransformerError
+            | app_commands.CheckFailure,
+        )
         and error.__cause__ is not None
         and seen < 5
     ):
