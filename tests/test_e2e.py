@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import re
 
+import pytest
+
 from tests.standin_harness import MANAGE_MESSAGES, World
 
 NO_MENTIONS = {"parse": []}
@@ -339,3 +341,40 @@ async def test_deleting_the_channel_or_leaving_cleans_up(world: World) -> None:
                 return
         await asyncio.sleep(0.02)
     raise AssertionError("the schedule outlived the bot's membership")
+
+
+async def test_take_modal_agree_and_pages_through_discord(world: World) -> None:
+    alice, bob = world.member("alice"), world.member("bob")
+    opened = await alice.use("take", video="we cry")
+    modal = opened.modal
+    assert modal["title"].startswith("Your take")
+    fields = [c for row in modal["components"] for c in row["components"]]
+    assert [f["custom_id"] for f in fields] and fields[1]["max_length"] == 1000
+    score_id, text_id = fields[0]["custom_id"], fields[1]["custom_id"]
+    saved = await alice.submit(modal, {score_id: "9", text_id: "@everyone it is a play on film"})
+    assert saved.ephemeral and "take #" in saved.content
+
+    listing = await bob.use("takes", video="we cry")
+    assert listing.allowed_mentions == NO_MENTIONS
+    assert "@everyone it is a play on film" in listing.embed["fields"][0]["value"]
+    agree_label = next(label for label in listing.labels() if label.startswith("Agree"))
+    agreed = await bob.click(listing.message, agree_label)
+    assert agreed.ephemeral and "1 member(s)" in agreed.content
+
+    from bot.standin.member import ClientRefused
+
+    with pytest.raises(ClientRefused):  # one page only: Discord greys out Next
+        await alice.click(listing.message, "Next ▶")
+
+    review = await bob.use("review", video="we cry")
+    takes = next(f["value"] for f in review.embed["fields"] if f["name"] == "Community takes")
+    assert "Most agreed (1)" in takes
+
+
+async def test_catalog_editing_refused_for_members_through_discord(world: World) -> None:
+    reply = await world.member("alice").run("video add", title="Mine", artist="Me")
+    assert reply.ephemeral and "only the bot's owners" in reply.content
+    owner = world.member("owner", permissions=0)
+    owner.id = int(world.standin.owner["id"])  # the application's owner, from Discord
+    added = await owner.run("video add", title="Owned Song", artist="Band", year=2020)
+    assert added.ephemeral and added.content.startswith("Added **Owned Song — Band**")

@@ -1,0 +1,120 @@
+"""python -m bot catalog import|export, backup and export-server, run as a person would."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+from bot import admin
+from bot.catalog import import_catalog, sample_catalog
+from bot.db import Database
+from tests.test_catalog import _bad_file
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def cli(tmp_path: Path, database: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DISCORD_")}
+    env.update({"PYTHONPATH": str(ROOT), "DATABASE_PATH": str(database)})
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def dump(database: Path) -> list[tuple[object, ...]]:
+    with sqlite3.connect(database) as conn:
+        return [
+            row
+            for table in ("videos", "credits", "press_reviews", "quotes")
+            for row in conn.execute(f"SELECT * FROM {table} ORDER BY 1, 2")
+        ]
+
+
+def test_import_with_ten_mistakes_writes_nothing(tmp_path: Path) -> None:
+    database = tmp_path / "db.sqlite3"
+    good = tmp_path / "good.json"
+    good.write_text((ROOT / "bot" / "data" / "sample_catalog.json").read_text())
+    assert cli(tmp_path, database, "catalog", "import", str(good)).returncode == 0
+    before = dump(database)
+
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(_bad_file()))
+    result = cli(tmp_path, database, "catalog", "import", str(bad))
+    assert result.returncode == 1
+    problems = [line.strip() for line in result.stderr.splitlines()[1:]]
+    assert len(problems) == 10
+    assert problems[0].startswith("catalog.videos[5].slug:")
+    assert "nothing was written" in result.stderr.splitlines()[0]
+    assert dump(database) == before
+
+
+def test_import_twice_changes_nothing_and_export_round_trips(tmp_path: Path) -> None:
+    database, other = tmp_path / "a.sqlite3", tmp_path / "b.sqlite3"
+    sample = ROOT / "bot" / "data" / "sample_catalog.json"
+    assert cli(tmp_path, database, "catalog", "import", str(sample)).returncode == 0
+    once = dump(database)
+    result = cli(tmp_path, database, "catalog", "import", str(sample))
+    assert result.returncode == 0 and result.stdout.startswith("Imported 5 videos")
+    assert dump(database) == once
+
+    exported = tmp_path / "export.json"
+    assert cli(tmp_path, database, "catalog", "export", str(exported)).returncode == 0
+    assert cli(tmp_path, other, "catalog", "import", str(exported)).returncode == 0
+    again = tmp_path / "again.json"
+    assert cli(tmp_path, other, "catalog", "export", str(again)).returncode == 0
+    assert exported.read_text() == again.read_text()
+    assert json.loads(exported.read_text())["videos"][0]["title"] == "We Cry Together"
+
+
+async def test_backup_is_consistent_while_the_bot_writes(tmp_path: Path) -> None:
+    database = tmp_path / "live.sqlite3"
+    db = Database(database)
+    await db.open()
+    try:
+        async with db.transaction() as tx:
+            await import_catalog(tx, sample_catalog())
+            for user in range(50):
+                await tx.ratings.rate(guild_id=1, video_id=1, user_id=user, score=7, rated_at="x")
+        async with db.transaction() as tx:  # a write in progress during the backup
+            await tx.ratings.rate(guild_id=1, video_id=1, user_id=999, score=1, rated_at="x")
+            await asyncio.to_thread(admin.backup, database, tmp_path / "copy.sqlite3")
+        with sqlite3.connect(tmp_path / "copy.sqlite3") as copy:
+            assert copy.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+            assert copy.execute("SELECT count(*) FROM ratings").fetchone()[0] == 50
+            assert copy.execute("SELECT count, total FROM video_scores").fetchone() == (50, 350)
+    finally:
+        await db.close()
+
+
+async def test_export_server_holds_only_that_server(tmp_path: Path) -> None:
+    database = tmp_path / "db.sqlite3"
+    db = Database(database)
+    await db.open()
+    try:
+        async with db.transaction() as tx:
+            await import_catalog(tx, sample_catalog())
+            await tx.ratings.rate(guild_id=1, video_id=1, user_id=5, score=9, rated_at="t")
+            await tx.ratings.rate(guild_id=2, video_id=1, user_id=6, score=2, rated_at="t")
+            await tx.takes.save(guild_id=1, video_id=2, user_id=5, score=8, text="Good", now="t")
+            await tx.quotes.add(guild_id=1, text="ours", saved_by=5, created_at="t")
+            await tx.quotes.add(guild_id=2, text="theirs", saved_by=6, created_at="t")
+    finally:
+        await db.close()
+    out = tmp_path / "server.json"
+    result = cli(tmp_path, database, "export-server", "1", str(out))
+    assert result.returncode == 0, result.stderr
+    data = json.loads(out.read_text())
+    assert data["guild_id"] == 1
+    assert [(r["user_id"], r["score"]) for r in data["ratings"]] == [(5, 9), (5, 8)]
+    assert [t["text"] for t in data["takes"]] == ["Good"]
+    assert [q["text"] for q in data["quotes"]] == ["ours"]
