@@ -32,14 +32,13 @@ class Ratings(commands.Cog):
         score: app_commands.Range[int, 1, 10],
     ) -> None:
         self.bot.write_limits.check("rating", guild_id(interaction), interaction.user.id)
-        async with self.bot.db.transaction() as tx:
-            summary = await tx.ratings.rate(
-                guild_id=guild_id(interaction),
-                video_id=video.id,
-                user_id=interaction.user.id,
-                score=score,
-                rated_at=now_iso(),
-            )
+        summary = await self.bot.db.rate(
+            guild_id=guild_id(interaction),
+            video_id=video.id,
+            user_id=interaction.user.id,
+            score=score,
+            rated_at=now_iso(),
+        )
         await interaction.response.send_message(
             embeds.rating_saved(video, score, summary), ephemeral=True, allowed_mentions=NONE
         )

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -24,15 +25,20 @@ import aiosqlite
 from bot.db.daily import DailyQueries
 from bot.db.members import MemberQueries
 from bot.db.migrations import MIGRATIONS_DIR, migrate
-from bot.db.models import VideoPage
+from bot.db.models import ScoreSummary, VideoPage
 from bot.db.quotes import QuoteQueries
 from bot.db.ratings import RatingQueries
 from bot.db.takes import TakeQueries
 from bot.db.videos import VideoQueries
+from bot.errors import UserFacingError
 
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 5000
+# Ratings that arrive together are written in one transaction of at most this many.
+RATING_BATCH = 512
+
+RatingRow = tuple[int, int, int, int, str]
 
 
 class Session:
@@ -93,6 +99,8 @@ class Database:
         self._write_lock = asyncio.Lock()
         # The schema version found before migrating; 0 means the file was new.
         self.started_at_version: int | None = None
+        self._pending_ratings: list[tuple[RatingRow, asyncio.Future[ScoreSummary]]] = []
+        self._rating_flusher: asyncio.Task[None] | None = None
 
     async def open(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -135,6 +143,50 @@ class Database:
                 raise
             else:
                 await conn.execute("COMMIT")
+
+    async def rate(
+        self, *, guild_id: int, video_id: int, user_id: int, score: int, rated_at: str
+    ) -> ScoreSummary:
+        """Write one rating with group commit; return the video's server aggregate.
+
+        Ratings that arrive while a batch is being written wait for the next batch and share
+        its transaction. Each caller gets its answer only after that transaction committed,
+        so nothing is acknowledged that could still be lost or rolled back.
+        """
+        if not 1 <= score <= 10:
+            raise UserFacingError("A score is a whole number from 1 to 10.")
+        future: asyncio.Future[ScoreSummary] = asyncio.get_running_loop().create_future()
+        self._pending_ratings.append(((guild_id, video_id, user_id, score, rated_at), future))
+        if self._rating_flusher is None or self._rating_flusher.done():
+            self._rating_flusher = asyncio.create_task(self._flush_ratings())
+        return await future
+
+    async def _flush_ratings(self) -> None:
+        while self._pending_ratings:
+            batch = self._pending_ratings[:RATING_BATCH]
+            del self._pending_ratings[:RATING_BATCH]
+            try:
+                async with self.transaction() as tx:
+                    await tx.ratings.rate_many([row for row, _ in batch])
+                    summaries = await tx.ratings.summaries({(r[0], r[1]) for r, _ in batch})
+            except Exception:
+                if len(batch) == 1:
+                    batch[0][1].set_exception(sys.exc_info()[1] or RuntimeError())
+                    continue
+                # One bad rating (a video removed meanwhile) must not sink the others.
+                for row, future in batch:
+                    try:
+                        async with self.transaction() as tx:
+                            await tx.ratings.rate_many([row])
+                            summary = await tx.ratings.summary(row[0], row[1])
+                    except Exception as exc:
+                        future.set_exception(exc)
+                    else:
+                        future.set_result(summary)
+                continue
+            for row, future in batch:
+                if not future.done():
+                    future.set_result(summaries[(row[0], row[1])])
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Session]:

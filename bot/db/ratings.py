@@ -42,6 +42,34 @@ class RatingQueries:
         )
         return await self.summary(guild_id, video_id)
 
+    async def rate_many(self, rows: list[tuple[int, int, int, int, str]]) -> None:
+        """(guild_id, video_id, user_id, score, rated_at) rows, in order, in one statement."""
+        await self.conn.executemany(
+            "INSERT INTO ratings (guild_id, video_id, user_id, score, rated_at) "
+            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (guild_id, video_id, user_id) "
+            "DO UPDATE SET score = excluded.score, rated_at = excluded.rated_at",
+            rows,
+        )
+
+    async def summaries(self, keys: set[tuple[int, int]]) -> dict[tuple[int, int], ScoreSummary]:
+        """The aggregates of many (guild_id, video_id) pairs in one query."""
+        if not keys:
+            return {}
+        pairs = list(keys)
+        values = ", ".join("(?, ?)" for _ in pairs)
+        async with self.conn.execute(
+            f"SELECT guild_id, video_id, count, total, {_HISTOGRAM} FROM video_scores "
+            f"WHERE (guild_id, video_id) IN (VALUES {values})",
+            [n for pair in pairs for n in pair],
+        ) as cur:
+            found = {
+                (row[0], row[1]): ScoreSummary(
+                    count=row[2], total=row[3], histogram=tuple(row[4:14])
+                )
+                for row in await cur.fetchall()
+            }
+        return {key: found.get(key, ScoreSummary()) for key in pairs}
+
     async def summary(self, guild_id: int, video_id: int) -> ScoreSummary:
         async with self.conn.execute(
             f"SELECT count, total, {_HISTOGRAM} FROM video_scores "

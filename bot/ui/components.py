@@ -94,15 +94,16 @@ class ScoreSelect(
             raise UserFacingError("Pick one score from 1 to 10.")
         score = int(values[0])
         client(interaction).write_limits.check("rating", server, interaction.user.id)
-        async with client(interaction).db.transaction() as tx:
-            video = await tx.videos.require(self.video_id)
-            summary = await tx.ratings.rate(
-                guild_id=server,
-                video_id=video.id,
-                user_id=interaction.user.id,
-                score=score,
-                rated_at=now_iso(),
-            )
+        db = client(interaction).db
+        async with db.read() as session:
+            video = await session.videos.require(self.video_id)
+        summary = await db.rate(
+            guild_id=server,
+            video_id=video.id,
+            user_id=interaction.user.id,
+            score=score,
+            rated_at=now_iso(),
+        )
         await interaction.response.edit_message(
             content=embeds.rating_saved(video, score, summary), view=None, allowed_mentions=NONE
         )

@@ -1,0 +1,246 @@
+"""Builds a database at community scale through the real schema (migrations and triggers).
+
+Bulk loading uses the sqlite3 module directly, in big transactions: it is test data, and the
+triggers still keep every aggregate exactly as the bot would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import sqlite3
+import time
+from dataclasses import dataclass
+from itertools import accumulate
+from pathlib import Path
+
+from bot.db import Database
+from bot.db.text import fold
+
+WORDS = (
+    "velvet",
+    "night",
+    "river",
+    "gold",
+    "static",
+    "neon",
+    "paper",
+    "ghost",
+    "summer",
+    "electric",
+    "silver",
+    "broken",
+    "honey",
+    "midnight",
+    "glass",
+    "thunder",
+    "ocean",
+    "desert",
+    "crystal",
+    "shadow",
+    "wild",
+    "fire",
+    "blue",
+    "heart",
+    "city",
+    "dream",
+    "echo",
+    "satellite",
+    "mirror",
+    "garden",
+    "storm",
+    "golden",
+    "lonely",
+    "sugar",
+    "diamond",
+    "tokyo",
+    "paris",
+    "runaway",
+    "dancing",
+    "falling",
+    "rising",
+    "secret",
+    "forever",
+    "young",
+    "bright",
+    "cold",
+    "sweet",
+    "dark",
+)
+ROLES = ("Director", "Producer", "Cast")
+
+
+@dataclass(frozen=True)
+class Scale:
+    videos: int = 20_000
+    servers: int = 1_000
+    ratings: int = 2_000_000
+    quotes: int = 200_000
+    takes: int = 100_000
+    members_per_server: int = 1_000
+
+    def scaled(self, factor: float) -> Scale:
+        return Scale(
+            videos=max(50, int(self.videos * factor)),
+            servers=max(5, int(self.servers * factor)),
+            ratings=max(500, int(self.ratings * factor)),
+            quotes=max(100, int(self.quotes * factor)),
+            takes=max(50, int(self.takes * factor)),
+            members_per_server=max(50, int(self.members_per_server * min(1.0, factor * 10))),
+        )
+
+
+def title_for(rng: random.Random, n: int) -> str:
+    words = rng.sample(WORDS, rng.choice((1, 2, 2, 3)))
+    return " ".join(w.capitalize() for w in words) + ("" if n % 7 else f" {n}")
+
+
+async def _schema(path: Path) -> None:
+    db = Database(path)
+    await db.open()
+    await db.close()
+
+
+def generate(path: Path, scale: Scale, seed: int = 7) -> dict[str, float]:
+    """Create the database at `path`. Returns seconds spent on each part."""
+    if path.exists():
+        path.unlink()
+    asyncio.run(_schema(path))
+    rng = random.Random(seed)
+    timings: dict[str, float] = {}
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA synchronous = OFF")
+    conn.execute("PRAGMA cache_size = -262144")
+    conn.execute("PRAGMA foreign_keys = OFF")  # the generator only writes valid ids
+
+    started = time.perf_counter()
+    conn.execute("BEGIN")
+    videos = []
+    for n in range(1, scale.videos + 1):
+        title = title_for(rng, n)
+        artist = f"{rng.choice(WORDS).capitalize()} {rng.choice(WORDS).capitalize()}"
+        videos.append(
+            (
+                n,
+                f"bench-{n}",
+                title,
+                artist,
+                f"Album {n % 997}",
+                1980 + n % 45,
+                fold(title),
+                fold(f"{title} {artist}"),
+            )
+        )
+    conn.executemany(
+        "INSERT INTO videos (id, slug, title, artist, album, year, search_title, search_text) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        videos,
+    )
+    conn.executemany(
+        "INSERT INTO credits (video_id, position, role, name) VALUES (?, ?, ?, ?)",
+        [
+            (v, i, ROLES[i], f"Person {rng.randrange(50_000)}")
+            for v in range(1, scale.videos + 1)
+            for i in range(3)
+        ],
+    )
+    conn.executemany(
+        "INSERT INTO press_reviews (video_id, position, outlet, headline, summary) "
+        "VALUES (?, 0, ?, ?, ?)",
+        [
+            (
+                v,
+                f"Outlet {v % 40}",
+                f"Headline for video {v}",
+                "A generated summary of a generated review, long enough to look like one. " * 3,
+            )
+            for v in range(1, scale.videos + 1, 5)
+        ],
+    )
+    conn.execute("COMMIT")
+    timings["videos"] = time.perf_counter() - started
+
+    # Popularity follows a power law: a few videos get most ratings, as in real servers.
+    weights = list(accumulate(1.0 / (rank**0.8) for rank in range(1, scale.videos + 1)))
+    per_server = scale.ratings // scale.servers
+    started = time.perf_counter()
+    conn.execute("BEGIN")
+    for guild in range(1, scale.servers + 1):
+        pairs: set[tuple[int, int]] = set()
+        while len(pairs) < per_server:
+            for video in rng.choices(
+                range(1, scale.videos + 1), cum_weights=weights, k=per_server - len(pairs)
+            ):
+                pairs.add((video, guild * 100_000 + rng.randrange(scale.members_per_server)))
+        conn.executemany(
+            "INSERT INTO ratings (guild_id, video_id, user_id, score, rated_at) "
+            "VALUES (?, ?, ?, ?, '2026-01-01T00:00:00+00:00')",
+            [(guild, v, u, rng.randint(1, 10)) for v, u in pairs],
+        )
+    conn.execute("COMMIT")
+    timings["ratings"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    conn.execute("BEGIN")
+    per_server = scale.quotes // scale.servers
+    rows = []
+    for guild in range(1, scale.servers + 1):
+        video_slots: dict[int, int] = {}
+        for slot in range(1, per_server + 1):
+            video = rng.randrange(1, scale.videos + 1) if slot % 3 == 0 else None
+            video_slot = None
+            if video is not None:
+                video_slot = video_slots[video] = video_slots.get(video, 0) + 1
+            rows.append(
+                (
+                    guild,
+                    video,
+                    f"Quote {slot} of server {guild}: what a video.",
+                    f"Member {slot}",
+                    guild * 100_000 + slot,
+                    slot,
+                    video_slot,
+                )
+            )
+    conn.executemany(
+        "INSERT INTO quotes (guild_id, video_id, text, said_by, saved_by, created_at, slot, "
+        "video_slot) VALUES (?, ?, ?, ?, ?, '2026-01-01T00:00:00+00:00', ?, ?)",
+        rows,
+    )
+    conn.execute("COMMIT")
+    timings["quotes"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    conn.execute("BEGIN")
+    per_server = scale.takes // scale.servers
+    for guild in range(1, scale.servers + 1):
+        takes = {
+            (
+                rng.choices(range(1, scale.videos + 1), cum_weights=weights)[0],
+                guild * 100_000 + member,
+            )
+            for member in range(per_server)
+        }
+        conn.executemany(
+            "INSERT OR IGNORE INTO takes (guild_id, video_id, user_id, score, text, created_at, "
+            "updated_at, agree_count) VALUES (?, ?, ?, ?, ?, '2026-01-01', '2026-01-01', ?)",
+            [
+                (
+                    guild,
+                    v,
+                    u,
+                    rng.randint(1, 10),
+                    "A generated take on this video.",
+                    rng.randrange(20),
+                )
+                for v, u in takes
+            ],
+        )
+    conn.execute("COMMIT")
+    timings["takes"] = time.perf_counter() - started
+    started = time.perf_counter()
+    conn.execute("ANALYZE")
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    timings["analyze"] = time.perf_counter() - started
+    return timings

@@ -1,0 +1,226 @@
+"""The database-layer measurements, and the naive baselines measured the same way."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import statistics
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.generate import Scale
+from bot.db import Database
+
+
+@dataclass
+class Result:
+    name: str
+    samples: list[float]  # seconds per operation
+    elapsed: float  # wall time of the whole run
+    target: str = ""
+
+    @property
+    def count(self) -> int:
+        return len(self.samples)
+
+    def percentile(self, p: float) -> float:
+        ordered = sorted(self.samples)
+        return ordered[min(len(ordered) - 1, int(p * len(ordered)))] * 1000
+
+    @property
+    def p50(self) -> float:
+        return statistics.median(self.samples) * 1000
+
+    @property
+    def p99(self) -> float:
+        return self.percentile(0.99)
+
+    @property
+    def throughput(self) -> float:
+        return self.count / self.elapsed if self.elapsed else 0.0
+
+
+async def timed(
+    name: str, runs: int, operation: Callable[[], Awaitable[object]], target: str = ""
+) -> Result:
+    for _ in range(min(50, runs)):  # warm caches and the connections' statement caches
+        await operation()
+    samples = []
+    started = time.perf_counter()
+    for _ in range(runs):
+        t = time.perf_counter()
+        await operation()
+        samples.append(time.perf_counter() - t)
+    return Result(name, samples, time.perf_counter() - started, target)
+
+
+def typed_prefix(rng: random.Random, title: str) -> str:
+    """What a member has typed so far: a prefix, sometimes a word from the middle, sometimes
+    with a typo."""
+    words = title.split()
+    kind = rng.random()
+    if kind < 0.6:
+        return title[: rng.randint(1, min(len(title), 12))]
+    if kind < 0.8:
+        return rng.choice(words)[:8]
+    text = title[: max(4, min(len(title), 10))]
+    i = rng.randrange(1, len(text) - 1)
+    return text[:i] + text[i + 1] + text[i] + text[i + 2 :]
+
+
+async def database_layer(path: Path, scale: Scale, runs: int, seed: int = 11) -> list[Result]:
+    rng = random.Random(seed)
+    db = Database(path)
+    await db.open()
+    try:
+        async with db.read() as session:
+            titles = [v.title for v in await session.videos.search("", limit=25)]
+            async with session.conn.execute(
+                "SELECT title FROM videos ORDER BY random() LIMIT 500"
+            ) as cur:
+                titles += [row[0] for row in await cur.fetchall()]
+
+        def guild() -> int:
+            return rng.randint(1, scale.servers)
+
+        def video() -> int:
+            return rng.randint(1, min(scale.videos, 2000))
+
+        async def review() -> None:
+            async with db.read() as s:
+                await s.video_page(guild(), video(), rng.randrange(10**6))
+
+        async def credits() -> None:
+            async with db.read() as s:
+                await s.videos.credits(video())
+
+        async def quote() -> None:
+            async with db.read() as s:
+                await s.quotes.random(guild())
+
+        async def autocomplete() -> None:
+            async with db.read() as s:
+                await s.videos.search(typed_prefix(rng, rng.choice(titles)), limit=25)
+
+        async def top() -> None:
+            async with db.read() as s:
+                await s.ratings.top(guild(), 10)
+
+        async def rate() -> None:
+            await db.rate(
+                guild_id=guild(),
+                video_id=video(),
+                user_id=rng.randrange(10**9),
+                score=rng.randint(1, 10),
+                rated_at="2026-11-21T00:00:00+00:00",
+            )
+
+        results = [
+            await timed("db: /review data", runs, review, "p99 <= 2 ms"),
+            await timed("db: /credits data", runs, credits, "p99 <= 2 ms"),
+            await timed("db: random quote", runs, quote, "p99 <= 2 ms"),
+            await timed("db: autocomplete", runs, autocomplete, "p99 <= 5 ms"),
+            await timed("db: /top", runs, top, "p99 <= 2 ms"),
+            await timed("db: rating write (alone)", runs, rate),
+        ]
+
+        # Baselines, through the same kind of connection.
+        async def naive_quote() -> None:
+            async with (
+                db.read() as s,
+                s.conn.execute(
+                    "SELECT id, text FROM quotes WHERE guild_id = ? ORDER BY RANDOM() LIMIT 1",
+                    (guild(),),
+                ) as cur,
+            ):
+                await cur.fetchone()
+
+        async def naive_score() -> None:
+            histogram = ", ".join(f"sum(score = {k})" for k in range(1, 11))
+            async with (
+                db.read() as s,
+                s.conn.execute(
+                    f"SELECT count(*), sum(score), {histogram} FROM ratings "
+                    "WHERE guild_id = ? AND video_id = ?",
+                    (guild(), video()),
+                ) as cur,
+            ):
+                await cur.fetchone()
+
+        async def our_score() -> None:
+            async with db.read() as s:
+                await s.ratings.summary(guild(), video())
+
+        results += [
+            await timed("naive: quote by ORDER BY RANDOM()", runs, naive_quote),
+            await timed("ours: server score from aggregates", runs, our_score),
+            await timed("naive: server score from all ratings", runs, naive_score),
+        ]
+        results += await sustained_writes(db, rng, scale)
+    finally:
+        await db.close()
+    return results
+
+
+async def sustained_writes(
+    db: Database, rng: random.Random, scale: Scale, seconds: float = 5.0, writers: int = 200
+) -> list[Result]:
+    """Rating writes from `writers` concurrent members for a few seconds while two readers
+    keep asking for /review data; then the naive writer, one commit per rating."""
+    stop = time.perf_counter() + seconds
+    samples: list[float] = []
+
+    async def writer() -> None:
+        while time.perf_counter() < stop:
+            t = time.perf_counter()
+            await db.rate(
+                guild_id=rng.randint(1, scale.servers),
+                video_id=rng.randint(1, min(scale.videos, 2000)),
+                user_id=rng.randrange(10**9),
+                score=rng.randint(1, 10),
+                rated_at="2026-11-21T00:00:00+00:00",
+            )
+            samples.append(time.perf_counter() - t)
+
+    reads = 0
+
+    async def reader() -> None:
+        nonlocal reads
+        while time.perf_counter() < stop:
+            async with db.read() as s:
+                await s.video_page(rng.randint(1, scale.servers), rng.randint(1, 2000))
+            reads += 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(writer() for _ in range(writers)), reader(), reader())
+    ours = Result(
+        f"db: rating writes, {writers} at once + reads",
+        samples,
+        time.perf_counter() - started,
+        ">= 5000/s",
+    )
+
+    naive_samples: list[float] = []
+    conn = db._writer  # the shared connection, one transaction per rating
+    assert conn is not None
+    stop = time.perf_counter() + seconds
+    started = time.perf_counter()
+    while time.perf_counter() < stop:
+        t = time.perf_counter()
+        await conn.execute("BEGIN IMMEDIATE")
+        await conn.execute(
+            "INSERT INTO ratings (guild_id, video_id, user_id, score, rated_at) "
+            "VALUES (?, ?, ?, ?, 'x') ON CONFLICT DO UPDATE SET score = excluded.score",
+            (
+                rng.randint(1, scale.servers),
+                rng.randint(1, 2000),
+                rng.randrange(10**9),
+                rng.randint(1, 10),
+            ),
+        )
+        await conn.execute("COMMIT")
+        naive_samples.append(time.perf_counter() - t)
+    naive = Result("naive: one commit per rating", naive_samples, time.perf_counter() - started)
+    return [ours, naive]
