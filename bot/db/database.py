@@ -22,6 +22,7 @@ from pathlib import Path
 
 import aiosqlite
 
+from bot.db import pages
 from bot.db.daily import DailyQueries
 from bot.db.members import MemberQueries
 from bot.db.migrations import MIGRATIONS_DIR, migrate
@@ -56,20 +57,7 @@ class Session:
     async def video_page(
         self, guild_id: int, video_id: int, user_id: int | None = None
     ) -> VideoPage:
-        video = await self.videos.require(video_id)
-        return VideoPage(
-            video=video,
-            credits=await self.videos.credits(video_id),
-            reviews=await self.videos.reviews(video_id),
-            score=await self.ratings.summary(guild_id, video_id),
-            member_score=(
-                await self.ratings.member_score(guild_id, video_id, user_id)
-                if user_id is not None
-                else None
-            ),
-            take_count=await self.takes.count(guild_id, video_id),
-            top_take=await self.takes.most_agreed(guild_id, video_id),
-        )
+        return await pages.video_page(self.conn, guild_id, video_id, user_id)
 
 
 async def _connect(path: Path, *, read_only: bool) -> aiosqlite.Connection:
@@ -77,6 +65,8 @@ async def _connect(path: Path, *, read_only: bool) -> aiosqlite.Connection:
     conn = await aiosqlite.connect(path, isolation_level=None)
     await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     await conn.execute("PRAGMA foreign_keys = ON")
+    # A larger page cache for the writer, which touches pages all over the rating tables.
+    await conn.execute(f"PRAGMA cache_size = {-8192 if read_only else -32768}")
     if read_only:
         await conn.execute("PRAGMA query_only = ON")
     else:
@@ -190,15 +180,13 @@ class Database:
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Session]:
-        """A read-only snapshot: every query inside sees the same committed state."""
+        """A read-only connection. Each statement sees committed state; the hot reads
+        (/review, a random quote, /top) are single statements, so they are consistent
+        without the two extra round trips of BEGIN and COMMIT."""
         if not self._all_readers:
             raise RuntimeError("database is not open")
         conn = await self._readers.get()
         try:
-            await conn.execute("BEGIN")
-            try:
-                yield Session(conn)
-            finally:
-                await conn.execute("COMMIT")
+            yield Session(conn)
         finally:
             self._readers.put_nowait(conn)

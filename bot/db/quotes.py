@@ -22,6 +22,29 @@ _COLUMNS = (
 _FROM = "FROM quotes AS q LEFT JOIN videos AS v ON v.id = q.video_id"
 
 
+# The scope is the server if it has a matching quote, else the catalog (guild 0).
+_RANDOM = f"""
+WITH own (n) AS (SELECT max(slot) FROM quotes WHERE guild_id = :guild),
+scope (g, n) AS (
+    SELECT CASE WHEN own.n IS NULL THEN 0 ELSE :guild END,
+           coalesce(own.n, (SELECT max(slot) FROM quotes WHERE guild_id = 0)) FROM own)
+SELECT {_COLUMNS} FROM scope
+JOIN quotes AS q ON q.guild_id = scope.g AND q.slot = 1 + CAST(:r * scope.n AS INTEGER)
+LEFT JOIN videos AS v ON v.id = q.video_id
+"""
+_RANDOM_OF_VIDEO = f"""
+WITH own (n) AS (SELECT max(video_slot) FROM quotes WHERE guild_id = :guild AND video_id = :video),
+scope (g, n) AS (
+    SELECT CASE WHEN own.n IS NULL THEN 0 ELSE :guild END,
+           coalesce(own.n, (SELECT max(video_slot) FROM quotes
+                            WHERE guild_id = 0 AND video_id = :video)) FROM own)
+SELECT {_COLUMNS} FROM scope
+JOIN quotes AS q ON q.guild_id = scope.g AND q.video_id = :video
+    AND q.video_slot = 1 + CAST(:r * scope.n AS INTEGER)
+LEFT JOIN videos AS v ON v.id = q.video_id
+"""
+
+
 def _quote(row: aiosqlite.Row | tuple) -> Quote:
     return Quote(*row[:10], is_sample=bool(row[10]))
 
@@ -115,14 +138,15 @@ class QuoteQueries:
     ) -> Quote | None:
         """A uniformly random quote of this server (of one video, if given).
 
-        A server with no matching quote of its own gets one of the catalog's.
+        A server with no matching quote of its own gets one of the catalog's. One statement:
+        find the scope's size by index, then read the row at a random slot.
         """
-        pick = rng or random
-        for scope in (guild_id, CATALOG_GUILD):
-            size = await self._size(scope, video_id)
-            if size:
-                return await self._at_slot(scope, video_id, pick.randint(1, size))
-        return None
+        fraction = (rng or random).random()
+        sql = _RANDOM_OF_VIDEO if video_id is not None else _RANDOM
+        rows = await self.conn.execute_fetchall(
+            sql, {"guild": guild_id, "video": video_id, "r": fraction}
+        )
+        return _quote(next(iter(rows))) if rows else None
 
     async def count(self, guild_id: int, video_id: int | None = None) -> int:
         return await self._size(guild_id, video_id)

@@ -57,56 +57,71 @@ class RatingQueries:
             return {}
         pairs = list(keys)
         values = ", ".join("(?, ?)" for _ in pairs)
-        async with self.conn.execute(
-            f"SELECT guild_id, video_id, count, total, {_HISTOGRAM} FROM video_scores "
-            f"WHERE (guild_id, video_id) IN (VALUES {values})",
+        # A join against the keys uses the primary key for each; "IN (VALUES ...)" scans.
+        rows = await self.conn.execute_fetchall(
+            f"WITH wanted (g, v) AS (VALUES {values}) "
+            f"SELECT s.guild_id, s.video_id, s.count, s.total, {_HISTOGRAM} "
+            "FROM wanted CROSS JOIN video_scores AS s "
+            "ON s.guild_id = wanted.g AND s.video_id = wanted.v",
             [n for pair in pairs for n in pair],
-        ) as cur:
-            found = {
-                (row[0], row[1]): ScoreSummary(
-                    count=row[2], total=row[3], histogram=tuple(row[4:14])
-                )
-                for row in await cur.fetchall()
-            }
+        )
+        found = {
+            (row[0], row[1]): ScoreSummary(count=row[2], total=row[3], histogram=tuple(row[4:14]))
+            for row in rows
+        }
         return {key: found.get(key, ScoreSummary()) for key in pairs}
 
     async def summary(self, guild_id: int, video_id: int) -> ScoreSummary:
-        async with self.conn.execute(
-            f"SELECT count, total, {_HISTOGRAM} FROM video_scores "
-            "WHERE guild_id = ? AND video_id = ?",
-            (guild_id, video_id),
-        ) as cur:
-            row = await cur.fetchone()
-        if row is None:
+        rows = list(
+            await self.conn.execute_fetchall(
+                f"SELECT count, total, {_HISTOGRAM} FROM video_scores "
+                "WHERE guild_id = ? AND video_id = ?",
+                (guild_id, video_id),
+            )
+        )
+        if not rows:
             return ScoreSummary()
+        row = rows[0]
         return ScoreSummary(count=row[0], total=row[1], histogram=tuple(row[2:12]))
 
     async def member_score(self, guild_id: int, video_id: int, user_id: int) -> int | None:
-        async with self.conn.execute(
-            "SELECT score FROM ratings WHERE guild_id = ? AND video_id = ? AND user_id = ?",
-            (guild_id, video_id, user_id),
-        ) as cur:
-            row = await cur.fetchone()
-        return int(row[0]) if row else None
+        rows = list(
+            await self.conn.execute_fetchall(
+                "SELECT score FROM ratings WHERE guild_id = ? AND video_id = ? AND user_id = ?",
+                (guild_id, video_id, user_id),
+            )
+        )
+        return int(rows[0][0]) if rows else None
 
     async def server_mean(self, guild_id: int) -> float | None:
-        async with self.conn.execute(
-            "SELECT count, total FROM guild_scores WHERE guild_id = ?", (guild_id,)
-        ) as cur:
-            row = await cur.fetchone()
-        return row[1] / row[0] if row and row[0] else None
+        rows = list(
+            await self.conn.execute_fetchall(
+                "SELECT count, total FROM guild_scores WHERE guild_id = ?", (guild_id,)
+            )
+        )
+        return rows[0][1] / rows[0][0] if rows and rows[0][0] else None
 
     async def top(self, guild_id: int, limit: int) -> TopList:
-        prior = await self.server_mean(guild_id) or NEUTRAL_MEAN
-        async with self.conn.execute(
-            "SELECT v.id, v.slug, v.title, v.artist, v.album, v.year, v.url, s.count, s.total, "
-            "(? * ? + s.total) / (? + s.count) AS weighted "
-            "FROM video_scores AS s JOIN videos AS v ON v.id = s.video_id "
-            "WHERE s.guild_id = ? AND s.count >= ? "
-            "ORDER BY weighted DESC, s.count DESC, v.id LIMIT ?",
-            (PRIOR_WEIGHT, prior, float(PRIOR_WEIGHT), guild_id, MIN_RATINGS, limit),
-        ) as cur:
-            rows = await cur.fetchall()
+        # One statement: the prior (the server's mean) is computed inline.
+        rows = list(
+            await self.conn.execute_fetchall(
+                "WITH prior (m) AS (SELECT coalesce((SELECT CAST(total AS REAL) / count "
+                "FROM guild_scores WHERE guild_id = :guild AND count > 0), :neutral)) "
+                "SELECT v.id, v.slug, v.title, v.artist, v.album, v.year, v.url, s.count, s.total, "
+                "(:weight * prior.m + s.total) / (:weight + s.count) AS weighted, prior.m "
+                "FROM prior, video_scores AS s JOIN videos AS v ON v.id = s.video_id "
+                "WHERE s.guild_id = :guild AND s.count >= :least "
+                "ORDER BY weighted DESC, s.count DESC, v.id LIMIT :limit",
+                {
+                    "guild": guild_id,
+                    "neutral": NEUTRAL_MEAN,
+                    "weight": float(PRIOR_WEIGHT),
+                    "least": MIN_RATINGS,
+                    "limit": limit,
+                },
+            )
+        )
+        prior = rows[0][10] if rows else (await self.server_mean(guild_id) or NEUTRAL_MEAN)
         entries = [
             RankedVideo(video=Video(*row[:7]), count=row[7], mean=row[8] / row[7], weighted=row[9])
             for row in rows

@@ -20,6 +20,10 @@ _CHOICE = re.compile(r"^id:(\d{1,18})$")
 _CONFIDENT = 0.8
 _MARGIN = 0.08
 _VIDEO_COLUMNS = "id, slug, title, artist, album, year, url"
+# The typo-tolerant pass runs when prefix and substring found fewer than this many videos,
+# and ranks this many trigram candidates by similarity.
+NEAR_MISS_BELOW = 5
+NEAR_MISS_CANDIDATES = 40
 
 
 def _video(row: aiosqlite.Row | tuple) -> Video:
@@ -71,55 +75,49 @@ class VideoQueries:
         return int(row[0]) if row else 0
 
     async def _fetch(self, sql: str, params: Iterable[object]) -> list[Video]:
-        async with self.conn.execute(sql, tuple(params)) as cur:
-            return [_video(row) for row in await cur.fetchall()]
+        return [_video(row) for row in await self.conn.execute_fetchall(sql, tuple(params))]
 
     async def search(self, text: str, limit: int = 25) -> list[Video]:
-        """Videos for autocomplete: title prefix first, then substring, then near misses."""
+        """Videos for autocomplete: title prefix first, then substring, then near misses.
+
+        Prefix (a range scan of the search_title index) and substring (the trigram index)
+        come back in one statement; the typo-tolerant pass runs only when they find little.
+        """
         query = fold(text)
         if not query:
             return await self._fetch(
                 f"SELECT {_VIDEO_COLUMNS} FROM videos ORDER BY search_title LIMIT ?", (limit,)
             )
-        found: dict[int, Video] = {}
-        # Title prefix: a range scan on the search_title index.
-        for video in await self._fetch(
-            f"SELECT {_VIDEO_COLUMNS} FROM videos WHERE search_title >= ? AND search_title < ? "
-            "ORDER BY search_title LIMIT ?",
-            (query, query + "\U0010ffff", limit),
-        ):
-            found.setdefault(video.id, video)
-        if len(found) < limit and len(query) >= 3:
-            # Substring of title or artist, through the trigram index.
-            for video in await self._fetch(
-                f"SELECT {_VIDEO_COLUMNS} FROM videos WHERE id IN "
-                "(SELECT rowid FROM video_search WHERE video_search MATCH ? LIMIT ?) "
-                "ORDER BY search_title",
-                (f'"{query}"', limit),
-            ):
-                found.setdefault(video.id, video)
-        if len(found) < limit and len(query) >= 3:
-            found.update((v.id, v) for v in await self._near_misses(query, limit))
-        exact_first = sorted(
-            found.values(),
-            key=lambda v: (
-                not fold(v.title).startswith(query),
-                query not in fold(f"{v.title} {v.artist}"),
-                -similarity(query, v),
-                fold(v.title),
-            ),
+        prefix = (
+            f"SELECT * FROM (SELECT {_VIDEO_COLUMNS} FROM videos WHERE search_title >= :q "
+            "AND search_title < :end ORDER BY search_title LIMIT :limit)"
         )
-        return exact_first[:limit]
+        substring = (
+            f"SELECT * FROM (SELECT {_VIDEO_COLUMNS} FROM videos WHERE id IN "
+            "(SELECT rowid FROM video_search WHERE video_search MATCH :phrase LIMIT :limit) "
+            "ORDER BY search_title)"
+        )
+        sql = prefix if len(query) < 3 else f"{prefix} UNION ALL {substring}"
+        rows = await self.conn.execute_fetchall(
+            sql, {"q": query, "end": query + "\U0010ffff", "limit": limit, "phrase": f'"{query}"'}
+        )
+        found: dict[int, Video] = {}
+        for row in rows:
+            found.setdefault(row[0], _video(row))
+        if len(found) < NEAR_MISS_BELOW and len(query) >= 3:
+            for video in await self._near_misses(query, limit):
+                found.setdefault(video.id, video)
+        return list(found.values())[:limit]
 
     async def _near_misses(self, folded: str, limit: int) -> list[Video]:
-        """Videos sharing the most trigrams with the text: tolerates typos."""
+        """Videos sharing the most trigrams with the text, best first: tolerates typos."""
         candidates = await self._fetch(
             f"SELECT {_VIDEO_COLUMNS} FROM videos WHERE id IN "
             "(SELECT rowid FROM video_search WHERE video_search MATCH ? ORDER BY rank LIMIT ?)",
-            (_trigram_query(folded), max(limit, 25) * 2),
+            (_trigram_query(folded), NEAR_MISS_CANDIDATES),
         )
-        scored = sorted(candidates, key=lambda v: -similarity(folded, v))
-        return [v for v in scored if similarity(folded, v) >= 0.5][:limit]
+        scored = sorted(((similarity(folded, v), v) for v in candidates), key=lambda p: -p[0])
+        return [v for score, v in scored if score >= 0.5][:limit]
 
     async def resolve(self, value: str) -> Video:
         """The video a member meant: an autocomplete choice, or a title typed by hand."""
@@ -163,10 +161,10 @@ class VideoQueries:
         raise NotFoundError(f"No video matches “{value[:80]}”.{hint}")
 
     async def credits(self, video_id: int) -> list[Credit]:
-        async with self.conn.execute(
+        rows = await self.conn.execute_fetchall(
             "SELECT role, name FROM credits WHERE video_id = ? ORDER BY position", (video_id,)
-        ) as cur:
-            return [Credit(*row) for row in await cur.fetchall()]
+        )
+        return [Credit(*row) for row in rows]
 
     async def reviews(self, video_id: int) -> list[PressReview]:
         async with self.conn.execute(

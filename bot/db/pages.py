@@ -1,0 +1,58 @@
+"""The data of /review in one statement.
+
+Each statement costs a round trip to aiosqlite's worker thread, which on a busy 2-core
+machine is worth far more than the query itself, so the page is read in one go: the video,
+its credits and press reviews (as JSON arrays), the server's score and histogram, the
+member's own score, the take count and the most-agreed take.
+"""
+
+from __future__ import annotations
+
+import json
+
+import aiosqlite
+
+from bot.db.models import Credit, PressReview, ScoreSummary, Take, Video, VideoPage
+from bot.errors import NotFoundError
+
+_HISTOGRAM = ", ".join(f"s.s{k}" for k in range(1, 11))
+_PAGE = f"""
+SELECT v.id, v.slug, v.title, v.artist, v.album, v.year, v.url,
+    (SELECT json_group_array(json_array(role, name)) FROM
+        (SELECT role, name FROM credits WHERE video_id = v.id ORDER BY position)),
+    (SELECT json_group_array(json_array(headline, summary, outlet, author, published_on, url))
+        FROM (SELECT * FROM press_reviews WHERE video_id = v.id ORDER BY position)),
+    (SELECT score FROM ratings WHERE guild_id = :guild AND video_id = v.id AND user_id = :user),
+    (SELECT count FROM video_take_counts WHERE guild_id = :guild AND video_id = v.id),
+    (SELECT json_array(id, guild_id, video_id, user_id, score, text, created_at, updated_at,
+                       agree_count)
+        FROM takes WHERE guild_id = :guild AND video_id = v.id
+        ORDER BY agree_count DESC, id LIMIT 1),
+    s.count, s.total, {_HISTOGRAM}
+FROM videos AS v
+LEFT JOIN video_scores AS s ON s.guild_id = :guild AND s.video_id = v.id
+WHERE v.id = :video
+"""
+
+
+async def video_page(
+    conn: aiosqlite.Connection, guild_id: int, video_id: int, user_id: int | None
+) -> VideoPage:
+    rows = await conn.execute_fetchall(
+        _PAGE, {"guild": guild_id, "video": video_id, "user": user_id}
+    )
+    if not rows:
+        raise NotFoundError("That video is no longer in the catalog.")
+    row = next(iter(rows))
+    top = json.loads(row[11]) if row[11] else None
+    return VideoPage(
+        video=Video(*row[:7]),
+        credits=[Credit(*c) for c in json.loads(row[7])],
+        reviews=[PressReview(*r) for r in json.loads(row[8])],
+        member_score=row[9],
+        take_count=row[10] or 0,
+        top_take=Take(*top) if top else None,
+        score=ScoreSummary(count=row[12], total=row[13], histogram=tuple(row[14:24]))
+        if row[12]
+        else ScoreSummary(),
+    )
