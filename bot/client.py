@@ -28,6 +28,7 @@ EXTENSIONS = (
     "cogs.takes",
     "cogs.privacy",
     "cogs.catalog",
+    "cogs.help",
 )
 
 
