@@ -16,6 +16,7 @@ from bot.db import Database
 from bot.settings import Settings
 from bot.ui.cooldowns import WriteLimits
 from bot.ui.errors import TakeTwoTree
+from bot.ui.video_option import RecentVideos
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +58,7 @@ class TakeTwoBot(commands.Bot):
     db: Database
     settings: Settings
     write_limits: WriteLimits
+    recent_videos: RecentVideos
 
     def __init__(self, settings: Settings, *, sync_dev_guild: bool = True) -> None:
         super().__init__(
@@ -71,6 +73,7 @@ class TakeTwoBot(commands.Bot):
         use_endpoints(settings)
         self.db = Database(settings.database_path)
         self.write_limits = WriteLimits()
+        self.recent_videos = RecentVideos()
         self.sync_dev_guild = sync_dev_guild
 
     async def prepare(self) -> None:

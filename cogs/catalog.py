@@ -83,6 +83,7 @@ class RemoveVideoButton(
         async with client(interaction).db.transaction() as tx:
             video = await tx.videos.require(self.video_id)
             counts = await tx.videos.remove_everywhere(video.id)
+        client(interaction).recent_videos.forget(video.id)
         gone = ", ".join(f"{n} {name}" for name, n in counts.items())
         await interaction.response.edit_message(
             content=f"Removed **{discord.utils.escape_markdown(video.title)}** from the catalog "
@@ -167,6 +168,7 @@ class Videos(commands.GroupCog, group_name="video", group_description="Edit the 
                 url=_link(url) if url is not None else current.url,
             )
             updated = await tx.videos.require(video.id)
+        self.bot.recent_videos.forget(video.id)
         await interaction.response.send_message(
             f"Updated **{discord.utils.escape_markdown(updated.label)}**.",
             ephemeral=True,

@@ -78,7 +78,7 @@ async def _connect(path: Path, *, read_only: bool) -> aiosqlite.Connection:
 
 class Database:
     def __init__(
-        self, path: Path | str, *, readers: int = 2, migrations: Path = MIGRATIONS_DIR
+        self, path: Path | str, *, readers: int = 4, migrations: Path = MIGRATIONS_DIR
     ) -> None:
         self.path = Path(path)
         self.reader_count = readers

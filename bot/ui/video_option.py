@@ -3,6 +3,10 @@ whatever the member sent (a picked choice or text typed by hand)."""
 
 from __future__ import annotations
 
+import re
+import time
+from collections import OrderedDict
+
 import discord
 from discord import app_commands
 
@@ -10,6 +14,38 @@ from bot.db.models import Video
 from bot.db.videos import CHOICE_PREFIX
 from bot.ui.context import client
 from bot.ui.limits import CHOICE_NAME, CHOICES, clip
+
+
+class RecentVideos:
+    """Videos picked from autocomplete in the last minute, by id.
+
+    A picked choice arrives as "id:N"; keeping what that id resolved to saves a round trip
+    to the database on every /review and /rate. The catalog changes rarely, and a video
+    removed meanwhile is still caught by the query that reads its page or writes its rating.
+    """
+
+    def __init__(self, size: int = 4096, seconds: float = 60.0) -> None:
+        self.size, self.seconds = size, seconds
+        self._items: OrderedDict[int, tuple[float, Video]] = OrderedDict()
+
+    def get(self, video_id: int) -> Video | None:
+        hit = self._items.get(video_id)
+        if hit is None or hit[0] < time.monotonic():
+            return None
+        self._items.move_to_end(video_id)
+        return hit[1]
+
+    def forget(self, video_id: int) -> None:
+        self._items.pop(video_id, None)
+
+    def put(self, video: Video) -> None:
+        self._items[video.id] = (time.monotonic() + self.seconds, video)
+        self._items.move_to_end(video.id)
+        while len(self._items) > self.size:
+            self._items.popitem(last=False)
+
+
+_CHOICE_VALUE = re.compile(r"^id:(\d{1,18})$")
 
 
 class VideoTransformer(app_commands.Transformer):
@@ -22,14 +58,22 @@ class VideoTransformer(app_commands.Transformer):
         return 100  # the longest string Discord lets a member send here
 
     async def transform(self, interaction: discord.Interaction, value: str, /) -> Video:
-        async with client(interaction).db.read() as session:
-            return await session.videos.resolve(str(value))
+        match = _CHOICE_VALUE.match(str(value).strip())
+        bot = client(interaction)
+        if match and (video := bot.recent_videos.get(int(match.group(1)))) is not None:
+            return video
+        async with bot.db.read() as session:
+            video = await session.videos.resolve(str(value))
+        bot.recent_videos.put(video)
+        return video
 
     async def autocomplete(  # type: ignore[override]
         self, interaction: discord.Interaction, value: str, /
     ) -> list[app_commands.Choice[str]]:
         async with client(interaction).db.read() as session:
             videos = await session.videos.search(str(value)[:100], limit=CHOICES)
+        for video in videos:
+            client(interaction).recent_videos.put(video)
         return [
             app_commands.Choice(name=clip(v.label, CHOICE_NAME), value=f"{CHOICE_PREFIX}{v.id}")
             for v in videos

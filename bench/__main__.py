@@ -1,0 +1,211 @@
+"""`python -m bench`: build a community-scale database, measure, print one table.
+
+    python -m bench                 # full scale (about 4 minutes on 2 cores)
+    python -m bench --scale 0.01    # a small smoke run, as CI does
+
+Parts: (1) the database layer alone, (2) the real bot as its own process through the local
+Discord stand-in, at 1 and at 200 interactions in flight, beside /help (no database work)
+as the floor, (3) the bot process's peak memory and its time from start to READY, (4) naive
+baselines beside ours.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import os
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench.generate import Scale, generate
+from bench.measure import Result, database_layer
+from bot.standin.member import Member
+from bot.standin.server import StandIn
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH_GUILD = 1
+
+
+def peak_rss_mb(pid: int) -> float | None:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
+
+
+async def end_to_end(database: Path, scale: Scale, seconds: float) -> tuple[list[Result], dict]:
+    standin = StandIn(validate=False)
+    await standin.start()
+    guild = standin.add_guild("Bench", guild_id=BENCH_GUILD)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DISCORD_")}
+    env.update(
+        {
+            "PYTHONPATH": str(ROOT),
+            "DISCORD_TOKEN": standin.token,
+            "DISCORD_API_BASE": standin.api_base,
+            "DISCORD_GATEWAY_URL": standin.gateway_url,
+            "DATABASE_PATH": str(database),
+            "DEV_GUILD_ID": str(BENCH_GUILD),
+            "LOG_LEVEL": "WARNING",
+            "LOAD_SAMPLE_CATALOG": "false",
+        }
+    )
+    started = time.perf_counter()
+    process = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", env=env)
+    facts: dict[str, float | None] = {}
+    results: list[Result] = []
+    try:
+        await asyncio.wait_for(standin.identified.wait(), 60)
+        facts["start to READY (s)"] = time.perf_counter() - started
+        while not standin.guild_commands.get(BENCH_GUILD):  # noqa: ASYNC110 (no event for it)
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(2.5)  # discord.py waits for guilds before it calls on_ready
+        rng = random.Random(5)
+        videos = min(scale.videos, 2000)
+        commands = {
+            "/help (floor)": lambda: ("help", {}),
+            "/review": lambda: ("review", {"video": f"id:{rng.randint(1, videos)}"}),
+            "/rate": lambda: (
+                "rate",
+                {"video": f"id:{rng.randint(1, videos)}", "score": rng.randint(1, 10)},
+            ),
+        }
+        for in_flight in (1, 200):
+            for name, make in commands.items():
+                results.append(
+                    await _load(
+                        standin,
+                        guild,
+                        f"e2e: {name}, {in_flight} in flight",
+                        make,
+                        in_flight,
+                        seconds,
+                        rng,
+                    )
+                )
+        facts["bot peak memory (MB)"] = peak_rss_mb(process.pid)
+    finally:
+        if process.returncode is None:
+            process.terminate()
+        await process.wait()
+        await standin.close()
+    return results, facts
+
+
+async def _load(
+    standin: StandIn,
+    guild: object,
+    name: str,
+    make: object,
+    in_flight: int,
+    seconds: float,
+    rng: random.Random,
+) -> Result:
+    """`in_flight` members keep one interaction each going; latency is INTERACTION_CREATE
+    sent to the first answer received by Discord."""
+    samples: list[float] = []
+    stop = time.perf_counter() + seconds
+
+    async def member_loop() -> None:
+        while time.perf_counter() < stop:
+            member = Member(standin, guild, user_id=rng.randrange(10**12, 10**13))  # type: ignore[arg-type]
+            command, options = make()  # type: ignore[operator]
+            reply = await member.run(command, **options)
+            record = reply.record
+            assert record.acknowledged_at is not None
+            samples.append(record.acknowledged_at - record.created)
+
+    for _ in range(3):  # warm up
+        command, options = make()  # type: ignore[operator]
+        await Member(standin, guild, user_id=rng.randrange(10**12, 10**13)).run(  # type: ignore[arg-type]
+            command, **options
+        )
+    started = time.perf_counter()
+    await asyncio.gather(*(member_loop() for _ in range(in_flight)))
+    if standin.late:
+        raise RuntimeError(f"{len(standin.late)} interactions were answered after 3 seconds")
+    return Result(name, samples, time.perf_counter() - started)
+
+
+def table(results: list[Result], facts: dict, timings: dict[str, float]) -> str:
+    def find(prefix: str) -> Result | None:
+        return next((r for r in results if r.name.startswith(prefix)), None)
+
+    lines = [
+        "| measurement | p50 ms | p99 ms | per second | target | met |",
+        "| --- | ---: | ---: | ---: | --- | --- |",
+    ]
+    floor_200 = find("e2e: /help (floor), 200")
+    for r in results:
+        target, met = r.target, ""
+        if r.target.startswith("p99 <="):
+            met = "yes" if r.p99 <= float(r.target.split()[2]) else "no"
+        elif r.target.startswith(">="):
+            met = "yes" if r.throughput >= float(r.target.split()[1].rstrip("/s")) else "no"
+        if floor_200 and r.name in ("e2e: /review, 200 in flight", "e2e: /rate, 200 in flight"):
+            ratio = r.p99 / floor_200.p99 if floor_200.p99 else 0
+            target, met = f"p99 <= 1.5 x floor ({ratio:.2f} x)", "yes" if ratio <= 1.5 else "no"
+        lines.append(
+            f"| {r.name} | {r.p50:.2f} | {r.p99:.2f} | {r.throughput:,.0f} | {target} | {met} |"
+        )
+    pairs = [
+        ("naive: quote by ORDER BY RANDOM()", "db: random quote"),
+        ("naive: server score from all ratings", "ours: server score from aggregates"),
+        ("naive: one commit per rating", "db: rating writes"),
+    ]
+    for naive_name, ours_name in pairs:
+        naive, ours = find(naive_name), find(ours_name)
+        if naive and ours and naive.throughput:
+            lines.append(
+                f"| ratio: {ours.name} vs {naive.name} | | | "
+                f"{ours.throughput / naive.throughput:.1f} x | | |"
+            )
+    for key, value in facts.items():
+        shown = "n/a" if value is None else f"{value:.1f}"
+        target = {"bot peak memory (MB)": "<= 150"}.get(key, "")
+        met = ("yes" if value is not None and value <= 150 else "no") if target else ""
+        lines.append(f"| {key} | | | {shown} | {target} | {met} |")
+    generated = sum(timings.values())
+    lines.append(
+        f"| database generated in (s) | | | {generated:.1f} | < 120 | "
+        f"{'yes' if generated < 120 else 'no'} |"
+    )
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--scale", type=float, default=1.0, help="1.0 is community scale")
+    parser.add_argument("--runs", type=int, default=3000, help="operations per database read")
+    parser.add_argument(
+        "--seconds",
+        type=float,
+        default=5.0,
+        help="seconds per end-to-end load and per sustained-write run",
+    )
+    parser.add_argument("--database", type=Path, help="where to build it (default: a temp dir)")
+    args = parser.parse_args()
+    scale = Scale().scaled(args.scale) if args.scale != 1.0 else Scale()
+    folder = tempfile.TemporaryDirectory(prefix="taketwo-bench-")
+    database = args.database or Path(folder.name) / "bench.sqlite3"
+    print(f"Generating {scale} at {database} ...", flush=True)
+    timings = generate(database, scale)
+    print(f"Generated in {sum(timings.values()):.1f} s {timings}", flush=True)
+    gc.freeze()
+    results = asyncio.run(database_layer(database, scale, args.runs, seconds=args.seconds))
+    e2e, facts = asyncio.run(end_to_end(database, scale, args.seconds))
+    print()
+    print(table(results + e2e, facts, timings))
+    folder.cleanup()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
