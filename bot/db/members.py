@@ -13,11 +13,11 @@ class MemberQueries:
         self.conn = conn
 
     async def no_quotes(self, guild_id: int, user_id: int) -> bool:
-        async with self.conn.execute(
+        rows = await self.conn.execute_fetchall(
             "SELECT no_quotes FROM member_settings WHERE guild_id = ? AND user_id = ?",
             (guild_id, user_id),
-        ) as cur:
-            row = await cur.fetchone()
+        )
+        row = next(iter(rows), None)
         return bool(row and row[0])
 
     async def set_no_quotes(self, guild_id: int, user_id: int, value: bool) -> None:

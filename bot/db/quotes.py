@@ -54,8 +54,8 @@ class QuoteQueries:
         self.conn = conn
 
     async def _scalar(self, sql: str, params: tuple[object, ...]) -> int:
-        async with self.conn.execute(sql, params) as cur:
-            row = await cur.fetchone()
+        rows = await self.conn.execute_fetchall(sql, params)
+        row = next(iter(rows), None)
         return int(row[0]) if row and row[0] is not None else 0
 
     async def _size(self, guild_id: int, video_id: int | None) -> int:
@@ -83,7 +83,7 @@ class QuoteQueries:
     ) -> Quote:
         slot = await self._size(guild_id, None) + 1
         video_slot = await self._size(guild_id, video_id) + 1 if video_id is not None else None
-        async with self.conn.execute(
+        rows = await self.conn.execute_fetchall(
             "INSERT INTO quotes (guild_id, video_id, text, said_by, source_url, saved_by, "
             "author_id, is_sample, created_at, slot, video_slot) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
@@ -100,16 +100,18 @@ class QuoteQueries:
                 slot,
                 video_slot,
             ),
-        ) as cur:
-            row = await cur.fetchone()
+        )
+        row = next(iter(rows), None)
         assert row is not None
         quote = await self.get(int(row[0]))
         assert quote is not None
         return quote
 
     async def get(self, quote_id: int) -> Quote | None:
-        async with self.conn.execute(f"SELECT {_COLUMNS} {_FROM} WHERE q.id = ?", (quote_id,)) as c:
-            row = await c.fetchone()
+        rows = await self.conn.execute_fetchall(
+            f"SELECT {_COLUMNS} {_FROM} WHERE q.id = ?", (quote_id,)
+        )
+        row = next(iter(rows), None)
         return _quote(row) if row else None
 
     async def in_guild(self, guild_id: int, quote_id: int) -> Quote:
@@ -129,8 +131,8 @@ class QuoteQueries:
                 "WHERE q.guild_id = ? AND q.video_id = ? AND q.video_slot = ?"
             )
             params = (guild_id, video_id, slot)
-        async with self.conn.execute(sql, params) as cur:
-            row = await cur.fetchone()
+        rows = await self.conn.execute_fetchall(sql, params)
+        row = next(iter(rows), None)
         return _quote(row) if row else None
 
     async def random(
@@ -156,10 +158,10 @@ class QuoteQueries:
         quote = await self.get(quote_id)
         if quote is None:
             raise NotFoundError(f"There is no quote #{quote_id}.")
-        async with self.conn.execute(
+        rows = await self.conn.execute_fetchall(
             "DELETE FROM quotes WHERE id = ? RETURNING slot, video_slot", (quote_id,)
-        ) as cur:
-            row = await cur.fetchone()
+        )
+        row = next(iter(rows), None)
         assert row is not None
         slot, video_slot = row
         last = await self._size(quote.guild_id, None)

@@ -50,18 +50,16 @@ class VideoQueries:
         self.conn = conn
 
     async def get(self, video_id: int) -> Video | None:
-        async with self.conn.execute(
+        rows = await self.conn.execute_fetchall(
             f"SELECT {_VIDEO_COLUMNS} FROM videos WHERE id = ?", (video_id,)
-        ) as cur:
-            row = await cur.fetchone()
-        return _video(row) if row else None
+        )
+        return _video(next(iter(rows))) if rows else None
 
     async def get_by_slug(self, slug: str) -> Video | None:
-        async with self.conn.execute(
+        rows = await self.conn.execute_fetchall(
             f"SELECT {_VIDEO_COLUMNS} FROM videos WHERE slug = ?", (slug,)
-        ) as cur:
-            row = await cur.fetchone()
-        return _video(row) if row else None
+        )
+        return _video(next(iter(rows))) if rows else None
 
     async def require(self, video_id: int) -> Video:
         video = await self.get(video_id)
