@@ -232,34 +232,33 @@ class Member:
         if option.get("choices") and value not in [c["value"] for c in option["choices"]]:
             raise ClientRefused(f"{option['name']} must be one of its choices")
 
-    async def autocomplete(
-        self, path: str, option: str, typed: str, **others: Any
-    ) -> list[dict[str, Any]]:
-        """What the member sees while typing `typed` into `option`."""
-        command, subs = self._command(path)
+    def _command_payload(
+        self, command: dict[str, Any], options: list[dict[str, Any]]
+    ) -> dict[str, Any]:
         payload = self._base()
         payload["data"] = {
             "id": command["id"],
             "name": command["name"],
             "type": 1,
             "guild_id": str(self.guild.id),
-            "options": self._options(command, subs, {**others, option: typed}, focused=option),
+            "options": options,
         }
-        reply = await self._send(4, payload)
+        return payload
+
+    async def autocomplete(
+        self, path: str, option: str, typed: str, **others: Any
+    ) -> list[dict[str, Any]]:
+        """What the member sees while typing `typed` into `option`."""
+        command, subs = self._command(path)
+        options = self._options(command, subs, {**others, option: typed}, focused=option)
+        reply = await self._send(4, self._command_payload(command, options))
         assert reply.type == 8, f"autocomplete answered with type {reply.type}"
         return reply.choices
 
     async def run(self, path: str, **options: Any) -> Reply:
         """Send the command with these exact values (as if typed by hand)."""
         command, subs = self._command(path)
-        payload = self._base()
-        payload["data"] = {
-            "id": command["id"],
-            "name": command["name"],
-            "type": 1,
-            "guild_id": str(self.guild.id),
-            "options": self._options(command, subs, options),
-        }
+        payload = self._command_payload(command, self._options(command, subs, options))
         channels = self._resolved_channels(payload["data"]["options"])
         if channels:
             payload["data"]["resolved"] = {"channels": channels}
