@@ -84,8 +84,7 @@ async def database_layer(
             return rng.randint(1, min(scale.videos, 2000))
 
         async def review() -> None:
-            async with db.read() as s:
-                await s.video_page(guild(), video(), rng.randrange(10**6))
+            await db.video_page(guild(), video(), rng.randrange(10**6))
 
         async def credits() -> None:
             async with db.read() as s:

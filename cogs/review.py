@@ -32,8 +32,7 @@ class Review(commands.Cog):
     @app_commands.describe(video="Start typing a title or an artist")
     @app_commands.guild_only()
     async def review(self, interaction: discord.Interaction, video: VideoOption) -> None:
-        async with self.bot.db.read() as session:
-            page = await session.video_page(guild_id(interaction), video.id, interaction.user.id)
+        page = await self.bot.db.video_page(guild_id(interaction), video.id, interaction.user.id)
         await interaction.response.send_message(
             embed=embeds.review_embed(page, guild_name(interaction)),
             view=video_buttons(video.id),

@@ -106,3 +106,25 @@ async def test_top_uses_a_bayesian_mean_and_a_minimum_count(catalog_db: Database
     expected_2 = (PRIOR_WEIGHT * prior + 10 * MIN_RATINGS) / (PRIOR_WEIGHT + MIN_RATINGS)
     assert top.entries[1].weighted == pytest.approx(expected_2)
     assert top.entries[1].mean == 10
+
+
+async def test_concurrent_review_pages_share_one_read(catalog_db: Database) -> None:
+    import asyncio
+
+    from bot.errors import NotFoundError
+
+    await rate(catalog_db, 1, 7, 9)
+    await rate(catalog_db, 2, 8, 4, guild=77)
+    results = await asyncio.gather(
+        catalog_db.video_page(GUILD, 1, 7),
+        catalog_db.video_page(77, 2, 8),
+        catalog_db.video_page(GUILD, 999_999, 7),
+        catalog_db.video_page(GUILD, 1, 8),
+        return_exceptions=True,
+    )
+    first, second, missing, other_member = results
+    assert first.video.title == "We Cry Together" and first.member_score == 9  # type: ignore[union-attr]
+    assert first.score.count == 1 and len(first.credits) == 6  # type: ignore[union-attr]
+    assert second.score.mean == 4 and second.member_score == 4  # type: ignore[union-attr]
+    assert isinstance(missing, NotFoundError)
+    assert other_member.member_score is None  # type: ignore[union-attr]

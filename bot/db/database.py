@@ -23,15 +23,16 @@ from pathlib import Path
 import aiosqlite
 
 from bot.db import pages
+from bot.db.coalesce import Coalescer
 from bot.db.daily import DailyQueries
 from bot.db.members import MemberQueries
 from bot.db.migrations import MIGRATIONS_DIR, migrate
-from bot.db.models import ScoreSummary, VideoPage
+from bot.db.models import ScoreSummary, Video, VideoPage
 from bot.db.quotes import QuoteQueries
 from bot.db.ratings import RatingQueries
 from bot.db.takes import TakeQueries
 from bot.db.videos import VideoQueries
-from bot.errors import UserFacingError
+from bot.errors import NotFoundError, UserFacingError
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,8 @@ BUSY_TIMEOUT_MS = 5000
 GIL_SWITCH_INTERVAL = 0.0005
 # Ratings that arrive together are written in one transaction of at most this many.
 RATING_BATCH = 512
+# /review pages asked for together are read in one statement of at most this many.
+PAGE_BATCH = 200
 
 RatingRow = tuple[int, int, int, int, str]
 
@@ -95,6 +98,9 @@ class Database:
         self.started_at_version: int | None = None
         self._pending_ratings: list[tuple[RatingRow, asyncio.Future[ScoreSummary]]] = []
         self._rating_flusher: asyncio.Task[None] | None = None
+        gone = lambda: NotFoundError("That video is no longer in the catalog.")  # noqa: E731
+        self._pages = Coalescer(self._fetch_pages, gone, PAGE_BATCH)
+        self._videos = Coalescer(self._fetch_videos, gone, PAGE_BATCH)
 
     async def open(self) -> None:
         sys.setswitchinterval(min(sys.getswitchinterval(), GIL_SWITCH_INTERVAL))
@@ -138,6 +144,25 @@ class Database:
                 raise
             else:
                 await conn.execute("COMMIT")
+
+    async def video_page(
+        self, guild_id: int, video_id: int, user_id: int | None = None
+    ) -> VideoPage:
+        """The /review data of one video in one server, read in one statement together with
+        any other pages asked for at the same moment."""
+        return await self._pages.get((guild_id, video_id, user_id))
+
+    async def video(self, video_id: int) -> Video:
+        """One catalog video, looked up together with any others asked for at the moment."""
+        return await self._videos.get(video_id)
+
+    async def _fetch_pages(self, keys: list[tuple[int, int, int | None]]) -> list[VideoPage | None]:
+        async with self.read() as session:
+            return await pages.video_pages(session.conn, keys)
+
+    async def _fetch_videos(self, ids: list[int]) -> list[Video | None]:
+        async with self.read() as session:
+            return await session.videos.many(ids)
 
     async def rate(
         self, *, guild_id: int, video_id: int, user_id: int, score: int, rated_at: str

@@ -35,15 +35,18 @@ WHERE v.id = :video
 """
 
 
-async def video_page(
-    conn: aiosqlite.Connection, guild_id: int, video_id: int, user_id: int | None
-) -> VideoPage:
-    rows = await conn.execute_fetchall(
-        _PAGE, {"guild": guild_id, "video": video_id, "user": user_id}
-    )
-    if not rows:
-        raise NotFoundError("That video is no longer in the catalog.")
-    row = next(iter(rows))
+# The same page for many requests at once: each request is a row of a VALUES list, so
+# concurrent /review interactions share one round trip.
+_PAGES = "WITH req (k, guild, video, user) AS (VALUES {values}) " + _PAGE.replace(
+    ":guild", "req.guild"
+).replace(":video", "req.video").replace(":user", "req.user").replace(
+    "SELECT v.id,", "SELECT req.k, v.id,", 1
+).replace("FROM videos AS v\n", "FROM req JOIN videos AS v ON v.id = req.video\n", 1).replace(
+    "WHERE v.id = req.video\n", ""
+)
+
+
+def _page_from(row: tuple) -> VideoPage:
     top = json.loads(row[11]) if row[11] else None
     return VideoPage(
         video=Video(*row[:7]),
@@ -56,3 +59,27 @@ async def video_page(
         if row[12]
         else ScoreSummary(),
     )
+
+
+async def video_pages(
+    conn: aiosqlite.Connection, requests: list[tuple[int, int, int | None]]
+) -> list[VideoPage | None]:
+    """Pages for (guild_id, video_id, user_id) requests, in order; None for a removed video."""
+    values = ", ".join("(?, ?, ?, ?)" for _ in requests)
+    params = [n for k, (g, v, u) in enumerate(requests) for n in (k, g, v, u)]
+    rows = await conn.execute_fetchall(_PAGES.format(values=values), params)
+    pages: list[VideoPage | None] = [None] * len(requests)
+    for row in rows:
+        pages[row[0]] = _page_from(tuple(row[1:]))
+    return pages
+
+
+async def video_page(
+    conn: aiosqlite.Connection, guild_id: int, video_id: int, user_id: int | None
+) -> VideoPage:
+    rows = await conn.execute_fetchall(
+        _PAGE, {"guild": guild_id, "video": video_id, "user": user_id}
+    )
+    if not rows:
+        raise NotFoundError("That video is no longer in the catalog.")
+    return _page_from(tuple(next(iter(rows))))

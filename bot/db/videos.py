@@ -20,9 +20,9 @@ _CHOICE = re.compile(r"^id:(\d{1,18})$")
 _CONFIDENT = 0.8
 _MARGIN = 0.08
 _VIDEO_COLUMNS = "id, slug, title, artist, album, year, url"
-# The typo-tolerant pass runs when prefix and substring found fewer than this many videos,
+# The typo-tolerant pass runs when prefix and substring found fewer than this many videos
 # and ranks this many trigram candidates by similarity.
-NEAR_MISS_BELOW = 5
+NEAR_MISS_BELOW = 1
 NEAR_MISS_CANDIDATES = 40
 
 
@@ -54,6 +54,15 @@ class VideoQueries:
             f"SELECT {_VIDEO_COLUMNS} FROM videos WHERE id = ?", (video_id,)
         )
         return _video(next(iter(rows))) if rows else None
+
+    async def many(self, ids: list[int]) -> list[Video | None]:
+        """Videos by id, in the order asked, None for an id that is not in the catalog."""
+        marks = ", ".join("?" for _ in ids)
+        rows = await self.conn.execute_fetchall(
+            f"SELECT {_VIDEO_COLUMNS} FROM videos WHERE id IN ({marks})", ids
+        )
+        found = {row[0]: _video(row) for row in rows}
+        return [found.get(i) for i in ids]
 
     async def get_by_slug(self, slug: str) -> Video | None:
         rows = await self.conn.execute_fetchall(

@@ -12,6 +12,7 @@ from discord import app_commands
 
 from bot.db.models import Video
 from bot.db.videos import CHOICE_PREFIX
+from bot.errors import NotFoundError
 from bot.ui.context import client
 from bot.ui.limits import CHOICE_NAME, CHOICES, clip
 
@@ -60,8 +61,18 @@ class VideoTransformer(app_commands.Transformer):
     async def transform(self, interaction: discord.Interaction, value: str, /) -> Video:
         match = _CHOICE_VALUE.match(str(value).strip())
         bot = client(interaction)
-        if match and (video := bot.recent_videos.get(int(match.group(1)))) is not None:
-            return video
+        if match:
+            video_id = int(match.group(1))
+            cached = bot.recent_videos.get(video_id)
+            if cached is not None:
+                return cached
+            try:
+                video = await bot.db.video(video_id)
+            except NotFoundError:
+                video = None
+            if video is not None:
+                bot.recent_videos.put(video)
+                return video
         async with bot.db.read() as session:
             video = await session.videos.resolve(str(value))
         bot.recent_videos.put(video)

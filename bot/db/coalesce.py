@@ -1,0 +1,55 @@
+"""Reads asked for at the same moment, answered by one statement.
+
+Each statement is a round trip to aiosqlite's worker thread, which costs far more than the
+query; when many interactions want the same kind of row at once, one statement with all
+their keys serves them together.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Generic, TypeVar
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class Coalescer(Generic[K, V]):
+    def __init__(
+        self,
+        fetch: Callable[[list[K]], Awaitable[list[V | None]]],
+        missing: Callable[[], Exception],
+        batch: int = 200,
+    ) -> None:
+        self.fetch = fetch  # keys -> values in the same order, None where nothing is found
+        self.missing = missing
+        self.batch = batch
+        self._pending: list[tuple[K, asyncio.Future[V]]] = []
+        self._task: asyncio.Task[None] | None = None
+
+    async def get(self, key: K) -> V:
+        future: asyncio.Future[V] = asyncio.get_running_loop().create_future()
+        self._pending.append((key, future))
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._run())
+        return await future
+
+    async def _run(self) -> None:
+        while self._pending:
+            batch = self._pending[: self.batch]
+            del self._pending[: self.batch]
+            try:
+                found = await self.fetch([key for key, _ in batch])
+            except Exception as exc:
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            for (_, future), value in zip(batch, found, strict=True):
+                if future.done():
+                    continue
+                if value is None:
+                    future.set_exception(self.missing())
+                else:
+                    future.set_result(value)
