@@ -13,7 +13,6 @@ from pathlib import Path
 from bench.generate import Scale
 from bot.db import Database
 
-
 WRITE_WARM_UP = 2.0  # seconds of writes before the sustained-write measurement
 
 
