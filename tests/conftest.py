@@ -9,6 +9,7 @@ from bot.catalog import import_catalog, sample_catalog
 from bot.client import TakeTwoBot
 from bot.db import Database
 from bot.settings import Settings
+from bot.standin.server import StandIn
 from tests.standin_harness import World
 
 
@@ -37,6 +38,16 @@ async def bot(tmp_path: Path) -> AsyncIterator[TakeTwoBot]:
     await instance.prepare()
     yield instance
     await instance.close()
+
+
+@pytest.fixture
+async def standin() -> AsyncIterator[StandIn]:
+    """The local Discord stand-in on 127.0.0.1, with one server, and no bot."""
+    server = StandIn()
+    await server.start()
+    server.add_guild()
+    yield server
+    await server.close()
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ import asyncio
 import os
 import signal
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -14,15 +13,6 @@ import pytest
 from bot.standin.server import StandIn
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture
-async def standin() -> AsyncIterator[StandIn]:
-    server = StandIn()
-    await server.start()
-    server.add_guild()
-    yield server
-    await server.close()
 
 
 def environment(standin: StandIn, tmp_path: Path, **extra: str) -> dict[str, str]:

@@ -3,23 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
-import pytest
 
 from bot.standin.member import Member
 from bot.standin.server import StandIn
-
-
-@pytest.fixture
-async def standin() -> AsyncIterator[StandIn]:
-    server = StandIn()
-    await server.start()
-    server.add_guild()
-    yield server
-    await server.close()
 
 
 async def call(standin: StandIn, method: str, path: str, body: Any) -> tuple[int, Any]:
