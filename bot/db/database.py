@@ -1,9 +1,11 @@
 """The database: one writer connection behind a lock, a few readers, and units of work.
 
     async with db.transaction() as tx:      # BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on error
-        await tx.ratings.rate(...)
-    async with db.read() as session:        # a consistent read-only snapshot
-        page = await session.video_page(...)
+        await tx.quotes.add(...)
+    async with db.read() as session:        # a read-only connection
+        credits = await session.videos.credits(...)
+    await db.rate(...)                      # group commit, answered after the commit
+    await db.video_page(...)                # read together with concurrent page requests
 
 SQLite allows one writer at a time. Every write goes through the single writer connection
 inside an asyncio lock, so two commands can never interleave statements in one transaction
