@@ -1,4 +1,4 @@
-"""The data of /review in one statement.
+"""The data of /review in one statement, for one request or many.
 
 Each statement costs a round trip to aiosqlite's worker thread, which on a busy 2-core
 machine is worth far more than the query itself, so the page is read in one go: the video,
@@ -16,34 +16,26 @@ from bot.db.models import Credit, PressReview, ScoreSummary, Take, Video, VideoP
 from bot.errors import NotFoundError
 
 _HISTOGRAM = ", ".join(f"s.s{k}" for k in range(1, 11))
-_PAGE = f"""
-SELECT v.id, v.slug, v.title, v.artist, v.album, v.year, v.url,
+# Each request is a row of a VALUES list, so one statement serves every page asked for at
+# the same moment: concurrent /review interactions share one round trip.
+_PAGES = f"""
+WITH req (k, guild, video, user) AS (VALUES {{values}})
+SELECT req.k, v.id, v.slug, v.title, v.artist, v.album, v.year, v.url,
     (SELECT json_group_array(json_array(role, name)) FROM
         (SELECT role, name FROM credits WHERE video_id = v.id ORDER BY position)),
     (SELECT json_group_array(json_array(headline, summary, outlet, author, published_on, url))
         FROM (SELECT * FROM press_reviews WHERE video_id = v.id ORDER BY position)),
-    (SELECT score FROM ratings WHERE guild_id = :guild AND video_id = v.id AND user_id = :user),
-    (SELECT count FROM video_take_counts WHERE guild_id = :guild AND video_id = v.id),
+    (SELECT score FROM ratings
+        WHERE guild_id = req.guild AND video_id = v.id AND user_id = req.user),
+    (SELECT count FROM video_take_counts WHERE guild_id = req.guild AND video_id = v.id),
     (SELECT json_array(id, guild_id, video_id, user_id, score, text, created_at, updated_at,
                        agree_count)
-        FROM takes WHERE guild_id = :guild AND video_id = v.id
+        FROM takes WHERE guild_id = req.guild AND video_id = v.id
         ORDER BY agree_count DESC, id LIMIT 1),
     s.count, s.total, {_HISTOGRAM}
-FROM videos AS v
-LEFT JOIN video_scores AS s ON s.guild_id = :guild AND s.video_id = v.id
-WHERE v.id = :video
+FROM req JOIN videos AS v ON v.id = req.video
+LEFT JOIN video_scores AS s ON s.guild_id = req.guild AND s.video_id = v.id
 """
-
-
-# The same page for many requests at once: each request is a row of a VALUES list, so
-# concurrent /review interactions share one round trip.
-_PAGES = "WITH req (k, guild, video, user) AS (VALUES {values}) " + _PAGE.replace(
-    ":guild", "req.guild"
-).replace(":video", "req.video").replace(":user", "req.user").replace(
-    "SELECT v.id,", "SELECT req.k, v.id,", 1
-).replace("FROM videos AS v\n", "FROM req JOIN videos AS v ON v.id = req.video\n", 1).replace(
-    "WHERE v.id = req.video\n", ""
-)
 
 
 def _page_from(row: tuple) -> VideoPage:
@@ -77,9 +69,7 @@ async def video_pages(
 async def video_page(
     conn: aiosqlite.Connection, guild_id: int, video_id: int, user_id: int | None
 ) -> VideoPage:
-    rows = await conn.execute_fetchall(
-        _PAGE, {"guild": guild_id, "video": video_id, "user": user_id}
-    )
-    if not rows:
+    [page] = await video_pages(conn, [(guild_id, video_id, user_id)])
+    if page is None:
         raise NotFoundError("That video is no longer in the catalog.")
-    return _page_from(tuple(next(iter(rows))))
+    return page

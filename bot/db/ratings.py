@@ -34,12 +34,7 @@ class RatingQueries:
         """
         if not 1 <= score <= 10:
             raise UserFacingError("A score is a whole number from 1 to 10.")
-        await self.conn.execute(
-            "INSERT INTO ratings (guild_id, video_id, user_id, score, rated_at) "
-            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (guild_id, video_id, user_id) "
-            "DO UPDATE SET score = excluded.score, rated_at = excluded.rated_at",
-            (guild_id, video_id, user_id, score, rated_at),
-        )
+        await self.rate_many([(guild_id, video_id, user_id, score, rated_at)])
         return await self.summary(guild_id, video_id)
 
     async def rate_many(self, rows: list[tuple[int, int, int, int, str]]) -> None:

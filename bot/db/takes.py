@@ -5,6 +5,7 @@ from __future__ import annotations
 import aiosqlite
 
 from bot.db.models import Take, TakesPage
+from bot.db.ratings import RatingQueries
 from bot.errors import NotFoundError, UserFacingError
 
 _COLUMNS = "id, guild_id, video_id, user_id, score, text, created_at, updated_at, agree_count"
@@ -52,12 +53,7 @@ class TakeQueries:
             "SET score = excluded.score, text = excluded.text, updated_at = excluded.updated_at",
             (guild_id, video_id, user_id, score, text.strip(), now, now),
         )
-        await self.conn.execute(
-            "INSERT INTO ratings (guild_id, video_id, user_id, score, rated_at) "
-            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (guild_id, video_id, user_id) "
-            "DO UPDATE SET score = excluded.score, rated_at = excluded.rated_at",
-            (guild_id, video_id, user_id, score, now),
-        )
+        await RatingQueries(self.conn).rate_many([(guild_id, video_id, user_id, score, now)])
         take = await self.of_member(guild_id, video_id, user_id)
         assert take is not None
         return take

@@ -95,8 +95,7 @@ class ScoreSelect(
         score = int(values[0])
         client(interaction).write_limits.check("rating", server, interaction.user.id)
         db = client(interaction).db
-        async with db.read() as session:
-            video = await session.videos.require(self.video_id)
+        video = await db.video(self.video_id)
         summary = await db.rate(
             guild_id=server,
             video_id=video.id,
