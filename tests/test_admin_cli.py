@@ -4,31 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import sqlite3
 import subprocess
-import sys
 from pathlib import Path
 
 from bot import admin
 from bot.catalog import import_catalog, sample_catalog
 from bot.db import Database
+from tests.processes import ROOT, run_bot
 from tests.test_catalog import _bad_file
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def cli(tmp_path: Path, database: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DISCORD_")}
-    env.update({"PYTHONPATH": str(ROOT), "DATABASE_PATH": str(database)})
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return run_bot(tmp_path, *args, DATABASE_PATH=str(database))
 
 
 def dump(database: Path) -> list[tuple[object, ...]]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import sys
 from pathlib import Path
@@ -11,24 +10,18 @@ from pathlib import Path
 import pytest
 
 from bot.standin.server import StandIn
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.processes import bot_environment
 
 
 def environment(standin: StandIn, tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "DEV_GUILD"))}
-    env.update(
-        {
-            "PYTHONPATH": str(ROOT),
-            "DISCORD_TOKEN": standin.token,
-            "DISCORD_API_BASE": standin.api_base,
-            "DISCORD_GATEWAY_URL": standin.gateway_url,
-            "DATABASE_PATH": str(tmp_path / "db" / "bot.sqlite3"),
-            "LOG_LEVEL": "INFO",
-        }
-    )
-    env.update(extra)
-    return env
+    settings = {
+        "DISCORD_TOKEN": standin.token,
+        "DISCORD_API_BASE": standin.api_base,
+        "DISCORD_GATEWAY_URL": standin.gateway_url,
+        "DATABASE_PATH": str(tmp_path / "db" / "bot.sqlite3"),
+        "LOG_LEVEL": "INFO",
+    }
+    return bot_environment(**{**settings, **extra})
 
 
 async def spawn(env: dict[str, str], cwd: Path, *args: str) -> asyncio.subprocess.Process:

@@ -1,33 +1,15 @@
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from bot.settings import SettingsError, load_settings
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def run_bot(tmp_path: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "DEV_GUILD"))}
-    clean.update(env)
-    clean["PYTHONPATH"] = str(ROOT)
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        cwd=tmp_path,
-        env=clean,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+from tests.processes import run_bot
 
 
 def test_missing_token_exits_2_with_one_clear_line(tmp_path: Path) -> None:
-    result = run_bot(tmp_path, {"DISCORD_TOKEN": ""})
+    result = run_bot(tmp_path, DISCORD_TOKEN="")
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1
@@ -36,7 +18,7 @@ def test_missing_token_exits_2_with_one_clear_line(tmp_path: Path) -> None:
 
 def test_malformed_setting_exits_2_and_never_prints_the_token(tmp_path: Path) -> None:
     secret = "MTIzNDU2Nzg5.secret-token-value"
-    result = run_bot(tmp_path, {"DISCORD_TOKEN": secret, "DEV_GUILD_ID": "my-server"})
+    result = run_bot(tmp_path, DISCORD_TOKEN=secret, DEV_GUILD_ID="my-server")
     assert result.returncode == 2
     assert "DEV_GUILD_ID" in result.stderr
     assert secret not in result.stderr + result.stdout
