@@ -103,6 +103,13 @@ def discord_fake(clock: Clock) -> FakeDiscord:
     return FakeDiscord(clock)
 
 
+async def nine_utc(sched: DailyScheduler, guild_id: int = 1, channel_id: int = CHANNEL) -> None:
+    """A post every day at 09:00 UTC: the schedule most of these tests need."""
+    await sched.configure(
+        guild_id=guild_id, channel_id=channel_id, post_time="09:00", timezone="UTC", user_id=7
+    )
+
+
 def scheduler(db: Database, fake: FakeDiscord, clock: Clock) -> DailyScheduler:
     return DailyScheduler(db, fake, clock=clock, sleep=no_sleep)
 
@@ -195,9 +202,7 @@ async def test_restart_just_before_the_posting_minute(
     db: Database, clock: Clock, discord_fake: FakeDiscord
 ) -> None:
     await add_quotes(db, 1, 3)
-    await scheduler(db, discord_fake, clock).configure(
-        guild_id=1, channel_id=CHANNEL, post_time="09:00", timezone="UTC", user_id=7
-    )
+    await nine_utc(scheduler(db, discord_fake, clock))
     clock.now = utc(2026, 1, 15, 8, 59, 30)
     assert await scheduler(db, discord_fake, clock).run_due() == {}
     clock.now = utc(2026, 1, 15, 9, 0, 0)  # restarted: a new process, a new owner
@@ -211,9 +216,7 @@ async def test_restart_during_the_post_after_claiming(
     db: Database, clock: Clock, discord_fake: FakeDiscord
 ) -> None:
     await add_quotes(db, 1, 3)
-    await scheduler(db, discord_fake, clock).configure(
-        guild_id=1, channel_id=CHANNEL, post_time="09:00", timezone="UTC", user_id=7
-    )
+    await nine_utc(scheduler(db, discord_fake, clock))
     clock.now = utc(2026, 1, 15, 9, 0)
     discord_fake.crash_before_send = True
     with pytest.raises(Crash):
@@ -230,9 +233,7 @@ async def test_crash_between_send_and_record_posts_once(
     db: Database, clock: Clock, discord_fake: FakeDiscord
 ) -> None:
     await add_quotes(db, 1, 3)
-    await scheduler(db, discord_fake, clock).configure(
-        guild_id=1, channel_id=CHANNEL, post_time="09:00", timezone="UTC", user_id=7
-    )
+    await nine_utc(scheduler(db, discord_fake, clock))
     clock.now = utc(2026, 1, 15, 9, 0)
     discord_fake.crash_after_send = True
     with pytest.raises(Crash):
@@ -252,9 +253,7 @@ async def test_restart_after_the_posting_minute_catches_up_once(
     db: Database, clock: Clock, discord_fake: FakeDiscord
 ) -> None:
     await add_quotes(db, 1, 3)
-    await scheduler(db, discord_fake, clock).configure(
-        guild_id=1, channel_id=CHANNEL, post_time="09:00", timezone="UTC", user_id=7
-    )
+    await nine_utc(scheduler(db, discord_fake, clock))
     clock.now = utc(2026, 1, 15, 11, 0)  # the bot was down from before 9 until 11
     assert await scheduler(db, discord_fake, clock).run_due() == {"sent": 1}
     clock.now = utc(2026, 1, 15, 11, 5)
@@ -267,9 +266,7 @@ async def test_long_outage_and_clock_jumps_never_flood(
 ) -> None:
     await add_quotes(db, 1, 10)
     sched = scheduler(db, discord_fake, clock)
-    await sched.configure(
-        guild_id=1, channel_id=CHANNEL, post_time="09:00", timezone="UTC", user_id=7
-    )
+    await nine_utc(sched)
     clock.now = utc(2026, 1, 15, 9, 0)
     await sched.run_due()
     clock.now = utc(2026, 1, 15, 8, 0)  # the clock jumps back an hour
@@ -319,9 +316,7 @@ async def test_empty_quote_pool_posts_nothing_and_says_why(
     db: Database, clock: Clock, discord_fake: FakeDiscord
 ) -> None:
     sched = scheduler(db, discord_fake, clock)
-    await sched.configure(
-        guild_id=1, channel_id=CHANNEL, post_time="09:00", timezone="UTC", user_id=7
-    )
+    await nine_utc(sched)
     clock.now = utc(2026, 1, 15, 9, 0)
     assert await sched.run_due() == {"empty": 1}
     assert discord_fake.calls == 0
@@ -341,12 +336,8 @@ async def test_deleted_channel_pauses_only_that_server(
     await add_quotes(db, 1, 3)
     await add_quotes(db, 2, 3)
     sched = scheduler(db, discord_fake, clock)
-    await sched.configure(
-        guild_id=1, channel_id=CHANNEL, post_time="09:00", timezone="UTC", user_id=7
-    )
-    await sched.configure(
-        guild_id=2, channel_id=CHANNEL + 1, post_time="09:00", timezone="UTC", user_id=7
-    )
+    await nine_utc(sched)
+    await nine_utc(sched, guild_id=2, channel_id=CHANNEL + 1)
     discord_fake.broken_channels[CHANNEL] = "The channel was deleted."
     clock.now = utc(2026, 1, 15, 9, 0)
     assert await sched.run_due() == {"paused": 1, "sent": 1}
@@ -362,9 +353,7 @@ async def test_deleted_channel_pauses_only_that_server(
     assert paused is not None and paused.paused_reason == "The channel was deleted."
     assert [p.guild_id for p in discord_fake.posts()] == [2, 2]
     # A manager picks another channel: the schedule runs again.
-    await sched.configure(
-        guild_id=1, channel_id=CHANNEL + 5, post_time="09:00", timezone="UTC", user_id=7
-    )
+    await nine_utc(sched, channel_id=CHANNEL + 5)
     clock.now = utc(2026, 1, 17, 9, 0)
     await sched.run_due()
     assert [p.channel_id for p in discord_fake.posts(1)] == [CHANNEL + 5]
@@ -375,9 +364,7 @@ async def test_no_quote_repeats_until_all_were_posted(
 ) -> None:
     quotes = await add_quotes(db, 1, 4)
     sched = scheduler(db, discord_fake, clock)
-    await sched.configure(
-        guild_id=1, channel_id=CHANNEL, post_time="09:00", timezone="UTC", user_id=7
-    )
+    await nine_utc(sched)
     previews = []
     for day in range(15, 23):
         previews.append((await sched.preview(1)).id)  # type: ignore[union-attr]
@@ -393,9 +380,7 @@ async def test_removed_quote_is_never_posted(
 ) -> None:
     quotes = await add_quotes(db, 1, 3)
     sched = scheduler(db, discord_fake, clock)
-    await sched.configure(
-        guild_id=1, channel_id=CHANNEL, post_time="09:00", timezone="UTC", user_id=7
-    )
+    await nine_utc(sched)
     next_quote = (await sched.preview(1)).id  # type: ignore[union-attr]
     async with db.transaction() as tx:
         await tx.quotes.remove(next_quote)
@@ -410,9 +395,7 @@ async def test_catalog_quotes_when_the_server_has_none(
     catalog_db: Database, clock: Clock, discord_fake: FakeDiscord
 ) -> None:
     sched = scheduler(catalog_db, discord_fake, clock)
-    await sched.configure(
-        guild_id=1, channel_id=CHANNEL, post_time="09:00", timezone="UTC", user_id=7
-    )
+    await nine_utc(sched)
     clock.now = utc(2026, 1, 15, 9, 0)
     await sched.run_due()
     [post] = discord_fake.posts()
@@ -427,9 +410,7 @@ async def test_catalog_quotes_when_the_server_has_none(
 async def test_skip_the_next_post(db: Database, clock: Clock, discord_fake: FakeDiscord) -> None:
     await add_quotes(db, 1, 3)
     sched = scheduler(db, discord_fake, clock)
-    await sched.configure(
-        guild_id=1, channel_id=CHANNEL, post_time="09:00", timezone="UTC", user_id=7
-    )
+    await nine_utc(sched)
     assert await sched.skip(1, 7) == ("2026-01-15", int(utc(2026, 1, 16, 9).timestamp()))
     await run_until(sched, clock, utc(2026, 1, 16, 12, 0))
     assert [p.at for p in discord_fake.posts()] == [utc(2026, 1, 16, 9)]
