@@ -128,3 +128,44 @@ async def test_concurrent_review_pages_share_one_read(catalog_db: Database) -> N
     assert second.score.mean == 4 and second.member_score == 4  # type: ignore[union-attr]
     assert isinstance(missing, NotFoundError)
     assert other_member.member_score is None  # type: ignore[union-attr]
+
+
+async def test_one_batch_repeating_a_member_keeps_the_last_score(catalog_db: Database) -> None:
+    """Ratings that share a batch are applied in the order they arrived."""
+    summaries = await asyncio.gather(
+        *(
+            catalog_db.rate(
+                guild_id=GUILD, video_id=1, user_id=7, score=s, rated_at="2026-11-21T00:00:00Z"
+            )
+            for s in (3, 8, 6)
+        )
+    )
+    assert [s.count for s in summaries] == [1, 1, 1]
+    assert summaries[-1].total == 6
+    assert recomputed(catalog_db, GUILD, 1) == (1, 6, [0, 0, 0, 0, 0, 1, 0, 0, 0, 0])
+
+
+async def test_committed_ratings_reach_the_database_file_in_the_background(
+    catalog_db: Database,
+) -> None:
+    """Checkpoints run on their own connection: the writer commits to the WAL only, and the
+    rows still land in the main file soon after, long before the writer's own threshold."""
+    await asyncio.gather(
+        *(
+            catalog_db.rate(
+                guild_id=GUILD, video_id=2, user_id=u, score=7, rated_at="2026-11-21T00:00:00Z"
+            )
+            for u in range(50)
+        )
+    )
+    # immutable=1 reads the main file alone, ignoring the WAL.
+    uri = f"file:{catalog_db.path}?immutable=1"
+    for _ in range(200):
+        with sqlite3.connect(uri, uri=True) as conn:
+            (count,) = conn.execute(
+                "SELECT count(*) FROM ratings WHERE guild_id = ? AND video_id = 2", (GUILD,)
+            ).fetchone()
+        if count == 50:
+            break
+        await asyncio.sleep(0.01)
+    assert count == 50

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -45,6 +46,11 @@ BUSY_TIMEOUT_MS = 5000
 GIL_SWITCH_INTERVAL = 0.0005
 # Ratings that arrive together are written in one transaction of at most this many.
 RATING_BATCH = 512
+# Checkpoints (copying committed pages from the WAL back into the database file, with its
+# fsync) run on a connection and thread of their own, so a commit only appends to the WAL
+# and the writer never waits for a copy. Should that fall behind, the writer checkpoints
+# by itself once the WAL holds this many pages (64 MB).
+WRITER_AUTOCHECKPOINT = 16384
 # /review pages asked for together are read in one statement of at most this many.
 PAGE_BATCH = 200
 
@@ -80,6 +86,7 @@ async def _connect(path: Path, *, read_only: bool) -> aiosqlite.Connection:
         await conn.execute("PRAGMA query_only = ON")
     else:
         await conn.execute("PRAGMA journal_mode = WAL")
+        await conn.execute(f"PRAGMA wal_autocheckpoint = {WRITER_AUTOCHECKPOINT}")
         # In WAL mode NORMAL keeps the database consistent on power loss and commits fast.
         await conn.execute("PRAGMA synchronous = NORMAL")
     return conn
@@ -95,6 +102,9 @@ class Database:
         self._writer: aiosqlite.Connection | None = None
         self._readers: asyncio.Queue[aiosqlite.Connection] = asyncio.Queue()
         self._all_readers: list[aiosqlite.Connection] = []
+        self._checkpointer: aiosqlite.Connection | None = None
+        self._checkpoints: asyncio.Task[None] | None = None
+        self._committed = asyncio.Event()
         self._write_lock = asyncio.Lock()
         # The schema version found before migrating; 0 means the file was new.
         self.started_at_version: int | None = None
@@ -114,11 +124,20 @@ class Database:
                 reader = await _connect(self.path, read_only=True)
                 self._all_readers.append(reader)
                 self._readers.put_nowait(reader)
+            self._checkpointer = await _connect(self.path, read_only=False)
+            self._checkpoints = asyncio.create_task(self._checkpoint_after_commits())
         except BaseException:
             await self.close()
             raise
 
     async def close(self) -> None:
+        if self._checkpoints is not None:
+            self._checkpoints.cancel()
+            await asyncio.gather(self._checkpoints, return_exceptions=True)
+            self._checkpoints = None
+        if self._checkpointer is not None:
+            checkpointer, self._checkpointer = self._checkpointer, None
+            await checkpointer.close()
         for reader in self._all_readers:
             await reader.close()
         self._all_readers.clear()
@@ -146,6 +165,19 @@ class Database:
                 raise
             else:
                 await conn.execute("COMMIT")
+                self._committed.set()
+
+    async def _checkpoint_after_commits(self) -> None:
+        """Copy committed pages back into the database file whenever there are new ones.
+        PASSIVE never blocks the writer or the readers; a busy page is left for next time."""
+        assert self._checkpointer is not None
+        while True:
+            await self._committed.wait()
+            self._committed.clear()
+            try:
+                await self._checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            except sqlite3.Error:
+                log.exception("background checkpoint failed; the writer checkpoints instead")
 
     async def video_page(
         self, guild_id: int, video_id: int, user_id: int | None = None

@@ -6,6 +6,8 @@ transaction as every rating write (see migration 0001), so reads here never scan
 
 from __future__ import annotations
 
+import json
+
 import aiosqlite
 
 from bot.db.models import RankedVideo, ScoreSummary, TopList, Video
@@ -38,12 +40,19 @@ class RatingQueries:
         return await self.summary(guild_id, video_id)
 
     async def rate_many(self, rows: list[tuple[int, int, int, int, str]]) -> None:
-        """(guild_id, video_id, user_id, score, rated_at) rows, in order, in one statement."""
-        await self.conn.executemany(
+        """(guild_id, video_id, user_id, score, rated_at) rows, applied in order.
+
+        One statement over a JSON array: SQLite runs the whole batch in one call, where
+        executemany would hand the GIL back and forth once per row (each hand-back can wait
+        a whole switch interval while the event loop is busy)."""
+        await self.conn.execute(
             "INSERT INTO ratings (guild_id, video_id, user_id, score, rated_at) "
-            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (guild_id, video_id, user_id) "
+            "SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4 "
+            # WHERE true: without it SQLite would read ON CONFLICT as part of the join.
+            "FROM json_each(?) WHERE true ORDER BY key "
+            "ON CONFLICT (guild_id, video_id, user_id) "
             "DO UPDATE SET score = excluded.score, rated_at = excluded.rated_at",
-            rows,
+            (json.dumps(rows),),
         )
 
     async def summaries(self, keys: set[tuple[int, int]]) -> dict[tuple[int, int], ScoreSummary]:
@@ -51,14 +60,13 @@ class RatingQueries:
         if not keys:
             return {}
         pairs = list(keys)
-        values = ", ".join("(?, ?)" for _ in pairs)
-        # A join against the keys uses the primary key for each; "IN (VALUES ...)" scans.
+        # CROSS JOIN keeps the wanted pairs as the outer loop, so each is one primary-key
+        # lookup; one fixed statement whatever the number of pairs.
         rows = await self.conn.execute_fetchall(
-            f"WITH wanted (g, v) AS (VALUES {values}) "
             f"SELECT s.guild_id, s.video_id, s.count, s.total, {_HISTOGRAM} "
-            "FROM wanted CROSS JOIN video_scores AS s "
-            "ON s.guild_id = wanted.g AND s.video_id = wanted.v",
-            [n for pair in pairs for n in pair],
+            "FROM json_each(?) AS wanted CROSS JOIN video_scores AS s "
+            "ON s.guild_id = wanted.value ->> 0 AND s.video_id = wanted.value ->> 1",
+            (json.dumps(pairs),),
         )
         found = {
             (row[0], row[1]): ScoreSummary(count=row[2], total=row[3], histogram=tuple(row[4:14]))
