@@ -174,7 +174,7 @@ def generate(path: Path, scale: Scale, seed: int = 7) -> dict[str, float]:
                 pairs.add((video, guild * 100_000 + rng.randrange(scale.members_per_server)))
         conn.executemany(
             "INSERT INTO ratings (guild_id, video_id, user_id, score, rated_at) "
-            "VALUES (?, ?, ?, ?, '2026-01-01T00:00:00+00:00')",
+            "VALUES (?, ?, ?, ?, unixepoch('2026-01-01T00:00:00Z'))",
             [(guild, v, u, rng.randint(1, 10)) for v, u in pairs],
         )
     conn.execute("COMMIT")

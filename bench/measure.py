@@ -218,7 +218,7 @@ async def sustained_writes(
         await conn.execute("BEGIN IMMEDIATE")
         await conn.execute(
             "INSERT INTO ratings (guild_id, video_id, user_id, score, rated_at) "
-            "VALUES (?, ?, ?, ?, 'x') ON CONFLICT DO UPDATE SET score = excluded.score",
+            "VALUES (?, ?, ?, ?, unixepoch()) ON CONFLICT DO UPDATE SET score = excluded.score",
             (
                 rng.randint(1, scale.servers),
                 rng.randint(1, videos),

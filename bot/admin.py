@@ -78,8 +78,10 @@ async def _server_data(conn: Any, guild_id: int) -> dict[str, Any]:
         "version": 1,
         "guild_id": guild_id,
         "ratings": await rows(
-            "SELECT r.user_id, v.slug AS video, r.score, r.rated_at FROM ratings AS r "
-            "JOIN videos AS v ON v.id = r.video_id WHERE r.guild_id = ? ORDER BY r.rated_at"
+            "SELECT r.user_id, v.slug AS video, r.score, "
+            "strftime('%Y-%m-%dT%H:%M:%SZ', r.rated_at, 'unixepoch') AS rated_at "
+            "FROM ratings AS r JOIN videos AS v ON v.id = r.video_id WHERE r.guild_id = ? "
+            "ORDER BY r.rated_at, r.user_id, r.video_id"
         ),
         "takes": await rows(
             "SELECT t.id, t.user_id, v.slug AS video, t.score, t.text, t.agree_count, "

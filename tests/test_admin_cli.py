@@ -72,9 +72,13 @@ async def test_backup_is_consistent_while_the_bot_writes(tmp_path: Path) -> None
         async with db.transaction() as tx:
             await import_catalog(tx, sample_catalog())
             for user in range(50):
-                await tx.ratings.rate(guild_id=1, video_id=1, user_id=user, score=7, rated_at="x")
+                await tx.ratings.rate(
+                    guild_id=1, video_id=1, user_id=user, score=7, rated_at="2026-11-20T10:00:00Z"
+                )
         async with db.transaction() as tx:  # a write in progress during the backup
-            await tx.ratings.rate(guild_id=1, video_id=1, user_id=999, score=1, rated_at="x")
+            await tx.ratings.rate(
+                guild_id=1, video_id=1, user_id=999, score=1, rated_at="2026-11-20T10:00:00Z"
+            )
             await asyncio.to_thread(admin.backup, database, tmp_path / "copy.sqlite3")
         with sqlite3.connect(tmp_path / "copy.sqlite3") as copy:
             assert copy.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
@@ -91,9 +95,15 @@ async def test_export_server_holds_only_that_server(tmp_path: Path) -> None:
     try:
         async with db.transaction() as tx:
             await import_catalog(tx, sample_catalog())
-            await tx.ratings.rate(guild_id=1, video_id=1, user_id=5, score=9, rated_at="t")
-            await tx.ratings.rate(guild_id=2, video_id=1, user_id=6, score=2, rated_at="t")
-            await tx.takes.save(guild_id=1, video_id=2, user_id=5, score=8, text="Good", now="t")
+            await tx.ratings.rate(
+                guild_id=1, video_id=1, user_id=5, score=9, rated_at="2026-11-20T10:00:00+00:00"
+            )
+            await tx.ratings.rate(
+                guild_id=2, video_id=1, user_id=6, score=2, rated_at="2026-11-20T10:00:00+00:00"
+            )
+            await tx.takes.save(
+                guild_id=1, video_id=2, user_id=5, score=8, text="Good", now="2026-11-21T08:30:00Z"
+            )
             await tx.quotes.add(guild_id=1, text="ours", saved_by=5, created_at="t")
             await tx.quotes.add(guild_id=2, text="theirs", saved_by=6, created_at="t")
     finally:
@@ -103,6 +113,9 @@ async def test_export_server_holds_only_that_server(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     data = json.loads(out.read_text())
     assert data["guild_id"] == 1
-    assert [(r["user_id"], r["score"]) for r in data["ratings"]] == [(5, 9), (5, 8)]
+    assert [(r["user_id"], r["score"], r["rated_at"]) for r in data["ratings"]] == [
+        (5, 9, "2026-11-20T10:00:00Z"),
+        (5, 8, "2026-11-21T08:30:00Z"),
+    ]
     assert [t["text"] for t in data["takes"]] == ["Good"]
     assert [q["text"] for q in data["quotes"]] == ["ours"]

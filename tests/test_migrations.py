@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -76,3 +77,50 @@ async def test_migration_that_forgets_its_version_is_refused(tmp_path: Path) -> 
     )
     with pytest.raises(MigrationError, match="user_version"):
         await Database(tmp_path / "x.sqlite3", migrations=migrations).open()
+
+
+async def test_ratings_move_to_the_member_first_table_with_their_aggregates(
+    tmp_path: Path,
+) -> None:
+    """0004 rebuilds the ratings table: every rating survives, its time becomes Unix
+    seconds, the aggregates stay right, and the triggers keep them right afterwards."""
+    before = tmp_path / "migrations"
+    before.mkdir()
+    for script in sorted(MIGRATIONS_DIR.glob("*.sql"))[:3]:
+        shutil.copy(script, before)
+    path = tmp_path / "x.sqlite3"
+    db = Database(path, migrations=before)
+    await db.open()
+    async with db.transaction() as tx:
+        await tx.conn.execute(
+            "INSERT INTO videos (id, slug, title, artist, search_title, search_text) "
+            "VALUES (1, 'one', 'One', 'Someone', 'one', 'one someone')"
+        )
+        await tx.conn.executemany(
+            "INSERT INTO ratings (guild_id, video_id, user_id, score, rated_at) "
+            "VALUES (?, 1, ?, ?, '2026-11-20T10:00:00+00:00')",
+            [(7, user, user % 10 + 1) for user in range(30)],
+        )
+    await db.close()
+
+    db = Database(path)
+    await db.open()
+    try:
+        assert version(path) == 4
+        await db.rate(guild_id=7, video_id=1, user_id=3, score=10, rated_at="2026-11-21T00:00:00Z")
+        async with db.read() as session:
+            summary = await session.ratings.summary(7, 1)
+    finally:
+        await db.close()
+    with sqlite3.connect(path) as conn:
+        rows = conn.execute(
+            "SELECT user_id, score, rated_at FROM ratings ORDER BY user_id"
+        ).fetchall()
+        indexes = conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'").fetchall()
+    assert len(rows) == 30
+    assert rows[0] == (0, 1, datetime(2026, 11, 20, 10, tzinfo=UTC).timestamp())
+    assert rows[3] == (3, 10, datetime(2026, 11, 21, tzinfo=UTC).timestamp())
+    scores = [score for _, score, _ in rows]
+    assert (summary.count, summary.total) == (30, sum(scores))
+    assert list(summary.histogram) == [scores.count(k) for k in range(1, 11)]
+    assert ("ratings_by_member",) not in indexes

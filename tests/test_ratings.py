@@ -80,7 +80,9 @@ async def test_concurrent_ratings_from_many_members_keep_exact_aggregates(
 async def test_failed_unit_of_work_leaves_no_half_write(catalog_db: Database) -> None:
     with pytest.raises(RuntimeError):
         async with catalog_db.transaction() as tx:
-            await tx.ratings.rate(guild_id=GUILD, video_id=1, user_id=1, score=8, rated_at="x")
+            await tx.ratings.rate(
+                guild_id=GUILD, video_id=1, user_id=1, score=8, rated_at="2026-11-21T00:00:00Z"
+            )
             raise RuntimeError("crash after the first write")
     async with catalog_db.read() as session:
         assert (await session.ratings.summary(GUILD, 1)).count == 0
@@ -160,11 +162,15 @@ async def test_committed_ratings_reach_the_database_file_in_the_background(
     )
     # immutable=1 reads the main file alone, ignoring the WAL.
     uri = f"file:{catalog_db.path}?immutable=1"
-    for _ in range(200):
-        with sqlite3.connect(uri, uri=True) as conn:
-            (count,) = conn.execute(
-                "SELECT count(*) FROM ratings WHERE guild_id = ? AND video_id = 2", (GUILD,)
-            ).fetchone()
+    count = None
+    for _ in range(500):
+        try:
+            with sqlite3.connect(uri, uri=True) as conn:
+                (count,) = conn.execute(
+                    "SELECT count(*) FROM ratings WHERE guild_id = ? AND video_id = 2", (GUILD,)
+                ).fetchone()
+        except sqlite3.DatabaseError:
+            count = None  # read while the checkpoint was still copying: look again
         if count == 50:
             break
         await asyncio.sleep(0.01)

@@ -126,6 +126,7 @@ class Database:
                 self._readers.put_nowait(reader)
             self._checkpointer = await _connect(self.path, read_only=False)
             self._checkpoints = asyncio.create_task(self._checkpoint_after_commits())
+            self._committed.set()  # the migrations, if any ran
         except BaseException:
             await self.close()
             raise

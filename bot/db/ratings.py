@@ -40,17 +40,18 @@ class RatingQueries:
         return await self.summary(guild_id, video_id)
 
     async def rate_many(self, rows: list[tuple[int, int, int, int, str]]) -> None:
-        """(guild_id, video_id, user_id, score, rated_at) rows, applied in order.
+        """(guild_id, video_id, user_id, score, rated_at) rows, applied in order; rated_at is
+        an ISO 8601 time, stored as Unix seconds.
 
         One statement over a JSON array: SQLite runs the whole batch in one call, where
         executemany would hand the GIL back and forth once per row (each hand-back can wait
         a whole switch interval while the event loop is busy)."""
         await self.conn.execute(
             "INSERT INTO ratings (guild_id, video_id, user_id, score, rated_at) "
-            "SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4 "
+            "SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, unixepoch(value ->> 4) "
             # WHERE true: without it SQLite would read ON CONFLICT as part of the join.
             "FROM json_each(?) WHERE true ORDER BY key "
-            "ON CONFLICT (guild_id, video_id, user_id) "
+            "ON CONFLICT (guild_id, user_id, video_id) "
             "DO UPDATE SET score = excluded.score, rated_at = excluded.rated_at",
             (json.dumps(rows),),
         )
