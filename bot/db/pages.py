@@ -13,37 +13,42 @@ import json
 import aiosqlite
 
 from bot.db.models import Credit, PressReview, ScoreSummary, Take, Video, VideoPage
+from bot.db.rows import json_rows
 from bot.errors import NotFoundError
 
 _HISTOGRAM = ", ".join(f"s.s{k}" for k in range(1, 11))
-# Each request is a row of a VALUES list, so one statement serves every page asked for at
-# the same moment: concurrent /review interactions share one round trip.
+# The requests arrive as one JSON array of [guild, video, user], so one fixed statement
+# serves every page asked for at the same moment: concurrent /review interactions share a
+# round trip. The pages leave as one JSON array too (see bot/db/rows.py).
 _PAGES = f"""
-WITH req (k, guild, video, user) AS (VALUES {{values}})
-SELECT req.k, v.id, v.slug, v.title, v.artist, v.album, v.year, v.url,
-    (SELECT json_group_array(json_array(role, name)) FROM
-        (SELECT role, name FROM credits WHERE video_id = v.id ORDER BY position)),
-    (SELECT json_group_array(json_array(headline, summary, outlet, author, published_on, url))
-        FROM (SELECT * FROM press_reviews WHERE video_id = v.id ORDER BY position)),
+WITH req (k, guild, video, user) AS (
+    SELECT key, value ->> 0, value ->> 1, value ->> 2 FROM json_each(:requests))
+SELECT json_group_array(json_array(
+    req.k, v.id, v.slug, v.title, v.artist, v.album, v.year, v.url,
+    json((SELECT json_group_array(json_array(role, name)) FROM
+        (SELECT role, name FROM credits WHERE video_id = v.id ORDER BY position))),
+    json((SELECT json_group_array(
+            json_array(headline, summary, outlet, author, published_on, url))
+        FROM (SELECT * FROM press_reviews WHERE video_id = v.id ORDER BY position))),
     (SELECT score FROM ratings
-        WHERE guild_id = req.guild AND video_id = v.id AND user_id = req.user),
+        WHERE guild_id = req.guild AND user_id = req.user AND video_id = v.id),
     (SELECT count FROM video_take_counts WHERE guild_id = req.guild AND video_id = v.id),
-    (SELECT json_array(id, guild_id, video_id, user_id, score, text, created_at, updated_at,
-                       agree_count)
+    json((SELECT json_array(id, guild_id, video_id, user_id, score, text, created_at,
+                            updated_at, agree_count)
         FROM takes WHERE guild_id = req.guild AND video_id = v.id
-        ORDER BY agree_count DESC, id LIMIT 1),
-    s.count, s.total, {_HISTOGRAM}
-FROM req JOIN videos AS v ON v.id = req.video
+        ORDER BY agree_count DESC, id LIMIT 1)),
+    s.count, s.total, {_HISTOGRAM}))
+FROM req CROSS JOIN videos AS v ON v.id = req.video
 LEFT JOIN video_scores AS s ON s.guild_id = req.guild AND s.video_id = v.id
 """
 
 
-def _page_from(row: tuple) -> VideoPage:
-    top = json.loads(row[11]) if row[11] else None
+def _page_from(row: list) -> VideoPage:
+    top = row[11]
     return VideoPage(
         video=Video(*row[:7]),
-        credits=[Credit(*c) for c in json.loads(row[7])],
-        reviews=[PressReview(*r) for r in json.loads(row[8])],
+        credits=[Credit(*c) for c in row[7]],
+        reviews=[PressReview(*r) for r in row[8]],
         member_score=row[9],
         take_count=row[10] or 0,
         top_take=Take(*top) if top else None,
@@ -57,12 +62,9 @@ async def video_pages(
     conn: aiosqlite.Connection, requests: list[tuple[int, int, int | None]]
 ) -> list[VideoPage | None]:
     """Pages for (guild_id, video_id, user_id) requests, in order; None for a removed video."""
-    values = ", ".join("(?, ?, ?, ?)" for _ in requests)
-    params = [n for k, (g, v, u) in enumerate(requests) for n in (k, g, v, u)]
-    rows = await conn.execute_fetchall(_PAGES.format(values=values), params)
     pages: list[VideoPage | None] = [None] * len(requests)
-    for row in rows:
-        pages[row[0]] = _page_from(tuple(row[1:]))
+    for row in await json_rows(conn, _PAGES, {"requests": json.dumps(requests)}):
+        pages[row[0]] = _page_from(row[1:])
     return pages
 
 

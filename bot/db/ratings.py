@@ -11,6 +11,7 @@ import json
 import aiosqlite
 
 from bot.db.models import RankedVideo, ScoreSummary, TopList, Video
+from bot.db.rows import as_json_array, json_rows
 from bot.errors import UserFacingError
 
 _HISTOGRAM = ", ".join(f"s{k}" for k in range(1, 11))
@@ -62,10 +63,9 @@ class RatingQueries:
             return {}
         pairs = list(keys)
         # CROSS JOIN keeps the wanted pairs as the outer loop, so each is one primary-key
-        # lookup; one fixed statement whatever the number of pairs. The rows come back as one
-        # JSON array: one sqlite3 step instead of one per row, and each step hands the GIL
-        # back and forth with a busy event loop.
-        rows = await self.conn.execute_fetchall(
+        # lookup; one fixed statement whatever the number of pairs, one JSON row back.
+        rows = await json_rows(
+            self.conn,
             "SELECT json_group_array(json_array("
             f"s.guild_id, s.video_id, s.count, s.total, {_HISTOGRAM})) "
             "FROM json_each(?) AS wanted CROSS JOIN video_scores AS s "
@@ -74,7 +74,7 @@ class RatingQueries:
         )
         found = {
             (row[0], row[1]): ScoreSummary(count=row[2], total=row[3], histogram=tuple(row[4:14]))
-            for row in json.loads(next(iter(rows))[0])
+            for row in rows
         }
         return {key: found.get(key, ScoreSummary()) for key in pairs}
 
@@ -110,23 +110,25 @@ class RatingQueries:
 
     async def top(self, guild_id: int, limit: int) -> TopList:
         # One statement: the prior (the server's mean) is computed inline.
-        rows = list(
-            await self.conn.execute_fetchall(
-                "WITH prior (m) AS (SELECT coalesce((SELECT CAST(total AS REAL) / count "
-                "FROM guild_scores WHERE guild_id = :guild AND count > 0), :neutral)) "
-                "SELECT v.id, v.slug, v.title, v.artist, v.album, v.year, v.url, s.count, s.total, "
-                "(:weight * prior.m + s.total) / (:weight + s.count) AS weighted, prior.m "
-                "FROM prior, video_scores AS s JOIN videos AS v ON v.id = s.video_id "
+        rows = await json_rows(
+            self.conn,
+            "WITH prior (m) AS (SELECT coalesce((SELECT CAST(total AS REAL) / count "
+            "FROM guild_scores WHERE guild_id = :guild AND count > 0), :neutral)) "
+            + as_json_array(
+                "id, slug, title, artist, album, year, url, count, total, weighted, m",
+                "SELECT v.id, v.slug, v.title, v.artist, v.album, v.year, v.url, s.count, "
+                "s.total, (:weight * prior.m + s.total) / (:weight + s.count) AS weighted, "
+                "prior.m FROM prior, video_scores AS s JOIN videos AS v ON v.id = s.video_id "
                 "WHERE s.guild_id = :guild AND s.count >= :least "
                 "ORDER BY weighted DESC, s.count DESC, v.id LIMIT :limit",
-                {
-                    "guild": guild_id,
-                    "neutral": NEUTRAL_MEAN,
-                    "weight": float(PRIOR_WEIGHT),
-                    "least": MIN_RATINGS,
-                    "limit": limit,
-                },
-            )
+            ),
+            {
+                "guild": guild_id,
+                "neutral": NEUTRAL_MEAN,
+                "weight": float(PRIOR_WEIGHT),
+                "least": MIN_RATINGS,
+                "limit": limit,
+            },
         )
         prior = rows[0][10] if rows else (await self.server_mean(guild_id) or NEUTRAL_MEAN)
         entries = [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import json
 import re
 from collections.abc import Iterable
 
@@ -10,6 +11,7 @@ import aiosqlite
 
 from bot.db.models import Credit, PressReview, Video
 from bot.db.quotes import QuoteQueries
+from bot.db.rows import as_json_array, json_rows
 from bot.db.text import fold
 from bot.errors import NotFoundError, UserFacingError
 
@@ -57,9 +59,13 @@ class VideoQueries:
 
     async def many(self, ids: list[int]) -> list[Video | None]:
         """Videos by id, in the order asked, None for an id that is not in the catalog."""
-        marks = ", ".join("?" for _ in ids)
-        rows = await self.conn.execute_fetchall(
-            f"SELECT {_VIDEO_COLUMNS} FROM videos WHERE id IN ({marks})", ids
+        rows = await json_rows(
+            self.conn,
+            as_json_array(
+                _VIDEO_COLUMNS,
+                f"SELECT {_VIDEO_COLUMNS} FROM videos WHERE id IN (SELECT value FROM json_each(?))",
+            ),
+            (json.dumps(ids),),
         )
         found = {row[0]: _video(row) for row in rows}
         return [found.get(i) for i in ids]
@@ -105,8 +111,10 @@ class VideoQueries:
             "ORDER BY search_title)"
         )
         sql = prefix if len(query) < 3 else f"{prefix} UNION ALL {substring}"
-        rows = await self.conn.execute_fetchall(
-            sql, {"q": query, "end": query + "\U0010ffff", "limit": limit, "phrase": f'"{query}"'}
+        rows = await json_rows(
+            self.conn,
+            as_json_array(_VIDEO_COLUMNS, sql),
+            {"q": query, "end": query + "\U0010ffff", "limit": limit, "phrase": f'"{query}"'},
         )
         found: dict[int, Video] = {}
         for row in rows:
