@@ -83,7 +83,7 @@ class Credits(commands.GroupCog, group_name="credits", group_description="Who ma
     @app_commands.command(name="show", description="Who directed, produced and starred in a video")
     @app_commands.describe(video="Start typing a title or an artist")
     async def show(self, interaction: discord.Interaction, video: VideoOption) -> None:
-        async with self.bot.db.read() as session:
+        async with self.bot.db.lookup() as session:
             credits = await session.videos.credits(video.id)
         await interaction.response.send_message(
             embed=embeds.credits_embed(video, credits), allowed_mentions=NONE

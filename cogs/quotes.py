@@ -52,7 +52,7 @@ class Quotes(commands.GroupCog, group_name="quote", group_description="Quotes ab
     async def random_quote(
         self, interaction: discord.Interaction, video: VideoOption | None = None
     ) -> None:
-        async with self.bot.db.read() as session:
+        async with self.bot.db.lookup() as session:
             quote = await session.quotes.random(guild_id(interaction), video.id if video else None)
         if quote is None:
             about = f" about “{video.title[:80]}”" if video else ""

@@ -49,7 +49,7 @@ class Ratings(commands.Cog):
     async def top(
         self, interaction: discord.Interaction, count: app_commands.Range[int, 1, 25] = 10
     ) -> None:
-        async with self.bot.db.read() as session:
+        async with self.bot.db.lookup() as session:
             top = await session.ratings.top(guild_id(interaction), count)
         if not top.entries:
             raise UserFacingError(

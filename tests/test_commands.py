@@ -371,3 +371,12 @@ async def test_unexpected_error_is_logged_with_a_code_the_member_sees(
     assert match is not None
     assert "disk on fire" not in (sent.content or "")
     assert any(match.group(1) in r.getMessage() for r in caplog.records)
+
+
+async def test_autocomplete_finds_a_title_typed_with_a_typo(bot: TakeTwoBot) -> None:
+    """Nothing matches "fromation" as typed, so the near-miss pass (off the event loop)
+    still offers the video the member meant."""
+    choices = await VideoTransformer().autocomplete(make_interaction(bot), "fromation")
+    assert choices, "a typo should still find the video"
+    assert choices[0].name.startswith("Formation")
+    assert choices[0].value == f"id:{await video_id(bot, 'Formation')}"

@@ -81,8 +81,12 @@ class VideoTransformer(app_commands.Transformer):
     async def autocomplete(  # type: ignore[override]
         self, interaction: discord.Interaction, value: str, /
     ) -> list[app_commands.Choice[str]]:
-        async with client(interaction).db.read() as session:
-            videos = await session.videos.search(str(value)[:100], limit=CHOICES)
+        text = str(value)[:100]
+        async with client(interaction).db.lookup() as session:
+            videos = await session.videos.search_as_typed(text, limit=CHOICES)
+        if not videos:  # nothing as typed: look for near misses, off the event loop
+            async with client(interaction).db.read() as session:
+                videos = await session.videos.near_misses(text, limit=CHOICES)
         for video in videos:
             client(interaction).recent_videos.put(video)
         return [
