@@ -124,3 +124,17 @@ async def test_ratings_move_to_the_member_first_table_with_their_aggregates(
     assert (summary.count, summary.total) == (30, sum(scores))
     assert list(summary.histogram) == [scores.count(k) for k in range(1, 11)]
     assert ("ratings_by_member",) not in indexes
+
+
+async def test_lookup_connection_sees_commits_at_once_and_cannot_write(db: Database) -> None:
+    """The hot reads run on a connection used from the event loop's thread: it must see
+    each commit as soon as it is made, and refuse any write."""
+    async with db.transaction() as tx:
+        await tx.quotes.add(guild_id=9, text="Seen at once", saved_by=1, created_at="t")
+    async with db.lookup() as session:
+        quote = await session.quotes.random(9)
+        assert quote is not None and quote.text == "Seen at once"
+        with pytest.raises(sqlite3.OperationalError, match="readonly"):
+            await session.conn.execute_fetchall("DELETE FROM quotes")
+    async with db.read() as session:
+        assert await session.quotes.count(9) == 1
