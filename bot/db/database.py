@@ -61,6 +61,7 @@ RATING_BATCH = 512
 # and the writer never waits for a copy. Should that fall behind, the writer checkpoints
 # by itself once the WAL holds this many pages (64 MB).
 WRITER_AUTOCHECKPOINT = 16384
+WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024
 # The lookup connection waits at most this long for a lock (in WAL mode a reader meets one
 # only in rare moments, such as recovery after a crash), since it blocks the event loop.
 LOOKUP_BUSY_TIMEOUT_MS = 50
@@ -132,6 +133,8 @@ async def _connect(path: Path, *, read_only: bool) -> aiosqlite.Connection:
     else:
         await conn.execute("PRAGMA journal_mode = WAL")
         await conn.execute(f"PRAGMA wal_autocheckpoint = {WRITER_AUTOCHECKPOINT}")
+        # After a burst the WAL file is cut back to this size when it restarts, not kept.
+        await conn.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT_BYTES}")
         # In WAL mode NORMAL keeps the database consistent on power loss and commits fast.
         await conn.execute("PRAGMA synchronous = NORMAL")
     return conn
