@@ -66,10 +66,12 @@ class RatingQueries:
         # lookup; one fixed statement whatever the number of pairs, one JSON row back.
         rows = await json_rows(
             self.conn,
-            "SELECT json_group_array(json_array("
-            f"s.guild_id, s.video_id, s.count, s.total, {_HISTOGRAM})) "
-            "FROM json_each(?) AS wanted CROSS JOIN video_scores AS s "
-            "ON s.guild_id = wanted.value ->> 0 AND s.video_id = wanted.value ->> 1",
+            as_json_array(
+                f"guild_id, video_id, count, total, {_HISTOGRAM}",
+                f"SELECT s.guild_id, s.video_id, s.count, s.total, {_HISTOGRAM} "
+                "FROM json_each(?) AS wanted CROSS JOIN video_scores AS s "
+                "ON s.guild_id = wanted.value ->> 0 AND s.video_id = wanted.value ->> 1",
+            ),
             (json.dumps(pairs),),
         )
         found = {
