@@ -14,6 +14,7 @@ from discord.http import Route
 from bot.catalog import import_catalog, sample_catalog
 from bot.db import Database
 from bot.settings import Settings
+from bot.ui import replies
 from bot.ui.cooldowns import WriteLimits
 from bot.ui.errors import TakeTwoTree
 from bot.ui.video_option import RecentVideos
@@ -109,6 +110,9 @@ class TakeTwoBot(commands.Bot):
             elif app.owner is not None:
                 owners.add(app.owner.id)
         return owners
+
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        replies.watch(interaction)
 
     async def on_ready(self) -> None:
         log.info("ready as %s in %d servers", self.user, len(self.guilds))

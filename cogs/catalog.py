@@ -18,12 +18,11 @@ from bot.catalog import LIMITS
 from bot.client import TakeTwoBot
 from bot.db.models import PressReview
 from bot.errors import UserFacingError
-from bot.ui import embeds
+from bot.ui import embeds, replies
 from bot.ui.context import catalog_editors_only, client, require_catalog_editor
 from bot.ui.errors import reports_errors
 from bot.ui.video_option import VideoOption
 
-NONE = discord.AllowedMentions.none()
 # Option types, bounded by the catalog file's limits. (discord.py reads string literals in
 # annotations as names, so the limits are looked up here, not inside the signatures.)
 Title = app_commands.Range[str, 1, LIMITS["title"]]
@@ -77,7 +76,7 @@ class RemoveVideoButton(
         if interaction.user.id != self.user_id:
             raise UserFacingError("Only the member who asked can confirm this.")
         if not self.confirm:
-            await interaction.response.edit_message(content="Nothing was removed.", view=None)
+            await replies.edit(interaction, content="Nothing was removed.", view=None)
             return
         require_catalog_editor(interaction)
         async with client(interaction).db.transaction() as tx:
@@ -85,11 +84,11 @@ class RemoveVideoButton(
             counts = await tx.videos.remove_everywhere(video.id)
         client(interaction).recent_videos.forget(video.id)
         gone = ", ".join(f"{n} {name}" for name, n in counts.items())
-        await interaction.response.edit_message(
+        await replies.edit(
+            interaction,
             content=f"Removed **{discord.utils.escape_markdown(video.title)}** from the catalog "
             f"with its {gone}.",
             view=None,
-            allowed_mentions=NONE,
         )
 
 
@@ -136,11 +135,11 @@ class Videos(commands.GroupCog, group_name="video", group_description="Edit the 
                 url=_link(url),
             )
             video = await tx.videos.require(video_id)
-        await interaction.response.send_message(
+        await replies.send(
+            interaction,
             f"Added **{discord.utils.escape_markdown(video.label)}** (slug `{slug}`). "
             "Add its credits with /credits edit.",
             ephemeral=True,
-            allowed_mentions=NONE,
         )
 
     @app_commands.command(name="edit", description="Change a video's details")
@@ -169,10 +168,10 @@ class Videos(commands.GroupCog, group_name="video", group_description="Edit the 
             )
             updated = await tx.videos.require(video.id)
         self.bot.recent_videos.forget(video.id)
-        await interaction.response.send_message(
+        await replies.send(
+            interaction,
             f"Updated **{discord.utils.escape_markdown(updated.label)}**.",
             ephemeral=True,
-            allowed_mentions=NONE,
         )
 
     @app_commands.command(name="remove", description="Remove a video and everything said about it")
@@ -181,12 +180,12 @@ class Videos(commands.GroupCog, group_name="video", group_description="Edit the 
         view = ui.View(timeout=None)
         view.add_item(RemoveVideoButton(video.id, interaction.user.id, confirm=True))
         view.add_item(RemoveVideoButton(video.id, interaction.user.id, confirm=False))
-        await interaction.response.send_message(
+        await replies.send(
+            interaction,
             f"Remove **{discord.utils.escape_markdown(video.label)}** from the catalog? Every "
             "server loses its ratings, takes and quotes about it. This cannot be undone.",
             view=view,
             ephemeral=True,
-            allowed_mentions=NONE,
         )
 
 
@@ -238,11 +237,11 @@ class ReviewSources(
             await tx.videos.require(video.id)
             await tx.videos.add_review(video.id, review)
             page = await tx.video_page(0, video.id)
-        await interaction.response.send_message(
+        await replies.send(
+            interaction,
             "Added the review. This is how /review shows the video now:",
             embed=embeds.review_embed(page, "servers"),
             ephemeral=True,
-            allowed_mentions=NONE,
         )
 
 

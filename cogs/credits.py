@@ -13,13 +13,12 @@ from discord.ext import commands
 from bot.client import TakeTwoBot
 from bot.db.models import Credit, Video
 from bot.errors import UserFacingError
-from bot.ui import embeds
+from bot.ui import embeds, replies
 from bot.ui.context import client, require_catalog_editor
 from bot.ui.errors import send_error
 from bot.ui.limits import clip
 from bot.ui.video_option import VideoOption
 
-NONE = discord.AllowedMentions.none()
 MAX_CREDITS = 100
 
 
@@ -63,12 +62,12 @@ class CreditsModal(ui.Modal):
         async with client(interaction).db.transaction() as tx:
             await tx.videos.require(self.video.id)
             await tx.videos.replace_credits(self.video.id, credits)
-        await interaction.response.send_message(
+        await replies.send(
+            interaction,
             f"Saved {len(credits)} credits for "
             f"**{discord.utils.escape_markdown(self.video.title)}**.",
             embed=embeds.credits_embed(self.video, credits),
             ephemeral=True,
-            allowed_mentions=NONE,
         )
 
     async def on_error(self, interaction: discord.Interaction, error: Exception) -> None:
@@ -80,22 +79,28 @@ class Credits(commands.GroupCog, group_name="credits", group_description="Who ma
     def __init__(self, bot: TakeTwoBot) -> None:
         self.bot = bot
 
-    @app_commands.command(name="show", description="Who directed, produced and starred in a video")
+    @app_commands.command(
+        name="show",
+        description="Who directed, produced and starred in a video",
+        extras={"reply": "public"},
+    )
     @app_commands.describe(video="Start typing a title or an artist")
     async def show(self, interaction: discord.Interaction, video: VideoOption) -> None:
         async with self.bot.db.lookup() as session:
             credits = await session.videos.credits(video.id)
-        await interaction.response.send_message(
-            embed=embeds.credits_embed(video, credits), allowed_mentions=NONE
-        )
+        await replies.send(interaction, embed=embeds.credits_embed(video, credits))
 
-    @app_commands.command(name="edit", description="Change a video's credits (catalog editors)")
+    @app_commands.command(
+        name="edit",
+        description="Change a video's credits (catalog editors)",
+        extras={"reply": "form"},
+    )
     @app_commands.describe(video="Start typing a title or an artist")
     async def edit(self, interaction: discord.Interaction, video: VideoOption) -> None:
         require_catalog_editor(interaction)
         async with self.bot.db.read() as session:
             credits = await session.videos.credits(video.id)
-        await interaction.response.send_modal(CreditsModal(video, credits))
+        await replies.send_form(interaction, CreditsModal(video, credits))
 
 
 async def setup(bot: TakeTwoBot) -> None:

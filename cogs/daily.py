@@ -21,12 +21,10 @@ from bot.daily import (
 from bot.db.models import Quote
 from bot.db.text import fold
 from bot.errors import UserFacingError
-from bot.ui import embeds
+from bot.ui import embeds, replies
 from bot.ui.components import video_buttons
 from bot.ui.context import guild_id
 from bot.ui.limits import CHOICES
-
-NONE = discord.AllowedMentions.none()
 
 
 class ChannelSender:
@@ -47,7 +45,10 @@ class ChannelSender:
             if quote.video_id is not None:
                 extra["view"] = video_buttons(quote.video_id)
             message = await channel.send(
-                embed=embeds.daily_embed(quote), nonce=nonce, allowed_mentions=NONE, **extra
+                embed=embeds.daily_embed(quote),
+                nonce=nonce,
+                allowed_mentions=discord.AllowedMentions.none(),
+                **extra,
             )
         except discord.NotFound:
             raise ChannelUnavailable(deleted) from None
@@ -137,11 +138,11 @@ class Daily(commands.GroupCog, group_name="daily", group_description="A quote po
             schedule = await session.daily.schedule(guild_id(interaction))
         assert schedule is not None
         when = int(first.timestamp())
-        await interaction.response.send_message(
+        await replies.send(
+            interaction,
             f"Every day at {schedule.post_time} ({schedule.timezone}) I will post a quote in "
             f"{channel.mention}. The first one comes <t:{when}:R>, on <t:{when}:F>.",
             ephemeral=True,
-            allowed_mentions=NONE,
         )
 
     @set_.autocomplete("timezone")
@@ -182,10 +183,10 @@ class Daily(commands.GroupCog, group_name="daily", group_description="A quote po
                 f"Only {left} quote(s) left before quotes start repeating: "
                 "add more with /quote add or Save as quote."
             )
-        await interaction.response.send_message(
+        await replies.send(
+            interaction,
             embed=embeds.daily_status_embed(lines, warning),
             ephemeral=True,
-            allowed_mentions=NONE,
         )
 
     @app_commands.command(name="preview", description="See the next daily quote privately")
@@ -199,11 +200,11 @@ class Daily(commands.GroupCog, group_name="daily", group_description="A quote po
         if quote is None:
             raise UserFacingError("There are no quotes to post yet: add some with /quote add.")
         when = int(upcoming(schedule, 1)[0].timestamp())
-        await interaction.response.send_message(
+        await replies.send(
+            interaction,
             f"This is what <#{schedule.channel_id}> gets <t:{when}:R>:",
             embed=embeds.daily_embed(quote),
             ephemeral=True,
-            allowed_mentions=NONE,
         )
 
     @app_commands.command(name="skip", description="Skip the next daily quote")
@@ -213,10 +214,10 @@ class Daily(commands.GroupCog, group_name="daily", group_description="A quote po
         if skipped is None:
             raise UserFacingError("No daily quote is set up here: start one with /daily set.")
         self.scheduler.wake()
-        await interaction.response.send_message(
+        await replies.send(
+            interaction,
             f"Skipped the post of {skipped[0]}. The next one comes <t:{skipped[1]}:F>.",
             ephemeral=True,
-            allowed_mentions=NONE,
         )
 
     @app_commands.command(name="off", description="Stop the daily quote")
@@ -226,10 +227,10 @@ class Daily(commands.GroupCog, group_name="daily", group_description="A quote po
         if not removed:
             raise UserFacingError("No daily quote is set up here, so there is nothing to stop.")
         self.scheduler.wake()
-        await interaction.response.send_message(
+        await replies.send(
+            interaction,
             "Daily quotes are off. Start them again any time with /daily set.",
             ephemeral=True,
-            allowed_mentions=NONE,
         )
 
 

@@ -7,6 +7,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.client import TakeTwoBot
+from bot.ui import replies
 from bot.ui.embeds import BRAND
 from bot.ui.limits import FIELD_VALUE, clip, fit_embed
 
@@ -42,9 +43,7 @@ class Help(commands.Cog):
                 )
             chunk = [line] if line else []
         embed.set_footer(text="Right-click a message > Apps > Save as quote to keep a line.")
-        await interaction.response.send_message(
-            embed=fit_embed(embed), ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
-        )
+        await replies.send(interaction, embed=fit_embed(embed), ephemeral=True)
 
 
 async def setup(bot: TakeTwoBot) -> None:

@@ -11,10 +11,9 @@ from discord.ext import commands
 
 from bot.client import TakeTwoBot
 from bot.errors import UserFacingError
+from bot.ui import replies
 from bot.ui.context import client, guild_id
 from bot.ui.errors import reports_errors
-
-NONE = discord.AllowedMentions.none()
 
 
 class ForgetButton(
@@ -43,16 +42,16 @@ class ForgetButton(
         if interaction.user.id != self.user_id:
             raise UserFacingError("Only the member who asked can confirm this.")
         if not self.confirm:
-            await interaction.response.edit_message(content="Nothing was deleted.", view=None)
+            await replies.edit(interaction, content="Nothing was deleted.", view=None)
             return
         server = guild_id(interaction)
         async with client(interaction).db.transaction() as tx:
             counts = await tx.members.forget(server, interaction.user.id)
         done = ", ".join(f"{n} {name}" for name, n in counts.items() if n) or "nothing was stored"
-        await interaction.response.edit_message(
+        await replies.edit(
+            interaction,
             content=f"Done: everything TakeTwo kept about you in this server is deleted ({done}).",
             view=None,
-            allowed_mentions=NONE,
         )
 
 
@@ -77,13 +76,13 @@ class Privacy(
         view = ui.View(timeout=None)
         view.add_item(ForgetButton(interaction.user.id, confirm=True))
         view.add_item(ForgetButton(interaction.user.id, confirm=False))
-        await interaction.response.send_message(
+        await replies.send(
+            interaction,
             "This deletes, in this server: your ratings, your takes, your agrees, the quotes you "
             "saved and the quotes of your messages. Scores and counts are updated. It cannot "
             "be undone. Go ahead?",
             view=view,
             ephemeral=True,
-            allowed_mentions=NONE,
         )
 
     @app_commands.command(
@@ -99,7 +98,7 @@ class Privacy(
             if now_off
             else "Others can save your messages as quotes again."
         )
-        await interaction.response.send_message(message, ephemeral=True, allowed_mentions=NONE)
+        await replies.send(interaction, message, ephemeral=True)
 
 
 async def setup(bot: TakeTwoBot) -> None:

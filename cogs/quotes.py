@@ -13,12 +13,11 @@ from discord.ext import commands
 from bot.client import TakeTwoBot
 from bot.db.quotes import CATALOG_GUILD
 from bot.errors import UserFacingError
-from bot.ui import embeds
+from bot.ui import embeds, replies
 from bot.ui.components import now_iso
 from bot.ui.context import guild_id
 from bot.ui.video_option import VideoOption
 
-NONE = discord.AllowedMentions.none()
 MAX_QUOTE = 1000
 MAX_SAID_BY = 200
 
@@ -36,7 +35,9 @@ def _clean(text: str, what: str, limit: int) -> str:
 class Quotes(commands.GroupCog, group_name="quote", group_description="Quotes about music videos"):
     def __init__(self, bot: TakeTwoBot) -> None:
         self.bot = bot
-        self.save_menu = app_commands.ContextMenu(name="Save as quote", callback=self.save_message)
+        self.save_menu = app_commands.ContextMenu(
+            name="Save as quote", callback=self.save_message, extras={"reply": "public"}
+        )
         app_commands.guild_only(self.save_menu)
 
     async def cog_load(self) -> None:
@@ -46,7 +47,9 @@ class Quotes(commands.GroupCog, group_name="quote", group_description="Quotes ab
         self.bot.tree.remove_command(self.save_menu.name, type=self.save_menu.type)
 
     @app_commands.command(
-        name="random", description="A random quote, about one video if you pick it"
+        name="random",
+        description="A random quote, about one video if you pick it",
+        extras={"reply": "public"},
     )
     @app_commands.describe(video="Only quotes about this video")
     async def random_quote(
@@ -57,11 +60,11 @@ class Quotes(commands.GroupCog, group_name="quote", group_description="Quotes ab
         if quote is None:
             about = f" about “{video.title[:80]}”" if video else ""
             raise UserFacingError(f"There are no quotes{about} yet: save one with /quote add.")
-        await interaction.response.send_message(
-            embed=embeds.quote_embed(quote), allowed_mentions=NONE
-        )
+        await replies.send(interaction, embed=embeds.quote_embed(quote))
 
-    @app_commands.command(name="add", description="Save a quote for this server")
+    @app_commands.command(
+        name="add", description="Save a quote for this server", extras={"reply": "public"}
+    )
     @app_commands.describe(
         text="The quote itself",
         video="The video it is about, if any",
@@ -86,10 +89,10 @@ class Quotes(commands.GroupCog, group_name="quote", group_description="Quotes ab
                 saved_by=interaction.user.id,
                 created_at=now_iso(),
             )
-        await interaction.response.send_message(
+        await replies.send(
+            interaction,
             f"Saved as quote #{quote.id}.",
             embed=embeds.quote_embed(quote),
-            allowed_mentions=NONE,
         )
 
     @app_commands.command(name="remove", description="Remove a quote you saved (moderators: any)")
@@ -123,9 +126,7 @@ class Quotes(commands.GroupCog, group_name="quote", group_description="Quotes ab
                 reason=reason,
                 now=now_iso(),
             )
-        await interaction.response.send_message(
-            f"Removed quote #{id}.", ephemeral=True, allowed_mentions=NONE
-        )
+        await replies.send(interaction, f"Removed quote #{id}.", ephemeral=True)
 
     async def save_message(
         self, interaction: discord.Interaction, message: discord.Message
@@ -148,10 +149,10 @@ class Quotes(commands.GroupCog, group_name="quote", group_description="Quotes ab
                 saved_by=interaction.user.id,
                 created_at=now_iso(),
             )
-        await interaction.response.send_message(
+        await replies.send(
+            interaction,
             f"Saved as quote #{quote.id}.",
             embed=embeds.quote_embed(quote),
-            allowed_mentions=NONE,
         )
 
 

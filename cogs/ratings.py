@@ -8,12 +8,10 @@ from discord.ext import commands
 
 from bot.client import TakeTwoBot
 from bot.errors import UserFacingError
-from bot.ui import embeds
+from bot.ui import embeds, replies
 from bot.ui.components import now_iso
 from bot.ui.context import guild_id, guild_name
 from bot.ui.video_option import VideoOption
-
-NONE = discord.AllowedMentions.none()
 
 
 class Ratings(commands.Cog):
@@ -39,11 +37,11 @@ class Ratings(commands.Cog):
             score=score,
             rated_at=now_iso(),
         )
-        await interaction.response.send_message(
-            embeds.rating_saved(video, score, summary), ephemeral=True, allowed_mentions=NONE
-        )
+        await replies.send(interaction, embeds.rating_saved(video, score, summary), ephemeral=True)
 
-    @app_commands.command(name="top", description="This server's best-rated videos")
+    @app_commands.command(
+        name="top", description="This server's best-rated videos", extras={"reply": "public"}
+    )
     @app_commands.describe(count="How many videos to list (1 to 25, default 10)")
     @app_commands.guild_only()
     async def top(
@@ -55,9 +53,7 @@ class Ratings(commands.Cog):
             raise UserFacingError(
                 f"No video has {top.min_ratings} ratings in this server yet: rate some with /rate."
             )
-        await interaction.response.send_message(
-            embed=embeds.top_embed(top, guild_name(interaction)), allowed_mentions=NONE
-        )
+        await replies.send(interaction, embed=embeds.top_embed(top, guild_name(interaction)))
 
 
 async def setup(bot: TakeTwoBot) -> None:

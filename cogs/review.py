@@ -7,12 +7,10 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.client import TakeTwoBot
-from bot.ui import embeds
+from bot.ui import embeds, replies
 from bot.ui.components import PERSISTENT_ITEMS, video_buttons
 from bot.ui.context import guild_id, guild_name
 from bot.ui.video_option import VideoOption
-
-NONE = discord.AllowedMentions.none()
 
 
 class Review(commands.Cog):
@@ -27,16 +25,18 @@ class Review(commands.Cog):
         self.bot.remove_dynamic_items(*PERSISTENT_ITEMS)
 
     @app_commands.command(
-        name="review", description="What critics and this server think of a video"
+        name="review",
+        description="What critics and this server think of a video",
+        extras={"reply": "public"},
     )
     @app_commands.describe(video="Start typing a title or an artist")
     @app_commands.guild_only()
     async def review(self, interaction: discord.Interaction, video: VideoOption) -> None:
         page = await self.bot.db.video_page(guild_id(interaction), video.id, interaction.user.id)
-        await interaction.response.send_message(
+        await replies.send(
+            interaction,
             embed=embeds.review_embed(page, guild_name(interaction)),
             view=video_buttons(video.id),
-            allowed_mentions=NONE,
         )
 
 

@@ -17,14 +17,13 @@ from discord.ext import commands
 from bot.client import TakeTwoBot
 from bot.db.models import Take, Video
 from bot.errors import UserFacingError
-from bot.ui import embeds
+from bot.ui import embeds, replies
 from bot.ui.components import now_iso
 from bot.ui.context import client, guild_id
 from bot.ui.errors import reports_errors, send_error
 from bot.ui.limits import clip
 from bot.ui.video_option import VideoOption
 
-NONE = discord.AllowedMentions.none()
 PAGE_SIZE = 5
 # Pages can be turned for this long; after that the buttons say the list has expired.
 PAGES_LIVE_FOR = 10 * 60
@@ -74,11 +73,11 @@ class TakeModal(ui.Modal):
                 text=text[:MAX_TAKE],
                 now=now_iso(),
             )
-        await interaction.response.send_message(
+        await replies.send(
+            interaction,
             f"Saved your take #{take.id} on **{discord.utils.escape_markdown(self.video.title)}**"
             f" ({take.score}/10). Its score also counts as your rating.",
             ephemeral=True,
-            allowed_mentions=NONE,
         )
 
     async def on_error(self, interaction: discord.Interaction, error: Exception) -> None:
@@ -118,7 +117,7 @@ class AgreeButton(ui.DynamicItem[ui.Button[Any]], template=r"taketwo:agree:(?P<t
             if added
             else f"You already agree with take #{take.id}."
         )
-        await interaction.response.send_message(message, ephemeral=True, allowed_mentions=NONE)
+        await replies.send(interaction, message, ephemeral=True)
 
 
 class PageButton(
@@ -184,7 +183,7 @@ class PageButton(
                 server, video.id, sort=self.sort, page=self.page, page_size=PAGE_SIZE
             )
         embed, view = takes_message(video, page, self.sort, self.owner, self.until)
-        await interaction.response.edit_message(embed=embed, view=view, allowed_mentions=NONE)
+        await replies.edit(interaction, embed=embed, view=view)
 
 
 def takes_message(
@@ -217,7 +216,11 @@ class Takes(commands.Cog):
     async def cog_unload(self) -> None:
         self.bot.remove_dynamic_items(AgreeButton, PageButton)
 
-    @app_commands.command(name="take", description="Write (or edit) your own take on a video")
+    @app_commands.command(
+        name="take",
+        description="Write (or edit) your own take on a video",
+        extras={"reply": "form"},
+    )
     @app_commands.describe(video="Start typing a title or an artist")
     @app_commands.guild_only()
     async def take(self, interaction: discord.Interaction, video: VideoOption) -> None:
@@ -225,9 +228,11 @@ class Takes(commands.Cog):
             existing = await session.takes.of_member(
                 guild_id(interaction), video.id, interaction.user.id
             )
-        await interaction.response.send_modal(TakeModal(video, existing))
+        await replies.send_form(interaction, TakeModal(video, existing))
 
-    @app_commands.command(name="takes", description="Read this server's takes on a video")
+    @app_commands.command(
+        name="takes", description="Read this server's takes on a video", extras={"reply": "public"}
+    )
     @app_commands.describe(video="Start typing a title or an artist", sort="Which come first")
     @app_commands.guild_only()
     async def takes(
@@ -242,7 +247,7 @@ class Takes(commands.Cog):
             )
         until = int(time.time()) + PAGES_LIVE_FOR
         embed, view = takes_message(video, page, sort, interaction.user.id, until)
-        await interaction.response.send_message(embed=embed, view=view, allowed_mentions=NONE)
+        await replies.send(interaction, embed=embed, view=view)
 
     @app_commands.command(name="take-remove", description="Remove your take (moderators: any take)")
     @app_commands.describe(id="The take's number, shown in /takes", reason="Why (moderators)")
@@ -272,10 +277,10 @@ class Takes(commands.Cog):
                 reason=reason,
                 now=now_iso(),
             )
-        await interaction.response.send_message(
+        await replies.send(
+            interaction,
             f"Removed take #{id}." + ("" if own else " The removal is logged with its reason."),
             ephemeral=True,
-            allowed_mentions=NONE,
         )
 
 

@@ -44,6 +44,7 @@ class FakeResponse:
     def __init__(self, log: list[Sent]) -> None:
         self.log = log
         self._done = False
+        self.type: discord.InteractionResponseType | None = None
 
     def is_done(self) -> bool:
         return self._done
@@ -61,6 +62,11 @@ class FakeResponse:
 
     async def defer(self, **kwargs: Any) -> None:
         self._record("defer", None, kwargs)
+        self.type = (
+            discord.InteractionResponseType.deferred_channel_message
+            if kwargs.get("thinking")
+            else discord.InteractionResponseType.deferred_message_update
+        )
 
     async def send_modal(self, modal: discord.ui.Modal) -> None:
         self._record("modal", None, {"modal": modal})
@@ -104,6 +110,16 @@ def make_interaction(
     interaction.sent = []
     interaction.response = FakeResponse(interaction.sent)
     interaction.followup = FakeFollowup(interaction.sent)
+    interaction.extras = {}
+
+    async def edit_original_response(**kwargs: Any) -> None:
+        interaction.sent.append(Sent("edit_original", kwargs.get("content"), kwargs))
+
+    async def delete_original_response() -> None:
+        interaction.sent.append(Sent("delete_original"))
+
+    interaction.edit_original_response = edit_original_response
+    interaction.delete_original_response = delete_original_response
     return interaction
 
 

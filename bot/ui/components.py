@@ -15,11 +15,9 @@ import discord
 from discord import ui
 
 from bot.errors import UserFacingError
-from bot.ui import embeds
+from bot.ui import embeds, replies
 from bot.ui.context import client, guild_id
 from bot.ui.errors import reports_errors
-
-NONE = discord.AllowedMentions.none()
 
 
 def now_iso() -> str:
@@ -57,9 +55,7 @@ class RateButton(
         prompt = f"How would you rate **{discord.utils.escape_markdown(video.title)}**?"
         if current is not None:
             prompt += f" Your current score is {current}/10."
-        await interaction.response.send_message(
-            prompt, view=view, ephemeral=True, allowed_mentions=NONE
-        )
+        await replies.send(interaction, prompt, view=view, ephemeral=True)
 
 
 class ScoreSelect(
@@ -103,8 +99,8 @@ class ScoreSelect(
             score=score,
             rated_at=now_iso(),
         )
-        await interaction.response.edit_message(
-            content=embeds.rating_saved(video, score, summary), view=None, allowed_mentions=NONE
+        await replies.edit(
+            interaction, content=embeds.rating_saved(video, score, summary), view=None
         )
 
 
@@ -133,9 +129,7 @@ class CreditsButton(
         async with client(interaction).db.read() as session:
             video = await session.videos.require(self.video_id)
             credits = await session.videos.credits(video.id)
-        await interaction.response.send_message(
-            embed=embeds.credits_embed(video, credits), ephemeral=True, allowed_mentions=NONE
-        )
+        await replies.send(interaction, embed=embeds.credits_embed(video, credits), ephemeral=True)
 
 
 class QuoteButton(
@@ -168,9 +162,7 @@ class QuoteButton(
             raise UserFacingError(
                 f"No quotes about “{video.title[:80]}” yet: save one with /quote add."
             )
-        await interaction.response.send_message(
-            embed=embeds.quote_embed(quote), ephemeral=True, allowed_mentions=NONE
-        )
+        await replies.send(interaction, embed=embeds.quote_embed(quote), ephemeral=True)
 
 
 PERSISTENT_ITEMS = (RateButton, ScoreSelect, CreditsButton, QuoteButton)

@@ -17,6 +17,7 @@ import discord
 from discord import app_commands
 
 from bot.errors import UserFacingError
+from bot.ui import replies
 
 log = logging.getLogger("taketwo.errors")
 
@@ -72,14 +73,7 @@ async def send_error(interaction: discord.Interaction, error: BaseException) -> 
         log.error("error %s in %s", code, name, exc_info=_root(error))
         message = f"Something went wrong on our side (error code {code}). Please try again."
     try:
-        if interaction.response.is_done():
-            await interaction.followup.send(
-                message, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
-            )
-        else:
-            await interaction.response.send_message(
-                message, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
-            )
+        await replies.send(interaction, message, ephemeral=True)
     except discord.HTTPException:
         log.warning("could not tell the member about an error", exc_info=True)
 

@@ -1,0 +1,164 @@
+"""Every answer to an interaction goes through here, so that none is ever late or lost.
+
+Discord forgets an interaction that is not acknowledged within 3 seconds. A command can take
+longer than that through no fault of its own: a write waits for a lock held by an import
+beside the bot, a burst of a thousand ratings queues behind one writer. So each interaction
+gets a watchdog when it arrives (`watch`): if nothing has been sent after `DEFER_AFTER`
+seconds, it acknowledges the interaction ("TakeTwo is thinking…"), and the answer, whenever
+it comes, fills that acknowledgement in. `send` and `edit` pick whichever way of answering
+is still open, under a per-interaction lock so that the watchdog and the command never both
+answer.
+
+How a command's first answer looks is decided before it runs, because a deferral fixes it:
+private unless the command says `extras={"reply": "public"}`; a command that opens a form
+says `extras={"reply": "form"}` and is never deferred (a form cannot follow a deferral).
+Component interactions defer as an update, which still allows both a new private message
+and an edit of the message the component sits on.
+
+Nothing sent from here pings anyone: member text is everywhere.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import discord
+from discord.utils import MISSING
+
+log = logging.getLogger(__name__)
+
+# Discord's deadline is 3 s from the interaction's creation; the event reaches us a little
+# later, and the deferral itself is a request that takes time.
+DEFER_AFTER = 2.0
+NONE = discord.AllowedMentions.none()
+_STATE = "taketwo.reply"
+_watchdogs: set[asyncio.Task[None]] = set()
+
+
+class _ReplyState:
+    __slots__ = ("lock", "original_filled")
+
+    def __init__(self) -> None:
+        self.lock = asyncio.Lock()
+        # After a "thinking" deferral, the first answer replaces the thinking message.
+        self.original_filled = False
+
+
+def _state(interaction: discord.Interaction) -> _ReplyState:
+    state = interaction.extras.get(_STATE)
+    if state is None:
+        state = interaction.extras[_STATE] = _ReplyState()
+    return state
+
+
+def planned_reply(interaction: discord.Interaction) -> str:
+    """ "private", "public", "form" or "update": how this interaction's answer will look."""
+    if interaction.type is discord.InteractionType.component:
+        return "update"
+    if interaction.type is discord.InteractionType.modal_submit:
+        return "private"
+    command = interaction.command
+    extras = getattr(command, "extras", None) or {}
+    return str(extras.get("reply", "private"))
+
+
+def watch(interaction: discord.Interaction) -> None:
+    """Start the watchdog for one interaction (not for autocomplete, which cannot defer)."""
+    if interaction.type not in (
+        discord.InteractionType.application_command,
+        discord.InteractionType.component,
+        discord.InteractionType.modal_submit,
+    ):
+        return
+    loop = asyncio.get_running_loop()
+    loop.call_later(DEFER_AFTER, _start_deferral, interaction)
+
+
+def _start_deferral(interaction: discord.Interaction) -> None:
+    if interaction.response.is_done():
+        return
+    task = asyncio.get_running_loop().create_task(defer_if_silent(interaction))
+    _watchdogs.add(task)
+    task.add_done_callback(_watchdogs.discard)
+
+
+async def defer_if_silent(interaction: discord.Interaction) -> None:
+    """Acknowledge the interaction unless an answer has already been sent."""
+    async with _state(interaction).lock:
+        response = interaction.response
+        if response.is_done():
+            return
+        plan = planned_reply(interaction)
+        try:
+            if plan == "form":
+                return
+            if plan == "update":
+                await response.defer()
+            else:
+                await response.defer(thinking=True, ephemeral=plan == "private")
+        except discord.HTTPException as exc:
+            log.warning("could not defer a slow interaction: %s", exc)
+
+
+async def send(
+    interaction: discord.Interaction,
+    content: str | None = None,
+    *,
+    embed: discord.Embed | None = None,
+    view: discord.ui.View | None = None,
+    file: discord.File | None = None,
+    ephemeral: bool = False,
+) -> None:
+    """Answer with a new message (or fill in the "thinking" message a deferral left)."""
+    state = _state(interaction)
+    async with state.lock:
+        response = interaction.response
+        fields: dict[str, Any] = {"allowed_mentions": NONE}
+        if embed is not None:
+            fields["embed"] = embed
+        if view is not None:
+            fields["view"] = view
+        if file is not None:
+            fields["file"] = file
+        if not response.is_done():
+            await response.send_message(content, ephemeral=ephemeral, **fields)
+            return
+        thinking = response.type is discord.InteractionResponseType.deferred_channel_message
+        if thinking and not state.original_filled:
+            state.original_filled = True
+            if ephemeral and planned_reply(interaction) == "public":
+                # A private answer (an error, say) must not land in a public thinking message.
+                await interaction.delete_original_response()
+            else:
+                if file is not None:
+                    fields["attachments"] = [fields.pop("file")]
+                await interaction.edit_original_response(content=content, **fields)
+                return
+        await interaction.followup.send(content or MISSING, ephemeral=ephemeral, **fields)
+
+
+async def edit(
+    interaction: discord.Interaction,
+    content: str | None = MISSING,
+    *,
+    embed: discord.Embed | None = MISSING,
+    view: discord.ui.View | None = MISSING,
+) -> None:
+    """Change the message a component sits on (a confirmation, a page turned)."""
+    async with _state(interaction).lock:
+        response = interaction.response
+        if not response.is_done():
+            await response.edit_message(
+                content=content, embed=embed, view=view, allowed_mentions=NONE
+            )
+        else:
+            await interaction.edit_original_response(
+                content=content, embed=embed, view=view, allowed_mentions=NONE
+            )
+
+
+async def send_form(interaction: discord.Interaction, form: discord.ui.Modal) -> None:
+    async with _state(interaction).lock:
+        await interaction.response.send_modal(form)
