@@ -21,6 +21,11 @@ from bot.ui.video_option import RecentVideos
 
 log = logging.getLogger(__name__)
 
+# On shutdown, interactions in flight get this long to finish; writes that have not
+# committed by then are refused, and their members get this long to hear so.
+SHUTDOWN_GRACE = 8.0
+REFUSAL_GRACE = 2.0
+
 EXTENSIONS = (
     "cogs.review",
     "cogs.credits",
@@ -76,6 +81,9 @@ class TakeTwoBot(commands.Bot):
         self.write_limits = WriteLimits()
         self.recent_videos = RecentVideos()
         self.sync_dev_guild = sync_dev_guild
+        self.in_flight = replies.InFlight()
+        # False once shutdown begins: new interactions are told to try again shortly.
+        self.accepting_interactions = True
 
     async def prepare(self) -> None:
         """Open the database and load every extension. Needs no connection to Discord."""
@@ -112,17 +120,29 @@ class TakeTwoBot(commands.Bot):
         return owners
 
     async def on_interaction(self, interaction: discord.Interaction) -> None:
-        replies.watch(interaction)
+        replies.watch(interaction, self.in_flight)
 
     async def on_ready(self) -> None:
         log.info("ready as %s in %d servers", self.user, len(self.guilds))
 
     async def close(self) -> None:
+        """Stop in an order that leaves no member unanswered: refuse new interactions, let
+        the ones in flight finish, refuse commits to writes still waiting (their members
+        are told nothing was saved), and only then close the gateway, the cogs and the
+        database."""
         try:
-            # Cogs first: their background work (the daily scheduler) stops before the
-            # database it writes to is closed.
+            if self.accepting_interactions and not self.is_closed():
+                self.accepting_interactions = False
+                left = await self.in_flight.drain(SHUTDOWN_GRACE)
+                if left:
+                    self.db.refuse_writes("TakeTwo is restarting")
+                    left = await self.in_flight.drain(REFUSAL_GRACE)
+                if left:
+                    log.warning("closing with %d interactions still unanswered", left)
+            await super().close()
+            # Cogs after the gateway: no interaction can reach an unloaded command. Their
+            # background work (the daily scheduler) stops before the database closes.
             for extension in list(self.extensions):
                 await self.unload_extension(extension)
-            await super().close()
         finally:
             await self.db.close()

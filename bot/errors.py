@@ -17,3 +17,8 @@ class UserFacingError(Exception):
 
 class NotFoundError(UserFacingError):
     """Something the member named does not exist (a video, a quote)."""
+
+
+class CannotSaveError(UserFacingError):
+    """The database refused a write for a reason that is not the member's (a full disk, a
+    lock held too long, a damaged or read-only file). Nothing was saved."""

@@ -38,6 +38,7 @@ import aiosqlite
 from bot.db import pages
 from bot.db.coalesce import Coalescer
 from bot.db.daily import DailyQueries
+from bot.db.failures import FailureLog, cannot_save, is_storage_failure, unusable
 from bot.db.members import MemberQueries
 from bot.db.migrations import MIGRATIONS_DIR, migrate
 from bot.db.models import ScoreSummary, Video, VideoPage
@@ -45,7 +46,7 @@ from bot.db.quotes import QuoteQueries
 from bot.db.ratings import RatingQueries
 from bot.db.takes import TakeQueries
 from bot.db.videos import VideoQueries
-from bot.errors import NotFoundError, UserFacingError
+from bot.errors import CannotSaveError, NotFoundError, UserFacingError
 
 log = logging.getLogger(__name__)
 
@@ -123,21 +124,43 @@ def _connect_lookup(path: Path) -> LookupConnection:
 async def _connect(path: Path, *, read_only: bool) -> aiosqlite.Connection:
     # isolation_level=None: we issue BEGIN/COMMIT ourselves, so a unit of work is explicit.
     conn = await aiosqlite.connect(path, isolation_level=None)
-    await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    await conn.execute("PRAGMA foreign_keys = ON")
-    await conn.execute(
-        f"PRAGMA cache_size = {-(READER_CACHE_KIB if read_only else WRITER_CACHE_KIB)}"
-    )
-    if read_only:
-        await conn.execute("PRAGMA query_only = ON")
-    else:
-        await conn.execute("PRAGMA journal_mode = WAL")
-        await conn.execute(f"PRAGMA wal_autocheckpoint = {WRITER_AUTOCHECKPOINT}")
-        # After a burst the WAL file is cut back to this size when it restarts, not kept.
-        await conn.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT_BYTES}")
-        # In WAL mode NORMAL keeps the database consistent on power loss and commits fast.
-        await conn.execute("PRAGMA synchronous = NORMAL")
+    try:
+        await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        await conn.execute("PRAGMA foreign_keys = ON")
+        await conn.execute(
+            f"PRAGMA cache_size = {-(READER_CACHE_KIB if read_only else WRITER_CACHE_KIB)}"
+        )
+        if read_only:
+            await conn.execute("PRAGMA query_only = ON")
+        else:
+            await conn.execute("PRAGMA journal_mode = WAL")
+            await conn.execute(f"PRAGMA wal_autocheckpoint = {WRITER_AUTOCHECKPOINT}")
+            # After a burst the WAL file is cut back to this size when it restarts, not kept.
+            await conn.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT_BYTES}")
+            # In WAL mode NORMAL keeps the database consistent on power loss and commits fast.
+            await conn.execute("PRAGMA synchronous = NORMAL")
+            # Deleted text (forget-me, removed takes) is overwritten, not left in free pages.
+            await conn.execute("PRAGMA secure_delete = ON")
+    except BaseException:
+        # aiosqlite's thread would otherwise outlive the failure and keep the process alive.
+        await conn.close()
+        raise
     return conn
+
+
+def _settle(
+    future: asyncio.Future[ScoreSummary],
+    result: ScoreSummary | None = None,
+    *,
+    error: BaseException | None = None,
+) -> None:
+    """Answer a waiting caller unless it has gone (cancelled) or was answered already."""
+    if future.done():
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(result)  # type: ignore[arg-type]
 
 
 class Database:
@@ -155,6 +178,8 @@ class Database:
         self._checkpoints: asyncio.Task[None] | None = None
         self._committed = asyncio.Event()
         self._write_lock = asyncio.Lock()
+        self._refusing_writes: str | None = None
+        self._failures = FailureLog()
         # The schema version found before migrating; 0 means the file was new.
         self.started_at_version: int | None = None
         self._pending_ratings: list[tuple[RatingRow, asyncio.Future[ScoreSummary]]] = []
@@ -164,11 +189,14 @@ class Database:
         self._videos = Coalescer(self._fetch_videos, gone, PAGE_BATCH)
 
     async def open(self) -> None:
+        """Open every connection and migrate. A file that cannot be used (damaged, not a
+        database, not writable) raises DatabaseUnusable, with every connection closed."""
         sys.setswitchinterval(min(sys.getswitchinterval(), GIL_SWITCH_INTERVAL))
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._writer = await _connect(self.path, read_only=False)
         try:
+            self._writer = await _connect(self.path, read_only=False)
             self.started_at_version = await migrate(self._writer, self.migrations)
+            await self._check_writable(self._writer)
             for _ in range(self.reader_count):
                 reader = await _connect(self.path, read_only=True)
                 self._all_readers.append(reader)
@@ -177,9 +205,27 @@ class Database:
             self._checkpointer = await _connect(self.path, read_only=False)
             self._checkpoints = asyncio.create_task(self._checkpoint_after_commits())
             self._committed.set()  # the migrations, if any ran
-        except BaseException:
+        except BaseException as exc:
             await self.close()
+            if (reason := unusable(self.path, exc)) is not None:
+                raise reason from exc
             raise
+
+    @staticmethod
+    async def _check_writable(conn: aiosqlite.Connection) -> None:
+        """SQLite opens a file it may not write read-only without a word, and the first write
+        fails much later: write the schema version back unchanged, and roll it back."""
+        version = (await conn.execute_fetchall("PRAGMA user_version"))[0][0]
+        await conn.execute("BEGIN IMMEDIATE")
+        try:
+            await conn.execute(f"PRAGMA user_version = {int(version)}")
+        finally:
+            await conn.execute("ROLLBACK")
+
+    def refuse_writes(self, reason: str) -> None:
+        """From now on no transaction commits: each is rolled back and its caller hears
+        CannotSaveError. For shutdown, so nothing commits that no member will hear about."""
+        self._refusing_writes = reason
 
     async def close(self) -> None:
         if self._checkpoints is not None:
@@ -211,15 +257,31 @@ class Database:
             raise RuntimeError("database is not open")
         async with self._write_lock:
             conn = self._writer
-            await conn.execute("BEGIN IMMEDIATE")
+            self._refuse_if_closing()
+            try:
+                await conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise self._storage_failure(exc) from exc
             try:
                 yield Session(conn)
-            except BaseException:
-                await conn.execute("ROLLBACK")
-                raise
-            else:
+                self._refuse_if_closing()
                 await conn.execute("COMMIT")
-                self._committed.set()
+            except BaseException as exc:
+                if conn.in_transaction:
+                    await conn.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.Error):
+                    raise self._storage_failure(exc) from exc
+                raise
+            self._committed.set()
+
+    def _refuse_if_closing(self) -> None:
+        if self._refusing_writes is not None:
+            raise CannotSaveError(f"{self._refusing_writes}: nothing was saved. Try again soon.")
+
+    def _storage_failure(self, error: sqlite3.Error) -> Exception:
+        """A failure of the storage becomes the member's sentence (logged once per kind a
+        minute); any other error, such as a constraint, stays as it is."""
+        return cannot_save(error, self._failures) if is_storage_failure(error) else error
 
     async def _checkpoint_after_commits(self) -> None:
         """Copy committed pages back into the database file whenever there are new ones.
@@ -261,7 +323,7 @@ class Database:
         its transaction. Each caller gets its answer only after that transaction committed,
         so nothing is acknowledged that could still be lost or rolled back.
         """
-        if not 1 <= score <= 10:
+        if type(score) is not int or not 1 <= score <= 10:
             raise UserFacingError("A score is a whole number from 1 to 10.")
         future: asyncio.Future[ScoreSummary] = asyncio.get_running_loop().create_future()
         self._pending_ratings.append(((guild_id, video_id, user_id, score, rated_at), future))
@@ -270,31 +332,49 @@ class Database:
         return await future
 
     async def _flush_ratings(self) -> None:
-        while self._pending_ratings:
-            batch = self._pending_ratings[:RATING_BATCH]
-            del self._pending_ratings[:RATING_BATCH]
+        batch: list[tuple[RatingRow, asyncio.Future[ScoreSummary]]] = []
+        try:
+            while self._pending_ratings:
+                batch = self._pending_ratings[:RATING_BATCH]
+                del self._pending_ratings[:RATING_BATCH]
+                try:
+                    summaries = await self._write_ratings([row for row, _ in batch])
+                except sqlite3.IntegrityError:
+                    # One rating of a video removed meanwhile must not sink the others.
+                    await self._write_ratings_one_by_one(batch)
+                except Exception as exc:
+                    # The storage failed (a full disk, a lock held too long): every rating in
+                    # the batch would fail the same way on its own.
+                    for _, future in batch:
+                        _settle(future, error=exc)
+                else:
+                    for row, future in batch:
+                        _settle(future, summaries[(row[0], row[1])])
+                batch = []
+        finally:
+            # Whatever stopped this loop (even its cancellation), no caller waits forever.
+            stranded = batch + self._pending_ratings
+            self._pending_ratings = []
+            for _, future in stranded:
+                _settle(future, error=CannotSaveError("Your rating was not saved: try again."))
+
+    async def _write_ratings(self, rows: list[RatingRow]) -> dict[tuple[int, int], ScoreSummary]:
+        async with self.transaction() as tx:
+            await tx.ratings.rate_many(rows)
+            return await tx.ratings.summaries({(r[0], r[1]) for r in rows})
+
+    async def _write_ratings_one_by_one(
+        self, batch: list[tuple[RatingRow, asyncio.Future[ScoreSummary]]]
+    ) -> None:
+        for row, future in batch:
             try:
-                async with self.transaction() as tx:
-                    await tx.ratings.rate_many([row for row, _ in batch])
-                    summaries = await tx.ratings.summaries({(r[0], r[1]) for r, _ in batch})
-            except Exception:
-                if len(batch) == 1:
-                    batch[0][1].set_exception(sys.exc_info()[1] or RuntimeError())
-                    continue
-                # One bad rating (a video removed meanwhile) must not sink the others.
-                for row, future in batch:
-                    try:
-                        async with self.transaction() as tx:
-                            await tx.ratings.rate_many([row])
-                            summary = await tx.ratings.summary(row[0], row[1])
-                    except Exception as exc:
-                        future.set_exception(exc)
-                    else:
-                        future.set_result(summary)
-                continue
-            for row, future in batch:
-                if not future.done():
-                    future.set_result(summaries[(row[0], row[1])])
+                summary = (await self._write_ratings([row]))[(row[0], row[1])]
+            except sqlite3.IntegrityError:
+                _settle(future, error=NotFoundError("That video is no longer in the catalog."))
+            except Exception as exc:
+                _settle(future, error=exc)
+            else:
+                _settle(future, summary)
 
     @asynccontextmanager
     async def lookup(self) -> AsyncIterator[Session]:

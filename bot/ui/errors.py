@@ -88,6 +88,7 @@ def reports_errors(
         self: Any, interaction: discord.Interaction, *args: P.args, **kwargs: P.kwargs
     ) -> T | None:
         try:
+            ensure_accepting(interaction)
             return await func(self, interaction, *args, **kwargs)
         except Exception as exc:
             await send_error(interaction, exc)
@@ -96,7 +97,22 @@ def reports_errors(
     return wrapper
 
 
+def ensure_accepting(interaction: discord.Interaction) -> None:
+    """Refuse new work once shutdown has begun (see TakeTwoBot.close)."""
+    if not getattr(interaction.client, "accepting_interactions", True):
+        raise UserFacingError("TakeTwo is restarting: try again in a minute. Nothing was saved.")
+
+
 class TakeTwoTree(app_commands.CommandTree):
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        if interaction.type is discord.InteractionType.autocomplete:
+            return True
+        try:
+            ensure_accepting(interaction)
+        except UserFacingError as refusal:
+            raise app_commands.CheckFailure(refusal.message) from refusal
+        return True
+
     async def on_error(
         self, interaction: discord.Interaction, error: app_commands.AppCommandError
     ) -> None:

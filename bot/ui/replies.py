@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from collections import OrderedDict
 from typing import Any
 
 import discord
@@ -33,17 +35,73 @@ log = logging.getLogger(__name__)
 # later, and the deferral itself is a request that takes time.
 DEFER_AFTER = 2.0
 NONE = discord.AllowedMentions.none()
+# An interaction never acknowledged this long after it arrived is dead on Discord's side; one
+# that was deferred can still be answered until its token expires.
+UNANSWERABLE_AFTER = 3.5
+TOKEN_LIFETIME = 15 * 60
 _STATE = "taketwo.reply"
 _watchdogs: set[asyncio.Task[None]] = set()
 
 
-class _ReplyState:
-    __slots__ = ("lock", "original_filled")
+class InFlight:
+    """The interactions that have arrived and not been answered yet, so that shutdown can
+    let them finish before it closes the connection their answers need."""
 
     def __init__(self) -> None:
+        self._waiting: OrderedDict[int, tuple[float, discord.Interaction]] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._waiting)
+
+    def arrived(self, interaction: discord.Interaction) -> None:
+        now = time.monotonic()
+        self._forget_dead(now)
+        self._waiting[interaction.id] = (now, interaction)
+
+    def answered(self, interaction: discord.Interaction) -> None:
+        self._waiting.pop(interaction.id, None)
+
+    def _forget_dead(self, now: float) -> None:
+        # Oldest first: stops at the first one that may still be answered, so each arrival
+        # costs O(1) amortized and the table holds at most 15 minutes of interactions.
+        while self._waiting:
+            arrived, interaction = next(iter(self._waiting.values()))
+            age = now - arrived
+            if age < UNANSWERABLE_AFTER or (
+                age < TOKEN_LIFETIME and interaction.response.is_done()
+            ):
+                return
+            self._waiting.popitem(last=False)
+
+    async def drain(self, seconds: float) -> int:
+        """Wait until every interaction is answered or can no longer be, at most `seconds`
+        seconds. Returns how many were still waiting."""
+        deadline = time.monotonic() + seconds
+        while True:
+            now = time.monotonic()
+            self._forget_dead(now)
+            live = [
+                i
+                for arrived, i in self._waiting.values()
+                if now - arrived < UNANSWERABLE_AFTER or i.response.is_done()
+            ]
+            if not live or now >= deadline:
+                return len(live)
+            await asyncio.sleep(0.05)
+
+
+class _ReplyState:
+    __slots__ = ("in_flight", "lock", "original_filled")
+
+    def __init__(self, in_flight: InFlight | None = None) -> None:
         self.lock = asyncio.Lock()
+        self.in_flight = in_flight
         # After a "thinking" deferral, the first answer replaces the thinking message.
         self.original_filled = False
+
+    def answered(self, interaction: discord.Interaction) -> None:
+        if self.in_flight is not None:
+            self.in_flight.answered(interaction)
 
 
 def _state(interaction: discord.Interaction) -> _ReplyState:
@@ -64,7 +122,7 @@ def planned_reply(interaction: discord.Interaction) -> str:
     return str(extras.get("reply", "private"))
 
 
-def watch(interaction: discord.Interaction) -> None:
+def watch(interaction: discord.Interaction, in_flight: InFlight) -> None:
     """Start the watchdog for one interaction (not for autocomplete, which cannot defer)."""
     if interaction.type not in (
         discord.InteractionType.application_command,
@@ -72,6 +130,8 @@ def watch(interaction: discord.Interaction) -> None:
         discord.InteractionType.modal_submit,
     ):
         return
+    interaction.extras[_STATE] = _ReplyState(in_flight)
+    in_flight.arrived(interaction)
     loop = asyncio.get_running_loop()
     loop.call_later(DEFER_AFTER, _start_deferral, interaction)
 
@@ -112,31 +172,35 @@ async def send(
     ephemeral: bool = False,
 ) -> None:
     """Answer with a new message (or fill in the "thinking" message a deferral left)."""
+    fields: dict[str, Any] = {"allowed_mentions": NONE}
+    if embed is not None:
+        fields["embed"] = embed
+    if view is not None:
+        fields["view"] = view
     state = _state(interaction)
     async with state.lock:
-        response = interaction.response
-        fields: dict[str, Any] = {"allowed_mentions": NONE}
-        if embed is not None:
-            fields["embed"] = embed
-        if view is not None:
-            fields["view"] = view
-        if file is not None:
-            fields["file"] = file
-        if not response.is_done():
-            await response.send_message(content, ephemeral=ephemeral, **fields)
-            return
-        thinking = response.type is discord.InteractionResponseType.deferred_channel_message
-        if thinking and not state.original_filled:
-            state.original_filled = True
-            if ephemeral and planned_reply(interaction) == "public":
+        try:
+            response = interaction.response
+            if not response.is_done():
+                if file is not None:
+                    fields["file"] = file
+                await response.send_message(content, ephemeral=ephemeral, **fields)
+                return
+            thinking = response.type is discord.InteractionResponseType.deferred_channel_message
+            if thinking and not state.original_filled:
+                state.original_filled = True
+                if not (ephemeral and planned_reply(interaction) == "public"):
+                    if file is not None:
+                        fields["attachments"] = [file]
+                    await interaction.edit_original_response(content=content, **fields)
+                    return
                 # A private answer (an error, say) must not land in a public thinking message.
                 await interaction.delete_original_response()
-            else:
-                if file is not None:
-                    fields["attachments"] = [fields.pop("file")]
-                await interaction.edit_original_response(content=content, **fields)
-                return
-        await interaction.followup.send(content or MISSING, ephemeral=ephemeral, **fields)
+            if file is not None:
+                fields["file"] = file
+            await interaction.followup.send(content or MISSING, ephemeral=ephemeral, **fields)
+        finally:
+            state.answered(interaction)
 
 
 async def edit(
@@ -147,18 +211,25 @@ async def edit(
     view: discord.ui.View | None = MISSING,
 ) -> None:
     """Change the message a component sits on (a confirmation, a page turned)."""
-    async with _state(interaction).lock:
-        response = interaction.response
-        if not response.is_done():
-            await response.edit_message(
-                content=content, embed=embed, view=view, allowed_mentions=NONE
-            )
-        else:
-            await interaction.edit_original_response(
-                content=content, embed=embed, view=view, allowed_mentions=NONE
-            )
+    state = _state(interaction)
+    async with state.lock:
+        try:
+            if not interaction.response.is_done():
+                await interaction.response.edit_message(
+                    content=content, embed=embed, view=view, allowed_mentions=NONE
+                )
+            else:
+                await interaction.edit_original_response(
+                    content=content, embed=embed, view=view, allowed_mentions=NONE
+                )
+        finally:
+            state.answered(interaction)
 
 
 async def send_form(interaction: discord.Interaction, form: discord.ui.Modal) -> None:
-    async with _state(interaction).lock:
-        await interaction.response.send_modal(form)
+    state = _state(interaction)
+    async with state.lock:
+        try:
+            await interaction.response.send_modal(form)
+        finally:
+            state.answered(interaction)
