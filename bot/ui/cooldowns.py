@@ -1,13 +1,19 @@
 """Per-member limits on writes, so that one member cannot flood the database.
 
-Each kind of write allows a burst of `count` within `seconds`; past that the member is told
-when they can go on. Kept in memory: a restart forgives everyone, which is harmless.
+Each kind of write allows a burst of `count`, refilled at one every `seconds / count`
+(the generic cell rate algorithm): past that the member is told when they can go on.
+A member's whole state is one number, the time at which their allowance is full again, so
+a check costs O(1) whatever the number of members. Members are kept in the order they last
+wrote; whoever's allowance is full again can no longer be limited and is forgotten from the
+front, so the table holds only members who wrote within the last `seconds`.
+
+Kept in memory: a restart forgives everyone, which is harmless.
 """
 
 from __future__ import annotations
 
 import time
-from collections import deque
+from collections import OrderedDict
 from collections.abc import Callable
 
 from bot.errors import UserFacingError
@@ -21,26 +27,44 @@ LIMITS: dict[str, tuple[int, float]] = {
 VERBS = {"rating": "rate", "take": "save a take", "quote": "save a quote", "agree": "agree"}
 
 
+class _Limit:
+    __slots__ = ("full_at", "interval", "tolerance")
+
+    def __init__(self, count: int, seconds: float) -> None:
+        self.interval = seconds / count  # one write's share of the window
+        self.tolerance = seconds - self.interval  # how far ahead a burst may run
+        # member key -> when their allowance is full again, oldest writer first
+        self.full_at: OrderedDict[tuple[int, int], float] = OrderedDict()
+
+
 class WriteLimits:
     def __init__(
         self, clock: Callable[[], float] = time.monotonic, wall: Callable[[], float] = time.time
     ) -> None:
         self.clock = clock
         self.wall = wall
-        self._hits: dict[tuple[str, int, int], deque[float]] = {}
+        self._limits = {kind: _Limit(*limit) for kind, limit in LIMITS.items()}
+
+    def __len__(self) -> int:
+        """How many members are remembered, over every kind of write."""
+        return sum(len(limit.full_at) for limit in self._limits.values())
 
     def check(self, kind: str, guild_id: int, user_id: int) -> None:
         """Count one write, or raise UserFacingError saying when the member may write again."""
-        count, seconds = LIMITS[kind]
+        limit = self._limits[kind]
         now = self.clock()
-        key = (kind, guild_id, user_id)
-        hits = self._hits.setdefault(key, deque())
-        while hits and hits[0] <= now - seconds:
-            hits.popleft()
-        if len(hits) >= count:
-            wait = hits[0] + seconds - now
+        table = limit.full_at
+        # Forget members whose allowance is full again. Amortized O(1): each is removed once.
+        while table:
+            oldest = next(iter(table))
+            if table[oldest] > now:
+                break
+            del table[oldest]
+        key = (guild_id, user_id)
+        full_at = max(table.get(key, now), now)
+        if full_at - now > limit.tolerance:
+            wait = full_at - now - limit.tolerance
             when = int(self.wall() + wait) + 1
             raise UserFacingError(f"Slow down: you can {VERBS[kind]} again <t:{when}:R>.")
-        hits.append(now)
-        if len(self._hits) > 100_000:  # forget idle members now and then
-            self._hits = {k: v for k, v in self._hits.items() if v and v[-1] > now - 300}
+        table[key] = full_at + limit.interval
+        table.move_to_end(key)
