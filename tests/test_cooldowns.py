@@ -43,11 +43,11 @@ def test_members_who_can_no_longer_be_limited_are_forgotten() -> None:
     clock = Clock()
     limits = WriteLimits(clock=clock)
     _, seconds = LIMITS["rating"]
-    # 3,000 distinct members a second for five minutes: the table holds at most the last
+    # 3,000 distinct members a second for two and a half minutes: the table holds at most the last
     # window's writers, never everyone seen.
     per_second = 3000
     largest = 0
-    for second in range(300):
+    for second in range(150):
         for n in range(per_second):
             limits.check("rating", 1, second * per_second + n)
         clock.now += 1.0
