@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import sqlite3
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -18,6 +19,7 @@ from pathlib import Path
 import discord
 
 from bot.client import TakeTwoBot
+from bot.db.failures import DatabaseUnusable, unusable
 from bot.db.migrations import MigrationError
 from bot.settings import Settings, SettingsError, configure_logging, load_settings
 
@@ -85,7 +87,11 @@ def _admin(args: argparse.Namespace) -> int:
         for problem in exc.problems:
             print(f"  {problem}", file=sys.stderr)
         return 1
-    except (OSError, MigrationError) as exc:
+    except sqlite3.DatabaseError as exc:
+        reason = unusable(database, exc) or exc
+        print(f"taketwo: {reason}", file=sys.stderr)
+        return 1
+    except (OSError, MigrationError, DatabaseUnusable) as exc:
         print(f"taketwo: {exc}", file=sys.stderr)
         return 1
     return 0
@@ -93,6 +99,9 @@ def _admin(args: argparse.Namespace) -> int:
 
 async def _run(settings: Settings) -> None:
     bot = TakeTwoBot(settings)
+    # The database first: a damaged or unwritable file stops the start before Discord is
+    # contacted (and before any identify is spent).
+    await bot.db.open()
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -168,6 +177,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(
             f"taketwo: the database at DATABASE_PATH could not be upgraded: {exc}", file=sys.stderr
         )
+        return 1
+    except DatabaseUnusable as exc:
+        print(f"taketwo: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         pass

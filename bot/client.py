@@ -87,7 +87,8 @@ class TakeTwoBot(commands.Bot):
 
     async def prepare(self) -> None:
         """Open the database and load every extension. Needs no connection to Discord."""
-        await self.db.open()
+        if not self.db.is_open:
+            await self.db.open()
         if self.db.is_new and self.settings.load_sample_catalog:
             async with self.db.transaction() as tx:
                 count = await import_catalog(tx, sample_catalog())

@@ -247,6 +247,10 @@ class Database:
             await writer.close()
 
     @property
+    def is_open(self) -> bool:
+        return self._writer is not None
+
+    @property
     def is_new(self) -> bool:
         return self.started_at_version == 0
 
