@@ -9,6 +9,8 @@ from typing import Any
 from bot.standin.member import Member
 from bot.standin.server import LOADING, Interaction, StandIn
 
+POLL = 0.05
+
 
 async def fire(member: Member, path: str, **options: Any) -> Interaction:
     """Send a slash command with these exact values and return at once."""
@@ -35,8 +37,8 @@ async def answers(
     standin: StandIn, records: list[Interaction], *, within: float
 ) -> list[str | None]:
     """Wait until every member has an answer, at most `within` seconds; what each saw."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while loop.time() < deadline and any(seen(standin, r) is None for r in records):
-        await asyncio.sleep(0.05)
+    for _ in range(int(within / POLL)):
+        if all(seen(standin, r) is not None for r in records):
+            break
+        await asyncio.sleep(POLL)
     return [seen(standin, r) for r in records]
