@@ -139,8 +139,9 @@ class VideoQueries:
         scored = sorted(((similarity(folded, v), v) for v in candidates), key=lambda p: -p[0])
         return [v for score, v in scored if score >= 0.5][:limit]
 
-    async def resolve(self, value: str) -> Video:
-        """The video a member meant: an autocomplete choice, or a title typed by hand."""
+    async def resolve_exactly(self, value: str) -> Video | None:
+        """The video a member meant when the value is a choice's id or a whole title (with or
+        without its artist): a few index lookups. None when only a search can tell."""
         value = value.strip()
         if match := _CHOICE.match(value):
             video = await self.get(int(match.group(1)))
@@ -164,6 +165,15 @@ class VideoQueries:
             raise UserFacingError(
                 f"Several videos are called “{value[:80]}”: {names}. Pick one from the list."
             )
+        return None
+
+    async def resolve(self, value: str) -> Video:
+        """The video a member meant: an autocomplete choice, or a title typed by hand."""
+        video = await self.resolve_exactly(value)
+        if video is not None:
+            return video
+        value = value.strip()
+        query = fold(value)
         candidates = await self.search(value, limit=5)
         # The start of exactly one title ("we cry") means that video.
         starts = [v for v in candidates if fold(v.title).startswith(query)]

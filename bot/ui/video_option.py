@@ -73,10 +73,15 @@ class VideoTransformer(app_commands.Transformer):
             if video is not None:
                 bot.recent_videos.put(video)
                 return video
-        async with bot.db.read() as session:
-            video = await session.videos.resolve(str(value))
-        bot.recent_videos.put(video)
-        return video
+        # A whole title typed by hand is an index lookup, answered on the loop's own
+        # connection; only a partial or misspelt one needs the search, off the loop.
+        async with bot.db.lookup() as session:
+            found = await session.videos.resolve_exactly(str(value))
+        if found is None:
+            async with bot.db.read() as session:
+                found = await session.videos.resolve(str(value))
+        bot.recent_videos.put(found)
+        return found
 
     async def autocomplete(  # type: ignore[override]
         self, interaction: discord.Interaction, value: str, /
