@@ -48,9 +48,9 @@ _URL = re.compile(r"^https?://\S+$")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 YEARS = (1900, 2100)
 
-# The sample catalog runs about 0.9 KB a video as export writes it, so 20,000 videos with
-# credits and reviews come to about 18 MB; the cap leaves room for richer entries while
-# keeping the memory a decoded file takes (several times its size) bounded.
+# 20,000 videos like the sample's (credits, reviews, quotes) make a 21 MB file as export writes
+# it, and decode in about 110 MB. The cap leaves room for richer entries; a hostile file of
+# that size decodes in no more than about 500 MB.
 MAX_FILE_BYTES = 32_000_000
 # catalog > videos > a video > its credits > a credit: nothing in the format sits deeper.
 MAX_DEPTH = 5
@@ -320,11 +320,11 @@ def _read_text(path: Path) -> str:
     except OSError as exc:
         raise CatalogError([f"{path}: cannot be read ({exc.strerror})"]) from None
     if len(raw) > MAX_FILE_BYTES:
-        raise CatalogError([f"{path}: is over {_megabytes(MAX_FILE_BYTES)}; {_FILE_LIMIT}"])
+        raise CatalogError([f"{path}: is larger than {MAX_FILE_BYTES:,} bytes; {_FILE_LIMIT}"])
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise CatalogError([f"{path}: not UTF-8 text (byte {exc.start} is not)"]) from None
+        raise CatalogError([f"{path}: not UTF-8 text (at byte {exc.start})"]) from None
 
 
 _FILE_LIMIT = f"catalog files are limited to {MAX_FILE_BYTES // 1_000_000} MB"
@@ -351,9 +351,7 @@ def _shape_problem(text: str) -> str | None:
                 line = text.count("\n", 0, match.start()) + 1
                 return f"line {line}: nests deeper than the {MAX_DEPTH} levels the format has"
             if containers > MAX_CONTAINERS:
-                return (
-                    f"holds more than {MAX_CONTAINERS:,} objects and lists; no catalog needs that"
-                )
+                return f"holds over {MAX_CONTAINERS:,} objects and lists, more than a catalog needs"
         elif token in "]}":
             depth -= 1
     return None
