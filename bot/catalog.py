@@ -20,12 +20,17 @@
 A file is checked whole before anything is written; every problem is reported with its place
 (`videos[3].credits[0].name`). Importing is idempotent: the file is the truth for the videos
 it lists, and videos it does not list are left alone.
+
+Files come from people, so reading one is bounded before JSON decoding starts: its size from
+the file system, its nesting from a scan of the brackets, and numbers by their digit count.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from importlib import resources
@@ -40,6 +45,26 @@ FORMAT = "taketwo-catalog"
 VERSION = 1
 _SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 _URL = re.compile(r"^https?://\S+$")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+YEARS = (1900, 2100)
+
+# 20,000 videos like the sample's (credits, reviews, quotes) make a 21 MB file as export writes
+# it, and decode in about 110 MB. The cap leaves room for richer entries; a hostile file of
+# that size decodes in no more than about 500 MB.
+MAX_FILE_BYTES = 32_000_000
+# catalog > videos > a video > its credits > a credit: nothing in the format sits deeper.
+MAX_DEPTH = 5
+# 50 objects and lists a video for 20,000 videos (the sample has 14 a video).
+MAX_CONTAINERS = 1_000_000
+# The format's numbers are the version and years; int() refuses past 4,300 digits anyway.
+MAX_NUMBER_DIGITS = 20
+# A file that is wrong throughout (another format) is wrong on every line: a person reads the
+# first problems and fixes the cause, so checking stops there.
+MAX_PROBLEMS_LISTED = 100
+# /credits edit shows a video's credits as `Role: Name` lines in one modal text box, which
+# holds 4,000 characters; an imported video must stay editable there.
+MAX_CREDITS = 100
+MAX_CREDITS_TEXT = 4000
 
 # Limits chosen so any field fits the Discord embed part it is shown in.
 LIMITS = {
@@ -58,6 +83,13 @@ LIMITS = {
     "said_by": 200,
     "source_url": 500,
 }
+# Fields shown as paragraphs; every other field is one line.
+_MULTILINE = {"summary", "text"}
+# A lone surrogate is half of a UTF-16 pair: JSON can spell one ("\ud800") but it is no
+# character, and SQLite refuses to store it.
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_CONTROL_IN_PARAGRAPH = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 class CatalogError(Exception):
@@ -92,16 +124,20 @@ class _Checker:
         self.problems: list[str] = []
 
     def fail(self, place: str, message: str) -> None:
+        if len(self.problems) == MAX_PROBLEMS_LISTED:
+            raise CatalogError([*self.problems, f"… stopped after {MAX_PROBLEMS_LISTED} problems"])
         self.problems.append(f"{place}: {message}")
 
     def object(self, value: Any, place: str, required: set[str], optional: set[str]) -> bool:
         if not isinstance(value, dict):
             self.fail(place, "must be an object")
             return False
+        for key in getattr(value, "repeated", ()):
+            self.fail(f"{place}.{_field_name(key)}", "appears more than once in this object")
         for key in sorted(required - value.keys()):
             self.fail(f"{place}.{key}", "is missing")
         for key in sorted(value.keys() - required - optional):
-            self.fail(f"{place}.{key}", "is not a known field")
+            self.fail(f"{place}.{_field_name(key)}", "is not a known field")
         return True
 
     def text(self, obj: dict[str, Any], key: str, place: str, *, required: bool) -> str | None:
@@ -119,6 +155,15 @@ class _Checker:
             if required:
                 self.fail(where, "must not be empty")
             return None
+        odd = _SURROGATE.search(value)
+        if odd:
+            self.fail(where, f"contains {_escape(odd[0])}, half of a UTF-16 pair, not a character")
+            return None
+        odd = (_CONTROL_IN_PARAGRAPH if key in _MULTILINE else _CONTROL).search(value)
+        if odd:
+            allowed = "text, line breaks and tabs" if key in _MULTILINE else "one line of text"
+            self.fail(where, f"contains the control character {_escape(odd[0])}; {allowed} only")
+            return None
         limit = LIMITS.get(key)
         if limit and len(value) > limit:
             self.fail(where, f"is {len(value)} characters long; the limit is {limit}")
@@ -126,12 +171,12 @@ class _Checker:
             self.fail(where, "must be a link starting with http:// or https://")
         return value
 
-    def items(self, obj: dict[str, Any], key: str, place: str) -> list[tuple[str, Any]]:
+    def items(self, obj: dict[str, Any], key: str, place: str) -> Iterator[tuple[str, Any]]:
         value = obj.get(key, [])
         if not isinstance(value, list):
             self.fail(f"{place}.{key}", "must be a list")
-            return []
-        return [(f"{place}.{key}[{i}]", item) for i, item in enumerate(value)]
+            return iter(())
+        return ((f"{place}.{key}[{i}]", item) for i, item in enumerate(value))
 
 
 def _check_video(check: _Checker, raw: Any, place: str) -> CatalogVideo | None:
@@ -152,9 +197,9 @@ def _check_video(check: _Checker, raw: Any, place: str) -> CatalogVideo | None:
     url = check.text(raw, "url", place, required=False)
     year = raw.get("year")
     if year is not None and (
-        isinstance(year, bool) or not isinstance(year, int) or not 1900 <= year <= 2100
+        isinstance(year, bool) or not isinstance(year, int) or not YEARS[0] <= year <= YEARS[1]
     ):
-        check.fail(f"{place}.year", "must be a whole year between 1900 and 2100")
+        check.fail(f"{place}.year", f"must be a whole year between {YEARS[0]} and {YEARS[1]}")
     credits = []
     for where, item in check.items(raw, "credits", place):
         if check.object(item, where, {"role", "name"}, set()):
@@ -162,6 +207,13 @@ def _check_video(check: _Checker, raw: Any, place: str) -> CatalogVideo | None:
             name = check.text(item, "name", where, required=True)
             if role and name:
                 credits.append(Credit(role=role, name=name))
+    if len(credits) > MAX_CREDITS:
+        check.fail(f"{place}.credits", f"has {len(credits)} credits; the limit is {MAX_CREDITS}")
+    elif (size := len(credits_text(credits))) > MAX_CREDITS_TEXT:
+        check.fail(
+            f"{place}.credits",
+            f"take {size} characters as `Role: Name` lines; /credits edit holds {MAX_CREDITS_TEXT}",
+        )
     reviews = []
     for where, item in check.items(raw, "reviews", place):
         if check.object(
@@ -170,11 +222,11 @@ def _check_video(check: _Checker, raw: Any, place: str) -> CatalogVideo | None:
             headline = check.text(item, "headline", where, required=True)
             summary = check.text(item, "summary", where, required=True)
             published = check.text(item, "published_on", where, required=False)
-            if published:
-                try:
-                    date.fromisoformat(published)
-                except ValueError:
-                    check.fail(f"{where}.published_on", "must be a date written YYYY-MM-DD")
+            if published and not is_review_date(published):
+                check.fail(
+                    f"{where}.published_on",
+                    f"must be a date written YYYY-MM-DD, between {YEARS[0]} and {YEARS[1]}",
+                )
             if headline and summary:
                 reviews.append(
                     PressReview(
@@ -241,13 +293,118 @@ def parse_catalog(data: Any) -> list[CatalogVideo]:
 
 
 def read_catalog_file(path: Path) -> list[CatalogVideo]:
+    """Read, decode and check a catalog file. Raises CatalogError listing every problem."""
+    text = _read_text(path)
+    shape = _shape_problem(text)
+    if shape:
+        raise CatalogError([f"{path}: {shape}"])
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise CatalogError([f"{path}: no such file"]) from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        data = json.loads(text, object_pairs_hook=_JsonObject.from_pairs, parse_int=_bounded_int)
+    except json.JSONDecodeError as exc:
         raise CatalogError([f"{path}: not valid JSON ({exc})"]) from None
     return parse_catalog(data)
+
+
+def _read_text(path: Path) -> str:
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise CatalogError([f"{path}: is {_megabytes(size)}; {_FILE_LIMIT}"])
+        with path.open("rb") as file:
+            # The size can be wrong (a device, a file still growing): never read past the cap.
+            raw = file.read(MAX_FILE_BYTES + 1)
+    except FileNotFoundError:
+        raise CatalogError([f"{path}: no such file"]) from None
+    except IsADirectoryError:
+        raise CatalogError([f"{path}: is a folder, not a file"]) from None
+    except OSError as exc:
+        raise CatalogError([f"{path}: cannot be read ({exc.strerror})"]) from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise CatalogError([f"{path}: is larger than {MAX_FILE_BYTES:,} bytes; {_FILE_LIMIT}"])
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CatalogError([f"{path}: not UTF-8 text (at byte {exc.start})"]) from None
+
+
+_FILE_LIMIT = f"catalog files are limited to {MAX_FILE_BYTES // 1_000_000} MB"
+# A JSON string (its brackets are text), or a bracket. The closing quote is optional so that
+# a string left open ends the match instead of being searched for again at every later quote.
+_STRING_OR_BRACKET = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"?|[\[\]{}]', re.DOTALL)
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1_000_000:.1f} MB ({size:,} bytes)"
+
+
+def _shape_problem(text: str) -> str | None:
+    """Says where the text nests deeper than the format, or holds more objects and lists than
+    a catalog could. Checked before decoding: Python's JSON decoder recurses on nesting, and
+    each empty `{}` costs some 30 times its size once decoded."""
+    depth = containers = 0
+    for match in _STRING_OR_BRACKET.finditer(text):
+        token = match[0]
+        if token in "[{":
+            depth += 1
+            containers += 1
+            if depth > MAX_DEPTH:
+                line = text.count("\n", 0, match.start()) + 1
+                return f"line {line}: nests deeper than the {MAX_DEPTH} levels the format has"
+            if containers > MAX_CONTAINERS:
+                return f"holds over {MAX_CONTAINERS:,} objects and lists, more than a catalog needs"
+        elif token in "]}":
+            depth -= 1
+    return None
+
+
+class _JsonObject(dict[str, Any]):
+    """A decoded JSON object that remembers the keys its text repeated (json keeps the last)."""
+
+    __slots__ = ("repeated",)
+    repeated: tuple[str, ...] | list[str]
+
+    @classmethod
+    def from_pairs(cls, pairs: list[tuple[str, Any]]) -> _JsonObject:
+        obj = cls(pairs)
+        obj.repeated = ()
+        if len(obj) < len(pairs):
+            obj.repeated = [key for key, n in Counter(k for k, _ in pairs).items() if n > 1]
+        return obj
+
+
+class _HugeNumber:
+    """Stands in for an integer longer than any field needs; no field accepts it."""
+
+
+def _bounded_int(digits: str) -> int | _HugeNumber:
+    return int(digits) if len(digits) <= MAX_NUMBER_DIGITS else _HugeNumber()
+
+
+def _field_name(key: str) -> str:
+    """A field name from the file, fit for a one-line report: odd ones quoted and escaped."""
+    if re.fullmatch(r"[A-Za-z0-9_]{1,40}", key):
+        return key
+    return json.dumps(key if len(key) <= 40 else key[:40] + "…")
+
+
+def _escape(char: str) -> str:
+    return f"\\u{ord(char):04x}"
+
+
+def credits_text(credits: list[Credit]) -> str:
+    """Credits as /credits edit shows them for editing: one `Role: Name` line each."""
+    return "\n".join(f"{c.role}: {c.name}" for c in credits)
+
+
+def is_review_date(text: str) -> bool:
+    """YYYY-MM-DD, a real day, in the years the catalog takes."""
+    if not _DATE.fullmatch(text):
+        return False
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        return False
+    return YEARS[0] <= day.year <= YEARS[1]
 
 
 def sample_catalog() -> list[CatalogVideo]:

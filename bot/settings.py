@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -152,10 +152,72 @@ def load_settings(
     )
 
 
-def configure_logging(level: str) -> None:
+REDACTED = "[token removed]"
+# Where discord.py's log lines carry a token. Gateway events are logged whole, as a dict's
+# repr or as JSON, and an interaction's "token" field is in them; webhook (followup) and
+# interaction-callback URLs carry the token as the path segment after the id.
+_TOKEN_PATTERNS = (
+    re.compile(r"""(?P<keep>["']token["']\s*:\s*["'])[^"']*"""),
+    re.compile(r"(?P<keep>/(?:webhooks|interactions)/\d+/)[\w.~+=-]+", re.ASCII),
+    # An interaction token is base64 of "interaction:…": caught wherever else it turns up
+    # (discord.py's rate-limit lines show it joined to the webhook id).
+    re.compile(r"aW50ZXJhY3Rpb246[\w+/=-]*", re.ASCII),
+    # A bot token's shape: user id, timestamp and signature in base64, joined by dots.
+    re.compile(r"[\w-]{23,28}\.[\w-]{6,7}\.[\w-]{27,}", re.ASCII),
+)
+_TRACEBACKS = logging.Formatter()
+
+
+def _redact(match: re.Match[str]) -> str:
+    return (match.groupdict().get("keep") or "") + REDACTED
+
+
+class TokenFilter(logging.Filter):
+    """Takes tokens out of every record that reaches a handler, at every level."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        super().__init__()
+        self.secrets = tuple(secret for secret in secrets if secret)
+
+    def scrub(self, text: str) -> str:
+        for secret in self.secrets:
+            text = text.replace(secret, REDACTED)
+        for pattern in _TOKEN_PATTERNS:
+            text = pattern.sub(_redact, text)
+        return text
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, "tokens_removed", False):  # the root has more than one handler
+            return True
+        try:
+            message = record.getMessage()
+        except Exception:  # a malformed logging call: the handler reports it as usual
+            return True
+        record.msg, record.args = self.scrub(message), ()
+        record.tokens_removed = True
+        if record.exc_info and not record.exc_text:
+            # Formatters reuse exc_text, so the scrubbed traceback is the one written.
+            record.exc_text = _TRACEBACKS.formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = self.scrub(record.exc_text)
+        if record.stack_info:
+            record.stack_info = self.scrub(record.stack_info)
+        return True
+
+
+def configure_logging(level: str, secrets: Iterable[str] = ()) -> None:
+    """Log to stderr at `level`, with tokens (and `secrets`, such as the bot token) removed."""
     logging.basicConfig(
         level=level,
         format="%(asctime)s %(levelname)-8s %(name)s: %(message)s",
     )
-    # discord.py's HTTP debug lines can carry request headers; keep them quiet below DEBUG.
+    # On the root's handlers, not the root logger: a logger's own filters do not see records
+    # that other loggers pass up to it.
+    token_filter = TokenFilter(secrets)
+    for handler in logging.getLogger().handlers:
+        for old in [f for f in handler.filters if isinstance(f, TokenFilter)]:
+            handler.removeFilter(old)
+        handler.addFilter(token_filter)
+    # discord.py's HTTP debug lines hold every request body, members' words as the bot sends
+    # them: kept quiet even at DEBUG.
     logging.getLogger("discord.http").setLevel(max(logging.INFO, logging.getLevelName(level)))

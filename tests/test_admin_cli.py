@@ -12,7 +12,7 @@ from bot import admin
 from bot.catalog import import_catalog, sample_catalog
 from bot.db import Database
 from tests.processes import ROOT, run_bot
-from tests.test_catalog import _bad_file
+from tests.test_catalog import _bad_file, _one_video_text
 
 
 def cli(tmp_path: Path, database: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -43,6 +43,27 @@ def test_import_with_ten_mistakes_writes_nothing(tmp_path: Path) -> None:
     assert len(problems) == 10
     assert problems[0].startswith("catalog.videos[5].slug:")
     assert "nothing was written" in result.stderr.splitlines()[0]
+    assert dump(database) == before
+
+
+def test_hostile_file_gets_one_line_per_problem_and_writes_nothing(tmp_path: Path) -> None:
+    database = tmp_path / "db.sqlite3"
+    sample = ROOT / "bot" / "data" / "sample_catalog.json"
+    assert cli(tmp_path, database, "catalog", "import", str(sample)).returncode == 0
+    before = dump(database)
+
+    hostile = tmp_path / "hostile.json"
+    hostile.write_text(
+        _one_video_text('"title": "Again", "album": "\\ud800", "year": ' + "9" * 5000)
+    )
+    result = cli(tmp_path, database, "catalog", "import", str(hostile))
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        f"taketwo: {hostile} was not imported; nothing was written:",
+        "  catalog.videos[0].title: appears more than once in this object",
+        "  catalog.videos[0].album: contains \\ud800, half of a UTF-16 pair, not a character",
+        "  catalog.videos[0].year: must be a whole year between 1900 and 2100",
+    ]
     assert dump(database) == before
 
 

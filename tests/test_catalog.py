@@ -141,3 +141,146 @@ def test_unreadable_file_is_one_problem(tmp_path: Path) -> None:
         read_catalog_file(broken)
     with pytest.raises(CatalogError, match="no such file"):
         read_catalog_file(tmp_path / "missing.json")
+
+
+def _one_video_text(more_fields: str) -> str:
+    """A catalog file's text with one good video plus `more_fields`, written as raw JSON so a
+    test can write what json.dumps never would."""
+    return (
+        '{"format": "taketwo-catalog", "version": 1, "videos": [{"slug": "a-video", '
+        f'"title": "A Video", "artist": "An Artist", {more_fields}}}]}}'
+    )
+
+
+@pytest.mark.parametrize(
+    ("more_fields", "problem"),
+    [
+        # json alone keeps the second title without a word.
+        ('"title": "Again"', "catalog.videos[0].title: appears more than once in this object"),
+        # SQLite refuses to store a lone surrogate.
+        (
+            '"album": "Side \\ud800 A"',
+            "catalog.videos[0].album: contains \\ud800, half of a UTF-16 pair, not a character",
+        ),
+        (
+            '"reviews": [{"headline": "H", "summary": "S", "outlet": "\\udfff"}]',
+            "catalog.videos[0].reviews[0].outlet: contains \\udfff, half of a UTF-16 pair, "
+            "not a character",
+        ),
+        # Past Python's int() digit limit.
+        (
+            '"year": ' + "9" * 5000,
+            "catalog.videos[0].year: must be a whole year between 1900 and 2100",
+        ),
+        # A field name with a line break and a surrogate is quoted: still one line.
+        ('"\\ud800\\nmood": "sad"', 'catalog.videos[0]."\\ud800\\nmood": is not a known field'),
+    ],
+)
+def test_what_plain_json_lets_through_is_reported_at_its_place(
+    tmp_path: Path, more_fields: str, problem: str
+) -> None:
+    file = tmp_path / "catalog.json"
+    file.write_text(_one_video_text(more_fields))
+    with pytest.raises(CatalogError) as caught:
+        read_catalog_file(file)
+    assert caught.value.problems == [problem]
+
+
+def test_nesting_deeper_than_the_format_is_one_problem(tmp_path: Path) -> None:
+    file = tmp_path / "deep.json"
+    file.write_text('{"format": "taketwo-catalog",\n"videos": ' + "[" * 100_000 + "]" * 100_000)
+    with pytest.raises(CatalogError) as caught:
+        read_catalog_file(file)
+    assert caught.value.problems == [
+        f"{file}: line 2: nests deeper than the 5 levels the format has"
+    ]
+
+
+def test_file_over_the_size_cap_is_refused_by_its_size(tmp_path: Path) -> None:
+    file = tmp_path / "huge.json"
+    with file.open("wb") as out:
+        out.truncate(40_000_000)  # sparse: takes no disk, and reads as zero bytes
+    with pytest.raises(CatalogError) as caught:
+        read_catalog_file(file)
+    assert caught.value.problems == [
+        f"{file}: is 40.0 MB (40,000,000 bytes); catalog files are limited to 32 MB"
+    ]
+
+
+def test_file_of_countless_tiny_objects_is_refused_before_decoding(tmp_path: Path) -> None:
+    file = tmp_path / "tiny.json"
+    file.write_text(
+        '{"format": "taketwo-catalog", "version": 1, "videos": [' + "[]," * 1_000_000 + "[]]}"
+    )
+    with pytest.raises(CatalogError) as caught:
+        read_catalog_file(file)
+    assert caught.value.problems == [
+        f"{file}: holds over 1,000,000 objects and lists, more than a catalog needs"
+    ]
+
+
+def test_a_file_wrong_throughout_lists_the_first_hundred_problems(tmp_path: Path) -> None:
+    data = json.loads(SAMPLE.read_text())
+    data["videos"] = [
+        {"slug": f"v-{n}", "title": "T", "artist": "A", "year": 1} for n in range(300)
+    ]
+    with pytest.raises(CatalogError) as caught:
+        parse_catalog(data)
+    problems = caught.value.problems
+    assert len(problems) == 101
+    assert problems[99] == "catalog.videos[99].year: must be a whole year between 1900 and 2100"
+    assert problems[100] == "… stopped after 100 problems"
+
+
+def _with_first_video(**changes: Any) -> dict[str, Any]:
+    data = json.loads(SAMPLE.read_text())
+    data["videos"][0].update(changes)
+    return data
+
+
+@pytest.mark.parametrize(
+    ("changes", "problem"),
+    [
+        (
+            {"title": "We Cry\nTogether"},
+            "catalog.videos[0].title: contains the control character \\u000a; "
+            "one line of text only",
+        ),
+        (
+            {"artist": "Kendrick\x00"},
+            "catalog.videos[0].artist: contains the control character \\u0000; "
+            "one line of text only",
+        ),
+        (
+            # A quote may hold line breaks; a bell character is another matter.
+            {"quotes": [{"text": "Line one\nline\x07two"}]},
+            "catalog.videos[0].quotes[0].text: contains the control character \\u0007; "
+            "text, line breaks and tabs only",
+        ),
+        (
+            {"reviews": [{"headline": "H", "summary": "S", "published_on": "2022-W19-4"}]},
+            "catalog.videos[0].reviews[0].published_on: must be a date written YYYY-MM-DD, "
+            "between 1900 and 2100",
+        ),
+        (
+            {"reviews": [{"headline": "H", "summary": "S", "published_on": "1066-10-14"}]},
+            "catalog.videos[0].reviews[0].published_on: must be a date written YYYY-MM-DD, "
+            "between 1900 and 2100",
+        ),
+        (
+            {"credits": [{"role": "Dancer", "name": f"Dancer {n}"} for n in range(101)]},
+            "catalog.videos[0].credits: has 101 credits; the limit is 100",
+        ),
+        (
+            {"credits": [{"role": "Cast", "name": "N" * 190} for _ in range(21)]},
+            "catalog.videos[0].credits: take 4136 characters as `Role: Name` lines; "
+            "/credits edit holds 4000",
+        ),
+    ],
+)
+def test_fields_the_bot_could_not_show_or_edit_are_refused(
+    changes: dict[str, Any], problem: str
+) -> None:
+    with pytest.raises(CatalogError) as caught:
+        parse_catalog(_with_first_video(**changes))
+    assert caught.value.problems == [problem]

@@ -1,14 +1,22 @@
 from __future__ import annotations
 
+import asyncio
+import json
 import shutil
+import signal
 import sqlite3
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from bot.db import Database
-from bot.db.migrations import MIGRATIONS_DIR, MigrationError
+from bot.db.database import _connect
+from bot.db.migrations import MIGRATIONS_DIR, Migration, MigrationError, discover, migrate
+
+REPO = Path(__file__).resolve().parent.parent
+LATEST = len(discover())
 
 
 def schema(path: Path) -> list[tuple[str, str]]:
@@ -55,28 +63,186 @@ async def test_failing_migration_leaves_the_file_as_it_was(tmp_path: Path) -> No
 
     broken = before_version + 1
     (migrations / f"{broken:04d}_broken.sql").write_text(
-        "BEGIN IMMEDIATE;\n"
         "CREATE TABLE half_done (id INTEGER PRIMARY KEY);\n"
         "ALTER TABLE videos ADD COLUMN mood TEXT;\n"
         "INSERT INTO no_such_table VALUES (1);\n"
-        f"PRAGMA user_version = {broken};\nCOMMIT;\n"
     )
     db = Database(path, migrations=migrations)
-    with pytest.raises(MigrationError, match="broken"):
+    with pytest.raises(MigrationError, match=f"{broken:04d}_broken.sql .*no such table"):
         await db.open()
     assert schema(path) == before_schema
     assert version(path) == before_version
 
 
-async def test_migration_that_forgets_its_version_is_refused(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "COMMIT;",
+        "BEGIN IMMEDIATE;",
+        "end transaction;",
+        "ROLLBACK;",
+        "PRAGMA user_version = 9;",
+        "/* set by hand */ pragma main.user_version=9;",
+    ],
+)
+async def test_migration_that_manages_its_own_transaction_is_refused(
+    tmp_path: Path, statement: str
+) -> None:
+    """The runner owns the transaction and the version: a file that commits, rolls back or
+    sets the version itself is refused before any migration runs."""
     migrations = tmp_path / "migrations"
     shutil.copytree(MIGRATIONS_DIR, migrations)
-    next_version = len(list(migrations.glob("*.sql"))) + 1
-    (migrations / f"{next_version:04d}_no_version.sql").write_text(
-        "BEGIN IMMEDIATE;\nCREATE TABLE t (id INTEGER);\nCOMMIT;\n"
+    (migrations / f"{LATEST + 1:04d}_own_commit.sql").write_text(
+        f"CREATE TABLE t (id INTEGER);\n{statement}\n"
     )
-    with pytest.raises(MigrationError, match="user_version"):
-        await Database(tmp_path / "x.sqlite3", migrations=migrations).open()
+    path = tmp_path / "x.sqlite3"
+    with pytest.raises(MigrationError, match=r"own_commit\.sql: statement 2 .*runner"):
+        await Database(path, migrations=migrations).open()
+    assert version(path) == 0
+    assert schema(path) == []
+
+
+async def test_trigger_bodies_strings_and_comments_do_not_split_statements(
+    tmp_path: Path,
+) -> None:
+    migrations = tmp_path / "migrations"
+    shutil.copytree(MIGRATIONS_DIR, migrations)
+    (migrations / f"{LATEST + 1:04d}_notes.sql").write_text(
+        "CREATE TABLE notes (text TEXT); -- one; COMMIT; two\n"
+        "/* BEGIN; */ CREATE TRIGGER notes_echo AFTER INSERT ON notes\n"
+        "WHEN NEW.text NOT LIKE 'echo%' BEGIN\n"
+        "    INSERT INTO notes VALUES ('echo; ' || NEW.text);\n"
+        "END;\n"
+        "INSERT INTO notes VALUES ('BEGIN; COMMIT;');\n"
+        "-- the end; nothing follows\n"
+    )
+    path = tmp_path / "x.sqlite3"
+    db = Database(path, migrations=migrations)
+    await db.open()
+    await db.close()
+    assert version(path) == LATEST + 1
+    with sqlite3.connect(path) as conn:
+        notes = conn.execute("SELECT text FROM notes ORDER BY rowid").fetchall()
+    assert notes == [("BEGIN; COMMIT;",), ("echo; BEGIN; COMMIT;",)]
+
+
+async def test_two_runners_at_once_apply_each_migration_once(tmp_path: Path) -> None:
+    path = tmp_path / "x.sqlite3"
+    applied: list[tuple[str, int]] = []
+
+    async def run(runner: str) -> int:
+        def record(migration: Migration, number: int) -> None:
+            if number == 1:
+                applied.append((runner, migration.version))
+
+        conn = await _connect(path, read_only=False)
+        try:
+            return await migrate(conn, after_statement=record)
+        finally:
+            await conn.close()
+
+    starts = await asyncio.gather(run("a"), run("b"))
+    assert version(path) == LATEST
+    assert sorted(v for _, v in applied) == list(range(1, LATEST + 1))
+    # Only the runner that found the file empty under the lock reports a new database.
+    assert sorted(starts)[0] == 0 < sorted(starts)[1]
+
+
+# Runs in a fresh process: for each (file, version, statement) it forks a child that runs
+# the real runner and SIGKILLs itself right after that statement of that migration.
+KILL_AT_EACH_POINT = """
+import asyncio, json, os, signal, sys, traceback
+from pathlib import Path
+from bot.db.database import _connect
+from bot.db.migrations import migrate
+
+async def migrate_until_killed(path, version, number):
+    def kill_here(migration, done):
+        if (migration.version, done) == (version, number):
+            os.kill(os.getpid(), signal.SIGKILL)
+    conn = await _connect(Path(path), read_only=False)
+    await migrate(conn, after_statement=kill_here)
+
+for path, version, number in json.loads(sys.argv[1]):
+    child = os.fork()
+    if child == 0:
+        try:
+            asyncio.run(migrate_until_killed(path, version, number))
+        except BaseException:
+            traceback.print_exc()
+        os._exit(1)  # the kill point was never reached
+    _, status = os.waitpid(child, 0)
+    print(os.WTERMSIG(status) if os.WIFSIGNALED(status) else -1)
+"""
+
+
+def contents(path: Path) -> tuple[int, list[tuple[str, str, str, str]], list[str]]:
+    """The version, the schema and every row (as SQL), after checking the file's integrity."""
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+        master = conn.execute(
+            "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name"
+        ).fetchall()
+        return conn.execute("PRAGMA user_version").fetchone()[0], master, list(conn.iterdump())
+
+
+async def test_kill_between_any_two_statements_keeps_the_previous_version(
+    tmp_path: Path,
+) -> None:
+    """A process killed anywhere inside migration N leaves the file exactly at N-1 (schema
+    and rows), and the next start migrates it to the latest version."""
+    migrations = discover()
+    # The file as each migration finds it: migrated to N-1, with a rated video in it.
+    before: dict[int, Path] = {}
+    for migration in migrations:
+        older = tmp_path / f"upto{migration.version - 1}"
+        older.mkdir()
+        for earlier in migrations[: migration.version - 1]:
+            shutil.copy(earlier.path, older)
+        path = before[migration.version] = tmp_path / f"at{migration.version - 1}.sqlite3"
+        conn = await _connect(path, read_only=False)
+        await migrate(conn, older)
+        if migration.version > 1:
+            await conn.execute(
+                "INSERT INTO videos (id, slug, title, artist, search_title, search_text) "
+                "VALUES (1, 'one', 'One', 'Someone', 'one', 'one someone')"
+            )
+            await conn.execute(
+                "INSERT INTO ratings (guild_id, video_id, user_id, score, rated_at) "
+                "VALUES (7, 1, 3, 8, '2026-11-20T10:00:00+00:00')"
+            )
+        await conn.close()
+
+    points = []
+    for migration in migrations:
+        for number in range(1, len(migration.statements()) + 1):
+            killed = tmp_path / f"killed_{migration.version}_{number}.sqlite3"
+            shutil.copy(before[migration.version], killed)
+            points.append((str(killed), migration.version, number))
+    child = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        KILL_AT_EACH_POINT,
+        json.dumps(points),
+        cwd=REPO,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await child.communicate()
+    assert out.decode().split() == [str(int(signal.SIGKILL))] * len(points), err.decode()
+
+    latest = await _connect(tmp_path / "fresh.sqlite3", read_only=False)
+    await migrate(latest)
+    await latest.close()
+    latest_schema = contents(tmp_path / "fresh.sqlite3")[1]
+    for killed, version_n, number in points:
+        assert contents(Path(killed)) == contents(before[version_n]), (version_n, number)
+        conn = await _connect(Path(killed), read_only=False)
+        assert await migrate(conn) == version_n - 1
+        await conn.close()
+        found, schema_now, rows = contents(Path(killed))
+        assert (found, schema_now) == (LATEST, latest_schema)
+        assert (version_n == 1) or any('INSERT INTO "ratings"' in row for row in rows)
 
 
 async def test_ratings_move_to_the_member_first_table_with_their_aggregates(

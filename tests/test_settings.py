@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+import json
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
-from bot.settings import SettingsError, load_settings
+from bot.settings import SettingsError, configure_logging, load_settings
 from tests.processes import run_bot
 
 
@@ -72,3 +76,84 @@ def test_each_malformed_setting_is_named(tmp_path: Path, name: str, value: str) 
 def test_database_path_that_is_a_folder_is_rejected(tmp_path: Path) -> None:
     with pytest.raises(SettingsError, match="DATABASE_PATH"):
         load_settings({"DISCORD_TOKEN": "t", "DATABASE_PATH": str(tmp_path)}, env_file=None)
+
+
+INTERACTION_TOKEN = "aW50ZXJhY3Rpb246MTMxNDE1OTI2NTM1ODk3OTMyMzpzZWNyZXRzZWNyZXQ"
+OTHER_TOKEN = "unusualTokenWithoutTheUsualPrefix0123456789"
+BOT_TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.GhIjKl.abcdefghijklmnopqrstuvwxyz0123456789AB"
+
+
+@contextmanager
+def fresh_process_logging() -> Iterator[None]:
+    """The root logger as a fresh process has it (pytest adds its own handlers), restored after."""
+    root, http = logging.getLogger(), logging.getLogger("discord.http")
+    saved = root.handlers[:], root.level, http.level
+    root.handlers = []
+    try:
+        yield
+    finally:
+        for handler in root.handlers:
+            handler.close()
+        root.handlers, root.level = saved[0], saved[1]
+        http.setLevel(saved[2])
+
+
+def test_debug_logs_keep_discords_lines_but_never_a_token(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with fresh_process_logging():
+        configure_logging("DEBUG", secrets=["plain-bot-token"])
+        log_discord_shaped_lines()
+    output = capsys.readouterr().err
+    for secret in (INTERACTION_TOKEN, OTHER_TOKEN, BOT_TOKEN, "plain-bot-token"):
+        assert secret not in output
+    lines = output.splitlines()
+    assert (
+        "discord.gateway: For Shard ID None: WebSocket Event: {'t': 'INTERACTION_CREATE'"
+        in lines[0]
+    )
+    assert "'token': '[token removed]', 'data': {'name': 'take'}}" in lines[0]
+    assert '"token": "[token removed]", "data": {"name": "take"}' in lines[1]
+    assert lines[2].endswith(
+        "Webhook ID 1100220033 with PATCH https://discord.com/api/v10/webhooks/1100220033/"
+        "[token removed]/messages/@original has returned status code 200"
+    )
+    assert lines[3].endswith(
+        "WARNING  discord.http: We are being rate limited. POST https://discord.com/api/v10/"
+        "interactions/1314159265358979323/[token removed]/callback responded with 429. "
+        "Retrying in 1.50 seconds."
+    )
+    assert lines[4].endswith("taketwo: could not start")
+    assert lines[-1] == "RuntimeError: login failed for Bot [token removed] / [token removed]"
+
+
+def log_discord_shaped_lines() -> None:
+    event = {
+        "t": "INTERACTION_CREATE",
+        "op": 0,
+        "d": {"id": "1314159265358979323", "token": INTERACTION_TOKEN, "data": {"name": "take"}},
+    }
+    # Shaped like discord.py's own lines: the gateway event as a dict, and as raw JSON ...
+    logging.getLogger("discord.gateway").debug("For Shard ID %s: WebSocket Event: %s", None, event)
+    logging.getLogger("discord.gateway").debug(
+        "Received %s", json.dumps({**event, "d": {**event["d"], "token": OTHER_TOKEN}})
+    )
+    # ... a followup webhook call, a rate-limited interaction callback (a warning) ...
+    followup = f"https://discord.com/api/v10/webhooks/1100220033/{OTHER_TOKEN}/messages/@original"
+    logging.getLogger("discord.webhook.async_").debug(
+        "Webhook ID %s with %s %s has returned status code %s", 1100220033, "PATCH", followup, 200
+    )
+    callback = (
+        f"https://discord.com/api/v10/interactions/1314159265358979323/{OTHER_TOKEN}/callback"
+    )
+    logging.getLogger("discord.http").warning(
+        "We are being rate limited. %s %s responded with 429. Retrying in %.2f seconds.",
+        "POST",
+        callback,
+        1.5,
+    )
+    # ... and the bot token, should anything ever print it, even inside a traceback.
+    try:
+        raise RuntimeError(f"login failed for Bot {BOT_TOKEN} / plain-bot-token")
+    except RuntimeError:
+        logging.getLogger("taketwo").exception("could not start")

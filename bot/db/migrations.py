@@ -1,14 +1,19 @@
 """Numbered SQL migrations, versioned with PRAGMA user_version.
 
-Each file is `NNNN_name.sql` and wraps itself in `BEGIN IMMEDIATE; ... COMMIT;`, ending by
-setting `PRAGMA user_version = NNNN`. A failing script is rolled back, so the database is
-left exactly as it was before that migration.
+Each file is `NNNN_name.sql` and holds only its schema statements. The runner owns the
+transaction and the version: for each migration it takes the write lock (BEGIN IMMEDIATE, so
+two processes starting at once take turns), reads user_version under that lock, skips the
+migration if the database already has it, else runs the statements one by one, sets
+`PRAGMA user_version = NNNN` and commits. Any failure rolls the migration back whole and
+raises MigrationError, so the database stays at the version before it.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,10 +23,20 @@ log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 _NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+_LEADING_COMMENTS = re.compile(r"\A(?:\s+|--[^\n]*(?:\n|\Z)|/\*.*?\*/)*", re.DOTALL)
+# Top-level statements that would end or replace the runner's transaction, or set the
+# version behind its back. A trigger's BEGIN...END is inside a CREATE TRIGGER statement.
+_RUNNERS_JOB = re.compile(
+    r"(?:BEGIN|COMMIT|END|ROLLBACK)\b|PRAGMA\s+(?:\w+\s*\.\s*)?user_version\b", re.IGNORECASE
+)
+
+# Called after each statement of a migration, inside its transaction (with the migration
+# and the statement's 1-based number): for progress reports, or to stop at a chosen point.
+AfterStatement = Callable[["Migration", int], None]
 
 
 class MigrationError(Exception):
-    """A migration failed; the database is at the version before it."""
+    """A migration failed or was refused; the database is at the version before it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +47,31 @@ class Migration:
     @property
     def name(self) -> str:
         return self.path.name
+
+    def statements(self) -> list[str]:
+        """The file's statements in order, each complete on its own. A file that manages
+        the transaction or the version itself is refused: the runner does both."""
+        *pieces, tail = self.path.read_text(encoding="utf-8").split(";")
+        found: list[str] = []
+        pending = ""
+        for piece in pieces:
+            pending += piece + ";"
+            # A ';' inside a string, a comment or a trigger body does not end the statement.
+            if not sqlite3.complete_statement(pending):
+                continue
+            body = _LEADING_COMMENTS.sub("", pending)
+            if body != ";":
+                if _RUNNERS_JOB.match(body):
+                    raise MigrationError(
+                        f"{self.name}: statement {len(found) + 1} ({body.splitlines()[0]}) "
+                        "manages the transaction or user_version, which the runner does "
+                        "itself: remove it"
+                    )
+                found.append(pending.strip())
+            pending = ""
+        if _LEADING_COMMENTS.sub("", pending + tail):
+            raise MigrationError(f"{self.name}: the last statement is incomplete")
+        return found
 
 
 def discover(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
@@ -55,28 +95,59 @@ async def user_version(conn: aiosqlite.Connection) -> int:
     return int(row[0]) if row else 0
 
 
-async def migrate(conn: aiosqlite.Connection, directory: Path = MIGRATIONS_DIR) -> int:
-    """Apply every migration newer than the database. Returns the version it started at."""
-    start = await user_version(conn)
-    for migration in discover(directory):
-        if migration.version <= await user_version(conn):
+async def migrate(
+    conn: aiosqlite.Connection,
+    directory: Path = MIGRATIONS_DIR,
+    *,
+    after_statement: AfterStatement | None = None,
+) -> int:
+    """Apply every migration newer than the database, each in a transaction of its own.
+
+    Returns the version found before this call changed anything (0: a new file). `conn`
+    must be in autocommit mode (isolation_level=None): the runner issues BEGIN and COMMIT.
+    """
+    # Every file is checked before any runs, so a refused file changes nothing.
+    plan = [(migration, migration.statements()) for migration in discover(directory)]
+    # Versions only grow, so a migration at or below this reading is applied for good;
+    # whether any other one runs is decided again under the write lock.
+    current = await user_version(conn)
+    start: int | None = None
+    for migration, statements in plan:
+        if migration.version <= current:
             continue
-        script = migration.path.read_text(encoding="utf-8")
-        try:
-            await conn.executescript(script)
-        except Exception as exc:
-            if conn.in_transaction:
-                await conn.rollback()
-            if await user_version(conn) >= migration.version:
-                continue  # another process applied it first while we waited for the lock
-            raise MigrationError(
-                f"migration {migration.name} failed and was undone: {exc}"
-            ) from exc
+        found = await _apply(conn, migration, statements, after_statement)
+        if start is None:
+            start = found
+        current = max(found, migration.version)
+    return current if start is None else start
+
+
+async def _apply(
+    conn: aiosqlite.Connection,
+    migration: Migration,
+    statements: list[str],
+    after_statement: AfterStatement | None,
+) -> int:
+    """Run one migration unless the database has it; return the version found under the lock."""
+    try:
+        await conn.execute("BEGIN IMMEDIATE")  # a second process waits here for the first
         found = await user_version(conn)
-        if found != migration.version:
+        if found < migration.version:
+            for number, statement in enumerate(statements, 1):
+                await conn.execute(statement)
+                if after_statement is not None:
+                    after_statement(migration, number)
+            await conn.execute(f"PRAGMA user_version = {migration.version}")
+        await conn.execute("COMMIT")
+    except BaseException as exc:
+        # Some errors (a full disk, for one) have already rolled the transaction back.
+        if conn.in_transaction:
+            await conn.execute("ROLLBACK")
+        if isinstance(exc, Exception):
             raise MigrationError(
-                f"migration {migration.name} must end with PRAGMA user_version = "
-                f"{migration.version}; the database reports {found}"
-            )
+                f"migration {migration.name} failed and was rolled back: {exc}"
+            ) from exc
+        raise
+    if found < migration.version:
         log.info("applied migration %s", migration.name)
-    return start
+    return found

@@ -1,5 +1,4 @@
 -- 0001: the catalog (videos, credits, press reviews), quotes and ratings.
-BEGIN IMMEDIATE;
 
 -- The catalog is shared by every server. `slug` is the stable key used by catalog files.
 CREATE TABLE videos (
@@ -160,6 +159,3 @@ CREATE TRIGGER ratings_delete AFTER DELETE ON ratings BEGIN
     UPDATE guild_scores SET count = count - 1, total = total - OLD.score
     WHERE guild_id = OLD.guild_id;
 END;
-
-PRAGMA user_version = 1;
-COMMIT;

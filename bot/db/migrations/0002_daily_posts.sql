@@ -1,5 +1,4 @@
 -- 0002: daily quote posts.
-BEGIN IMMEDIATE;
 
 -- One schedule per server. The zone is stored, never an offset, so daylight saving moves
 -- nothing. `next_local_date` is the local day of the pending post; `due_at` (unix seconds)
@@ -46,6 +45,3 @@ CREATE TABLE daily_cycle (
     quote_id INTEGER NOT NULL REFERENCES quotes (id) ON DELETE CASCADE,
     PRIMARY KEY (guild_id, quote_id)
 ) WITHOUT ROWID;
-
-PRAGMA user_version = 2;
-COMMIT;

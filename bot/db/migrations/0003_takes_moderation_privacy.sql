@@ -1,5 +1,4 @@
 -- 0003: community takes and agrees, the moderation log, and members' privacy choices.
-BEGIN IMMEDIATE;
 
 -- One take per member per video per server; running /take again edits it.
 CREATE TABLE takes (
@@ -73,6 +72,3 @@ CREATE TABLE member_settings (
     no_quotes INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (guild_id, user_id)
 ) WITHOUT ROWID;
-
-PRAGMA user_version = 3;
-COMMIT;

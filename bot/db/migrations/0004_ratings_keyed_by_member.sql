@@ -5,7 +5,6 @@
 -- "this member's ratings" (forget-me, a member rating several videos in a row), so the
 -- index goes; the time as an integer instead of 25 characters of text halves the table.
 -- Fewer pages per write means fewer pages written to the WAL at each commit.
-BEGIN IMMEDIATE;
 
 CREATE TABLE ratings_by_member_first (
     guild_id INTEGER NOT NULL,
@@ -71,9 +70,3 @@ CREATE TRIGGER ratings_delete AFTER DELETE ON ratings BEGIN
     UPDATE guild_scores SET count = count - 1, total = total - OLD.score
     WHERE guild_id = OLD.guild_id;
 END;
-
-PRAGMA user_version = 1;
-COMMIT;
-
-PRAGMA user_version = 4;
-COMMIT;
