@@ -153,7 +153,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"taketwo: {exc}", file=sys.stderr)
         return EXIT_CONFIG
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, secrets=[settings.token])
     try:
         if args.command == "sync":
             asyncio.run(_sync(settings, args.guild))

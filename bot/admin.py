@@ -13,6 +13,7 @@ from typing import Any
 
 from bot.catalog import export_catalog, import_catalog, read_catalog_file
 from bot.db import Database
+from bot.db.failures import damaged
 
 
 async def catalog_import(database: Path, file: Path) -> int:
@@ -45,6 +46,11 @@ def backup(database: Path, target: Path) -> None:
         raise FileNotFoundError(f"no database at {database}")
     target.parent.mkdir(parents=True, exist_ok=True)
     source = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
+    # A copy of a damaged file would pass for a good backup until the day it is needed.
+    problems = [row[0] for row in source.execute("PRAGMA quick_check(1)").fetchall()]
+    if problems != ["ok"]:
+        source.close()
+        raise damaged(database, problems[0] if problems else "no answer to quick_check")
     copy = sqlite3.connect(target)
     try:
         with copy:

@@ -7,14 +7,13 @@ OWNER_IDS, and server managers when MANAGERS_EDIT_CATALOG is on) may change it.
 from __future__ import annotations
 
 import re
-from datetime import date
 from typing import Any
 
 import discord
 from discord import app_commands, ui
 from discord.ext import commands
 
-from bot.catalog import LIMITS
+from bot.catalog import LIMITS, YEARS, is_review_date
 from bot.client import TakeTwoBot
 from bot.db.models import PressReview
 from bot.errors import UserFacingError
@@ -220,11 +219,10 @@ class ReviewSources(
         author: Author | None = None,
         published_on: IsoDate | None = None,
     ) -> None:
-        if published_on is not None:
-            try:
-                date.fromisoformat(published_on)
-            except ValueError:
-                raise UserFacingError("Write the date as YYYY-MM-DD, like 2022-08-26.") from None
+        if published_on is not None and not is_review_date(published_on):
+            raise UserFacingError(
+                f"Write the date as YYYY-MM-DD between {YEARS[0]} and {YEARS[1]}, like 2022-08-26."
+            )
         review = PressReview(
             headline=_text(headline, "headline"),
             summary=_text(summary, "summary"),

@@ -76,6 +76,13 @@ _DAMAGED = ("SQLITE_CORRUPT", "SQLITE_NOTADB")
 _UNWRITABLE = ("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_PERM", "SQLITE_IOERR")
 
 
+def damaged(path: object, detail: str) -> DatabaseUnusable:
+    return DatabaseUnusable(
+        f"the database file {path} is damaged ({detail}). Stop TakeTwo, move the file "
+        "aside and restore your latest backup to that path (see README, Backups)."
+    )
+
+
 def unusable(path: object, error: BaseException) -> DatabaseUnusable | None:
     """The operator's line for an error met while opening the database, if it means the file
     itself cannot be used; None for any other error."""
@@ -83,10 +90,7 @@ def unusable(path: object, error: BaseException) -> DatabaseUnusable | None:
     while cause is not None:
         name = getattr(cause, "sqlite_errorname", None) or ""
         if name.startswith(_DAMAGED):
-            return DatabaseUnusable(
-                f"the database file {path} is damaged ({cause}). Stop TakeTwo, move the file "
-                "aside and restore your latest backup to that path (see README, Backups)."
-            )
+            return damaged(path, str(cause))
         if name.startswith(_UNWRITABLE):
             return DatabaseUnusable(
                 f"the database file {path} cannot be written ({cause}). Give the user that runs "
