@@ -16,6 +16,7 @@ import asyncio
 import gc
 import os
 import random
+import sqlite3
 import sys
 import tempfile
 import time
@@ -69,9 +70,11 @@ async def end_to_end(database: Path, scale: Scale, seconds: float) -> tuple[list
         await asyncio.sleep(2.5)  # discord.py waits for guilds before it calls on_ready
         rng = random.Random(5)
         videos = min(scale.videos, 2000)
+        typed = typed_titles(database, videos)
         commands = {
             "/help (floor)": lambda: ("help", {}),
             "/review": lambda: ("review", {"video": f"id:{rng.randint(1, videos)}"}),
+            "/review typed": lambda: ("review", {"video": rng.choice(typed)}),
             "/rate": lambda: (
                 "rate",
                 {"video": f"id:{rng.randint(1, videos)}", "score": rng.randint(1, 10)},
@@ -90,6 +93,19 @@ async def end_to_end(database: Path, scale: Scale, seconds: float) -> tuple[list
                         rng,
                     )
                 )
+        # A burst far past what one process serves in 3 s: every write must still be
+        # acknowledged in time (deferred when it cannot commit quickly) and answered.
+        earlier = set(standin.interactions)
+        burst = await _load(
+            standin, guild, "e2e: /rate, 1000 in flight", commands["/rate"], 1000, seconds, rng
+        )
+        deferred = sum(
+            1
+            for key, r in standin.interactions.items()
+            if key not in earlier and r.response_type == 5
+        )
+        results.append(burst)
+        facts["/rate at 1000 in flight: deferred answers"] = float(deferred)
         facts["bot peak memory (MB)"] = peak_rss_mb(process.pid)
     finally:
         if process.returncode is None:
@@ -97,6 +113,21 @@ async def end_to_end(database: Path, scale: Scale, seconds: float) -> tuple[list
         await process.wait()
         await standin.close()
     return results, facts
+
+
+def typed_titles(database: Path, videos: int) -> list[str]:
+    """What a member types by hand for the first `videos` videos: the title, or the title
+    and artist where several videos share the title."""
+    conn = sqlite3.connect(database)
+    try:
+        rows = conn.execute(
+            "SELECT title, artist, (SELECT count(*) FROM videos o "
+            "WHERE o.search_title = v.search_title) FROM videos v WHERE id <= ?",
+            (videos,),
+        ).fetchall()
+    finally:
+        conn.close()
+    return [title if same == 1 else f"{title} {artist}" for title, artist, same in rows]
 
 
 async def _load(
@@ -158,9 +189,16 @@ def table(results: list[Result], facts: dict, timings: dict[str, float]) -> str:
             met = "yes" if r.p99 <= float(r.target.split()[2]) else "no"
         elif r.target.startswith(">="):
             met = "yes" if r.throughput >= float(r.target.split()[1].rstrip("/s")) else "no"
-        if floor_200 and r.name in ("e2e: /review, 200 in flight", "e2e: /rate, 200 in flight"):
+        if floor_200 and r.name in (
+            "e2e: /review, 200 in flight",
+            "e2e: /review typed, 200 in flight",
+            "e2e: /rate, 200 in flight",
+        ):
             ratio = r.p99 / floor_200.p99 if floor_200.p99 else 0
             target, met = f"p99 <= 1.5 x floor ({ratio:.2f} x)", "yes" if ratio <= 1.5 else "no"
+        if r.name == "e2e: /rate, 1000 in flight":
+            # _load refuses a run in which any interaction was acknowledged after 3 s.
+            target, met = "all acknowledged within 3 s", "yes"
         lines.append(
             f"| {r.name} | {r.p50:.2f} | {r.p99:.2f} | {r.throughput:,.0f} | {target} | {met} |"
         )

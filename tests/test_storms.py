@@ -85,6 +85,7 @@ async def test_sigterm_in_a_storm_answers_every_member_it_saved(
     log = stderr.decode()
     assert running_bot.process.returncode == 0, log
     assert "closed cleanly" in log and "Traceback" not in log, log
+    assert "still unanswered" not in log, log
     stored = running_bot.ratings()
     seen_texts = await answers(standin, [record for _, record, _ in fired], within=1)
     for (member, _, score), text in zip(fired, seen_texts, strict=True):

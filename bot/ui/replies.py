@@ -91,15 +91,17 @@ class InFlight:
 
 
 class _ReplyState:
-    __slots__ = ("in_flight", "lock", "original_filled")
+    __slots__ = ("answered_already", "in_flight", "lock", "original_filled")
 
-    def __init__(self, in_flight: InFlight | None = None) -> None:
+    def __init__(self) -> None:
         self.lock = asyncio.Lock()
-        self.in_flight = in_flight
+        self.in_flight: InFlight | None = None
+        self.answered_already = False
         # After a "thinking" deferral, the first answer replaces the thinking message.
         self.original_filled = False
 
     def answered(self, interaction: discord.Interaction) -> None:
+        self.answered_already = True
         if self.in_flight is not None:
             self.in_flight.answered(interaction)
 
@@ -130,7 +132,11 @@ def watch(interaction: discord.Interaction, in_flight: InFlight) -> None:
         discord.InteractionType.modal_submit,
     ):
         return
-    interaction.extras[_STATE] = _ReplyState(in_flight)
+    # The command's task was created first and may have answered already.
+    state = _state(interaction)
+    if state.answered_already:
+        return
+    state.in_flight = in_flight
     in_flight.arrived(interaction)
     loop = asyncio.get_running_loop()
     loop.call_later(DEFER_AFTER, _start_deferral, interaction)

@@ -1,0 +1,72 @@
+"""The reply path: a silent interaction is deferred in time, the answer fills the deferral
+in, and shutdown knows which interactions still wait for an answer."""
+
+from __future__ import annotations
+
+import asyncio
+
+import discord
+import pytest
+
+from bot.client import TakeTwoBot
+from bot.ui import replies
+from tests.fakes import make_interaction
+
+
+@pytest.fixture
+def quick_watchdog(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(replies, "DEFER_AFTER", 0.05)
+
+
+def slash(bot: TakeTwoBot, reply: str = "private") -> object:
+    interaction = make_interaction(bot)
+    interaction.type = discord.InteractionType.application_command
+    interaction.id = 42
+    interaction.command = type("Command", (), {"extras": {"reply": reply}})()
+    return interaction
+
+
+async def test_a_silent_interaction_is_deferred_and_the_answer_fills_it_in(
+    bot: TakeTwoBot, quick_watchdog: None
+) -> None:
+    interaction = slash(bot)
+    in_flight = replies.InFlight()
+    replies.watch(interaction, in_flight)  # type: ignore[arg-type]
+    assert len(in_flight) == 1
+    await asyncio.sleep(0.2)
+    [deferral] = interaction.sent  # type: ignore[attr-defined]
+    assert deferral.kind == "defer" and deferral.kwargs == {"thinking": True, "ephemeral": True}
+    await replies.send(interaction, "Saved.", ephemeral=True)  # type: ignore[arg-type]
+    answer = interaction.sent[-1]  # type: ignore[attr-defined]
+    assert answer.kind == "edit_original" and answer.content == "Saved."
+    assert answer.kwargs["allowed_mentions"].users is False
+    assert len(in_flight) == 0
+    assert await in_flight.drain(1.0) == 0
+
+
+async def test_a_private_answer_never_lands_in_a_public_thinking_message(
+    bot: TakeTwoBot, quick_watchdog: None
+) -> None:
+    interaction = slash(bot, reply="public")
+    replies.watch(interaction, replies.InFlight())  # type: ignore[arg-type]
+    await asyncio.sleep(0.2)
+    await replies.send(interaction, "Nothing was saved.", ephemeral=True)  # type: ignore[arg-type]
+    kinds = [(s.kind, s.kwargs.get("ephemeral")) for s in interaction.sent]  # type: ignore[attr-defined]
+    assert kinds == [("defer", False), ("delete_original", None), ("followup", True)]
+
+
+async def test_an_answer_sent_before_the_watch_began_leaves_nothing_waiting(
+    bot: TakeTwoBot,
+) -> None:
+    interaction = slash(bot)
+    await replies.send(interaction, "Quick.")  # type: ignore[arg-type]
+    in_flight = replies.InFlight()
+    replies.watch(interaction, in_flight)  # type: ignore[arg-type]
+    assert len(in_flight) == 0
+
+
+async def test_forms_are_never_deferred(bot: TakeTwoBot, quick_watchdog: None) -> None:
+    interaction = slash(bot, reply="form")
+    replies.watch(interaction, replies.InFlight())  # type: ignore[arg-type]
+    await asyncio.sleep(0.2)
+    assert interaction.sent == []  # type: ignore[attr-defined]
