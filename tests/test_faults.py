@@ -85,3 +85,18 @@ def test_a_read_only_file_is_refused_at_start(read_only_database: Path, tmp_path
     assert "Traceback" not in result.stderr
     [line] = result.stderr.strip().splitlines()
     assert line.startswith(f"taketwo: the database file {read_only_database} cannot be written")
+
+
+def test_a_file_locked_by_another_program_is_one_line(tmp_path: Path) -> None:
+    database = tmp_path / "bot.sqlite3"
+    made = run_bot(tmp_path, "catalog", "export", "x.json", DATABASE_PATH=str(database))
+    assert made.returncode == 0, made.stderr
+    holder = sqlite3.connect(database, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        result = run_bot(tmp_path, "catalog", "export", "y.json", DATABASE_PATH=str(database))
+    finally:
+        holder.close()
+    assert result.returncode == 1, result.stderr
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith(f"taketwo: the database file {database} stayed locked")

@@ -63,6 +63,7 @@ RATING_BATCH = 512
 # by itself once the WAL holds this many pages (64 MB).
 WRITER_AUTOCHECKPOINT = 16384
 WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024
+WAL_SWITCH_ATTEMPTS = 500
 # The lookup connection waits at most this long for a lock (in WAL mode a reader meets one
 # only in rare moments, such as recovery after a crash), since it blocks the event loop.
 LOOKUP_BUSY_TIMEOUT_MS = 50
@@ -121,6 +122,19 @@ def _connect_lookup(path: Path) -> LookupConnection:
     return LookupConnection(conn)
 
 
+async def _switch_to_wal(conn: aiosqlite.Connection) -> None:
+    """On a brand-new file opened by two processes at once, the switch to WAL can fail at
+    once with SQLITE_BUSY (the busy timeout does not cover it): try again shortly."""
+    for attempt in range(WAL_SWITCH_ATTEMPTS):
+        try:
+            await conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode != sqlite3.SQLITE_BUSY or attempt == WAL_SWITCH_ATTEMPTS - 1:
+                raise
+            await asyncio.sleep(0.01)
+
+
 async def _connect(path: Path, *, read_only: bool) -> aiosqlite.Connection:
     # isolation_level=None: we issue BEGIN/COMMIT ourselves, so a unit of work is explicit.
     conn = await aiosqlite.connect(path, isolation_level=None)
@@ -133,7 +147,7 @@ async def _connect(path: Path, *, read_only: bool) -> aiosqlite.Connection:
         if read_only:
             await conn.execute("PRAGMA query_only = ON")
         else:
-            await conn.execute("PRAGMA journal_mode = WAL")
+            await _switch_to_wal(conn)
             await conn.execute(f"PRAGMA wal_autocheckpoint = {WRITER_AUTOCHECKPOINT}")
             # After a burst the WAL file is cut back to this size when it restarts, not kept.
             await conn.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT_BYTES}")

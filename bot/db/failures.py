@@ -91,6 +91,11 @@ def unusable(path: object, error: BaseException) -> DatabaseUnusable | None:
         name = getattr(cause, "sqlite_errorname", None) or ""
         if name.startswith(_DAMAGED):
             return damaged(path, str(cause))
+        if name in ("SQLITE_BUSY", "SQLITE_LOCKED"):
+            return DatabaseUnusable(
+                f"the database file {path} stayed locked by another program ({cause}): try "
+                "again when it has finished (a long catalog import, a backup tool)."
+            )
         if name.startswith(_UNWRITABLE):
             return DatabaseUnusable(
                 f"the database file {path} cannot be written ({cause}). Give the user that runs "
