@@ -279,7 +279,8 @@ class Database:
             try:
                 await conn.execute("BEGIN IMMEDIATE")
             except sqlite3.Error as exc:
-                raise self._storage_failure(exc) from exc
+                self._raise_if_storage_failure(exc)
+                raise
             try:
                 yield Session(conn)
                 self._refuse_if_closing()
@@ -288,7 +289,7 @@ class Database:
                 if conn.in_transaction:
                     await conn.execute("ROLLBACK")
                 if isinstance(exc, sqlite3.Error):
-                    raise self._storage_failure(exc) from exc
+                    self._raise_if_storage_failure(exc)
                 raise
             self._committed.set()
 
@@ -296,10 +297,11 @@ class Database:
         if self._refusing_writes is not None:
             raise CannotSaveError(f"{self._refusing_writes}: nothing was saved. Try again soon.")
 
-    def _storage_failure(self, error: sqlite3.Error) -> Exception:
+    def _raise_if_storage_failure(self, error: sqlite3.Error) -> None:
         """A failure of the storage becomes the member's sentence (logged once per kind a
-        minute); any other error, such as a constraint, stays as it is."""
-        return cannot_save(error, self._failures) if is_storage_failure(error) else error
+        minute); any other error, such as a constraint, is left to the caller."""
+        if is_storage_failure(error):
+            raise cannot_save(error, self._failures) from error
 
     async def _checkpoint_after_commits(self) -> None:
         """Copy committed pages back into the database file whenever there are new ones.

@@ -87,7 +87,9 @@ def unusable(path: object, error: BaseException) -> DatabaseUnusable | None:
     """The operator's line for an error met while opening the database, if it means the file
     itself cannot be used; None for any other error."""
     cause: BaseException | None = error
-    while cause is not None:
+    seen: set[int] = set()
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
         name = getattr(cause, "sqlite_errorname", None) or ""
         if name.startswith(_DAMAGED):
             return damaged(path, str(cause))
