@@ -32,6 +32,7 @@ from typing import Protocol
 from zoneinfo import ZoneInfo, available_timezones
 
 from bot.db import Database, Session
+from bot.db.daily import SKIPPED_DETAIL
 from bot.db.models import DailySchedule, Quote
 from bot.errors import UserFacingError
 
@@ -439,8 +440,7 @@ class DailyScheduler:
                 status="skipped",
                 nonce=nonce_for(guild_id, local_date),
                 now=now_ts,
-                # Not who skipped it: /privacy forget-me could not find a member in free text.
-                detail="skipped with /daily skip",
+                detail=SKIPPED_DETAIL,
             )
             following = date.fromisoformat(local_date) + timedelta(days=1)
             await self._advance(tx, schedule, following)

@@ -10,6 +10,10 @@ import aiosqlite
 from bot.db.models import DailyPost, DailySchedule
 from bot.db.quotes import CATALOG_GUILD
 
+# What a skipped day's row says: not who skipped it, which /privacy forget-me could not find
+# in free text.
+SKIPPED_DETAIL = "skipped with /daily skip"
+
 _SCHEDULE = (
     "guild_id, channel_id, post_time, timezone, next_local_date, due_at, next_quote_id, "
     "paused_reason, last_error, last_error_at"
