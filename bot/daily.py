@@ -3,8 +3,12 @@
 Exactly once per server per local day, whatever happens, because:
 - the day is claimed in the database (a row keyed by server and local date) before sending,
   and a claim carries a lease: a process that dies holding it is replaced when it expires;
-- the send is idempotent: its nonce is derived from the server and the local date, and
-  Discord's `enforce_nonce` returns the earlier message instead of posting a second one.
+- a resend within minutes is idempotent: its nonce is derived from the server and the local
+  date, and Discord's `enforce_nonce` returns the earlier message instead of posting again;
+- but Discord remembers a nonce for a few minutes only, so whenever a claim is found whose
+  attempt may have posted (its owner died, or the send failed without an answer), the
+  channel is read first: the bot's own post marked with that local date, if there, is
+  recorded as the day's post and nothing is sent.
 
 Times are stored as an IANA zone and a local HH:MM, never an offset, so daylight-saving
 changes move nothing. A local time that does not exist (02:30 on a spring-forward day)
@@ -22,12 +26,13 @@ import logging
 import re
 import secrets
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo, available_timezones
 
 from bot.db import Database, Session
+from bot.db.daily import SKIPPED_DETAIL
 from bot.db.models import DailySchedule, Quote
 from bot.errors import UserFacingError
 
@@ -35,6 +40,9 @@ log = logging.getLogger(__name__)
 
 _POST_TIME = re.compile(r"^\s*([01]?\d|2[0-3])[:.h]([0-5]\d)\s*$")
 LOW_QUOTES_WARNING = 7
+# An earlier attempt's post is looked for among messages created from this long before its
+# claim, in case this host's clock runs ahead of Discord's.
+CLOCK_MARGIN_SECONDS = 300
 
 
 def utc_now() -> datetime:
@@ -98,9 +106,34 @@ class ChannelUnavailable(Exception):
 
 
 class DailySender(Protocol):
-    async def send(self, *, guild_id: int, channel_id: int, quote: Quote, nonce: str) -> int:
-        """Post the quote; return the message id. Raise ChannelUnavailable to pause."""
+    async def send(
+        self, *, guild_id: int, channel_id: int, local_date: str, quote: Quote, nonce: str
+    ) -> int:
+        """Post the day's quote, marked with its local date; return the message id.
+        Raise ChannelUnavailable to pause."""
         ...
+
+    async def find_post(
+        self, *, guild_id: int, channel_id: int, local_date: str, nonce: str, since: datetime
+    ) -> int | None:
+        """The id of the day's post among the channel's messages created after `since`, or
+        None. Raise ChannelUnavailable when the channel cannot be read."""
+        ...
+
+
+@dataclass(frozen=True)
+class _Attempt:
+    """A day this process has claimed, and what it does next: send `quote`, or, with no
+    quote, look for the post of the attempt that claimed the day at `earlier_claim_at`."""
+
+    guild_id: int
+    local_date: str
+    nonce: str
+    channel_id: int
+    now_ts: int
+    quote_id: int | None = None
+    quote: Quote | None = None
+    earlier_claim_at: int | None = None
 
 
 @dataclass
@@ -170,6 +203,49 @@ class DailyScheduler:
         )
 
     async def process(self, seen: DailySchedule) -> str:
+        attempt = await self._claim(seen, looked_in_channel=False)
+        if isinstance(attempt, _Attempt) and attempt.quote is None:
+            # An earlier attempt claimed this day and never recorded how it ended, so it may
+            # have posted. Discord forgets a nonce after a few minutes: a resend later than
+            # that would post twice, so the channel itself says whether the post is there.
+            assert attempt.earlier_claim_at is not None
+            since = attempt.earlier_claim_at - CLOCK_MARGIN_SECONDS
+            try:
+                found = await self.sender.find_post(
+                    guild_id=attempt.guild_id,
+                    channel_id=attempt.channel_id,
+                    local_date=attempt.local_date,
+                    nonce=attempt.nonce,
+                    since=datetime.fromtimestamp(since, UTC),
+                )
+            except Exception as error:
+                return await self._failed(attempt, error)
+            if found is not None:
+                await self._record_sent(attempt, found)
+                return "sent"
+            attempt = await self._claim(seen, looked_in_channel=True)
+        if isinstance(attempt, str):
+            return attempt
+        assert attempt.quote is not None
+        try:
+            message_id = await self.sender.send(
+                guild_id=attempt.guild_id,
+                channel_id=attempt.channel_id,
+                local_date=attempt.local_date,
+                quote=attempt.quote,
+                nonce=attempt.nonce,
+            )
+        except Exception as error:
+            return await self._failed(attempt, error)
+        await self._record_sent(attempt, message_id)
+        return "sent"
+
+    async def _claim(self, seen: DailySchedule, *, looked_in_channel: bool) -> _Attempt | str:
+        """Claim the seen schedule's day for this process, or say why not (the outcome).
+
+        The attempt returned has a quote to send, or none when an earlier attempt's claim
+        was taken over and the channel must be read first (`looked_in_channel` says that
+        was done and nothing was found)."""
         now = self.clock()
         now_ts = int(now.timestamp())
         guild_id, local_date = seen.guild_id, seen.next_local_date
@@ -177,20 +253,44 @@ class DailyScheduler:
         nonce = nonce_for(guild_id, local_date)
         async with self.db.transaction() as tx:
             schedule = await tx.daily.schedule(guild_id)
+            post = await tx.daily.post(guild_id, local_date)
             # Re-read under the write lock: another scheduler may have moved it meanwhile.
+            # After looking in the channel the day's claim is still ours, unless someone
+            # else settled it.
+            if looked_in_channel:
+                handled = post is None or post.status != "claimed" or post.claimed_by != self.owner
+            else:
+                handled = schedule is not None and schedule.due_at > now_ts
             if (
                 schedule is None
                 or schedule.paused_reason
-                or schedule.due_at > now_ts
                 or schedule.next_local_date != local_date
+                or handled
             ):
                 return "moved"
-            tz = ZoneInfo(schedule.timezone)
-            today = now.astimezone(tz).date()
-            post = await tx.daily.post(guild_id, local_date)
             if post is not None and post.status != "claimed":
                 await self._advance(tx, schedule, day + timedelta(days=1))
                 return "done"
+            if (
+                post is not None
+                and post.claimed_by != self.owner
+                and (post.lease_until or 0) > now_ts
+            ):
+                await tx.daily.retry_at(guild_id, post.lease_until or now_ts)
+                return "busy"
+            lease = now_ts + self.lease_seconds
+            attempt = _Attempt(guild_id, local_date, nonce, schedule.channel_id, now_ts)
+            if post is not None and not looked_in_channel:
+                claimed_at = await tx.daily.take_over_claim(guild_id, local_date, self.owner, lease)
+                # If this process dies while reading, the next one reads again after the lease.
+                await tx.daily.retry_at(guild_id, lease)
+                return replace(
+                    attempt,
+                    channel_id=post.channel_id or schedule.channel_id,
+                    quote_id=post.quote_id,
+                    earlier_claim_at=claimed_at,
+                )
+            today = now.astimezone(ZoneInfo(schedule.timezone)).date()
             if today > day:
                 # That local day is over: no late post. Catch up with today's, if still due.
                 await tx.daily.record_post(
@@ -203,13 +303,6 @@ class DailyScheduler:
                 )
                 await self._advance(tx, schedule, today)
                 return "missed"
-            if (
-                post is not None
-                and post.claimed_by != self.owner
-                and (post.lease_until or 0) > now_ts
-            ):
-                await tx.daily.retry_at(guild_id, post.lease_until or now_ts)
-                return "busy"
             quote = await self._quote_for(
                 tx, guild_id, post.quote_id if post else schedule.next_quote_id
             )
@@ -227,7 +320,6 @@ class DailyScheduler:
                 )
                 await self._advance(tx, schedule, day + timedelta(days=1))
                 return "empty"
-            lease = now_ts + self.lease_seconds
             await tx.daily.record_post(
                 guild_id=guild_id,
                 local_date=local_date,
@@ -241,52 +333,59 @@ class DailyScheduler:
             )
             # If this process dies now, the schedule comes due again when the lease ends.
             await tx.daily.retry_at(guild_id, lease)
-        try:
-            message_id = await self.sender.send(
-                guild_id=guild_id, channel_id=schedule.channel_id, quote=quote, nonce=nonce
-            )
-        except ChannelUnavailable as reason:
+            return replace(attempt, quote_id=quote.id, quote=quote)
+
+    async def _failed(self, attempt: _Attempt, error: Exception) -> str:
+        """Discord refused or did not answer: pause for a manager, or retry after the lease."""
+        if isinstance(error, ChannelUnavailable):
             async with self.db.transaction() as tx:
-                await tx.daily.pause(guild_id, str(reason), now_ts)
-                await tx.daily.record_post(
-                    guild_id=guild_id,
-                    local_date=local_date,
-                    status="failed",
-                    nonce=nonce,
-                    now=now_ts,
-                    quote_id=quote.id,
-                    channel_id=schedule.channel_id,
-                    detail=str(reason),
-                )
-            log.info("daily post for server %s paused: %s", guild_id, reason)
+                await tx.daily.pause(attempt.guild_id, str(error), attempt.now_ts)
+                if attempt.quote is not None:
+                    await tx.daily.record_post(
+                        guild_id=attempt.guild_id,
+                        local_date=attempt.local_date,
+                        status="failed",
+                        nonce=attempt.nonce,
+                        now=attempt.now_ts,
+                        quote_id=attempt.quote_id,
+                        channel_id=attempt.channel_id,
+                        detail=str(error),
+                    )
+                # A claim whose channel could not be read stays, to be read once resumed.
+            log.info("daily post for server %s paused: %s", attempt.guild_id, error)
             return "paused"
-        except Exception as exc:
-            log.warning(
-                "daily post for server %s failed; retrying after the lease: %s", guild_id, exc
+        log.warning(
+            "daily post for server %s failed; retrying after the lease: %s",
+            attempt.guild_id,
+            error,
+        )
+        async with self.db.transaction() as tx:
+            await tx.daily.note_error(
+                attempt.guild_id, f"Sending failed, will retry: {error}"[:300], attempt.now_ts
             )
-            async with self.db.transaction() as tx:
-                await tx.daily.note_error(
-                    guild_id, f"Sending failed, will retry: {exc}"[:300], now_ts
-                )
-            return "retry"
+        return "retry"
+
+    async def _record_sent(self, attempt: _Attempt, message_id: int) -> None:
         async with self.db.transaction() as tx:
             await tx.daily.record_post(
-                guild_id=guild_id,
-                local_date=local_date,
+                guild_id=attempt.guild_id,
+                local_date=attempt.local_date,
                 status="sent",
-                nonce=nonce,
+                nonce=attempt.nonce,
                 now=int(self.clock().timestamp()),
-                quote_id=quote.id,
-                channel_id=schedule.channel_id,
+                quote_id=attempt.quote_id,
+                channel_id=attempt.channel_id,
                 message_id=message_id,
             )
-            await tx.daily.mark_posted(guild_id, quote.id)
-            current = await tx.daily.schedule(guild_id)
-            if current is not None and current.next_local_date == local_date:
-                await tx.daily.note_error(guild_id, None, now_ts)
-                await tx.daily.set_next_quote(guild_id, await tx.daily.choose_quote(guild_id))
-                await self._advance(tx, current, day + timedelta(days=1))
-        return "sent"
+            if attempt.quote_id is not None:
+                await tx.daily.mark_posted(attempt.guild_id, attempt.quote_id)
+            current = await tx.daily.schedule(attempt.guild_id)
+            if current is not None and current.next_local_date == attempt.local_date:
+                await tx.daily.note_error(attempt.guild_id, None, attempt.now_ts)
+                next_quote = await tx.daily.choose_quote(attempt.guild_id)
+                await tx.daily.set_next_quote(attempt.guild_id, next_quote)
+                following = date.fromisoformat(attempt.local_date) + timedelta(days=1)
+                await self._advance(tx, current, following)
 
     async def _quote_for(self, tx: Session, guild_id: int, wanted: int | None) -> Quote | None:
         """The quote chosen for this post in advance (what /daily preview showed), if it is
@@ -324,7 +423,7 @@ class DailyScheduler:
         self.wake()
         return first
 
-    async def skip(self, guild_id: int, user_id: int) -> tuple[str, int] | None:
+    async def skip(self, guild_id: int) -> tuple[str, int] | None:
         """Skip the next post. Returns the skipped local date and when the one after comes."""
         now_ts = int(self.clock().timestamp())
         async with self.db.transaction() as tx:
@@ -341,7 +440,7 @@ class DailyScheduler:
                 status="skipped",
                 nonce=nonce_for(guild_id, local_date),
                 now=now_ts,
-                detail=f"skipped by member {user_id}",
+                detail=SKIPPED_DETAIL,
             )
             following = date.fromisoformat(local_date) + timedelta(days=1)
             await self._advance(tx, schedule, following)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from datetime import datetime
 from typing import Any
 
 import discord
@@ -24,7 +25,35 @@ from bot.errors import UserFacingError
 from bot.ui import embeds, replies
 from bot.ui.components import video_buttons
 from bot.ui.context import guild_id
-from bot.ui.limits import CHOICES
+from bot.ui.limits import CHOICES, fit_embed
+
+# The day's post follows its claim within seconds, so it is among the first messages after
+# the claim: one page of 100 (one request) leaves room for a busy channel.
+HISTORY_LIMIT = 100
+
+
+def daily_post_embed(quote: Quote, local_date: str) -> discord.Embed:
+    """The daily post. Its footer ends with the local date it was posted for: together with
+    the bot as author, that is how the day's post is recognised in the channel long after
+    Discord has forgotten the send's nonce (Discord keeps an embed exactly as sent, and the
+    date tells readers which day's quote this is)."""
+    embed = embeds.daily_embed(quote)
+    embed.set_footer(text=f"{embed.footer.text}{_date_mark(local_date)}")
+    return fit_embed(embed)
+
+
+def _date_mark(local_date: str) -> str:
+    return f" · {local_date}"
+
+
+def is_post_of_day(message: discord.Message, bot_id: int, local_date: str, nonce: str) -> bool:
+    if message.author.id != bot_id:
+        return False
+    # Discord returns a nonce only while it still remembers it; when there, it must be ours.
+    if message.nonce is not None and str(message.nonce) != nonce:
+        return False
+    mark = _date_mark(local_date)
+    return any((embed.footer.text or "").endswith(mark) for embed in message.embeds)
 
 
 class ChannelSender:
@@ -33,31 +62,59 @@ class ChannelSender:
     def __init__(self, bot: TakeTwoBot) -> None:
         self.bot = bot
 
-    async def send(self, *, guild_id: int, channel_id: int, quote: Quote, nonce: str) -> int:
-        deleted = "The channel was deleted: pick another one with /daily set."
+    async def _channel(self, channel_id: int) -> discord.abc.Messageable:
+        """Raises discord.NotFound for a deleted channel."""
         channel = self.bot.get_channel(channel_id)
+        if channel is None:
+            channel = await self.bot.fetch_channel(channel_id)
+        if not isinstance(channel, discord.abc.Messageable):
+            raise ChannelUnavailable("That channel cannot hold messages: pick a text channel.")
+        return channel
+
+    async def send(
+        self, *, guild_id: int, channel_id: int, local_date: str, quote: Quote, nonce: str
+    ) -> int:
         try:
-            if channel is None:
-                channel = await self.bot.fetch_channel(channel_id)
-            if not isinstance(channel, discord.abc.Messageable):
-                raise ChannelUnavailable("That channel cannot hold messages: pick a text channel.")
+            channel = await self._channel(channel_id)
             extra: dict[str, Any] = {}
             if quote.video_id is not None:
                 extra["view"] = video_buttons(quote.video_id)
             message = await channel.send(
-                embed=embeds.daily_embed(quote),
+                embed=daily_post_embed(quote, local_date),
                 nonce=nonce,
                 allowed_mentions=discord.AllowedMentions.none(),
                 **extra,
             )
         except discord.NotFound:
-            raise ChannelUnavailable(deleted) from None
+            raise ChannelUnavailable(
+                "The channel was deleted: pick another one with /daily set."
+            ) from None
         except discord.Forbidden:
             raise ChannelUnavailable(
                 f"I may not post in <#{channel_id}>: give me View Channel, Send Messages and "
                 "Embed Links there, then run /daily set again."
             ) from None
         return message.id
+
+    async def find_post(
+        self, *, guild_id: int, channel_id: int, local_date: str, nonce: str, since: datetime
+    ) -> int | None:
+        assert self.bot.user is not None, "posts are looked for once the bot is logged in"
+        after = max(since, discord.utils.snowflake_time(0))
+        try:
+            channel = await self._channel(channel_id)
+            async for message in channel.history(limit=HISTORY_LIMIT, after=after):
+                if is_post_of_day(message, self.bot.user.id, local_date, nonce):
+                    return message.id
+        except discord.NotFound:
+            return None  # the channel is gone, and any post with it
+        except discord.Forbidden:
+            raise ChannelUnavailable(
+                f"I may not read <#{channel_id}> to check whether today's quote is already "
+                "there: give me View Channel and Read Message History, then run /daily set "
+                "again."
+            ) from None
+        return None
 
 
 @app_commands.guild_only()
@@ -203,14 +260,14 @@ class Daily(commands.GroupCog, group_name="daily", group_description="A quote po
         await replies.send(
             interaction,
             f"This is what <#{schedule.channel_id}> gets <t:{when}:R>:",
-            embed=embeds.daily_embed(quote),
+            embed=daily_post_embed(quote, schedule.next_local_date),
             ephemeral=True,
         )
 
     @app_commands.command(name="skip", description="Skip the next daily quote")
     async def skip(self, interaction: discord.Interaction) -> None:
         server = guild_id(interaction)
-        skipped = await self.scheduler.skip(server, interaction.user.id)
+        skipped = await self.scheduler.skip(server)
         if skipped is None:
             raise UserFacingError("No daily quote is set up here: start one with /daily set.")
         self.scheduler.wake()

@@ -9,6 +9,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -16,6 +17,10 @@ from bot.daily import ChannelUnavailable, DailyScheduler
 from bot.db import Database
 from bot.db.models import Quote
 from bot.errors import UserFacingError
+from bot.standin.server import NONCE_WINDOW, StandIn
+from cogs.daily import ChannelSender
+from tests.standin_harness import World
+from tests.test_standin import call
 
 CHANNEL = 9000
 
@@ -29,38 +34,71 @@ class Sent:
     message_id: int
     guild_id: int
     channel_id: int
+    local_date: str
     quote_id: int
+    nonce: str
     at: datetime
 
 
 @dataclass
 class FakeDiscord:
-    """A channel that, like Discord with enforce_nonce, never posts one nonce twice."""
+    """Channels that, like Discord with enforce_nonce, answer a send with the earlier message
+    when its nonce came in the last few minutes (NONCE_WINDOW), and post again after that."""
 
     clock: Clock
-    by_nonce: dict[str, Sent] = field(default_factory=dict)
+    messages: list[Sent] = field(default_factory=list)
     calls: int = 0
+    finds: int = 0
     broken_channels: dict[int, str] = field(default_factory=dict)
+    unreadable_channels: dict[int, str] = field(default_factory=dict)
     crash_before_send: bool = False
     crash_after_send: bool = False
+    # Errors for the next sends to raise: before posting, or after (an answer lost on the way).
+    errors_before_posting: list[Exception] = field(default_factory=list)
+    errors_after_posting: list[Exception] = field(default_factory=list)
     ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
-    async def send(self, *, guild_id: int, channel_id: int, quote: Quote, nonce: str) -> int:
+    async def send(
+        self, *, guild_id: int, channel_id: int, local_date: str, quote: Quote, nonce: str
+    ) -> int:
         self.calls += 1
         if self.crash_before_send:
             raise Crash
+        if self.errors_before_posting:
+            raise self.errors_before_posting.pop(0)
         if channel_id in self.broken_channels:
             raise ChannelUnavailable(self.broken_channels[channel_id])
-        if nonce not in self.by_nonce:
-            self.by_nonce[nonce] = Sent(
-                next(self.ids), guild_id, channel_id, quote.id, self.clock()
+        recent = self.clock() - timedelta(seconds=NONCE_WINDOW)
+        remembered = [m for m in self.messages if m.nonce == nonce and m.at >= recent]
+        if remembered:
+            message = remembered[0]
+        else:
+            message = Sent(
+                next(self.ids), guild_id, channel_id, local_date, quote.id, nonce, self.clock()
             )
+            self.messages.append(message)
         if self.crash_after_send:
             raise Crash
-        return self.by_nonce[nonce].message_id
+        if self.errors_after_posting:
+            raise self.errors_after_posting.pop(0)
+        return message.message_id
+
+    async def find_post(
+        self, *, guild_id: int, channel_id: int, local_date: str, nonce: str, since: datetime
+    ) -> int | None:
+        self.finds += 1
+        if channel_id in self.unreadable_channels:
+            raise ChannelUnavailable(self.unreadable_channels[channel_id])
+        for message in self.messages:
+            # The date stands for the mark the real post carries in its embed.
+            if (message.channel_id, message.local_date) == (channel_id, local_date) and (
+                message.at >= since
+            ):
+                return message.message_id
+        return None
 
     def posts(self, guild_id: int | None = None) -> list[Sent]:
-        return [s for s in self.by_nonce.values() if guild_id in (None, s.guild_id)]
+        return [m for m in self.messages if guild_id in (None, m.guild_id)]
 
 
 class Clock:
@@ -242,11 +280,152 @@ async def test_crash_between_send_and_record_posts_once(
     clock.now = utc(2026, 1, 15, 9, 2)
     assert await scheduler(db, discord_fake, clock).run_due() == {"sent": 1}
     [post] = discord_fake.posts()
-    assert discord_fake.calls == 2  # sent again, with the same nonce: Discord kept one
+    assert discord_fake.calls == 1, "the post was found in the channel, not sent again"
     async with db.read() as session:
         record = await session.daily.post(1, "2026-01-15")
     assert record is not None and record.status == "sent"
     assert record.message_id == post.message_id
+
+
+async def test_crash_after_send_and_restart_20_minutes_later_posts_once(
+    db: Database, clock: Clock, discord_fake: FakeDiscord
+) -> None:
+    await add_quotes(db, 1, 3)
+    await nine_utc(scheduler(db, discord_fake, clock))
+    clock.now = utc(2026, 1, 15, 9, 0)
+    discord_fake.crash_after_send = True
+    with pytest.raises(Crash):
+        await scheduler(db, discord_fake, clock).run_due()
+    discord_fake.crash_after_send = False
+    # Restarted long after Discord forgot the nonce: a resend would post a second message.
+    clock.now = utc(2026, 1, 15, 9, 20)
+    assert await scheduler(db, discord_fake, clock).run_due() == {"sent": 1}
+    [post] = discord_fake.posts()
+    assert discord_fake.calls == 1
+    async with db.read() as session:
+        record = await session.daily.post(1, "2026-01-15")
+        schedule = await session.daily.schedule(1)
+    assert record is not None and (record.status, record.message_id) == ("sent", post.message_id)
+    assert schedule is not None and schedule.next_local_date == "2026-01-16"
+    clock.now = utc(2026, 1, 16, 9, 0)  # and the next day posts as usual
+    assert await scheduler(db, discord_fake, clock).run_due() == {"sent": 1}
+    assert [p.local_date for p in discord_fake.posts()] == ["2026-01-15", "2026-01-16"]
+
+
+async def test_post_found_the_next_day_is_recorded_as_sent_not_missed(
+    db: Database, clock: Clock, discord_fake: FakeDiscord
+) -> None:
+    await add_quotes(db, 1, 3)
+    await nine_utc(scheduler(db, discord_fake, clock))
+    clock.now = utc(2026, 1, 15, 9, 0)
+    discord_fake.crash_after_send = True
+    with pytest.raises(Crash):
+        await scheduler(db, discord_fake, clock).run_due()
+    discord_fake.crash_after_send = False
+    clock.now = utc(2026, 1, 16, 10, 0)
+    assert await scheduler(db, discord_fake, clock).run_due() == {"sent": 2}
+    first, second = discord_fake.posts()
+    assert first.quote_id != second.quote_id, "the quote found counts as posted"
+    async with db.read() as session:
+        record = await session.daily.post(1, "2026-01-15")
+    assert record is not None and (record.status, record.message_id) == ("sent", first.message_id)
+
+
+@pytest.mark.parametrize(
+    ("posted", "retry_after"),
+    [
+        (False, timedelta(seconds=65)),  # Discord refused: the retry sends
+        (True, timedelta(seconds=65)),  # posted, answer lost: found, not sent again
+        (True, timedelta(minutes=30)),  # ...even when the retry comes after the nonce window
+    ],
+)
+async def test_failed_send_is_retried_after_the_lease_and_posts_once(
+    db: Database, clock: Clock, discord_fake: FakeDiscord, posted: bool, retry_after: timedelta
+) -> None:
+    await add_quotes(db, 1, 3)
+    sched = scheduler(db, discord_fake, clock)
+    await nine_utc(sched)
+    clock.now = utc(2026, 1, 15, 9, 0)
+    failure = TimeoutError("Discord did not answer in time")
+    (discord_fake.errors_after_posting if posted else discord_fake.errors_before_posting).append(
+        failure
+    )
+    assert await sched.run_due() == {"retry": 1}
+    async with db.read() as session:
+        schedule = await session.daily.schedule(1)
+    assert schedule is not None and schedule.paused_reason is None
+    assert schedule.last_error == "Sending failed, will retry: Discord did not answer in time"
+    assert schedule.due_at == int(utc(2026, 1, 15, 9, 1).timestamp()), "retried after the lease"
+    clock.now = utc(2026, 1, 15, 9, 0, 30)
+    assert await sched.run_due() == {}
+    clock.now += retry_after
+    assert await sched.run_due() == {"sent": 1}
+    [post] = discord_fake.posts()
+    assert discord_fake.calls == (1 if posted else 2)
+    async with db.read() as session:
+        record = await session.daily.post(1, "2026-01-15")
+        schedule = await session.daily.schedule(1)
+    assert record is not None and (record.status, record.message_id) == ("sent", post.message_id)
+    assert schedule is not None and schedule.last_error is None
+
+
+async def test_claim_held_by_a_live_process_is_left_alone(
+    db: Database, clock: Clock, discord_fake: FakeDiscord
+) -> None:
+    await add_quotes(db, 1, 3)
+    await nine_utc(scheduler(db, discord_fake, clock))
+    clock.now = utc(2026, 1, 15, 9, 0)
+    first = DailyScheduler(db, discord_fake, clock=clock, sleep=no_sleep, lease_seconds=120)
+    discord_fake.crash_before_send = True  # holds the claim until 09:02, then dies
+    with pytest.raises(Crash):
+        await first.run_due()
+    discord_fake.crash_before_send = False
+    # Meanwhile a manager moves the post to 09:01: the day is due again under a live claim.
+    clock.now = utc(2026, 1, 15, 9, 0, 10)
+    second = scheduler(db, discord_fake, clock)
+    await second.configure(
+        guild_id=1, channel_id=CHANNEL, post_time="09:01", timezone="UTC", user_id=7
+    )
+    clock.now = utc(2026, 1, 15, 9, 1)
+    assert await second.run_due() == {"busy": 1}
+    assert discord_fake.calls == 1 and discord_fake.finds == 0
+    async with db.read() as session:
+        schedule = await session.daily.schedule(1)
+    assert schedule is not None and schedule.due_at == int(utc(2026, 1, 15, 9, 2).timestamp())
+    assert await second.run_due() == {}, "it waits for the lease instead of looping"
+    clock.now = utc(2026, 1, 15, 9, 2)
+    assert await second.run_due() == {"sent": 1}
+    assert len(discord_fake.posts()) == 1
+
+
+async def test_unreadable_channel_pauses_and_keeps_the_claim(
+    db: Database, clock: Clock, discord_fake: FakeDiscord
+) -> None:
+    await add_quotes(db, 1, 3)
+    sched = scheduler(db, discord_fake, clock)
+    await nine_utc(sched)
+    clock.now = utc(2026, 1, 15, 9, 0)
+    discord_fake.crash_after_send = True
+    with pytest.raises(Crash):
+        await scheduler(db, discord_fake, clock).run_due()
+    discord_fake.crash_after_send = False
+    discord_fake.unreadable_channels[CHANNEL] = "I may not read that channel."
+    clock.now = utc(2026, 1, 15, 9, 30)
+    assert await sched.run_due() == {"paused": 1}
+    assert discord_fake.calls == 1, "nothing is sent without looking first"
+    async with db.read() as session:
+        schedule = await session.daily.schedule(1)
+        record = await session.daily.post(1, "2026-01-15")
+    assert schedule is not None and schedule.paused_reason == "I may not read that channel."
+    assert record is not None and record.status == "claimed"
+    # The manager fixes it and sets the post for later today: the claim is settled then.
+    del discord_fake.unreadable_channels[CHANNEL]
+    await sched.configure(
+        guild_id=1, channel_id=CHANNEL, post_time="12:00", timezone="UTC", user_id=7
+    )
+    clock.now = utc(2026, 1, 15, 12, 0)
+    assert await sched.run_due() == {"sent": 1}
+    assert len(discord_fake.posts()) == 1
 
 
 async def test_restart_after_the_posting_minute_catches_up_once(
@@ -411,7 +590,7 @@ async def test_skip_the_next_post(db: Database, clock: Clock, discord_fake: Fake
     await add_quotes(db, 1, 3)
     sched = scheduler(db, discord_fake, clock)
     await nine_utc(sched)
-    assert await sched.skip(1, 7) == ("2026-01-15", int(utc(2026, 1, 16, 9).timestamp()))
+    assert await sched.skip(1) == ("2026-01-15", int(utc(2026, 1, 16, 9).timestamp()))
     await run_until(sched, clock, utc(2026, 1, 16, 12, 0))
     assert [p.at for p in discord_fake.posts()] == [utc(2026, 1, 16, 9)]
 
@@ -450,3 +629,113 @@ def test_due_query_uses_the_index(db: Database) -> None:
             )
         )
     assert "daily_schedules_by_due" in plan
+
+
+# Through the local Discord stand-in, with the real sender.
+
+MANAGE_GUILD = 1 << 5
+
+
+@dataclass
+class CrashAfterSend:
+    """The real sender, in a process that dies as soon as Discord has the post."""
+
+    sender: ChannelSender
+
+    async def send(self, **post: Any) -> int:
+        await self.sender.send(**post)
+        raise Crash
+
+    async def find_post(self, **post: Any) -> int | None:
+        return await self.sender.find_post(**post)
+
+
+async def crash_after_posting(world: World) -> tuple[int, Clock]:
+    """A daily post that reached the channel from a process that died before recording it.
+    Returns the channel and the clock that the bot and the stand-in now share."""
+    channel_id = next(iter(world.guild.channels))
+    admin = world.member("admin", permissions=MANAGE_GUILD)
+    await admin.run("daily set", channel=str(channel_id), time="09:00", timezone="UTC")
+    async with world.db.transaction() as tx:
+        await tx.quotes.add(
+            guild_id=world.guild.id, text="Said once", created_at="x", saved_by=admin.id
+        )
+    async with world.db.read() as session:
+        schedule = await session.daily.schedule(world.guild.id)
+    assert schedule is not None
+    clock = Clock(datetime.fromtimestamp(schedule.due_at, UTC))
+    world.standin.clock = lambda: clock().timestamp()
+    dying = CrashAfterSend(ChannelSender(world.bot))
+    with pytest.raises(Crash):
+        await DailyScheduler(world.db, dying, clock=clock, sleep=no_sleep).run_due()
+    return channel_id, clock
+
+
+def daily_posts_in(world: World, channel_id: int) -> list[dict[str, Any]]:
+    return [
+        m
+        for m in world.standin.messages.values()
+        if m["channel_id"] == str(channel_id)
+        and not m["flags"] & 64
+        and any(e.get("title") == "Quote of the day" for e in m["embeds"])
+    ]
+
+
+async def test_restart_20_minutes_after_a_crash_posts_once_in_discord(world: World) -> None:
+    channel_id, clock = await crash_after_posting(world)
+    [post] = daily_posts_in(world, channel_id)
+    clock.now += timedelta(minutes=20)  # Discord has forgotten the nonce by now
+    restarted = DailyScheduler(world.db, ChannelSender(world.bot), clock=clock, sleep=no_sleep)
+    assert await restarted.run_due() == {"sent": 1}
+    assert daily_posts_in(world, channel_id) == [post]
+    assert ("GET", f"/api/v10/channels/{channel_id}/messages") in [
+        (method, path) for method, path, _ in world.standin.requests
+    ]
+    async with world.db.read() as session:
+        record = await session.daily.post(world.guild.id, clock.now.date().isoformat())
+    assert record is not None and record.status == "sent"
+    assert str(record.message_id) == post["id"]
+
+
+async def test_channel_that_cannot_be_read_pauses_and_says_why(world: World) -> None:
+    channel_id, clock = await crash_after_posting(world)
+    channel = world.standin.channel(channel_id)
+    assert channel is not None
+    channel.bot_can_read = False
+    clock.now += timedelta(minutes=20)
+    restarted = DailyScheduler(world.db, ChannelSender(world.bot), clock=clock, sleep=no_sleep)
+    assert await restarted.run_due() == {"paused": 1}
+    assert len(daily_posts_in(world, channel_id)) == 1
+    status = await world.member("admin", permissions=MANAGE_GUILD).run("daily status")
+    fields = {f["name"]: f["value"] for f in status.embed["fields"]}
+    assert "Read Message History" in fields["Paused"]
+
+
+async def test_standin_lists_channel_messages_as_discord_does(standin: StandIn) -> None:
+    now = [1_800_000_000.0]
+    standin.clock = lambda: now[0]
+    channel = next(iter(next(iter(standin.guilds.values())).channels))
+    path = f"/channels/{channel}/messages"
+    body = {"content": "daily", "nonce": "tt1", "enforce_nonce": True}
+    first = (await call(standin, "POST", path, body))[1]
+    now[0] += 60
+    assert (await call(standin, "POST", path, body))[1]["id"] == first["id"]
+    now[0] += NONCE_WINDOW  # the nonce is forgotten: the same send posts again
+    second = (await call(standin, "POST", path, body))[1]
+    assert second["id"] != first["id"]
+    standin.age_message(int(second["id"]), NONCE_WINDOW + 1)
+    third = (await call(standin, "POST", path, body))[1]
+    assert len({first["id"], second["id"], third["id"]}) == 3
+
+    status, listed = await call(standin, "GET", path, None)
+    assert status == 200
+    assert [m["id"] for m in listed] == [third["id"], second["id"], first["id"]]  # newest first
+    assert all("nonce" not in m for m in listed)
+    status, listed = await call(standin, "GET", f"{path}?limit=1&after={first['id']}", None)
+    assert [m["id"] for m in listed] == [second["id"]]
+    status, listed = await call(standin, "GET", f"{path}?before={third['id']}", None)
+    assert [m["id"] for m in listed] == [second["id"], first["id"]]
+    for bad in ("limit=0", "limit=101", "before=soon"):
+        status, answer = await call(standin, "GET", f"{path}?{bad}", None)
+        assert status == 400 and answer["code"] == 50035, bad
+    assert len(standin.invalid) == 3

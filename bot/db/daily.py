@@ -10,6 +10,10 @@ import aiosqlite
 from bot.db.models import DailyPost, DailySchedule
 from bot.db.quotes import CATALOG_GUILD
 
+# What a skipped day's row says: not who skipped it, which /privacy forget-me could not find
+# in free text.
+SKIPPED_DETAIL = "skipped with /daily skip"
+
 _SCHEDULE = (
     "guild_id, channel_id, post_time, timezone, next_local_date, due_at, next_quote_id, "
     "paused_reason, last_error, last_error_at"
@@ -162,6 +166,20 @@ class DailyQueries:
                 now,
             ),
         )
+
+    async def take_over_claim(
+        self, guild_id: int, local_date: str, owner: str, lease_until: int
+    ) -> int | None:
+        """Hold an earlier attempt's claim under a new lease; returns when that attempt
+        claimed the day (its updated_at, which this leaves as it was), or None when the
+        day is no longer claimed."""
+        async with self.conn.execute(
+            "UPDATE daily_posts SET claimed_by = ?, lease_until = ? "
+            "WHERE guild_id = ? AND local_date = ? AND status = 'claimed' RETURNING updated_at",
+            (owner, lease_until, guild_id, local_date),
+        ) as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row else None
 
     async def last_sent(self, guild_id: int) -> DailyPost | None:
         async with self.conn.execute(

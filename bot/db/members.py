@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import aiosqlite
 
+from bot.db.daily import SKIPPED_DETAIL
 from bot.db.quotes import QuoteQueries
 
 
@@ -82,9 +83,11 @@ class MemberQueries:
             "DELETE FROM moderation_log WHERE guild_id = ? AND author_id = ? RETURNING 1",
             (guild_id, user_id),
         )
-        # A moderator's own actions stay on record, without saying who took them.
+        # A moderator's own actions stay on record, without saying who took them or keeping
+        # the reason they wrote (their words, which may well name them).
         await self.conn.execute(
-            "UPDATE moderation_log SET removed_by = 0 WHERE guild_id = ? AND removed_by = ?",
+            "UPDATE moderation_log SET removed_by = 0, reason = NULL "
+            "WHERE guild_id = ? AND removed_by = ?",
             (guild_id, user_id),
         )
         await run(
@@ -95,5 +98,11 @@ class MemberQueries:
         await self.conn.execute(
             "UPDATE daily_schedules SET updated_by = NULL WHERE guild_id = ? AND updated_by = ?",
             (guild_id, user_id),
+        )
+        # Skips recorded before /daily skip stopped writing down who skipped.
+        await self.conn.execute(
+            "UPDATE daily_posts SET detail = ? "
+            "WHERE guild_id = ? AND detail = 'skipped by member ' || ?",
+            (SKIPPED_DETAIL, guild_id, user_id),
         )
         return counts

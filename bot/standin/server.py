@@ -14,6 +14,7 @@ import json
 import logging
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -28,6 +29,12 @@ DISCORD_EPOCH_MS = 1420070400000
 FIRST_RESPONSE_DEADLINE = 3.0
 TOKEN_LIFETIME = 15 * 60
 EPHEMERAL = 1 << 6
+# Discord matches an enforce_nonce send only against messages from the last few minutes (it
+# does not say how many); an older message with the same nonce does not stop a second post.
+NONCE_WINDOW = 5 * 60
+# GET /channels/{id}/messages: limit is 1-100, 50 when not given.
+HISTORY_DEFAULT_LIMIT = 50
+HISTORY_MAX_LIMIT = 100
 LOADING = 1 << 7
 ALL_PERMISSIONS = (1 << 53) - 1
 BODY = web.RequestKey("body", object)
@@ -40,17 +47,51 @@ def _json(data: Any, status: int = 200) -> web.Response:
     )
 
 
-def _now_iso() -> str:
-    return datetime.now(UTC).isoformat()
+def _iso(seconds: float) -> str:
+    return datetime.fromtimestamp(seconds, UTC).isoformat()
 
 
 class Snowflakes:
-    def __init__(self) -> None:
-        self._counter = itertools.count()
+    """Ids that carry their creation time, as Discord's do, and always increase (a test's
+    clock may stand still or jump)."""
+
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self.clock = clock
+        self._last = 0
 
     def next(self) -> int:
-        ms = int(time.time() * 1000) - DISCORD_EPOCH_MS
-        return (ms << 22) | (next(self._counter) % 4096)
+        ms = int(self.clock() * 1000) - DISCORD_EPOCH_MS
+        self._last = max(ms << 22, self._last + 1)
+        return self._last
+
+
+def _history_query(params: Any) -> tuple[dict[str, int], list[schema.Problem]]:
+    """The message list's query parameters as Discord checks them."""
+    query: dict[str, int] = {}
+    problems: list[schema.Problem] = []
+    for name in ("limit", "around", "before", "after"):
+        text = params.get(name)
+        if text is None:
+            continue
+        if not text.isdigit():
+            kind = "int" if name == "limit" else "snowflake"
+            problems.append(((name,), "NUMBER_TYPE_COERCE", f'Value "{text}" is not {kind}.'))
+            continue
+        query[name] = int(text)
+    limit = query.get("limit")
+    if limit is not None and limit < 1:
+        problems.append(
+            (("limit",), "NUMBER_TYPE_MIN", "int value should be greater than or equal to 1.")
+        )
+    if limit is not None and limit > HISTORY_MAX_LIMIT:
+        problems.append(
+            (
+                ("limit",),
+                "NUMBER_TYPE_MAX",
+                f"int value should be less than or equal to {HISTORY_MAX_LIMIT}.",
+            )
+        )
+    return query, problems
 
 
 @dataclass
@@ -60,6 +101,8 @@ class Channel:
     name: str
     # A channel the bot may not post in answers 403 Missing Permissions.
     bot_can_send: bool = True
+    # Without Read Message History, listing the channel's messages answers 403 Missing Access.
+    bot_can_read: bool = True
 
     def payload(self) -> dict[str, Any]:
         return {
@@ -122,10 +165,14 @@ class StandIn:
         token: str = "standin-token",
         application_id: int | None = None,
         validate: bool = True,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         # Benchmarks turn the schema checks off so that they measure the bot, not this.
         self.validate = validate
-        self.ids = Snowflakes()
+        # Unix seconds: message times, ids and the nonce window follow it, so a test can
+        # move time on (interaction deadlines follow the event loop's clock instead).
+        self.clock = clock
+        self.ids = Snowflakes(lambda: self.clock())
         self.token = token
         self.application_id = application_id or self.ids.next()
         self.bot_user = {
@@ -149,6 +196,7 @@ class StandIn:
         }
         self.guilds: dict[int, Guild] = {}
         self.messages: dict[int, dict[str, Any]] = {}
+        self.message_created: dict[int, float] = {}
         self.interactions: dict[int, Interaction] = {}
         self.global_commands: list[dict[str, Any]] = []
         self.guild_commands: dict[int, list[dict[str, Any]]] = {}
@@ -190,6 +238,7 @@ class StandIn:
             "*", api + "/webhooks/{app}/{token}/messages/{message}", self._webhook_message
         )
         app.router.add_post(api + "/channels/{channel}/messages", self._create_message)
+        app.router.add_get(api + "/channels/{channel}/messages", self._list_messages)
         app.router.add_get(api + "/channels/{channel}", self._get_channel)
         app.router.add_route("*", "/{tail:.*}", self._unknown)
         self._runner = web.AppRunner(app, access_log=None)
@@ -353,12 +402,13 @@ class StandIn:
         interaction: Interaction | None = None,
     ) -> dict[str, Any]:
         channel = self.channel(channel_id)
+        created = self.clock()
         message = {
             "id": str(self.ids.next()),
             "channel_id": str(channel_id),
             "author": author or self.bot_user,
             "content": body.get("content") or "",
-            "timestamp": _now_iso(),
+            "timestamp": _iso(created),
             "edited_timestamp": None,
             "tts": False,
             "mention_everyone": False,
@@ -386,7 +436,13 @@ class StandIn:
                 "authorizing_integration_owners": {"0": message.get("guild_id", "0")},
             }
         self.messages[int(message["id"])] = message
+        self.message_created[int(message["id"])] = created
         return message
+
+    def age_message(self, message_id: int, seconds: float) -> None:
+        """Make a message `seconds` older, as if it had been sent that long before."""
+        self.message_created[message_id] -= seconds
+        self.messages[message_id]["timestamp"] = _iso(self.message_created[message_id])
 
     def _edit_message(self, message_id: int, body: dict[str, Any]) -> dict[str, Any]:
         message = self.messages[message_id]
@@ -398,7 +454,7 @@ class StandIn:
         if "flags" in body and body["flags"] is not None:
             message["flags"] = (message["flags"] & EPHEMERAL) | body["flags"]
         message["flags"] &= ~LOADING
-        message["edited_timestamp"] = _now_iso()
+        message["edited_timestamp"] = _iso(self.clock())
         return message
 
     async def _create_message(self, request: web.Request) -> web.Response:
@@ -413,14 +469,51 @@ class StandIn:
         if refused := self._check(request, problems):
             return refused
         if body.get("enforce_nonce") and body.get("nonce") is not None:
-            # Discord returns the earlier message for a repeated nonce instead of posting twice.
-            for message in self.messages.values():
+            # Discord returns the earlier message for a repeated nonce instead of posting
+            # twice, as long as that message is recent.
+            recent = self.clock() - NONCE_WINDOW
+            for message_id, message in self.messages.items():
                 if (
                     message["channel_id"] == str(channel.id)
                     and message.get("nonce") == body["nonce"]
+                    and self.message_created[message_id] >= recent
                 ):
                     return _json(message)
         return _json(self.make_message(channel.id, body))
+
+    async def _list_messages(self, request: web.Request) -> web.Response:
+        """GET /channels/{id}/messages: up to `limit` messages, newest first, around, before or
+        after a message id (only one counts, in that order), else the latest."""
+        channel = self.channel(int(request.match_info["channel"]))
+        if channel is None:
+            return _json({"message": "Unknown Channel", "code": 10003}, status=404)
+        if not channel.bot_can_read:
+            return _json({"message": "Missing Access", "code": 50001}, status=403)
+        query, problems = _history_query(request.query)
+        if problems:
+            return self._refuse(request, 400, schema.error_body(problems))
+        limit = query.get("limit", HISTORY_DEFAULT_LIMIT)
+        # Ephemeral messages belong to one member, never to the channel's history.
+        ids = sorted(
+            message_id
+            for message_id, message in self.messages.items()
+            if message["channel_id"] == str(channel.id) and not message["flags"] & EPHEMERAL
+        )
+        if "around" in query:
+            older = [i for i in ids if i < query["around"]]
+            older = older[len(older) - limit // 2 :]
+            chosen = older + [i for i in ids if i >= query["around"]][: limit - len(older)]
+        elif "before" in query:
+            chosen = [i for i in ids if i < query["before"]][-limit:]
+        elif "after" in query:
+            chosen = [i for i in ids if i > query["after"]][:limit]
+        else:
+            chosen = ids[-limit:]
+        # Discord does not keep a message's nonce: only the answer to the send carries it.
+        listed = [
+            {k: v for k, v in self.messages[i].items() if k != "nonce"} for i in reversed(chosen)
+        ]
+        return _json(listed)
 
     async def _get_channel(self, request: web.Request) -> web.Response:
         channel = self.channel(int(request.match_info["channel"]))
@@ -644,7 +737,7 @@ class StandIn:
             "member_count": 2,
             "large": False,
             "unavailable": False,
-            "joined_at": _now_iso(),
+            "joined_at": _iso(self.clock()),
             "voice_states": [],
             "members": [],
             "presences": [],
