@@ -1,7 +1,9 @@
 """Command line: `python -m bot` runs the bot; `python -m bot sync [--guild ID]` syncs commands.
 
-Exit status 2 means a setting is missing or wrong; the one line printed says which and how to
-fix it. The token is never printed.
+Every start failure is one line on stderr that says what is wrong and what to do, and an
+exit status: 1 for the database (damaged, unwritable, a failed migration), 2 for a setting
+(missing or wrong, or a token Discord rejects), 3 when Discord cannot be reached. The token
+is never printed.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import aiohttp
 import discord
 
 from bot.client import TakeTwoBot
@@ -26,6 +29,7 @@ from bot.settings import Settings, SettingsError, configure_logging, load_settin
 log = logging.getLogger("taketwo")
 
 EXIT_CONFIG = 2
+EXIT_UNREACHABLE = 3
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -181,6 +185,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DatabaseUnusable as exc:
         print(f"taketwo: {exc}", file=sys.stderr)
         return 1
+    except (
+        aiohttp.ClientError,
+        discord.GatewayNotFound,
+        discord.DiscordServerError,
+        TimeoutError,
+    ) as exc:
+        reason = str(exc) or type(exc).__name__
+        print(
+            f"taketwo: cannot reach Discord at {settings.api_base} ({reason}). Check this "
+            "machine's network and DNS, and DISCORD_API_BASE / DISCORD_GATEWAY_URL if set.",
+            file=sys.stderr,
+        )
+        return EXIT_UNREACHABLE
     except KeyboardInterrupt:
         pass
     return 0

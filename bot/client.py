@@ -124,7 +124,31 @@ class TakeTwoBot(commands.Bot):
         replies.watch(interaction, self.in_flight)
 
     async def on_ready(self) -> None:
-        log.info("ready as %s in %d servers", self.user, len(self.guilds))
+        servers = len(self.guilds)
+        log.info(
+            "TakeTwo is up as %s in %d %s; %s",
+            self.user,
+            servers,
+            "server" if servers == 1 else "servers",
+            await self.commands_status(),
+        )
+
+    async def commands_status(self) -> str:
+        """Whether Discord shows the commands this code defines: one request at start."""
+        if self.settings.dev_guild_id is not None and self.sync_dev_guild:
+            return f"commands synced to development server {self.settings.dev_guild_id}"
+        slash = discord.AppCommandType.chat_input  # slash commands and groups have no .type
+        local = {(c.name, getattr(c, "type", slash).value) for c in self.tree.get_commands()}
+        try:
+            published = {(c.name, c.type.value) for c in await self.tree.fetch_commands()}
+        except discord.HTTPException as exc:
+            return f"could not check the published commands ({exc.status})"
+        if published == local:
+            return "global commands are published and up to date"
+        return (
+            "the global commands differ from this version's: run `python -m bot sync` once "
+            "to publish them (Discord shows them within minutes)"
+        )
 
     async def close(self) -> None:
         """Stop in an order that leaves no member unanswered: refuse new interactions, let

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import socket
 import sys
 from pathlib import Path
 
@@ -83,3 +84,48 @@ async def test_sync_commands_globally_and_to_one_server(standin: StandIn, tmp_pa
     assert process.returncode == 0
     assert {c["name"] for c in standin.global_commands} == names
     assert standin.invalid == []
+
+
+@pytest.mark.parametrize("command", [(), ("sync",)], ids=["run", "sync"])
+async def test_discord_unreachable_is_one_line(tmp_path: Path, command: tuple[str, ...]) -> None:
+    # A port on this machine that nothing listens on: the connection is refused at once.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = bot_environment(
+        DISCORD_TOKEN="unused",
+        DISCORD_API_BASE=f"http://127.0.0.1:{port}/api/v10",
+        DISCORD_GATEWAY_URL=f"ws://127.0.0.1:{port}/",
+        DATABASE_PATH=str(tmp_path / "bot.sqlite3"),
+    )
+    process = await spawn(env, tmp_path, *command)
+    _, stderr = await asyncio.wait_for(process.communicate(), 30)
+    log = stderr.decode()
+    assert process.returncode == 3, log
+    assert "Traceback" not in log
+    last = log.strip().splitlines()[-1]
+    assert last.startswith(f"taketwo: cannot reach Discord at http://127.0.0.1:{port}/api/v10")
+
+
+async def read_until(process: asyncio.subprocess.Process, text: str) -> str:
+    """The log lines up to and including the first that holds `text`."""
+    assert process.stderr is not None
+    lines = []
+    while True:
+        line = (await asyncio.wait_for(process.stderr.readline(), 30)).decode()
+        assert line, "the bot exited before logging " + text + "\n" + "".join(lines)
+        lines.append(line)
+        if text in line:
+            return "".join(lines)
+
+
+async def test_the_log_says_when_the_bot_is_up(standin: StandIn, tmp_path: Path) -> None:
+    process = await spawn(environment(standin, tmp_path), tmp_path)
+    try:
+        log = await read_until(process, "TakeTwo is up")
+    finally:
+        process.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(process.communicate(), 30)
+    up = log.strip().splitlines()[-1]
+    assert "INFO" in up and "as TakeTwo" in up and "in 1 server;" in up
+    assert "run `python -m bot sync`" in up  # nothing was published globally yet
