@@ -66,8 +66,18 @@ class TakeTwoBot(commands.Bot):
     write_limits: WriteLimits
     recent_videos: RecentVideos
 
-    def __init__(self, settings: Settings, *, sync_dev_guild: bool = True) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        sync_dev_guild: bool = True,
+        guild_ready_timeout: float = 2.0,
+    ) -> None:
         super().__init__(
+            # How long discord.py waits for the servers' GUILD_CREATE events after READY
+            # before on_ready; tests against the local stand-in, which sends them at once,
+            # make it short.
+            guild_ready_timeout=guild_ready_timeout,
             command_prefix=commands.when_mentioned,
             intents=intents(),
             help_command=None,

@@ -37,7 +37,8 @@ class World:
         )
 
     async def start_bot(self) -> TakeTwoBot:
-        bot = TakeTwoBot(self.settings())
+        # The stand-in sends every GUILD_CREATE right after READY: no need to wait 2 s.
+        bot = TakeTwoBot(self.settings(), guild_ready_timeout=0.05)
         self.bot = bot
         self._task = asyncio.create_task(bot.start(self.standin.token))
         ready = asyncio.create_task(bot.wait_until_ready())
