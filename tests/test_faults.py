@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.db import Database, DatabaseUnusable
+from bot.db import database as database_module
 from tests.processes import ROOT, run_bot
 
 COMMANDS = [
@@ -87,16 +89,20 @@ def test_a_read_only_file_is_refused_at_start(read_only_database: Path, tmp_path
     assert line.startswith(f"taketwo: the database file {read_only_database} cannot be written")
 
 
-def test_a_file_locked_by_another_program_is_one_line(tmp_path: Path) -> None:
+async def test_a_file_locked_by_another_program_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     database = tmp_path / "bot.sqlite3"
-    made = run_bot(tmp_path, "catalog", "export", "x.json", DATABASE_PATH=str(database))
-    assert made.returncode == 0, made.stderr
+    made = Database(database)
+    await made.open()
+    await made.close()
+    monkeypatch.setattr(database_module, "BUSY_TIMEOUT_MS", 200)
     holder = sqlite3.connect(database, isolation_level=None)
     holder.execute("BEGIN EXCLUSIVE")
     try:
-        result = run_bot(tmp_path, "catalog", "export", "y.json", DATABASE_PATH=str(database))
+        with pytest.raises(DatabaseUnusable) as refused:
+            await Database(database).open()
     finally:
         holder.close()
-    assert result.returncode == 1, result.stderr
-    [line] = result.stderr.strip().splitlines()
-    assert line.startswith(f"taketwo: the database file {database} stayed locked")
+    assert str(refused.value).startswith(f"the database file {database} stayed locked")
+    assert "\n" not in str(refused.value)
