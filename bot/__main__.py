@@ -25,6 +25,7 @@ from bot.client import TakeTwoBot
 from bot.db.failures import DatabaseUnusable, unusable
 from bot.db.migrations import MigrationError
 from bot.settings import Settings, SettingsError, configure_logging, load_settings
+from bot.startup import load_sample_if_new
 
 log = logging.getLogger("taketwo")
 
@@ -72,18 +73,19 @@ def _admin(args: argparse.Namespace) -> int:
         print(f"taketwo: {exc}", file=sys.stderr)
         return EXIT_CONFIG
     database = settings.database_path
+    sample = settings.load_sample_catalog
     try:
         if args.command == "catalog" and args.catalog_command == "import":
-            count = asyncio.run(admin.catalog_import(database, args.file))
+            count = asyncio.run(admin.catalog_import(database, args.file, sample))
             print(f"Imported {count} videos from {args.file} into {database}.")
         elif args.command == "catalog":
-            count = asyncio.run(admin.catalog_export(database, args.file))
+            count = asyncio.run(admin.catalog_export(database, args.file, sample))
             print(f"Exported {count} videos to {args.file}.")
         elif args.command == "backup":
             admin.backup(database, args.file)
             print(f"Backed up {database} to {args.file}.")
         else:
-            counts = asyncio.run(admin.export_server(database, args.guild_id, args.file))
+            counts = asyncio.run(admin.export_server(database, args.guild_id, args.file, sample))
             summary = ", ".join(f"{n} {name}" for name, n in counts.items())
             print(f"Exported server {args.guild_id} ({summary}) to {args.file}.")
     except CatalogError as exc:
@@ -106,6 +108,7 @@ async def _run(settings: Settings) -> None:
     # The database first: a damaged or unwritable file stops the start before Discord is
     # contacted (and before any identify is spent).
     await bot.db.open()
+    await load_sample_if_new(bot.db, load_sample_catalog=settings.load_sample_catalog)
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):

@@ -12,15 +12,14 @@ from pathlib import Path
 from typing import Any
 
 from bot.catalog import export_catalog, import_catalog, read_catalog_file
-from bot.db import Database
 from bot.db.failures import damaged
+from bot.startup import open_database
 
 
-async def catalog_import(database: Path, file: Path) -> int:
+async def catalog_import(database: Path, file: Path, load_sample_catalog: bool = True) -> int:
     """Check the whole file first (CatalogError lists every problem); write it in one go."""
     videos = read_catalog_file(file)
-    db = Database(database)
-    await db.open()
+    db = await open_database(database, load_sample_catalog=load_sample_catalog)
     try:
         async with db.transaction() as tx:
             return await import_catalog(tx, videos)
@@ -28,9 +27,8 @@ async def catalog_import(database: Path, file: Path) -> int:
         await db.close()
 
 
-async def catalog_export(database: Path, file: Path) -> int:
-    db = Database(database)
-    await db.open()
+async def catalog_export(database: Path, file: Path, load_sample_catalog: bool = True) -> int:
+    db = await open_database(database, load_sample_catalog=load_sample_catalog)
     try:
         async with db.read() as session:
             data = await export_catalog(session)
@@ -60,10 +58,11 @@ def backup(database: Path, target: Path) -> None:
         source.close()
 
 
-async def export_server(database: Path, guild_id: int, file: Path) -> dict[str, int]:
+async def export_server(
+    database: Path, guild_id: int, file: Path, load_sample_catalog: bool = True
+) -> dict[str, int]:
     """One server's ratings, takes and quotes as JSON."""
-    db = Database(database)
-    await db.open()
+    db = await open_database(database, load_sample_catalog=load_sample_catalog)
     try:
         async with db.read() as session:
             data = await _server_data(session.conn, guild_id)

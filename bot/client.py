@@ -11,9 +11,9 @@ from discord.ext import commands
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
-from bot.catalog import import_catalog, sample_catalog
 from bot.db import Database
 from bot.settings import Settings
+from bot.startup import load_sample_if_new
 from bot.ui import replies
 from bot.ui.cooldowns import WriteLimits
 from bot.ui.errors import TakeTwoTree
@@ -99,10 +99,7 @@ class TakeTwoBot(commands.Bot):
         """Open the database and load every extension. Needs no connection to Discord."""
         if not self.db.is_open:
             await self.db.open()
-        if self.db.is_new and self.settings.load_sample_catalog:
-            async with self.db.transaction() as tx:
-                count = await import_catalog(tx, sample_catalog())
-            log.info("new database: loaded %d sample videos", count)
+            await load_sample_if_new(self.db, load_sample_catalog=self.settings.load_sample_catalog)
         for extension in EXTENSIONS:
             await self.load_extension(extension)
 

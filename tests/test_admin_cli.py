@@ -8,9 +8,13 @@ import sqlite3
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from bot import admin
 from bot.catalog import import_catalog, sample_catalog
+from bot.client import TakeTwoBot
 from bot.db import Database
+from bot.settings import Settings
 from tests.processes import ROOT, run_bot
 from tests.test_catalog import _bad_file, _one_video_text
 
@@ -140,3 +144,42 @@ async def test_export_server_holds_only_that_server(tmp_path: Path) -> None:
     ]
     assert [t["text"] for t in data["takes"]] == ["Good"]
     assert [q["text"] for q in data["quotes"]] == ["ours"]
+
+
+@pytest.mark.parametrize("first", [("backup", "b.sqlite3"), ("export-server", "1", "s.json")])
+async def test_a_cli_command_before_the_first_start_leaves_the_sample_for_the_bot(
+    tmp_path: Path, first: tuple[str, ...]
+) -> None:
+    database = tmp_path / "fresh.sqlite3"
+    if first[0] == "backup":
+        # A backup of a file that does not exist yet creates nothing.
+        assert cli(tmp_path, database, *first).returncode == 1
+        assert not database.exists()
+    else:
+        assert cli(tmp_path, database, *first).returncode == 0
+    exported = cli(tmp_path, database, "catalog", "export", "catalog.json")
+    assert exported.returncode == 0, exported.stderr
+    titles = {v["title"] for v in json.loads((tmp_path / "catalog.json").read_text())["videos"]}
+    assert "We Cry Together" in titles
+    bot = TakeTwoBot(Settings(token="unused", database_path=database))
+    await bot.prepare()
+    try:
+        async with bot.db.read() as session:
+            video = await session.videos.resolve("We Cry Together")
+        assert video.title == "We Cry Together"
+    finally:
+        await bot.close()
+
+
+def test_load_sample_catalog_false_is_respected_by_the_cli(tmp_path: Path) -> None:
+    database = tmp_path / "empty.sqlite3"
+    result = run_bot(
+        tmp_path,
+        "catalog",
+        "export",
+        "catalog.json",
+        DATABASE_PATH=str(database),
+        LOAD_SAMPLE_CATALOG="false",
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads((tmp_path / "catalog.json").read_text())["videos"] == []
