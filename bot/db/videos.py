@@ -24,6 +24,8 @@ _MARGIN = 0.08
 _VIDEO_COLUMNS = "id, slug, title, artist, album, year, url"
 # The typo-tolerant pass ranks this many trigram candidates by similarity.
 NEAR_MISS_CANDIDATES = 40
+# Videos holding every long word of a query are read up to this many, then ranked.
+ALL_WORDS_CANDIDATES = 200
 
 
 def _video(row: aiosqlite.Row | tuple) -> Video:
@@ -38,6 +40,29 @@ def similarity(query: str, video: Video) -> float:
         difflib.SequenceMatcher(None, query, title).ratio(),
         difflib.SequenceMatcher(None, query, full).ratio(),
     )
+
+
+_NO_MATCH = 3
+
+
+def holds_every_word(words: list[str], video: Video) -> bool:
+    text = fold(f"{video.title} {video.artist}")
+    return all(word in text for word in words)
+
+
+def _rank_as_typed(query: str, words: list[str], video: Video) -> tuple[int, int, str]:
+    """Title prefix first, then the text anywhere, then every word in any order (most words
+    in the title first); _NO_MATCH for a candidate that holds not every word."""
+    title = fold(video.title)
+    if title.startswith(query):
+        kind = 0
+    elif query in fold(f"{video.title} {video.artist}"):
+        kind = 1
+    elif holds_every_word(words, video):
+        kind = 2
+    else:
+        kind = _NO_MATCH
+    return (kind, -sum(word in title for word in words), title)
 
 
 def _trigram_query(folded: str) -> str:
@@ -114,16 +139,31 @@ class VideoQueries:
             "(SELECT rowid FROM video_search WHERE video_search MATCH :phrase LIMIT :limit) "
             "ORDER BY search_title)"
         )
+        params: dict[str, object] = {
+            "q": query,
+            "end": query + "\U0010ffff",
+            "limit": limit,
+            "phrase": f'"{query}"',
+        }
         sql = prefix if len(query) < 3 else f"{prefix} UNION ALL {substring}"
-        rows = await json_rows(
-            self.conn,
-            as_json_array(_VIDEO_COLUMNS, sql),
-            {"q": query, "end": query + "\U0010ffff", "limit": limit, "phrase": f'"{query}"'},
-        )
+        words = query.split()
+        long_words = [w for w in words if len(w) >= 3]
+        if len(words) > 1 and long_words:
+            # Artist and title words in any order ("kendrick lamar we cry"): the videos that
+            # hold every word. The trigram index finds those with every word of three
+            # letters or more; shorter words are checked below.
+            sql += (
+                f" UNION ALL SELECT * FROM (SELECT {_VIDEO_COLUMNS} FROM videos WHERE id IN "
+                "(SELECT rowid FROM video_search WHERE video_search MATCH :words LIMIT :wide))"
+            )
+            params["words"] = " AND ".join(f'"{w}"' for w in long_words)
+            params["wide"] = ALL_WORDS_CANDIDATES
+        rows = await json_rows(self.conn, as_json_array(_VIDEO_COLUMNS, sql), params)
         found: dict[int, Video] = {}
         for row in rows:
             found.setdefault(row[0], _video(row))
-        return list(found.values())[:limit]
+        ranked = sorted(found.values(), key=lambda v: _rank_as_typed(query, words, v))
+        return [v for v in ranked if _rank_as_typed(query, words, v)[0] < _NO_MATCH][:limit]
 
     async def near_misses(self, text: str, limit: int = 25) -> list[Video]:
         """Videos sharing the most trigrams with the text, best first: tolerates typos.
@@ -179,6 +219,16 @@ class VideoQueries:
         starts = [v for v in candidates if fold(v.title).startswith(query)]
         if len(starts) == 1 and len(query) >= 3:
             return starts[0]
+        # So does exactly one video holding every word typed ("kendrick lamar we cry").
+        words = query.split()
+        every_word = [v for v in candidates if len(words) > 1 and holds_every_word(words, v)]
+        if len(every_word) == 1:
+            return every_word[0]
+        if len(every_word) > 1:
+            names = ", ".join(v.label for v in every_word[:5])
+            raise UserFacingError(
+                f"Several videos match “{value[:80]}”: {names}. Pick one from the list."
+            )
         ranked = sorted(((similarity(query, v), v) for v in candidates), key=lambda p: -p[0])
         confident = bool(ranked) and ranked[0][0] >= _CONFIDENT
         unambiguous = len(ranked) == 1 or (

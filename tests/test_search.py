@@ -1,0 +1,54 @@
+"""Search when one artist has many videos: a query that mixes artist and title words ranks
+the videos holding all its words first, as typed in autocomplete and when typed by hand."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.db import Database
+from bot.errors import UserFacingError
+
+# Titles made up for the test (not facts about real videos): many videos by one artist.
+EXTRA_TITLES = [f"Made Up Song {n}" for n in range(40)] + ["Crying Game", "We Were Here"]
+
+
+@pytest.fixture(params=["sample", "one artist, many videos"])
+async def one_artist_db(catalog_db: Database, request: pytest.FixtureRequest) -> Database:
+    if request.param == "sample":
+        return catalog_db
+    async with catalog_db.transaction() as tx:
+        for n, title in enumerate(EXTRA_TITLES):
+            await tx.videos.upsert(
+                slug=f"kendrick-lamar-test-{n}",
+                title=title,
+                artist="Kendrick Lamar",
+                album=None,
+                year=None,
+                url=None,
+            )
+    return catalog_db
+
+
+@pytest.mark.parametrize(
+    ("typed", "first"),
+    [
+        ("kendrick lamar we cry", "We Cry Together"),
+        ("kendrick lamar alright", "Alright"),
+        ("lamar humble", "HUMBLE."),
+        ("we cry kendrick", "We Cry Together"),
+    ],
+)
+async def test_mixed_artist_and_title_words_rank_the_video_with_every_word_first(
+    one_artist_db: Database, typed: str, first: str
+) -> None:
+    async with one_artist_db.lookup() as session:
+        found = await session.videos.search_as_typed(typed, limit=25)
+    assert found and found[0].title == first, [v.title for v in found]
+    async with one_artist_db.read() as session:
+        assert (await session.videos.resolve(typed)).title == first
+
+
+async def test_only_artist_words_typed_by_hand_ask_which_video(catalog_db: Database) -> None:
+    async with catalog_db.read() as session:
+        with pytest.raises(UserFacingError, match="Several videos match"):
+            await session.videos.resolve("kendrick lamar")
