@@ -43,7 +43,9 @@ from bot.db.quotes import CATALOG_GUILD
 
 FORMAT = "taketwo-catalog"
 VERSION = 1
-_SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+# Letters and digits of any script (a title in Arabic or Japanese keeps its own), in lower
+# case where the script has case, joined by single dashes: what the bot itself makes.
+_SLUG = re.compile(r"^[^\W_]+(-[^\W_]+)*$")
 _URL = re.compile(r"^https?://\S+$")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 YEARS = (1900, 2100)
@@ -189,7 +191,7 @@ def _check_video(check: _Checker, raw: Any, place: str) -> CatalogVideo | None:
     ):
         return None
     slug = check.text(raw, "slug", place, required=True)
-    if slug and not _SLUG.match(slug):
+    if slug and (not _SLUG.match(slug) or slug != slug.casefold()):
         check.fail(f"{place}.slug", "must be lowercase letters, digits and single dashes")
     title = check.text(raw, "title", place, required=True)
     artist = check.text(raw, "artist", place, required=True)

@@ -124,6 +124,11 @@ class Videos(commands.GroupCog, group_name="video", group_description="Edit the 
     ) -> None:
         title, artist = _text(title, "title"), _text(artist, "artist")
         async with self.bot.db.transaction() as tx:
+            if existing := await tx.videos.same_title_and_artist(title, artist):
+                raise UserFacingError(
+                    f"**{discord.utils.escape_markdown(existing.label)}** is already in the "
+                    f"catalog (slug `{existing.slug}`): change it with /video edit."
+                )
             slug = await tx.videos.slug_for(artist, title)
             video_id = await tx.videos.upsert(
                 slug=slug,
@@ -157,10 +162,20 @@ class Videos(commands.GroupCog, group_name="video", group_description="Edit the 
             raise UserFacingError("Give at least one detail to change.")
         async with self.bot.db.transaction() as tx:
             current = await tx.videos.require(video.id)
+            new_title = _text(title, "title") if title is not None else current.title
+            new_artist = _text(artist, "artist") if artist is not None else current.artist
+            other = await tx.videos.same_title_and_artist(
+                new_title, new_artist, other_than=current.id
+            )
+            if other is not None:
+                raise UserFacingError(
+                    f"Another video is already **{discord.utils.escape_markdown(other.label)}** "
+                    f"(slug `{other.slug}`): nothing was changed."
+                )
             await tx.videos.upsert(
                 slug=current.slug,
-                title=_text(title, "title") if title is not None else current.title,
-                artist=_text(artist, "artist") if artist is not None else current.artist,
+                title=new_title,
+                artist=new_artist,
                 album=album.strip() if album is not None else current.album,
                 year=year if year is not None else current.year,
                 url=_link(url) if url is not None else current.url,

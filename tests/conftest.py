@@ -41,6 +41,16 @@ async def bot(tmp_path: Path) -> AsyncIterator[TakeTwoBot]:
 
 
 @pytest.fixture
+async def editor_bot(tmp_path: Path) -> AsyncIterator[TakeTwoBot]:
+    """The bot with member 42 among its owners, who may edit the catalog."""
+    settings = Settings(token="t", database_path=tmp_path / "e.sqlite3", owner_ids=frozenset({42}))
+    instance = TakeTwoBot(settings)
+    await instance.prepare()
+    yield instance
+    await instance.close()
+
+
+@pytest.fixture
 async def standin() -> AsyncIterator[StandIn]:
     """The local Discord stand-in on 127.0.0.1, with one server, and no bot."""
     server = StandIn()

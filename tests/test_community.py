@@ -248,15 +248,6 @@ async def test_write_limits_tell_when_to_try_again(bot: TakeTwoBot) -> None:
     assert other.content is not None and other.content.startswith("You rated")
 
 
-@pytest.fixture
-async def editor_bot(tmp_path: Any) -> Any:
-    settings = Settings(token="t", database_path=tmp_path / "e.sqlite3", owner_ids=frozenset({42}))
-    instance = TakeTwoBot(settings)
-    await instance.prepare()
-    yield instance
-    await instance.close()
-
-
 async def test_catalog_editing_is_for_owners(editor_bot: TakeTwoBot) -> None:
     bot = editor_bot
     manager = discord.Permissions(manage_guild=True)

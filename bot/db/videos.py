@@ -300,9 +300,21 @@ class VideoQueries:
             ],
         )
 
+    async def same_title_and_artist(
+        self, title: str, artist: str, *, other_than: int | None = None
+    ) -> Video | None:
+        """A video already called this, by this artist (compared as search folds them)."""
+        found = await self._fetch(
+            f"SELECT {_VIDEO_COLUMNS} FROM videos WHERE search_title = ? AND search_text = ? "
+            "AND id IS NOT ? LIMIT 1",
+            (fold(title), fold(f"{title} {artist}"), other_than),
+        )
+        return found[0] if found else None
+
     async def slug_for(self, artist: str, title: str) -> str:
         """A new, unused slug made from the artist and title."""
-        base = re.sub(r"[^a-z0-9-]", "", "-".join(fold(f"{artist} {title}").split()))[:80]
+        # Folded words keep the letters of every script; a title of emoji alone has none.
+        base = "-".join(fold(f"{artist} {title}").split())[:80].strip("-")
         slug, n = base or "video", 1
         while await self.get_by_slug(slug) is not None:
             n += 1
