@@ -1,0 +1,147 @@
+"""Data people can carry out: one server's data, or one member's, as plain JSON-ready dicts.
+
+The same export serves `python -m bot export-server`, `/export-server` and
+`/privacy export`. Ids are strings (JavaScript cannot hold 64-bit ids as numbers) and every
+time is ISO 8601 in UTC (`2026-01-15T09:00:00Z`), whatever form it is stored in.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import aiosqlite
+
+SERVER_FORMAT = "taketwo-server-export"
+MEMBER_FORMAT = "taketwo-member-export"
+VERSION = 2
+
+# Columns that hold a Discord or row id, turned into strings on the way out.
+_IDS = {"id", "user_id", "saved_by", "author_id", "removed_by", "take_id", "item_id"}
+_TIMES = {"rated_at", "created_at", "updated_at", "removed_at"}
+
+
+def utc_iso(value: object) -> str | None:
+    """Unix seconds or an ISO 8601 string, as `YYYY-MM-DDTHH:MM:SSZ`."""
+    if value is None:
+        return None
+    if isinstance(value, int | float):
+        moment = datetime.fromtimestamp(value, UTC)
+    else:
+        moment = datetime.fromisoformat(str(value))
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _clean(row: dict[str, Any]) -> dict[str, Any]:
+    for key, value in row.items():
+        if key in _IDS and value is not None:
+            row[key] = str(value)
+        elif key in _TIMES:
+            row[key] = utc_iso(value)
+    return row
+
+
+class ExportQueries:
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self.conn = conn
+
+    async def _rows(self, sql: str, params: tuple[object, ...]) -> list[dict[str, Any]]:
+        async with self.conn.execute(sql, params) as cursor:
+            names = [column[0] for column in cursor.description]
+            return [_clean(dict(zip(names, row, strict=True))) for row in await cursor.fetchall()]
+
+    async def server(self, guild_id: int) -> dict[str, Any]:
+        """Everything members wrote in one server: ratings, takes, agrees, quotes, and the
+        moderation log."""
+        g = (guild_id,)
+        return {
+            "format": SERVER_FORMAT,
+            "version": VERSION,
+            "guild_id": str(guild_id),
+            "exported_at": utc_iso(datetime.now(UTC).isoformat()),
+            "ratings": await self._rows(
+                "SELECT r.user_id, v.slug AS video, r.score, r.rated_at "
+                "FROM ratings AS r JOIN videos AS v ON v.id = r.video_id WHERE r.guild_id = ? "
+                "ORDER BY r.rated_at, r.user_id, r.video_id",
+                g,
+            ),
+            "takes": await self._rows(
+                "SELECT t.id, t.user_id, v.slug AS video, t.score, t.text, t.agree_count, "
+                "t.created_at, t.updated_at FROM takes AS t JOIN videos AS v ON v.id = t.video_id "
+                "WHERE t.guild_id = ? ORDER BY t.id",
+                g,
+            ),
+            "agrees": await self._rows(
+                "SELECT take_id, user_id FROM take_agrees WHERE guild_id = ? "
+                "ORDER BY take_id, user_id",
+                g,
+            ),
+            "quotes": await self._rows(
+                "SELECT q.id, q.text, q.said_by, q.source_url, q.saved_by, q.author_id, "
+                "v.slug AS video, q.created_at FROM quotes AS q "
+                "LEFT JOIN videos AS v ON v.id = q.video_id WHERE q.guild_id = ? ORDER BY q.id",
+                g,
+            ),
+            "moderation_log": await self._rows(
+                "SELECT id, kind, item_id, author_id, removed_by, reason, removed_at "
+                "FROM moderation_log WHERE guild_id = ? ORDER BY id",
+                g,
+            ),
+        }
+
+    async def member(self, guild_id: int, user_id: int) -> dict[str, Any]:
+        """What TakeTwo keeps about one member in one server: what /privacy forget-me
+        deletes."""
+        gu = (guild_id, user_id)
+        settings = await self._rows(
+            "SELECT no_quotes FROM member_settings WHERE guild_id = ? AND user_id = ?", gu
+        )
+        return {
+            "format": MEMBER_FORMAT,
+            "version": VERSION,
+            "guild_id": str(guild_id),
+            "user_id": str(user_id),
+            "exported_at": utc_iso(datetime.now(UTC).isoformat()),
+            "settings": {"no_quotes": bool(settings and settings[0]["no_quotes"])},
+            "ratings": await self._rows(
+                "SELECT v.slug AS video, r.score, r.rated_at FROM ratings AS r "
+                "JOIN videos AS v ON v.id = r.video_id WHERE r.guild_id = ? AND r.user_id = ? "
+                "ORDER BY r.rated_at, r.video_id",
+                gu,
+            ),
+            "takes": await self._rows(
+                "SELECT t.id, v.slug AS video, t.score, t.text, t.agree_count, t.created_at, "
+                "t.updated_at FROM takes AS t JOIN videos AS v ON v.id = t.video_id "
+                "WHERE t.guild_id = ? AND t.user_id = ? ORDER BY t.id",
+                gu,
+            ),
+            "agrees": await self._rows(
+                "SELECT take_id FROM take_agrees WHERE guild_id = ? AND user_id = ? "
+                "ORDER BY take_id",
+                gu,
+            ),
+            "quotes_saved": await self._rows(
+                "SELECT q.id, q.text, q.said_by, q.source_url, v.slug AS video, q.created_at "
+                "FROM quotes AS q LEFT JOIN videos AS v ON v.id = q.video_id "
+                "WHERE q.guild_id = ? AND q.saved_by = ? ORDER BY q.id",
+                gu,
+            ),
+            "quotes_of_you": await self._rows(
+                "SELECT q.id, q.text, q.said_by, q.source_url, v.slug AS video, q.created_at "
+                "FROM quotes AS q LEFT JOIN videos AS v ON v.id = q.video_id "
+                "WHERE q.guild_id = ? AND q.author_id = ? ORDER BY q.id",
+                gu,
+            ),
+            "removals_of_yours": await self._rows(
+                "SELECT kind, item_id, reason, removed_at FROM moderation_log "
+                "WHERE guild_id = ? AND author_id = ? ORDER BY id",
+                gu,
+            ),
+            "removals_by_you": await self._rows(
+                "SELECT kind, item_id, author_id, reason, removed_at FROM moderation_log "
+                "WHERE guild_id = ? AND removed_by = ? ORDER BY id",
+                gu,
+            ),
+        }
