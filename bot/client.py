@@ -14,7 +14,7 @@ from discord.http import Route
 from bot.catalog import import_catalog, sample_catalog
 from bot.db import Database
 from bot.settings import Settings
-from bot.ui import replies
+from bot.ui import forms, replies
 from bot.ui.cooldowns import WriteLimits
 from bot.ui.errors import TakeTwoTree
 from bot.ui.video_option import RecentVideos
@@ -122,6 +122,7 @@ class TakeTwoBot(commands.Bot):
 
     async def on_interaction(self, interaction: discord.Interaction) -> None:
         replies.watch(interaction, self.in_flight)
+        await forms.answer(interaction)
 
     async def on_ready(self) -> None:
         log.info("ready as %s in %d servers", self.user, len(self.guilds))
