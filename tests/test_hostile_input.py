@@ -90,7 +90,7 @@ async def test_forged_rate_score_is_refused(world: World, score: Any) -> None:
     assert snapshot(world) == before
 
 
-async def test_unknown_and_missing_options_are_refused(world: World) -> None:
+async def test_options_outside_their_declaration_are_refused(world: World) -> None:
     alice = world.member("alice")
     vid = await video_id(world, "HUMBLE.")
     before = snapshot(world)
@@ -101,6 +101,9 @@ async def test_unknown_and_missing_options_are_refused(world: World) -> None:
     assert_refused(missing, "/rate needs a value for score.")
     sort = await alice.forge("takes", video=f"id:{vid}", sort="sideways")
     assert_refused(sort, "sort must be one of: newest, highest.")
+    # The video option's own transformer declares its type and length.
+    video = await alice.forge("review", video="x" * 101)
+    assert_refused(video, "video must be text of at most 100 characters.")
     assert snapshot(world) == before
 
 
@@ -139,6 +142,19 @@ async def test_broken_text_in_an_option_is_refused(world: World) -> None:
     assert_refused(reply, "title contains a broken character (half of an emoji?): type it again.")
     assert snapshot(world) == before
     assert_no_broken_text_sent(world)
+
+
+@pytest.mark.parametrize("value", ["²", "①", "٣", 7])
+async def test_forged_score_menu_value_is_refused(world: World, value: Any) -> None:
+    alice = world.member("alice")
+    review = await alice.use("review", video="HUMBLE.")
+    menu = await alice.click(review.message, "Rate")  # type: ignore[arg-type]
+    before = snapshot(world)
+
+    reply = await alice.choose(menu.message, [value], forged=True)  # type: ignore[arg-type]
+
+    assert reply.ephemeral and reply.content == "Pick one score from 1 to 10."
+    assert snapshot(world) == before
 
 
 # Forms

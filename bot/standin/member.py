@@ -345,8 +345,14 @@ class Member:
         return await self._send(3, payload, message_id=int(message["id"]))
 
     async def choose(
-        self, message: dict[str, Any], values: list[str], select: str | None = None
+        self,
+        message: dict[str, Any],
+        values: list[Any],
+        select: str | None = None,
+        *,
+        forged: bool = False,
     ) -> Reply:
+        """Pick these values in a select menu; `forged` sends values the menu does not offer."""
         menus = [
             c
             for row in message.get("components") or []
@@ -357,7 +363,7 @@ class Member:
         if menu is None:
             raise ClientRefused("no select menu on that message")
         offered = {o["value"] for o in menu.get("options", [])}
-        if not set(values) <= offered:
+        if not forged and not set(values) <= offered:
             raise ClientRefused(f"{values} are not among the menu's options")
         payload = self._base()
         payload["message"] = message
