@@ -14,7 +14,7 @@ from discord.http import Route
 from bot.db import Database
 from bot.settings import Settings
 from bot.startup import load_sample_if_new
-from bot.ui import replies
+from bot.ui import forms, replies
 from bot.ui.cooldowns import WriteLimits
 from bot.ui.errors import TakeTwoTree
 from bot.ui.video_option import RecentVideos
@@ -129,6 +129,7 @@ class TakeTwoBot(commands.Bot):
 
     async def on_interaction(self, interaction: discord.Interaction) -> None:
         replies.watch(interaction, self.in_flight)
+        await forms.answer(interaction)
 
     async def on_ready(self) -> None:
         servers = len(self.guilds)

@@ -12,10 +12,10 @@ from discord.ext import commands
 
 from bot.client import TakeTwoBot
 from bot.db.models import Credit, Video
-from bot.errors import UserFacingError
+from bot.errors import NotFoundError, UserFacingError
 from bot.ui import embeds, replies
 from bot.ui.context import client, require_catalog_editor
-from bot.ui.errors import send_error
+from bot.ui.forms import Form, open_form
 from bot.ui.limits import clip
 from bot.ui.video_option import VideoOption
 
@@ -42,12 +42,16 @@ def parse_credits(text: str) -> list[Credit]:
     return credits
 
 
-class CreditsModal(ui.Modal):
+class CreditsModal(Form):
+    kind = "credits"
+    command = "/credits edit"
+
     def __init__(self, video: Video, credits: list[Credit]) -> None:
-        super().__init__(title=clip(f"Credits: {video.title}", 45), timeout=15 * 60)
+        super().__init__(title=clip(f"Credits: {video.title}", 45), key=video.id)
         self.video = video
         self.lines = ui.TextInput(
             label="One credit per line: Role: Name",
+            custom_id="lines",
             style=discord.TextStyle.paragraph,
             default="\n".join(f"{c.role}: {c.name}" for c in credits) or None,
             placeholder="Director: Jane Doe\nProducer: John Roe",
@@ -56,9 +60,16 @@ class CreditsModal(ui.Modal):
         )
         self.add_item(self.lines)
 
-    async def on_submit(self, interaction: discord.Interaction) -> None:
+    @classmethod
+    async def rebuild(cls, interaction: discord.Interaction, key: int) -> CreditsModal | None:
+        try:
+            return cls(await client(interaction).db.video(key), [])
+        except NotFoundError:
+            return None
+
+    async def submit(self, interaction: discord.Interaction, values: dict[str, str]) -> None:
         require_catalog_editor(interaction)
-        credits = parse_credits(self.lines.value)
+        credits = parse_credits(values["lines"])
         async with client(interaction).db.transaction() as tx:
             await tx.videos.require(self.video.id)
             await tx.videos.replace_credits(self.video.id, credits)
@@ -69,9 +80,6 @@ class CreditsModal(ui.Modal):
             embed=embeds.credits_embed(self.video, credits),
             ephemeral=True,
         )
-
-    async def on_error(self, interaction: discord.Interaction, error: Exception) -> None:
-        await send_error(interaction, error)
 
 
 @app_commands.guild_only()
@@ -100,7 +108,7 @@ class Credits(commands.GroupCog, group_name="credits", group_description="Who ma
         require_catalog_editor(interaction)
         async with self.bot.db.read() as session:
             credits = await session.videos.credits(video.id)
-        await replies.send_form(interaction, CreditsModal(video, credits))
+        await open_form(interaction, CreditsModal(video, credits))
 
 
 async def setup(bot: TakeTwoBot) -> None:

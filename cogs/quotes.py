@@ -16,6 +16,7 @@ from bot.errors import UserFacingError
 from bot.ui import embeds, replies
 from bot.ui.components import now_iso
 from bot.ui.context import guild_id
+from bot.ui.validation import check_text
 from bot.ui.video_option import VideoOption
 
 MAX_QUOTE = 1000
@@ -23,7 +24,7 @@ MAX_SAID_BY = 200
 
 
 def _clean(text: str, what: str, limit: int) -> str:
-    text = text.strip()
+    text = check_text(text, f"The {what}", then="it can't be saved").strip()
     if not text:
         raise UserFacingError(f"The {what} is empty: write something to save.")
     if len(text) > limit:
@@ -134,16 +135,17 @@ class Quotes(commands.GroupCog, group_name="quote", group_description="Quotes ab
         if not message.content.strip():
             raise UserFacingError("That message has no text to save as a quote.")
         text = _clean(message.content, "message", MAX_QUOTE)
+        # The message comes whole from the interaction, which a modified client can forge.
+        name = message.author.display_name
+        said_by = check_text(name, "The author's name", then="it can't be saved")[:MAX_SAID_BY]
         self.bot.write_limits.check("quote", guild_id(interaction), interaction.user.id)
         async with self.bot.db.transaction() as tx:
             if await tx.members.no_quotes(guild_id(interaction), message.author.id):
-                raise UserFacingError(
-                    f"{message.author.display_name[:80]} has asked not to be quoted here."
-                )
+                raise UserFacingError(f"{said_by[:80]} has asked not to be quoted here.")
             quote = await tx.quotes.add(
                 guild_id=guild_id(interaction),
                 text=text,
-                said_by=message.author.display_name[:MAX_SAID_BY],
+                said_by=said_by,
                 author_id=message.author.id,
                 source_url=message.jump_url,
                 saved_by=interaction.user.id,

@@ -16,12 +16,14 @@ from discord.ext import commands
 
 from bot.client import TakeTwoBot
 from bot.db.models import Take, Video
-from bot.errors import UserFacingError
+from bot.errors import NotFoundError, UserFacingError
 from bot.ui import embeds, replies
 from bot.ui.components import now_iso
 from bot.ui.context import client, guild_id
-from bot.ui.errors import reports_errors, send_error
+from bot.ui.errors import reports_errors
+from bot.ui.forms import Form, open_form
 from bot.ui.limits import clip
+from bot.ui.validation import parse_whole
 from bot.ui.video_option import VideoOption
 
 PAGE_SIZE = 5
@@ -32,12 +34,16 @@ SORT_CODES = {"newest": "n", "highest": "h"}
 SORT_NAMES = {code: name for name, code in SORT_CODES.items()}
 
 
-class TakeModal(ui.Modal):
+class TakeModal(Form):
+    kind = "take"
+    command = "/take"
+
     def __init__(self, video: Video, existing: Take | None) -> None:
-        super().__init__(title=clip(f"Your take: {video.title}", 45), timeout=15 * 60)
+        super().__init__(title=clip(f"Your take: {video.title}", 45), key=video.id)
         self.video = video
         self.score = ui.TextInput(
             label="Score from 1 to 10",
+            custom_id="score",
             max_length=2,
             min_length=1,
             placeholder="8",
@@ -45,6 +51,7 @@ class TakeModal(ui.Modal):
         )
         self.text = ui.TextInput(
             label="Your take",
+            custom_id="text",
             style=discord.TextStyle.paragraph,
             max_length=MAX_TAKE,
             min_length=1,
@@ -54,13 +61,19 @@ class TakeModal(ui.Modal):
         self.add_item(self.score)
         self.add_item(self.text)
 
-    async def on_submit(self, interaction: discord.Interaction) -> None:
-        raw = self.score.value.strip()
-        if not raw.isdigit() or not 1 <= int(raw) <= 10:
-            raise UserFacingError(f"“{raw[:10]}” is not a score: use a whole number from 1 to 10.")
-        text = self.text.value.strip()
-        if not text:
-            raise UserFacingError("Write a few words for your take.")
+    @classmethod
+    async def rebuild(cls, interaction: discord.Interaction, key: int) -> TakeModal | None:
+        try:
+            return cls(await client(interaction).db.video(key), None)
+        except NotFoundError:
+            return None
+
+    async def submit(self, interaction: discord.Interaction, values: dict[str, str]) -> None:
+        score = parse_whole(values["score"], 1, 10)
+        if score is None:
+            raise UserFacingError(
+                f"“{values['score'][:10]}” is not a score: use a whole number from 1 to 10."
+            )
         server = guild_id(interaction)
         bot = client(interaction)
         bot.write_limits.check("take", server, interaction.user.id)
@@ -69,8 +82,8 @@ class TakeModal(ui.Modal):
                 guild_id=server,
                 video_id=self.video.id,
                 user_id=interaction.user.id,
-                score=int(raw),
-                text=text[:MAX_TAKE],
+                score=score,
+                text=values["text"],
                 now=now_iso(),
             )
         await replies.send(
@@ -79,9 +92,6 @@ class TakeModal(ui.Modal):
             f" ({take.score}/10). Its score also counts as your rating.",
             ephemeral=True,
         )
-
-    async def on_error(self, interaction: discord.Interaction, error: Exception) -> None:
-        await send_error(interaction, error)
 
 
 class AgreeButton(ui.DynamicItem[ui.Button[Any]], template=r"taketwo:agree:(?P<take>[0-9]{1,18})"):
@@ -228,7 +238,7 @@ class Takes(commands.Cog):
             existing = await session.takes.of_member(
                 guild_id(interaction), video.id, interaction.user.id
             )
-        await replies.send_form(interaction, TakeModal(video, existing))
+        await open_form(interaction, TakeModal(video, existing))
 
     @app_commands.command(
         name="takes", description="Read this server's takes on a video", extras={"reply": "public"}

@@ -3,7 +3,9 @@
 It sends what the real client sends: an autocomplete request while typing, then the command
 with the chosen value; button presses and select choices on a message; modal submissions;
 message context menus. Option values are checked against the registered command first, as
-the client does, so a test cannot send what no member could.
+the client does, so a test cannot send what no member could by accident. `forge` and
+`submit(..., forged=True)` skip those checks on purpose: they send what a modified client or a
+script holding a member's token can send, which Discord passes on to the bot unchecked.
 """
 
 from __future__ import annotations
@@ -180,6 +182,8 @@ class Member:
         subs: list[str],
         values: dict[str, Any],
         focused: str | None = None,
+        *,
+        checked: bool = True,
     ) -> list[dict[str, Any]]:
         definitions = command.get("options") or []
         for sub in subs:
@@ -187,27 +191,29 @@ class Member:
             if found is None:
                 raise ClientRefused(f"no subcommand {sub!r}")
             inner = self._options(
-                {"options": found.get("options") or []}, subs[1:], values, focused
+                {"options": found.get("options") or []}, subs[1:], values, focused, checked=checked
             )
             return [{"name": sub, "type": found["type"], "options": inner}]
         by_name = {o["name"]: o for o in definitions}
-        for name in values:
-            if name not in by_name:
-                raise ClientRefused(f"no option {name!r}")
+        unknown = [name for name in values if name not in by_name]
+        if unknown and checked:
+            raise ClientRefused(f"no option {unknown[0]!r}")
         sent = []
         for option in definitions:
             name = option["name"]
             if name not in values:
-                if option.get("required") and name != focused:
+                if checked and option.get("required") and name != focused:
                     raise ClientRefused(f"option {name!r} is required")
                 continue
             value = values[name]
-            if name != focused:
+            if checked and name != focused:
                 self._client_checks(option, value)
             entry: dict[str, Any] = {"name": name, "type": option["type"], "value": value}
             if name == focused:
                 entry["focused"] = True
             sent.append(entry)
+        # Only a forged request names options the command does not have.
+        sent += [{"name": name, "type": 3, "value": values[name]} for name in unknown]
         return sent
 
     @staticmethod
@@ -257,8 +263,19 @@ class Member:
 
     async def run(self, path: str, **options: Any) -> Reply:
         """Send the command with these exact values (as if typed by hand)."""
+        return await self._run(path, options, checked=True)
+
+    async def forge(self, path: str, **options: Any) -> Reply:
+        """Send the command with these values whatever their type, length or range, and with
+        required options left out or unknown ones added: what Discord forwards from a
+        modified client."""
+        return await self._run(path, options, checked=False)
+
+    async def _run(self, path: str, options: dict[str, Any], *, checked: bool) -> Reply:
         command, subs = self._command(path)
-        payload = self._command_payload(command, self._options(command, subs, options))
+        payload = self._command_payload(
+            command, self._options(command, subs, options, checked=checked)
+        )
         channels = self._resolved_channels(payload["data"]["options"])
         if channels:
             payload["data"]["resolved"] = {"channels": channels}
@@ -328,8 +345,14 @@ class Member:
         return await self._send(3, payload, message_id=int(message["id"]))
 
     async def choose(
-        self, message: dict[str, Any], values: list[str], select: str | None = None
+        self,
+        message: dict[str, Any],
+        values: list[Any],
+        select: str | None = None,
+        *,
+        forged: bool = False,
     ) -> Reply:
+        """Pick these values in a select menu; `forged` sends values the menu does not offer."""
         menus = [
             c
             for row in message.get("components") or []
@@ -340,22 +363,25 @@ class Member:
         if menu is None:
             raise ClientRefused("no select menu on that message")
         offered = {o["value"] for o in menu.get("options", [])}
-        if not set(values) <= offered:
+        if not forged and not set(values) <= offered:
             raise ClientRefused(f"{values} are not among the menu's options")
         payload = self._base()
         payload["message"] = message
         payload["data"] = {"custom_id": menu["custom_id"], "component_type": 3, "values": values}
         return await self._send(3, payload, message_id=int(message["id"]))
 
-    async def submit(self, modal: dict[str, Any], values: dict[str, str]) -> Reply:
+    async def submit(
+        self, modal: dict[str, Any], values: dict[str, Any], *, forged: bool = False
+    ) -> Reply:
+        """Fill in a form and send it; `forged` skips the client's required and length checks."""
         rows = []
         for row in modal.get("components") or []:
             inputs = []
             for field in row.get("components", []):
                 value = values.get(field["custom_id"], field.get("value") or "")
-                if field.get("required", True) and not value:
+                if not forged and field.get("required", True) and not value:
                     raise ClientRefused(f"{field.get('label')} is required")
-                if len(value) > field.get("max_length", 4000):
+                if not forged and len(value) > field.get("max_length", 4000):
                     raise ClientRefused(f"{field.get('label')} is too long")
                 inputs.append({"type": 4, "custom_id": field["custom_id"], "value": value})
             rows.append({"type": 1, "components": inputs})

@@ -18,6 +18,7 @@ from bot.errors import UserFacingError
 from bot.ui import embeds, replies
 from bot.ui.context import client, guild_id
 from bot.ui.errors import reports_errors
+from bot.ui.validation import parse_whole
 
 
 def now_iso() -> str:
@@ -86,9 +87,9 @@ class ScoreSelect(
         server = guild_id(interaction)
         values = (interaction.data or {}).get("values") or []
         # The value comes from the member's client: check it on the server.
-        if len(values) != 1 or not str(values[0]).isdigit() or not 1 <= int(values[0]) <= 10:
+        score = parse_whole(values[0], 1, 10) if len(values) == 1 else None
+        if score is None:
             raise UserFacingError("Pick one score from 1 to 10.")
-        score = int(values[0])
         client(interaction).write_limits.check("rating", server, interaction.user.id)
         db = client(interaction).db
         video = await db.video(self.video_id)

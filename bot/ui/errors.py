@@ -17,7 +17,7 @@ import discord
 from discord import app_commands
 
 from bot.errors import UserFacingError
-from bot.ui import replies
+from bot.ui import replies, validation
 
 log = logging.getLogger("taketwo.errors")
 
@@ -109,6 +109,8 @@ class TakeTwoTree(app_commands.CommandTree):
             return True
         try:
             ensure_accepting(interaction)
+            # Before any command runs: a forged option value never reaches a write.
+            validation.check_command(interaction)
         except UserFacingError as refusal:
             raise app_commands.CheckFailure(refusal.message) from refusal
         return True
