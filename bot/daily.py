@@ -38,7 +38,7 @@ from bot.errors import UserFacingError
 
 log = logging.getLogger(__name__)
 
-_POST_TIME = re.compile(r"^\s*([01]?\d|2[0-3])[:.h]([0-5]\d)\s*$")
+_POST_TIME = re.compile(r"^\s*([01]?[0-9]|2[0-3])[:.h]([0-5][0-9])\s*$")
 LOW_QUOTES_WARNING = 7
 # An earlier attempt's post is looked for among messages created from this long before its
 # claim, in case this host's clock runs ahead of Discord's.

@@ -17,7 +17,7 @@ from bot.errors import NotFoundError, UserFacingError
 
 # Autocomplete sends the chosen video as "id:<n>"; anything else is text typed by hand.
 CHOICE_PREFIX = "id:"
-_CHOICE = re.compile(r"^id:(\d{1,18})$")
+_CHOICE = re.compile(r"^id:([0-9]{1,18})$")
 # A hand-typed title this close to exactly one video is taken to mean it.
 _CONFIDENT = 0.8
 _MARGIN = 0.08

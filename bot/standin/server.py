@@ -40,6 +40,16 @@ ALL_PERMISSIONS = (1 << 53) - 1
 BODY = web.RequestKey("body", object)
 
 
+def _has_lone_surrogate(value: Any) -> bool:
+    if isinstance(value, str):
+        return any("\ud800" <= ch <= "\udfff" for ch in value)
+    if isinstance(value, dict):
+        return any(_has_lone_surrogate(k) or _has_lone_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_lone_surrogate(v) for v in value)
+    return False
+
+
 def _json(data: Any, status: int = 200) -> web.Response:
     # Discord sends exactly "application/json" (no charset); discord.py relies on that.
     return web.Response(
@@ -288,6 +298,11 @@ class StandIn:
             body = await request.json()
         request[BODY] = body
         self.requests.append((request.method, request.path, body))
+        if _has_lone_surrogate(body):
+            # Discord cannot decode such text and refuses the whole body.
+            return self._refuse(
+                request, 400, {"message": "The request body contains invalid JSON.", "code": 50109}
+            )
         path = request.path
         needs_auth = (
             "/webhooks/" not in path and "/interactions/" not in path and path != "/gateway"

@@ -46,7 +46,7 @@ class RecentVideos:
             self._items.popitem(last=False)
 
 
-_CHOICE_VALUE = re.compile(r"^id:(\d{1,18})$")
+_CHOICE_VALUE = re.compile(r"^id:([0-9]{1,18})$")
 
 
 class VideoTransformer(app_commands.Transformer):
