@@ -61,44 +61,15 @@ def backup(database: Path, target: Path) -> None:
 async def export_server(
     database: Path, guild_id: int, file: Path, load_sample_catalog: bool = True
 ) -> dict[str, int]:
-    """One server's ratings, takes and quotes as JSON."""
+    """One server's ratings, takes, agrees, quotes and moderation log as JSON."""
     db = await open_database(database, load_sample_catalog=load_sample_catalog)
     try:
         async with db.read() as session:
-            data = await _server_data(session.conn, guild_id)
+            data = await session.exports.server(guild_id)
     finally:
         await db.close()
     _write_json(file, data)
     return {key: len(value) for key, value in data.items() if isinstance(value, list)}
-
-
-async def _server_data(conn: Any, guild_id: int) -> dict[str, Any]:
-    async def rows(sql: str) -> list[dict[str, Any]]:
-        async with conn.execute(sql, (guild_id,)) as cur:
-            names = [d[0] for d in cur.description]
-            return [dict(zip(names, row, strict=True)) for row in await cur.fetchall()]
-
-    return {
-        "format": "taketwo-server-export",
-        "version": 1,
-        "guild_id": guild_id,
-        "ratings": await rows(
-            "SELECT r.user_id, v.slug AS video, r.score, "
-            "strftime('%Y-%m-%dT%H:%M:%SZ', r.rated_at, 'unixepoch') AS rated_at "
-            "FROM ratings AS r JOIN videos AS v ON v.id = r.video_id WHERE r.guild_id = ? "
-            "ORDER BY r.rated_at, r.user_id, r.video_id"
-        ),
-        "takes": await rows(
-            "SELECT t.id, t.user_id, v.slug AS video, t.score, t.text, t.agree_count, "
-            "t.created_at, t.updated_at FROM takes AS t JOIN videos AS v ON v.id = t.video_id "
-            "WHERE t.guild_id = ? ORDER BY t.id"
-        ),
-        "quotes": await rows(
-            "SELECT q.id, q.text, q.said_by, q.source_url, q.saved_by, q.author_id, "
-            "v.slug AS video, q.created_at FROM quotes AS q "
-            "LEFT JOIN videos AS v ON v.id = q.video_id WHERE q.guild_id = ? ORDER BY q.id"
-        ),
-    }
 
 
 def _write_json(file: Path, data: Any) -> None:

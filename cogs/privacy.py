@@ -1,7 +1,11 @@
-"""/privacy forget-me and /privacy no-quotes: members decide what is kept about them."""
+"""/privacy forget-me, /privacy no-quotes and /privacy export: members decide what is kept
+about them and can carry it out; /export-server gives a server's managers its data."""
 
 from __future__ import annotations
 
+import gzip
+import io
+import json
 import re
 from typing import Any
 
@@ -14,6 +18,20 @@ from bot.errors import UserFacingError
 from bot.ui import replies
 from bot.ui.context import client, guild_id
 from bot.ui.errors import reports_errors
+
+
+def json_file(data: dict[str, Any], name: str, limit: int) -> discord.File:
+    """The export as a file Discord accepts: JSON, or gzipped JSON when that is too big."""
+    raw = json.dumps(data, ensure_ascii=False, indent=2).encode() + b"\n"
+    if len(raw) <= limit:
+        return discord.File(io.BytesIO(raw), filename=f"{name}.json")
+    packed = gzip.compress(raw)
+    if len(packed) <= limit:
+        return discord.File(io.BytesIO(packed), filename=f"{name}.json.gz")
+    raise UserFacingError(
+        f"The export is {len(packed) // 1_000_000} MB even compressed, more than Discord lets "
+        "me send here. The bot's host can run `python -m bot export-server` for you."
+    )
 
 
 class ForgetButton(
@@ -100,6 +118,53 @@ class Privacy(
         )
         await replies.send(interaction, message, ephemeral=True)
 
+    @app_commands.command(
+        name="export", description="Get a file of everything TakeTwo keeps about you here"
+    )
+    async def export(self, interaction: discord.Interaction) -> None:
+        server = guild_id(interaction)
+        self.bot.write_limits.check("export", server, interaction.user.id)
+        async with self.bot.db.read() as session:
+            data = await session.exports.member(server, interaction.user.id)
+        file = json_file(
+            data, f"taketwo-{server}-{interaction.user.id}", interaction.filesize_limit
+        )
+        await replies.send(
+            interaction,
+            "Everything TakeTwo keeps about you in this server: your ratings, takes, agrees, "
+            "the quotes you saved and the quotes of your messages, your settings and moderation "
+            "entries about you. Ids are strings; times are UTC.",
+            file=file,
+            ephemeral=True,
+        )
+
+
+class ServerExport(commands.Cog):
+    def __init__(self, bot: TakeTwoBot) -> None:
+        self.bot = bot
+
+    @app_commands.command(
+        name="export-server", description="Get a file of this server's ratings, takes and quotes"
+    )
+    @app_commands.guild_only()
+    @app_commands.default_permissions(manage_guild=True)
+    async def export_server(self, interaction: discord.Interaction) -> None:
+        if not interaction.permissions.manage_guild:
+            raise UserFacingError("Only members with Manage Server can export the server's data.")
+        server = guild_id(interaction)
+        self.bot.write_limits.check("export", server, interaction.user.id)
+        async with self.bot.db.read() as session:
+            data = await session.exports.server(server)
+        file = json_file(data, f"taketwo-server-{server}", interaction.filesize_limit)
+        await replies.send(
+            interaction,
+            "This server's ratings, takes, agrees, quotes and moderation log, as the command "
+            "line's `export-server` writes them. Ids are strings; times are UTC.",
+            file=file,
+            ephemeral=True,
+        )
+
 
 async def setup(bot: TakeTwoBot) -> None:
     await bot.add_cog(Privacy(bot))
+    await bot.add_cog(ServerExport(bot))

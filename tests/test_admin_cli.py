@@ -137,10 +137,14 @@ async def test_export_server_holds_only_that_server(tmp_path: Path) -> None:
     result = cli(tmp_path, database, "export-server", "1", str(out))
     assert result.returncode == 0, result.stderr
     data = json.loads(out.read_text())
-    assert data["guild_id"] == 1
+    # Ids as strings, times in one format (ISO 8601, UTC).
+    assert data["guild_id"] == "1"
     assert [(r["user_id"], r["score"], r["rated_at"]) for r in data["ratings"]] == [
-        (5, 9, "2026-11-20T10:00:00Z"),
-        (5, 8, "2026-11-21T08:30:00Z"),
+        ("5", 9, "2026-11-20T10:00:00Z"),
+        ("5", 8, "2026-11-21T08:30:00Z"),
+    ]
+    assert [(t["user_id"], t["created_at"]) for t in data["takes"]] == [
+        ("5", "2026-11-21T08:30:00Z")
     ]
     assert [t["text"] for t in data["takes"]] == ["Good"]
     assert [q["text"] for q in data["quotes"]] == ["ours"]

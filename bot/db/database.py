@@ -38,6 +38,7 @@ import aiosqlite
 from bot.db import pages
 from bot.db.coalesce import Coalescer
 from bot.db.daily import DailyQueries
+from bot.db.exports import ExportQueries
 from bot.db.failures import FailureLog, cannot_save, is_storage_failure, unusable
 from bot.db.members import MemberQueries
 from bot.db.migrations import MIGRATIONS_DIR, migrate
@@ -89,6 +90,7 @@ class Session:
         self.daily = DailyQueries(conn)
         self.takes = TakeQueries(conn)
         self.members = MemberQueries(conn)
+        self.exports = ExportQueries(conn)  # type: ignore[arg-type]
 
     async def video_page(
         self, guild_id: int, video_id: int, user_id: int | None = None

@@ -22,13 +22,17 @@ _TIMES = {"rated_at", "created_at", "updated_at", "removed_at"}
 
 
 def utc_iso(value: object) -> str | None:
-    """Unix seconds or an ISO 8601 string, as `YYYY-MM-DDTHH:MM:SSZ`."""
+    """Unix seconds or an ISO 8601 string, as `YYYY-MM-DDTHH:MM:SSZ` (text that is neither
+    is passed through as stored)."""
     if value is None:
         return None
     if isinstance(value, int | float):
         moment = datetime.fromtimestamp(value, UTC)
     else:
-        moment = datetime.fromisoformat(str(value))
+        try:
+            moment = datetime.fromisoformat(str(value))
+        except ValueError:
+            return str(value)
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -23,8 +23,16 @@ LIMITS: dict[str, tuple[int, float]] = {
     "take": (3, 60.0),
     "quote": (5, 60.0),
     "agree": (15, 60.0),
+    # Exports read everything a member or a server holds: a few an hour is plenty.
+    "export": (3, 3600.0),
 }
-VERBS = {"rating": "rate", "take": "save a take", "quote": "save a quote", "agree": "agree"}
+VERBS = {
+    "rating": "rate",
+    "take": "save a take",
+    "quote": "save a quote",
+    "agree": "agree",
+    "export": "export again",
+}
 
 
 class _Limit:
