@@ -32,7 +32,7 @@ from bot.standin.render import (
     render_message,
     text_inputs,
 )
-from bot.standin.server import ALL_PERMISSIONS, StandIn
+from bot.standin.server import ALL_PERMISSIONS, Guild, StandIn
 
 MANAGE_GUILD = 1 << 5
 MANAGE_MESSAGES = 1 << 13
@@ -142,7 +142,6 @@ def _field_keys(fields: list[dict[str, Any]]) -> dict[str, str]:
             for w in _words(entry.get("label", ""))
             if len(w) >= 3 and w.isalpha() and w not in _COMMON_WORDS | others
         ]
-        words = [w for w in words if w not in keys.values()]
         keys[entry["custom_id"]] = max(words, key=len) if words else f"field{number}"
     return keys
 
@@ -163,6 +162,7 @@ class Playground:
         self._tmp = tempfile.TemporaryDirectory(prefix="taketwo-playground-")
         self.bot: TakeTwoBot | None = None
         self._task: asyncio.Task[None] | None = None
+        self.guild: Guild
         self.members: dict[str, Member] = {}
         self.member: Member
         self.form: OpenForm | None = None
