@@ -2,45 +2,175 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
+from bot.standin.render import Directory, draw_tags, explain_refusal, relative_time
+from bot.standin.schema import error_body
 from tests.processes import run_bot
 
-SESSION = """\
+NEED_COMMAND = "Type a command after the slash, like /review We Cry Together (help lists them)."
+LONG_WORD = "https://example.com/" + "long-path/" * 9  # wider than the 80-column terminal
+
+SESSION = f"""\
+help
 /review We Cry Together
-press Rate
+press rate
 choose 9
-/rate video:"We Cry Together" score:7
+as ana
+/rate video:"We Cry Together" score:8
+as ben
+/rate video:"We Cry Together" score:10
+as you
+/top
 /review we cry
 press Credits
-/quote add text:"@everyone wow" video:alright
-/rate video:alright score:11
 press Nope
+/take we cry
+fill nope=1
+fill score=8 take="Sharp and sad"
+submit
+/takes we cry
+press Next
+/take alright
+fill score=7
+submit
+cancel
+submit
+/daily set channel:#quotes time:09:00 timezone:Europe/London
+as manager
+/daily set channel:#nowhere time:09:00 timezone:Europe/London
+/daily set channel:#quotes time:09:00 timezone:Europe/London
+/daily status
+/video add title:"Not Like Us" artist:"Kendrick Lamar"
+as owner
+/video add title:"Not Like Us" artist:"Kendrick Lamar" year:2024
+/credits edit video:"Not Like Us"
+fill credit="Director: Dave Free\\nDirector: Kendrick Lamar"
+submit
+as zoe
+/credits show video:"Not Like Us"
+as owner
+/video remove video:"Not Like Us"
+press yes
+/quote add text:"@everyone wow" video:alright
+/quote add text:"see {LONG_WORD}" video:alright
+/quote add text:"{"x" * 1001}"
+say {"y" * 2001}
+/rate video:alright score:11
+/quote
 /review "unclosed
 quit
 """
 
 
-def test_playground_session_needs_no_token_or_network(tmp_path: Path) -> None:
-    result = run_bot(tmp_path, "playground", stdin=SESSION)
+def test_a_bare_slash_gets_a_sentence_and_the_prompt_goes_on(tmp_path: Path) -> None:
+    result = run_bot(tmp_path, "playground", stdin='/\n/   \n/""\n/review humble\nquit\n')
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    assert result.stdout.count(NEED_COMMAND) == 3
+    assert "┃ HUMBLE." in result.stdout
+    assert result.stdout.rstrip().endswith("Bye.")
+
+
+def test_a_whole_session_shows_every_part_of_the_bot(tmp_path: Path) -> None:
+    result = run_bot(tmp_path, "playground", stdin=SESSION, COLUMNS="80", TZ="Europe/London")
     out = result.stdout
+    flat = " ".join(out.split())  # sentences, wherever the terminal wrapped them
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in out + result.stderr
-    # /review renders the embed, the histogram and the buttons.
-    assert "┃ WE CRY TOGETHER" in out
-    assert "┃ Directed by\n┃   Jake Schreier, Dave Free, Kendrick Lamar" in out
-    assert "[ ⭐ Rate ] [ 🎬 Credits ] [ 💬 Quote ]" in out
-    # Pressing Rate shows the menu; choosing 9 rates; /rate replaces it with 7.
-    assert "▾ Pick a score from 1 to 10: 10/10, 9/10" in out
-    assert "You rated We Cry Together 9/10. Server score: 9.00/10 from 1 rating." in out
-    assert "You rated We Cry Together 7/10. Server score: 7.00/10 from 1 rating." in out
-    assert "┃    7 ██████████████ 1" in out
-    assert "┃ CREDITS: WE CRY TOGETHER" in out
-    assert "┃ “@everyone wow”" in out
-    # Bad input is explained, never a crash.
-    assert "Discord would not send that: score is at most 10" in out
-    assert "Discord would not send that: no component 'Nope' on that message" in out
-    assert "Could not read that line: No closing quotation" in out
     assert "Discord would have refused" not in out
     assert out.rstrip().endswith("Bye.")
     assert not (tmp_path / "data").exists(), "the playground's database is thrown away"
+
+    # The banner says who rated already; help lists every kind of line.
+    assert (
+        "ana, ben and cleo have already rated Alright, Formation and HUMBLE., so /top has "
+        "something to show (a video needs 3 ratings to be listed)." in flat
+    )
+    for line in ("press LABEL", "choose VALUE", "fill NAME=VALUE", "submit", "cancel"):
+        assert f"\n  {line} " in out
+    for line in ("as NAME", "say TEXT", "save", "help", "quit"):
+        assert f"\n  {line} " in out
+    assert "as manager (Manage Server: /daily), as owner" in out
+
+    # /review draws the embed, the histogram and the buttons; pressing and choosing rate.
+    assert "┃ WE CRY TOGETHER" in out
+    assert "┃ Directed by\n┃   Jake Schreier, Dave Free, Kendrick Lamar" in out
+    assert "[ ⭐ Rate ] [ 🎬 Credits ] [ 💬 Quote ]" in out
+    assert "▾ Pick a score from 1 to 10: 10/10, 9/10" in out
+    assert "You rated We Cry Together 9/10. Server score: 9.00/10 from 1 rating." in out
+
+    # Two more members rate, each under their own name at the prompt; /top lists the video.
+    assert "You are now ana: a member who rated Alright, HUMBLE. and Formation before" in flat
+    assert "\ntaketwo as ana> " in out and "\ntaketwo as ben> " in out
+    assert "You rated We Cry Together 10/10. Server score: 9.00/10 from 3 ratings." in out
+    assert "┃ TOP VIDEOS IN PLAYGROUND\n┃ 1. We Cry Together — Kendrick Lamar" in out
+    assert "Formation — Beyoncé" in out
+    assert "┃   9.00/10 from 3 ratings\n┃   10 ██████████████ 1" in out
+    assert "┃ CREDITS: WE CRY TOGETHER" in out
+
+    # A take through its form: shown when it opens, filled by label words, submitted.
+    assert "FORM · Your take: We Cry Together\n  score — Score from 1 to 10" in out
+    assert "  │ (empty: for example 8)\n  take — Your take (several lines" in out
+    assert (
+        "This form has no field 'nope'. Its fields: score (Score from 1 to 10), take (Your take)."
+    ) in out
+    assert "  score — Score from 1 to 10 (up to 2 characters)\n  │ 8\n" in out
+    assert "  │ Sharp and sad\n" in out
+    assert "Saved your take #1 on We Cry Together (8/10)." in out
+    # Mentions are names; a disabled button is drawn so, and pressing it is explained.
+    assert "┃   @you: Sharp and sad" in out
+    assert "[ Agree #1 ] [ ◀ Previous (disabled) ] [ Next ▶ (disabled) ]" in out
+    assert "Next ▶ is disabled (greyed out) on that message, so it cannot be pressed." in out
+    # An empty required field keeps the form open; cancel closes it.
+    assert "Your take needs at least 1 character(s): Discord keeps Submit greyed out" in flat
+    assert "Closed the form; nothing was sent." in out
+    assert "No form is open: /take or /credits edit opens one." in out
+
+    # /daily belongs to managers; times and channels are drawn as Discord draws them.
+    assert "daily is hidden from members without its permissions (try: as manager)" in out
+    assert "this server has no channel #nowhere; it has #general, #quotes" in out
+    day = r"\w+day \d{1,2} \w+ \d{4} 09:00"
+    assert re.search(
+        rf"I will post a quote in #quotes\. The first one comes in [^,<]+, on {day}\.", flat
+    ), flat
+    assert "┃ Channel\n┃   #quotes" in out
+    assert re.search(rf"┃ Next posts\n┃   {day}\n┃   {day}\n┃   {day}\n", out)
+    assert not re.search(r"<(t:|@|#)", out), "every tag is drawn readably"
+
+    # The catalog belongs to the bot's owner: a video added, its credits through a form.
+    assert "so only the bot's owners can change it." in flat
+    assert "Added Not Like Us — Kendrick Lamar (slug" in flat
+    assert "FORM · Credits: Not Like Us\n  credit — One credit per line: Role: Name" in out
+    assert "  │ Director: Dave Free\n  │ Director: Kendrick Lamar\n" in out
+    assert "Saved 2 credits for Not Like Us." in out
+    assert "You are now zoe: a new member of the server, with no special permissions." in out
+    assert out.count("┃ Director\n┃   Dave Free\n┃   Kendrick Lamar") == 2  # saved, then read
+    # press takes the start of a label.
+    assert "[ Yes, remove it everywhere ] [ Cancel ]" in out
+    assert "Removed Not Like Us from the catalog" in flat
+
+    # A line too wide for the terminal goes on below, marked and explained.
+    assert "┃ “@everyone wow”" in out
+    assert re.search(r"┃ https://example\.com/long-path/\S{40,}↩\n┃ \S+”", out), out
+    assert "(↩ ends a line too wide for this 80-column terminal: it goes on below." in out
+    # What Discord's own client refuses is said, with why.
+    assert "text takes at most 1000 characters and that is 1001: Discord's box stops typing" in flat
+    assert "Discord does not send a message over 2000 characters" in flat
+    assert "Discord would not send that: score is at most 10" in out
+    assert "No button 'Nope' on that message. Its buttons: Rate, Credits, Quote." in out
+    assert "/quote is only the start of a command: /quote random, /quote add" in out
+    assert "A quote (\" or ') in that line is never closed." in out
+
+
+def test_times_and_refusals_read_as_sentences() -> None:
+    assert relative_time(3 * 3600 + 100) == "in 3 hours"
+    assert relative_time(-30) == "a few seconds ago"
+    assert relative_time(36 * 3600 + 1) == "in 2 days"
+    names = Directory(people={7: "ana"}, channels={9: "quotes"})
+    assert draw_tags("<@7> and <@!8> in <#9>, see </top:1>", names) == (
+        "@ana and @unknown-user in #quotes, see /top"
+    )
+    answer = error_body([(("embeds", 0, "title"), "BASE_TYPE_MAX_LENGTH", "Too long.")])
+    assert explain_refusal(answer) == "Invalid Form Body (embeds.0.title: Too long.)"
