@@ -201,7 +201,8 @@ class Playground:
             api_base=self.standin.api_base,
             gateway_url=self.standin.gateway_url,
         )
-        self.bot = TakeTwoBot(settings)
+        # The stand-in sends every server at once: no need for discord.py's 2 s wait.
+        self.bot = TakeTwoBot(settings, guild_ready_timeout=0.05)
         self._task = asyncio.create_task(self.bot.start(settings.token))
         ready = asyncio.create_task(self.bot.wait_until_ready())
         await asyncio.wait({ready, self._task}, return_when=asyncio.FIRST_COMPLETED)
