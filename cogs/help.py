@@ -64,13 +64,19 @@ GROUPS = (
         "everyone",
         _everyone,
     ),
-    HelpGroup("Your data", ("privacy forget-me", "privacy no-quotes"), "everyone", _everyone),
+    HelpGroup(
+        "Your data",
+        ("privacy export", "privacy forget-me", "privacy no-quotes"),
+        "everyone",
+        _everyone,
+    ),
     HelpGroup(
         "Daily quote",
         ("daily set", "daily status", "daily preview", "daily skip", "daily off"),
         "members with Manage Server",
         _managers,
     ),
+    HelpGroup("Server data", ("export-server",), "members with Manage Server", _managers),
     HelpGroup(
         "Moderation",
         ("take-remove", "quote remove"),

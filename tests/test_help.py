@@ -36,6 +36,7 @@ async def test_managers_and_moderators_see_their_groups(bot: TakeTwoBot) -> None
         "Rate and review",
         "Your data",
         "Daily quote",
+        "Server data",
         "Moderation",
         "For others",
     ]

@@ -147,6 +147,14 @@ def _problem_from(error: Any, base: Path) -> Problem:
     return base + tuple(error["loc"]), code, message
 
 
+def _snowflake_as_sent(value: Any) -> Any:
+    """Discord takes a snowflake as a string or as an integer (discord.py numbers new
+    attachments 0, 1, ...); the spec's models only know the string."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return str(value)
+    return value
+
+
 def validate(model: type[BaseModel], payload: Any, path: Path = ()) -> list[Problem]:
     """Every way `payload` breaks `model`, recursing into nested models and oneOf variants."""
     if not isinstance(payload, dict):
@@ -217,6 +225,11 @@ def validate(model: type[BaseModel], payload: Any, path: Path = ()) -> list[Prob
                     )
                     continue
             problems += validate(target, item, where)
+    for key, value in list(flat.items()):
+        if key == "id" or key.endswith("_id"):
+            flat[key] = _snowflake_as_sent(value)
+        elif key.endswith("_ids") and isinstance(value, list):
+            flat[key] = [_snowflake_as_sent(v) for v in value]
     try:
         model.model_validate(flat)
     except ValidationError as exc:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from aiohttp import WSMsgType, web
+from aiohttp import BodyPartReader, WSMsgType, web
 
 from bot.standin import schema
 
@@ -38,6 +38,8 @@ HISTORY_MAX_LIMIT = 100
 LOADING = 1 << 7
 ALL_PERMISSIONS = (1 << 53) - 1
 BODY = web.RequestKey("body", object)
+# Files sent as multipart/form-data parts beside payload_json: (filename, bytes).
+FILES = web.RequestKey("files", list)
 
 
 def _has_lone_surrogate(value: Any) -> bool:
@@ -206,6 +208,7 @@ class StandIn:
         }
         self.guilds: dict[int, Guild] = {}
         self.messages: dict[int, dict[str, Any]] = {}
+        self.files: dict[int, bytes] = {}
         self.message_created: dict[int, float] = {}
         self.interactions: dict[int, Interaction] = {}
         self.global_commands: list[dict[str, Any]] = []
@@ -294,9 +297,22 @@ class StandIn:
     @web.middleware
     async def _record(self, request: web.Request, handler: Any) -> web.StreamResponse:
         body: Any = None
+        files: list[tuple[str, bytes]] = []
         if request.can_read_body and request.content_type == "application/json":
             body = await request.json()
+        elif request.can_read_body and request.content_type == "multipart/form-data":
+            # How Discord takes files: the JSON body in a payload_json part, each file in
+            # a files[n] part.
+            reader = await request.multipart()
+            while (part := await reader.next()) is not None:
+                if not isinstance(part, BodyPartReader):
+                    continue
+                if part.name == "payload_json":
+                    body = json.loads(await part.text())
+                elif part.name and part.name.startswith("files["):
+                    files.append((part.filename or "file", bytes(await part.read())))
         request[BODY] = body
+        request[FILES] = files
         self.requests.append((request.method, request.path, body))
         if _has_lone_surrogate(body):
             # Discord cannot decode such text and refuses the whole body.
@@ -459,6 +475,22 @@ class StandIn:
         self.message_created[message_id] -= seconds
         self.messages[message_id]["timestamp"] = _iso(self.message_created[message_id])
 
+    def _attach(self, message: dict[str, Any], files: list[tuple[str, bytes]]) -> None:
+        """Files sent with a message, as Discord lists them; their bytes stay readable in
+        `self.files` by attachment id."""
+        for filename, data in files:
+            attachment_id = self.ids.next()
+            self.files[attachment_id] = data
+            message["attachments"].append(
+                {
+                    "id": str(attachment_id),
+                    "filename": filename,
+                    "size": len(data),
+                    "url": f"{self.api_base}/attachments/{attachment_id}/{filename}",
+                    "proxy_url": f"{self.api_base}/attachments/{attachment_id}/{filename}",
+                }
+            )
+
     def _edit_message(self, message_id: int, body: dict[str, Any]) -> dict[str, Any]:
         message = self.messages[message_id]
         for key in ("content", "embeds", "components"):
@@ -589,6 +621,7 @@ class StandIn:
         message: dict[str, Any] | None = None
         if kind == 4:
             message = self.make_message(record.channel_id, data, interaction=record)
+            self._attach(message, request[FILES])
         elif kind == 5:
             message = self.make_message(
                 record.channel_id, {"flags": (data.get("flags") or 0) | LOADING}, interaction=record
@@ -645,6 +678,7 @@ class StandIn:
         if refused := self._check(request, problems):
             return refused
         message = self.make_message(record.channel_id, body, interaction=record)
+        self._attach(message, request[FILES])
         record.followup_ids.append(int(message["id"]))
         return _json(message)
 
@@ -667,7 +701,11 @@ class StandIn:
         problems += schema.message_rules(body)
         if refused := self._check(request, problems):
             return refused
-        return _json(self._edit_message(message_id, body))
+        edited = self._edit_message(message_id, body)
+        if request[FILES]:
+            edited["attachments"] = []  # an edit that sends files replaces the old ones
+            self._attach(edited, request[FILES])
+        return _json(edited)
 
     # Gateway
 
