@@ -142,6 +142,11 @@ class Quotes(commands.GroupCog, group_name="quote", group_description="Quotes ab
         async with self.bot.db.transaction() as tx:
             if await tx.members.no_quotes(guild_id(interaction), message.author.id):
                 raise UserFacingError(f"{said_by[:80]} has asked not to be quoted here.")
+            saved = await tx.quotes.of_message(
+                guild_id(interaction), message.author.id, message.jump_url
+            )
+            if saved is not None:
+                raise UserFacingError(f"That message is already saved, as quote #{saved.id}.")
             quote = await tx.quotes.add(
                 guild_id=guild_id(interaction),
                 text=text,

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 import random
+import re
 import sqlite3
 from collections import Counter
 
 from bot.db import Database
 from bot.db.quotes import CATALOG_GUILD
+from tests.standin_harness import World
 
 GUILD = 500
 
@@ -87,3 +89,15 @@ async def test_other_servers_quotes_are_not_visible(catalog_db: Database) -> Non
         for _ in range(30):
             quote = await session.quotes.random(GUILD)
             assert quote is not None and quote.id != other
+
+
+async def test_saving_the_same_message_twice_names_the_quote(world: World) -> None:
+    alice, carol = world.member("alice"), world.member("carol")
+    message = world.member("bob").post("the one-take opening is the best part")
+    first = await alice.message_menu("Save as quote", message)
+    quote_id = int(re.findall(r"#(\d+)", first.content)[0])
+    again = await carol.message_menu("Save as quote", message)
+    assert again.ephemeral
+    assert again.content == f"That message is already saved, as quote #{quote_id}."
+    async with world.db.read() as session:
+        assert await session.quotes.count(world.guild.id) == 1

@@ -114,6 +114,17 @@ class QuoteQueries:
         row = next(iter(rows), None)
         return _quote(row) if row else None
 
+    async def of_message(self, guild_id: int, author_id: int, source_url: str) -> Quote | None:
+        """The quote already saved from this message, if any (found through the author's
+        quotes, which the quotes_by_author index keeps few)."""
+        rows = await self.conn.execute_fetchall(
+            f"SELECT {_COLUMNS} {_FROM} WHERE q.guild_id = ? AND q.author_id = ? "
+            "AND q.source_url = ? LIMIT 1",
+            (guild_id, author_id, source_url),
+        )
+        row = next(iter(rows), None)
+        return _quote(row) if row else None
+
     async def in_guild(self, guild_id: int, quote_id: int) -> Quote:
         """A quote that this server can see: its own or the catalog's."""
         quote = await self.get(quote_id)
