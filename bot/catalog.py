@@ -63,7 +63,7 @@ MAX_NUMBER_DIGITS = 20
 # A file that is wrong throughout (another format) is wrong on every line: a person reads the
 # first problems and fixes the cause, so checking stops there.
 MAX_PROBLEMS_LISTED = 100
-# /credits edit shows a video's credits as `Role: Name` lines in one modal text box, which
+# /video credits shows a video's credits as `Role: Name` lines in one modal text box, which
 # holds 4,000 characters; an imported video must stay editable there.
 MAX_CREDITS = 100
 MAX_CREDITS_TEXT = 4000
@@ -214,7 +214,8 @@ def _check_video(check: _Checker, raw: Any, place: str) -> CatalogVideo | None:
     elif (size := len(credits_text(credits))) > MAX_CREDITS_TEXT:
         check.fail(
             f"{place}.credits",
-            f"take {size} characters as `Role: Name` lines; /credits edit holds {MAX_CREDITS_TEXT}",
+            f"take {size} characters as `Role: Name` lines; "
+            f"/video credits holds {MAX_CREDITS_TEXT}",
         )
     reviews = []
     for where, item in check.items(raw, "reviews", place):

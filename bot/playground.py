@@ -49,7 +49,7 @@ ROLES = {
     "you": "the member you started as, with Manage Messages (removes anyone's quotes and takes)",
     "manager": "a member with Manage Server and Manage Messages: /daily is theirs",
     "owner": "the bot's owner (the Discord application's owner): edits the catalog with "
-    "/video, /credits edit and /review-source",
+    "/video and /review-source",
 }
 # Words too common to name a form field by.
 _COMMON_WORDS = {"the", "and", "for", "from", "one", "per", "your", "with", "this"}
@@ -60,11 +60,11 @@ Type a slash command the way you would in Discord, then press Enter:
   /review We Cry Together
   /rate video:"We Cry Together" score:9
   /take We Cry Together          (opens a form: fill it, then submit)
-  /credits show video:humble     /takes We Cry Together
+  /credits video:humble          /takes We Cry Together
   /quote random                  /quote add text:"What a video" video:alright
   /top
   /daily set channel:#quotes time:09:00 timezone:Europe/London    (as manager)
-  /video add title:"Not Like Us" artist:"Kendrick Lamar"         (as owner)
+  /video add title:"Test Pattern" artist:"The Examples"           (as owner)
 Text after a command fills its first option; name options with option:value, and a
 channel with #name (this server has {", ".join("#" + c for c in CHANNELS)}).
 A video is looked up with autocomplete first, as Discord does, and the first match is used.
@@ -445,7 +445,7 @@ class Playground:
 
     def _open_form(self) -> OpenForm:
         if self.form is None:
-            raise Said("No form is open: /take or /credits edit opens one.")
+            raise Said("No form is open: /take or /video credits opens one.")
         return self.form
 
     async def _fill(self, text: str) -> None:

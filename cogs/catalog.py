@@ -1,4 +1,5 @@
-"""/video add, /video edit, /video remove and /review-source add: editing the shared catalog.
+"""/video add, /video edit, /video credits, /video remove and /review-source add: editing the
+shared catalog.
 
 The catalog is shared by every server, so only catalog editors (the application's owners,
 OWNER_IDS, and server managers when MANAGERS_EDIT_CATALOG is on) may change it.
@@ -13,13 +14,15 @@ import discord
 from discord import app_commands, ui
 from discord.ext import commands
 
-from bot.catalog import LIMITS, YEARS, is_review_date
+from bot.catalog import LIMITS, MAX_CREDITS, MAX_CREDITS_TEXT, YEARS, is_review_date
 from bot.client import TakeTwoBot
-from bot.db.models import PressReview
-from bot.errors import UserFacingError
+from bot.db.models import Credit, PressReview, Video
+from bot.errors import NotFoundError, UserFacingError
 from bot.ui import embeds, replies
 from bot.ui.context import catalog_editors_only, client, require_catalog_editor
 from bot.ui.errors import reports_errors
+from bot.ui.forms import Form, open_form
+from bot.ui.limits import clip
 from bot.ui.video_option import VideoOption
 
 # Option types, bounded by the catalog file's limits. (discord.py reads string literals in
@@ -34,6 +37,66 @@ Headline = app_commands.Range[str, 1, LIMITS["headline"]]
 Summary = app_commands.Range[str, 20, LIMITS["summary"]]
 Author = app_commands.Range[str, 1, LIMITS["author"]]
 IsoDate = app_commands.Range[str, 10, 10]
+
+
+def parse_credits(text: str) -> list[Credit]:
+    """`Role: Name` on each line; blank lines are skipped. Every bad line is reported."""
+    credits, problems = [], []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        role, sep, name = line.partition(":")
+        if not sep or not role.strip() or not name.strip():
+            problems.append(f"line {number} needs the form Role: Name")
+        elif len(role.strip()) > 100 or len(name.strip()) > 200:
+            problems.append(f"line {number} is too long")
+        else:
+            credits.append(Credit(role=role.strip(), name=name.strip()))
+    if len(credits) > MAX_CREDITS:
+        problems.append(f"at most {MAX_CREDITS} credits")
+    if problems:
+        raise UserFacingError("Nothing was changed: " + "; ".join(problems[:5]) + ".")
+    return credits
+
+
+class CreditsModal(Form):
+    kind = "credits"
+    command = "/video credits"
+
+    def __init__(self, video: Video, credits: list[Credit]) -> None:
+        super().__init__(title=clip(f"Credits: {video.title}", 45), key=video.id)
+        self.video = video
+        self.lines = ui.TextInput(
+            label="One credit per line: Role: Name",
+            custom_id="lines",
+            style=discord.TextStyle.paragraph,
+            default="\n".join(f"{c.role}: {c.name}" for c in credits) or None,
+            placeholder="Director: Jane Doe\nProducer: John Roe",
+            max_length=MAX_CREDITS_TEXT,
+            required=False,
+        )
+        self.add_item(self.lines)
+
+    @classmethod
+    async def rebuild(cls, interaction: discord.Interaction, key: int) -> CreditsModal | None:
+        try:
+            return cls(await client(interaction).db.video(key), [])
+        except NotFoundError:
+            return None
+
+    async def submit(self, interaction: discord.Interaction, values: dict[str, str]) -> None:
+        require_catalog_editor(interaction)
+        credits = parse_credits(values["lines"])
+        async with client(interaction).db.transaction() as tx:
+            await tx.videos.require(self.video.id)
+            await tx.videos.replace_credits(self.video.id, credits)
+        await replies.send(
+            interaction,
+            f"Saved {len(credits)} credits for "
+            f"**{discord.utils.escape_markdown(self.video.title)}**.",
+            embed=embeds.credits_embed(self.video, credits),
+            ephemeral=True,
+        )
 
 
 def _link(url: str | None) -> str | None:
@@ -187,6 +250,15 @@ class Videos(commands.GroupCog, group_name="video", group_description="Edit the 
             f"Updated **{discord.utils.escape_markdown(updated.label)}**.",
             ephemeral=True,
         )
+
+    @app_commands.command(
+        name="credits", description="Change a video's credits", extras={"reply": "form"}
+    )
+    @app_commands.describe(video="The video whose credits to change")
+    async def credits(self, interaction: discord.Interaction, video: VideoOption) -> None:
+        async with self.bot.db.read() as session:
+            credits = await session.videos.credits(video.id)
+        await open_form(interaction, CreditsModal(video, credits))
 
     @app_commands.command(name="remove", description="Remove a video and everything said about it")
     @app_commands.describe(video="The video to remove")

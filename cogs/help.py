@@ -54,7 +54,7 @@ class HelpGroup:
 GROUPS = (
     HelpGroup(
         "Explore",
-        ("review", "credits show", "quote random", "takes", "top", "help"),
+        ("review", "credits", "quote random", "takes", "top", "help"),
         "everyone",
         _everyone,
     ),
@@ -85,7 +85,7 @@ GROUPS = (
     ),
     HelpGroup(
         "Catalog",
-        ("video add", "video edit", "video remove", "credits edit", "review-source add"),
+        ("video add", "video edit", "video credits", "video remove", "review-source add"),
         "the bot's owners",
         _catalog_editors,
     ),

@@ -274,7 +274,7 @@ def _with_first_video(**changes: Any) -> dict[str, Any]:
         (
             {"credits": [{"role": "Cast", "name": "N" * 190} for _ in range(21)]},
             "catalog.videos[0].credits: take 4136 characters as `Role: Name` lines; "
-            "/credits edit holds 4000",
+            "/video credits holds 4000",
         ),
     ],
 )

@@ -106,7 +106,7 @@ async def test_review_of_oversized_catalog_entry_stays_within_limits(bot: TakeTw
 
 
 async def test_credits_grouped_by_role(bot: TakeTwoBot) -> None:
-    [sent] = await invoke(bot, "credits show", make_interaction(bot), video="we cry together")
+    [sent] = await invoke(bot, "credits", make_interaction(bot), video="we cry together")
     assert_no_mentions(sent)
     assert_embed_limits(sent.embed)
     fields = {f.name: f.value for f in sent.embed.fields}
@@ -365,7 +365,7 @@ async def test_unexpected_error_is_logged_with_a_code_the_member_sees(
 
     monkeypatch.setattr(VideoQueries, "credits", broken)
     with caplog.at_level(logging.ERROR, logger="taketwo.errors"):
-        [sent] = await invoke(bot, "credits show", make_interaction(bot), video="Alright")
+        [sent] = await invoke(bot, "credits", make_interaction(bot), video="Alright")
     assert sent.ephemeral
     match = re.search(r"error code ([0-9A-F]{6})", sent.content or "")
     assert match is not None

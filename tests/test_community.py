@@ -13,8 +13,7 @@ import pytest
 
 from bot.client import TakeTwoBot
 from bot.settings import Settings
-from cogs.catalog import RemoveVideoButton
-from cogs.credits import CreditsModal
+from cogs.catalog import CreditsModal, RemoveVideoButton
 from cogs.privacy import ForgetButton
 from cogs.takes import AgreeButton, PageButton, TakeModal
 from tests.fakes import assert_embed_limits, assert_no_mentions, invoke, make_interaction
@@ -327,7 +326,7 @@ async def test_managers_edit_when_the_setting_allows(tmp_path: Any) -> None:
 
 async def test_credits_edit_modal(editor_bot: TakeTwoBot) -> None:
     bot = editor_bot
-    [sent] = await invoke(bot, "credits edit", make_interaction(bot, user_id=42), video="Alright")
+    [sent] = await invoke(bot, "video credits", make_interaction(bot, user_id=42), video="Alright")
     modal: CreditsModal = sent.kwargs["modal"]
     assert modal.lines.default is not None and "Director: Colin Tilley" in modal.lines.default
     modal.lines._value = "Director: Colin Tilley\nno colon here\n: nameless"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from typing import Any
 
 import pytest
 
@@ -150,7 +151,7 @@ async def test_credits_top_and_quote_of_a_video(world: World) -> None:
     assert not top.ephemeral
     assert top.embed["description"].index("Alright") < top.embed["description"].index("Formation")
     assert "Bayesian" in top.embed["footer"]["text"]
-    credits = await members[0].use("credits show", video="alright")
+    credits = await members[0].use("credits", video="alright")
     assert {f["name"] for f in credits.embed["fields"]} == {"Director", "Producer"}
     quote = await members[0].use("quote random", video="humble")
     assert quote.embed["fields"][0]["value"] == "HUMBLE."
@@ -219,8 +220,7 @@ async def test_daily_post_arrives_once_with_buttons(world: World) -> None:
     preview = await admin.run("daily preview")
     assert preview.ephemeral and preview.embed["title"] == "Quote of the day"
 
-    cog = world.bot.get_cog("Daily")  # type: ignore[union-attr]
-    assert cog is not None
+    cog = await scheduler_by_hand(world)
     async with world.db.read() as session:
         schedule = await session.daily.schedule(world.guild.id)
     assert schedule is not None
@@ -296,6 +296,15 @@ async def daily_world(world: World) -> tuple[int, object]:
     return channel_id, admin
 
 
+async def scheduler_by_hand(world: World) -> Any:
+    """The Daily cog with its background loop stopped, so that only the test runs the
+    scheduler (with the clock it sets) and the two cannot race for the same post."""
+    cog = world.bot.get_cog("Daily")  # type: ignore[union-attr]
+    assert cog is not None
+    await cog.cog_unload()
+    return cog
+
+
 async def test_missing_permission_pauses_and_status_says_why(world: World) -> None:
     from datetime import UTC, datetime
 
@@ -306,7 +315,7 @@ async def test_missing_permission_pauses_and_status_says_why(world: World) -> No
     async with world.db.read() as session:
         schedule = await session.daily.schedule(world.guild.id)
     assert schedule is not None
-    cog = world.bot.get_cog("Daily")  # type: ignore[union-attr]
+    cog = await scheduler_by_hand(world)
     cog.scheduler.clock = Clock(datetime.fromtimestamp(schedule.due_at, UTC))
     assert await cog.scheduler.run_due() == {"paused": 1}
     status = await admin.run("daily status")  # type: ignore[attr-defined]

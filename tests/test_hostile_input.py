@@ -215,7 +215,7 @@ async def test_form_opened_before_a_restart_is_saved(world: World) -> None:
 
 async def test_credits_form_opened_before_a_restart_is_saved(world: World) -> None:
     owner = catalog_owner(world)
-    modal = (await owner.use("credits edit", video="HUMBLE.")).modal
+    modal = (await owner.use("video credits", video="HUMBLE.")).modal
     [lines] = [c["custom_id"] for row in modal["components"] for c in row["components"]]
 
     await world.restart_bot()

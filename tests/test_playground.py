@@ -42,16 +42,16 @@ as manager
 /daily set channel:#nowhere time:09:00 timezone:Europe/London
 /daily set channel:#quotes time:09:00 timezone:Europe/London
 /daily status
-/video add title:"Not Like Us" artist:"Kendrick Lamar"
+/video add title:"Test Pattern" artist:"The Examples"
 as owner
-/video add title:"Not Like Us" artist:"Kendrick Lamar" year:2024
-/credits edit video:"Not Like Us"
-fill credit="Director: Dave Free\\nDirector: Kendrick Lamar"
+/video add title:"Test Pattern" artist:"The Examples" year:2024
+/video credits video:"Test Pattern"
+fill credit="Director: Ann Example\\nDirector: Bo Example"
 submit
 as zoe
-/credits show video:"Not Like Us"
+/credits video:"Test Pattern"
 as owner
-/video remove video:"Not Like Us"
+/video remove video:"Test Pattern"
 press yes
 /quote add text:"@everyone wow" video:alright
 /quote add text:"see {LONG_WORD}" video:alright
@@ -126,7 +126,7 @@ def test_a_whole_session_shows_every_part_of_the_bot(tmp_path: Path) -> None:
     # An empty required field keeps the form open; cancel closes it.
     assert "Your take needs at least 1 character(s): Discord keeps Submit greyed out" in flat
     assert "Closed the form; nothing was sent." in out
-    assert "No form is open: /take or /credits edit opens one." in out
+    assert "No form is open: /take or /video credits opens one." in out
 
     # /daily belongs to managers; times and channels are drawn as Discord draws them.
     assert "daily is hidden from members without its permissions (try: as manager)" in out
@@ -141,15 +141,15 @@ def test_a_whole_session_shows_every_part_of_the_bot(tmp_path: Path) -> None:
 
     # The catalog belongs to the bot's owner: a video added, its credits through a form.
     assert "so only the bot's owners can change it." in flat
-    assert "Added Not Like Us — Kendrick Lamar (slug" in flat
-    assert "FORM · Credits: Not Like Us\n  credit — One credit per line: Role: Name" in out
-    assert "  │ Director: Dave Free\n  │ Director: Kendrick Lamar\n" in out
-    assert "Saved 2 credits for Not Like Us." in out
+    assert "Added Test Pattern — The Examples (slug" in flat
+    assert "FORM · Credits: Test Pattern\n  credit — One credit per line: Role: Name" in out
+    assert "  │ Director: Ann Example\n  │ Director: Bo Example\n" in out
+    assert "Saved 2 credits for Test Pattern." in out
     assert "You are now zoe: a new member of the server, with no special permissions." in out
-    assert out.count("┃ Director\n┃   Dave Free\n┃   Kendrick Lamar") == 2  # saved, then read
+    assert out.count("┃ Director\n┃   Ann Example\n┃   Bo Example") == 2  # saved, then read
     # press takes the start of a label.
     assert "[ Yes, remove it everywhere ] [ Cancel ]" in out
-    assert "Removed Not Like Us from the catalog" in flat
+    assert "Removed Test Pattern from the catalog" in flat
 
     # A line too wide for the terminal goes on below, marked and explained.
     assert "┃ “@everyone wow”" in out
