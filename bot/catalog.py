@@ -2,13 +2,15 @@
 
     {
       "format": "taketwo-catalog",
-      "version": 1,
+      "version": 2,
       "videos": [
         {
           "slug": "artist-title",            # stable key, lowercase letters, digits and dashes
           "title": "...", "artist": "...",
           "album": "..." | null, "year": 2022 | null, "url": "https://..." | null,
-          "credits": [{"role": "Director", "name": "..."}],
+          "sources": ["https://..."],        # pages that back the facts; may be empty
+          "credits": [{"role": "Director", "name": "...", "for": "video"},
+                      {"role": "Producer", "name": "...", "for": "song"}],
           "reviews": [{"headline": "...", "summary": "...", "outlet": "..." | null,
                        "author": null, "published_on": "YYYY-MM-DD" | null, "url": null}],
           "quotes":  [{"text": "...", "said_by": "..." | null, "source_url": null,
@@ -16,6 +18,14 @@
         }
       ]
     }
+
+A credit is the video's (`"for": "video"`: director, video producer, cast, cinematographer,
+editor…) or the song's it sets (`"for": "song"`: the song's producers…); without `for` it is
+the video's. `sources` are links to published pages that back the video's facts; a file may
+leave them out, the sample catalog gives every video at least one.
+
+Version 1 files (before sources and credit kinds) are still read: they have no sources and
+every credit in them is the video's. Export writes version 2.
 
 A file is checked whole before anything is written; every problem is reported with its place
 (`videos[3].credits[0].name`). Importing is idempotent: the file is the truth for the videos
@@ -38,11 +48,12 @@ from pathlib import Path
 from typing import Any
 
 from bot.db import Session
-from bot.db.models import Credit, PressReview
+from bot.db.models import CREDIT_KINDS, SONG_CREDIT, VIDEO_CREDIT, Credit, PressReview
 from bot.db.quotes import CATALOG_GUILD
 
 FORMAT = "taketwo-catalog"
-VERSION = 1
+VERSION = 2
+READABLE_VERSIONS = (1, 2)
 # Letters and digits of any script (a title in Arabic or Japanese keeps its own), in lower
 # case where the script has case, joined by single dashes: what the bot itself makes.
 _SLUG = re.compile(r"^[^\W_]+(-[^\W_]+)*$")
@@ -56,7 +67,7 @@ YEARS = (1900, 2100)
 MAX_FILE_BYTES = 32_000_000
 # catalog > videos > a video > its credits > a credit: nothing in the format sits deeper.
 MAX_DEPTH = 5
-# 50 objects and lists a video for 20,000 videos (the sample has 14 a video).
+# 50 objects and lists a video for 20,000 videos (the sample has at most 15 a video).
 MAX_CONTAINERS = 1_000_000
 # The format's numbers are the version and years; int() refuses past 4,300 digits anyway.
 MAX_NUMBER_DIGITS = 20
@@ -67,6 +78,8 @@ MAX_PROBLEMS_LISTED = 100
 # holds 4,000 characters; an imported video must stay editable there.
 MAX_CREDITS = 100
 MAX_CREDITS_TEXT = 4000
+# /credits lists a video's sources as links in one embed field (1,024 characters).
+MAX_SOURCES = 10
 
 # Limits chosen so any field fits the Discord embed part it is shown in.
 LIMITS = {
@@ -84,7 +97,10 @@ LIMITS = {
     "text": 1000,
     "said_by": 200,
     "source_url": 500,
+    "source": 500,
 }
+# Fields that hold a link.
+_LINKS = {"url", "source_url", "source"}
 # Fields shown as paragraphs; every other field is one line.
 _MULTILINE = {"summary", "text"}
 # A lone surrogate is half of a UTF-16 pair: JSON can spell one ("\ud800") but it is no
@@ -116,6 +132,7 @@ class CatalogVideo:
     album: str | None
     year: int | None
     url: str | None
+    sources: list[str]
     credits: list[Credit]
     reviews: list[PressReview]
     quotes: list[CatalogQuote]
@@ -149,6 +166,10 @@ class _Checker:
             if required and key in obj:
                 self.fail(where, "must not be null")
             return None
+        return self.string(value, where, key, required=required)
+
+    def string(self, value: Any, where: str, key: str, *, required: bool) -> str | None:
+        """A text value checked by the rules of the field `key` (its limit, link or not)."""
         if not isinstance(value, str):
             self.fail(where, "must be text")
             return None
@@ -169,7 +190,7 @@ class _Checker:
         limit = LIMITS.get(key)
         if limit and len(value) > limit:
             self.fail(where, f"is {len(value)} characters long; the limit is {limit}")
-        if key in ("url", "source_url") and not _URL.match(value):
+        if key in _LINKS and not _URL.match(value):
             self.fail(where, "must be a link starting with http:// or https://")
         return value
 
@@ -187,7 +208,7 @@ def _check_video(check: _Checker, raw: Any, place: str) -> CatalogVideo | None:
         raw,
         place,
         {"slug", "title", "artist"},
-        {"album", "year", "url", "credits", "reviews", "quotes"},
+        {"album", "year", "url", "sources", "credits", "reviews", "quotes"},
     ):
         return None
     slug = check.text(raw, "slug", place, required=True)
@@ -202,13 +223,31 @@ def _check_video(check: _Checker, raw: Any, place: str) -> CatalogVideo | None:
         isinstance(year, bool) or not isinstance(year, int) or not YEARS[0] <= year <= YEARS[1]
     ):
         check.fail(f"{place}.year", f"must be a whole year between {YEARS[0]} and {YEARS[1]}")
+    sources: list[str] = []
+    for where, item in check.items(raw, "sources", place):
+        source = check.string(item, where, "source", required=True)
+        if source in sources:
+            check.fail(where, f"repeats {place}.sources[{sources.index(source)}]")
+        elif source:
+            sources.append(source)
+    if len(sources) > MAX_SOURCES:
+        check.fail(f"{place}.sources", f"has {len(sources)} links; the limit is {MAX_SOURCES}")
     credits = []
     for where, item in check.items(raw, "credits", place):
-        if check.object(item, where, {"role", "name"}, set()):
+        if check.object(item, where, {"role", "name"}, {"for"}):
             role = check.text(item, "role", where, required=True)
             name = check.text(item, "name", where, required=True)
-            if role and name:
-                credits.append(Credit(role=role, name=name))
+            kind = item.get("for", VIDEO_CREDIT)
+            if kind not in CREDIT_KINDS:
+                check.fail(f"{where}.for", 'must be "video" or "song"')
+            elif role and kind == VIDEO_CREDIT and _song_role(role):
+                check.fail(
+                    f"{where}.role",
+                    f'starts with "{_SONG_WORD}", which marks a song credit in /video credits; '
+                    'write the role without it and add "for": "song"',
+                )
+            elif role and name:
+                credits.append(Credit(role=role, name=name, kind=kind))
     if len(credits) > MAX_CREDITS:
         check.fail(f"{place}.credits", f"has {len(credits)} credits; the limit is {MAX_CREDITS}")
     elif (size := len(credits_text(credits))) > MAX_CREDITS_TEXT:
@@ -266,6 +305,7 @@ def _check_video(check: _Checker, raw: Any, place: str) -> CatalogVideo | None:
         album,
         year if isinstance(year, int) else None,
         url,
+        sources,
         credits,
         reviews,
         quotes,
@@ -279,8 +319,9 @@ def parse_catalog(data: Any) -> list[CatalogVideo]:
     if check.object(data, "catalog", {"format", "version", "videos"}, set()):
         if "format" in data and data["format"] != FORMAT:
             check.fail("catalog.format", f'must be "{FORMAT}"')
-        if "version" in data and data["version"] != VERSION:
-            check.fail("catalog.version", f"must be {VERSION}")
+        version = data.get("version")
+        if "version" in data and (isinstance(version, bool) or version not in READABLE_VERSIONS):
+            check.fail("catalog.version", f"must be {' or '.join(map(str, READABLE_VERSIONS))}")
         seen: dict[str, str] = {}
         for where, raw in check.items(data, "videos", "catalog"):
             video = _check_video(check, raw, where)
@@ -394,9 +435,38 @@ def _escape(char: str) -> str:
     return f"\\u{ord(char):04x}"
 
 
+# In /video credits, a line whose role starts with this word is a credit of the song:
+# `Song Producer: Name`.
+_SONG_WORD = "Song"
+
+
+def credit_line(credit: Credit) -> str:
+    """A credit as one `Role: Name` line of /video credits; the song's start with "Song"."""
+    role = f"{_SONG_WORD} {credit.role}" if credit.kind == SONG_CREDIT else credit.role
+    return f"{role}: {credit.name}"
+
+
+def _song_role(role: str) -> str | None:
+    """The song's role a role of /video credits names (`Song producer` -> `producer`)."""
+    words = role.split(maxsplit=1)
+    if len(words) == 2 and words[0].casefold() == _SONG_WORD.casefold():
+        return words[1]
+    return None
+
+
+def credit_from_line(role: str, name: str) -> Credit:
+    """The credit a `Role: Name` line of /video credits means: `Song producer: Name` is the
+    song's producer, any other role is the video's."""
+    role, name = role.strip(), name.strip()
+    song_role = _song_role(role)
+    if song_role:
+        return Credit(role=song_role, name=name, kind=SONG_CREDIT)
+    return Credit(role=role, name=name)
+
+
 def credits_text(credits: list[Credit]) -> str:
-    """Credits as /credits edit shows them for editing: one `Role: Name` line each."""
-    return "\n".join(f"{c.role}: {c.name}" for c in credits)
+    """Credits as /video credits shows them for editing: one `Role: Name` line each."""
+    return "\n".join(credit_line(c) for c in credits)
 
 
 def is_review_date(text: str) -> bool:
@@ -427,6 +497,8 @@ async def import_catalog(session: Session, videos: list[CatalogVideo]) -> int:
             year=video.year,
             url=video.url,
         )
+        if await session.videos.sources(video_id) != video.sources:
+            await session.videos.replace_sources(video_id, video.sources)
         if await session.videos.credits(video_id) != video.credits:
             await session.videos.replace_credits(video_id, video.credits)
         if await session.videos.reviews(video_id) != video.reviews:
@@ -463,8 +535,10 @@ async def export_catalog(session: Session) -> dict[str, Any]:
                 "album": video.album,
                 "year": video.year,
                 "url": video.url,
+                "sources": await session.videos.sources(video.id),
                 "credits": [
-                    {"role": c.role, "name": c.name} for c in await session.videos.credits(video.id)
+                    {"role": c.role, "name": c.name, "for": c.kind}
+                    for c in await session.videos.credits(video.id)
                 ],
                 "reviews": [
                     {

@@ -14,7 +14,15 @@ import discord
 from discord import app_commands, ui
 from discord.ext import commands
 
-from bot.catalog import LIMITS, MAX_CREDITS, MAX_CREDITS_TEXT, YEARS, is_review_date
+from bot.catalog import (
+    LIMITS,
+    MAX_CREDITS,
+    MAX_CREDITS_TEXT,
+    YEARS,
+    credit_from_line,
+    credits_text,
+    is_review_date,
+)
 from bot.client import TakeTwoBot
 from bot.db.models import Credit, PressReview, Video
 from bot.errors import NotFoundError, UserFacingError
@@ -40,18 +48,20 @@ IsoDate = app_commands.Range[str, 10, 10]
 
 
 def parse_credits(text: str) -> list[Credit]:
-    """`Role: Name` on each line; blank lines are skipped. Every bad line is reported."""
+    """`Role: Name` on each line, `Song role: Name` for the song's; blank lines are skipped.
+    Every bad line is reported."""
     credits, problems = [], []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         role, sep, name = line.partition(":")
-        if not sep or not role.strip() or not name.strip():
+        credit = credit_from_line(role, name)
+        if not sep or not credit.role or not credit.name:
             problems.append(f"line {number} needs the form Role: Name")
-        elif len(role.strip()) > 100 or len(name.strip()) > 200:
+        elif len(credit.role) > 100 or len(credit.name) > 200:
             problems.append(f"line {number} is too long")
         else:
-            credits.append(Credit(role=role.strip(), name=name.strip()))
+            credits.append(credit)
     if len(credits) > MAX_CREDITS:
         problems.append(f"at most {MAX_CREDITS} credits")
     if problems:
@@ -67,11 +77,11 @@ class CreditsModal(Form):
         super().__init__(title=clip(f"Credits: {video.title}", 45), key=video.id)
         self.video = video
         self.lines = ui.TextInput(
-            label="One credit per line: Role: Name",
+            label="Credits, one per line: Role: Name",
             custom_id="lines",
             style=discord.TextStyle.paragraph,
-            default="\n".join(f"{c.role}: {c.name}" for c in credits) or None,
-            placeholder="Director: Jane Doe\nProducer: John Roe",
+            default=credits_text(credits) or None,
+            placeholder="Director: Jane Doe\nCast: Ann Poe\nSong producer: John Roe",
             max_length=MAX_CREDITS_TEXT,
             required=False,
         )
@@ -90,11 +100,12 @@ class CreditsModal(Form):
         async with client(interaction).db.transaction() as tx:
             await tx.videos.require(self.video.id)
             await tx.videos.replace_credits(self.video.id, credits)
+            sources = await tx.videos.sources(self.video.id)
         await replies.send(
             interaction,
             f"Saved {len(credits)} credits for "
             f"**{discord.utils.escape_markdown(self.video.title)}**.",
-            embed=embeds.credits_embed(self.video, credits),
+            embed=embeds.credits_embed(self.video, credits, sources),
             ephemeral=True,
         )
 
@@ -205,7 +216,7 @@ class Videos(commands.GroupCog, group_name="video", group_description="Edit the 
         await replies.send(
             interaction,
             f"Added **{discord.utils.escape_markdown(video.label)}** (slug `{slug}`). "
-            "Add its credits with /credits edit.",
+            "Add its credits with /video credits.",
             ephemeral=True,
         )
 

@@ -25,8 +25,8 @@ class Credits(commands.Cog):
     @app_commands.guild_only()
     async def credits(self, interaction: discord.Interaction, video: VideoOption) -> None:
         async with self.bot.db.lookup() as session:
-            credits = await session.videos.credits(video.id)
-        await replies.send(interaction, embed=embeds.credits_embed(video, credits))
+            credits, sources = await session.videos.credits_and_sources(video.id)
+        await replies.send(interaction, embed=embeds.credits_embed(video, credits, sources))
 
 
 async def setup(bot: TakeTwoBot) -> None:

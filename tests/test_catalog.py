@@ -8,7 +8,10 @@ from typing import Any
 import pytest
 
 from bot.catalog import (
+    VERSION,
     CatalogError,
+    credit_from_line,
+    credits_text,
     export_catalog,
     import_catalog,
     parse_catalog,
@@ -16,6 +19,7 @@ from bot.catalog import (
     sample_catalog,
 )
 from bot.db import Database
+from bot.db.models import Credit
 
 SAMPLE = Path(__file__).resolve().parent.parent / "bot" / "data" / "sample_catalog.json"
 
@@ -27,17 +31,43 @@ async def test_sample_catalog_has_we_cry_together(catalog_db: Database) -> None:
         reviews = await session.videos.reviews(video.id)
     assert video.artist == "Kendrick Lamar & Taylour Paige"
     assert (video.album, video.year) == ("Mr. Morale & The Big Steppers", 2022)
-    by_role: dict[str, list[str]] = {}
+    by_role: dict[tuple[str, str], list[str]] = {}
     for credit in credits:
-        by_role.setdefault(credit.role, []).append(credit.name)
-    assert by_role["Director"] == ["Jake Schreier", "Dave Free", "Kendrick Lamar"]
-    assert by_role["Producer"] == ["The Alchemist"]
-    assert by_role["Cast"] == ["Kendrick Lamar", "Taylour Paige"]
+        by_role.setdefault((credit.kind, credit.role), []).append(credit.name)
+    assert by_role == {
+        ("video", "Director"): ["Jake Schreier", "Dave Free", "Kendrick Lamar"],
+        ("video", "Cast"): ["Kendrick Lamar", "Taylour Paige"],
+        ("song", "Producer"): ["The Alchemist"],
+    }
     assert len(reviews) == 2
-    assert {r.outlet for r in reviews} == {None, "Our Generation Music"}
+    assert {r.outlet for r in reviews} == {"The Root", "Our Generation Music"}
+    assert all(r.url and r.url.startswith("https://") for r in reviews)
     for review in reviews:
         sentences = [s for s in review.summary.split(". ") if s.strip()]
         assert 2 <= len(sentences) <= 4
+
+
+async def test_every_sample_video_has_sources_in_the_database(catalog_db: Database) -> None:
+    sample = sample_catalog()
+    async with catalog_db.read() as session:
+        for video in sample:
+            found = await session.videos.get_by_slug(video.slug)
+            assert found is not None
+            sources = await session.videos.sources(found.id)
+            assert sources, f"{video.title} has no source"
+            assert sources == video.sources
+            assert all(url.startswith(("https://", "http://")) for url in sources)
+
+
+def test_sample_credits_tell_the_song_from_the_video() -> None:
+    credits = {video.title: video.credits for video in sample_catalog()}
+    # Published sources credit this video to Jerome D, not to the director of We Cry Together.
+    assert [c for c in credits["Swimming Pools (Drank)"] if c.role == "Director"] == [
+        Credit("Director", "Jerome D", "video")
+    ]
+    producers = [c for video in credits.values() for c in video if c.role == "Producer"]
+    assert producers and all(c.kind == "song" for c in producers)
+    assert {c.kind for c in credits["Alright"] if c.role == "Director"} == {"video"}
 
 
 async def test_sample_quotes_are_marked_as_sample(catalog_db: Database) -> None:
@@ -75,19 +105,105 @@ async def test_export_then_import_round_trips(catalog_db: Database, tmp_path: Pa
 async def test_import_replaces_what_the_file_changes(catalog_db: Database) -> None:
     data = json.loads(SAMPLE.read_text())
     video = data["videos"][0]
-    video["credits"] = [{"role": "Director", "name": "Jake Schreier"}]
+    video["credits"] = [{"role": "Director", "name": "Jake Schreier", "for": "song"}]
+    video["sources"] = ["https://example.org/b", video["sources"][0]]
     video["quotes"] = [{"text": "A new line.", "sample": True}]
     async with catalog_db.transaction() as tx:
         await import_catalog(tx, parse_catalog(data))
     async with catalog_db.read() as session:
         found = await session.videos.get_by_slug(video["slug"])
         assert found is not None
-        assert [c.name for c in await session.videos.credits(found.id)] == ["Jake Schreier"]
+        assert await session.videos.credits(found.id) == [
+            Credit("Director", "Jake Schreier", "song")
+        ]
+        assert await session.videos.sources(found.id) == video["sources"]
         assert [q.text for q in await session.quotes.catalog_quotes(found.id)] == ["A new line."]
         # The catalog's random quote pool stays dense after removals.
         assert await session.quotes.count(0) == len(
             [q for v in data["videos"] for q in v["quotes"]]
         )
+
+
+async def test_sources_and_credit_kinds_round_trip(db: Database, tmp_path: Path) -> None:
+    data = {
+        "format": "taketwo-catalog",
+        "version": VERSION,
+        "videos": [
+            {
+                "slug": "an-artist-a-song",
+                "title": "A Song",
+                "artist": "An Artist",
+                "sources": ["https://example.org/news/1", "http://example.net/a_(b)"],
+                "credits": [
+                    {"role": "Director", "name": "D", "for": "video"},
+                    {"role": "Producer", "name": "P", "for": "song"},
+                    {"role": "Producer", "name": "Q", "for": "video"},
+                ],
+            }
+        ],
+    }
+    async with db.transaction() as tx:
+        await import_catalog(tx, parse_catalog(data))
+    async with db.read() as session:
+        exported = await export_catalog(session)
+    [video] = exported["videos"]
+    assert exported["version"] == 2
+    assert video["sources"] == data["videos"][0]["sources"]
+    assert video["credits"] == data["videos"][0]["credits"]
+    file = tmp_path / "export.json"
+    file.write_text(json.dumps(exported))
+    other = Database(tmp_path / "other.sqlite3")
+    await other.open()
+    try:
+        async with other.transaction() as tx:
+            await import_catalog(tx, read_catalog_file(file))
+        async with other.read() as session:
+            assert await export_catalog(session) == exported
+    finally:
+        await other.close()
+
+
+async def test_a_version_1_file_still_imports(db: Database, tmp_path: Path) -> None:
+    file = tmp_path / "old.json"
+    file.write_text(
+        '{"format": "taketwo-catalog", "version": 1, "videos": [{"slug": "old", '
+        '"title": "Old", "artist": "Someone", "credits": '
+        '[{"role": "Director", "name": "D"}, {"role": "Producer", "name": "P"}]}]}'
+    )
+    async with db.transaction() as tx:
+        await import_catalog(tx, read_catalog_file(file))
+    async with db.read() as session:
+        video = await session.videos.get_by_slug("old")
+        assert video is not None
+        # Before credit kinds, every credit was read as the video's: so it stays.
+        assert await session.videos.credits(video.id) == [
+            Credit("Director", "D", "video"),
+            Credit("Producer", "P", "video"),
+        ]
+        assert await session.videos.sources(video.id) == []
+
+
+@pytest.mark.parametrize(
+    ("version", "problem"),
+    [(3, "catalog.version: must be 1 or 2"), (True, "catalog.version: must be 1 or 2")],
+)
+def test_unknown_versions_are_refused(version: object, problem: str) -> None:
+    data = json.loads(SAMPLE.read_text())
+    data["version"] = version
+    with pytest.raises(CatalogError) as caught:
+        parse_catalog(data)
+    assert caught.value.problems == [problem]
+
+
+def test_credit_lines_of_the_edit_form_tell_song_from_video() -> None:
+    credits = [Credit("Director", "D"), Credit("Producer", "P", "song")]
+    assert credits_text(credits) == "Director: D\nSong Producer: P"
+    assert [credit_from_line(*line.split(": ")) for line in credits_text(credits).split("\n")] == (
+        credits
+    )
+    assert credit_from_line(" song  producer ", " P ") == Credit("producer", "P", "song")
+    assert credit_from_line("Songwriter", "W") == Credit("Songwriter", "W", "video")
+    assert credit_from_line("Song", "S") == Credit("Song", "S", "video")
 
 
 def _bad_file() -> dict[str, Any]:
@@ -275,6 +391,45 @@ def _with_first_video(**changes: Any) -> dict[str, Any]:
             {"credits": [{"role": "Cast", "name": "N" * 190} for _ in range(21)]},
             "catalog.videos[0].credits: take 4136 characters as `Role: Name` lines; "
             "/video credits holds 4000",
+        ),
+        (
+            # Song credits are written `Song Role: Name` in the form, so they count longer.
+            {"credits": [{"role": "Cast", "name": "N" * 189, "for": "song"} for _ in range(20)]},
+            "catalog.videos[0].credits: take 4019 characters as `Role: Name` lines; "
+            "/video credits holds 4000",
+        ),
+        (
+            {"credits": [{"role": "Producer", "name": "P", "for": "album"}]},
+            'catalog.videos[0].credits[0].for: must be "video" or "song"',
+        ),
+        (
+            {"credits": [{"role": "Song producer", "name": "P"}]},
+            'catalog.videos[0].credits[0].role: starts with "Song", which marks a song credit '
+            'in /video credits; write the role without it and add "for": "song"',
+        ),
+        (
+            {"sources": ["ftp://example.org/x"]},
+            "catalog.videos[0].sources[0]: must be a link starting with http:// or https://",
+        ),
+        (
+            {"sources": ["https://example.org/" + "x" * 481]},
+            "catalog.videos[0].sources[0]: is 501 characters long; the limit is 500",
+        ),
+        (
+            {"sources": ["https://example.org/a", 7]},
+            "catalog.videos[0].sources[1]: must be text",
+        ),
+        (
+            {"sources": ["https://example.org/a", "https://example.org/a"]},
+            "catalog.videos[0].sources[1]: repeats catalog.videos[0].sources[0]",
+        ),
+        (
+            {"sources": [f"https://example.org/{n}" for n in range(11)]},
+            "catalog.videos[0].sources: has 11 links; the limit is 10",
+        ),
+        (
+            {"sources": "https://example.org/a"},
+            "catalog.videos[0].sources: must be a list",
         ),
     ],
 )

@@ -109,12 +109,25 @@ async def test_credits_grouped_by_role(bot: TakeTwoBot) -> None:
     [sent] = await invoke(bot, "credits", make_interaction(bot), video="we cry together")
     assert_no_mentions(sent)
     assert_embed_limits(sent.embed)
-    fields = {f.name: f.value for f in sent.embed.fields}
-    assert fields == {
-        "Director": "Jake Schreier\nDave Free\nKendrick Lamar",
-        "Producer": "The Alchemist",
-        "Cast": "Kendrick Lamar\nTaylour Paige",
-    }
+    # The song's producer is not the video's: it comes after, under its own heading.
+    assert [(f.name, f.value) for f in sent.embed.fields if f.name != "Sources"] == [
+        ("Director", "Jake Schreier\nDave Free\nKendrick Lamar"),
+        ("Cast", "Kendrick Lamar\nTaylour Paige"),
+        ("Song credits", "**Producer**: The Alchemist"),
+    ]
+
+
+async def test_credits_lists_the_sources_last(bot: TakeTwoBot) -> None:
+    [sent] = await invoke(bot, "credits", make_interaction(bot), video="Formation")
+    assert_embed_limits(sent.embed)
+    assert [(f.name, f.value) for f in sent.embed.fields] == [
+        ("Director", "Melina Matsoukas"),
+        (
+            "Sources",
+            "[en.wikipedia.org](https://en.wikipedia.org/wiki/Formation_%28music_video%29)\n"
+            "[piglix.com](http://piglix.com/piglix/Formation_%28song%29)",
+        ),
+    ]
 
 
 async def test_rate_is_ephemeral_and_shows_new_mean(bot: TakeTwoBot) -> None:
@@ -363,7 +376,7 @@ async def test_unexpected_error_is_logged_with_a_code_the_member_sees(
 
     from bot.db.videos import VideoQueries
 
-    monkeypatch.setattr(VideoQueries, "credits", broken)
+    monkeypatch.setattr(VideoQueries, "credits_and_sources", broken)
     with caplog.at_level(logging.ERROR, logger="taketwo.errors"):
         [sent] = await invoke(bot, "credits", make_interaction(bot), video="Alright")
     assert sent.ephemeral

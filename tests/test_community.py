@@ -349,6 +349,32 @@ async def test_credits_edit_modal(editor_bot: TakeTwoBot) -> None:
     ]
 
 
+async def test_edit_form_keeps_song_credits(editor_bot: TakeTwoBot) -> None:
+    bot = editor_bot
+    [sent] = await invoke(bot, "video credits", make_interaction(bot, user_id=42), video="Alright")
+    modal: CreditsModal = sent.kwargs["modal"]
+    assert modal.lines.default == (
+        "Director: Colin Tilley\nDirector: The Little Homies\n"
+        "Song Producer: Pharrell Williams\nSong Producer: Sounwave"
+    )
+    modal.lines._value = modal.lines.default + "\nsong producer: X\ncast: Y"
+    saved = make_interaction(bot, user_id=42)
+    await modal.on_submit(saved)
+    async with bot.db.read() as session:
+        credits = await session.videos.credits(await video_id(bot, "Alright"))
+    assert [(c.kind, c.role, c.name) for c in credits][-2:] == [
+        ("song", "producer", "X"),
+        ("video", "cast", "Y"),
+    ]
+    fields = [(f.name, f.value) for f in saved.sent[0].embed.fields]
+    assert fields[:3] == [
+        ("Director", "Colin Tilley\nThe Little Homies"),
+        ("Cast", "Y"),
+        ("Song credits", "**Producer**: Pharrell Williams, Sounwave, X"),
+    ]
+    assert fields[3][0] == "Sources"
+
+
 async def test_video_remove_takes_everything_with_it(editor_bot: TakeTwoBot) -> None:
     bot = editor_bot
     vid = await video_id(bot, "HUMBLE.")

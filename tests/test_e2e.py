@@ -152,7 +152,8 @@ async def test_credits_top_and_quote_of_a_video(world: World) -> None:
     assert top.embed["description"].index("Alright") < top.embed["description"].index("Formation")
     assert "Bayesian" in top.embed["footer"]["text"]
     credits = await members[0].use("credits", video="alright")
-    assert {f["name"] for f in credits.embed["fields"]} == {"Director", "Producer"}
+    names = [f["name"] for f in credits.embed["fields"]]
+    assert names == ["Director", "Song credits", "Sources"]
     quote = await members[0].use("quote random", video="humble")
     assert quote.embed["fields"][0]["value"] == "HUMBLE."
 

@@ -282,7 +282,7 @@ async def test_ratings_move_to_the_member_first_table_with_their_aggregates(
     db = Database(path)
     await db.open()
     try:
-        assert version(path) == 4
+        assert version(path) == LATEST
         await db.rate(guild_id=7, video_id=1, user_id=3, score=10, rated_at="2026-11-21T00:00:00Z")
         async with db.read() as session:
             summary = await session.ratings.summary(7, 1)

@@ -142,7 +142,7 @@ def test_a_whole_session_shows_every_part_of_the_bot(tmp_path: Path) -> None:
     # The catalog belongs to the bot's owner: a video added, its credits through a form.
     assert "so only the bot's owners can change it." in flat
     assert "Added Test Pattern — The Examples (slug" in flat
-    assert "FORM · Credits: Test Pattern\n  credit — One credit per line: Role: Name" in out
+    assert "FORM · Credits: Test Pattern\n  credits — Credits, one per line: Role: Name" in out
     assert "  │ Director: Ann Example\n  │ Director: Bo Example\n" in out
     assert "Saved 2 credits for Test Pattern." in out
     assert "You are now zoe: a new member of the server, with no special permissions." in out

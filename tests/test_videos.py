@@ -1,8 +1,14 @@
 from __future__ import annotations
 
+import shutil
+import sqlite3
+from pathlib import Path
+
 import pytest
 
 from bot.db import Database
+from bot.db.migrations import MIGRATIONS_DIR
+from bot.db.models import Credit, ScoreSummary, VideoPage
 from bot.db.text import fold
 from bot.errors import NotFoundError, UserFacingError
 
@@ -70,3 +76,82 @@ async def test_unknown_video_names_the_closest_titles(catalog_db: Database) -> N
             await session.videos.resolve("   ")
         with pytest.raises(NotFoundError):
             await session.videos.resolve("id:999999")
+
+
+async def test_credits_and_sources_read_together_in_order(catalog_db: Database) -> None:
+    credits = [Credit("Director", "D"), Credit("Producer", "P", "song"), Credit("cast", "C")]
+    sources = ["https://example.org/2", "https://example.org/1"]
+    async with catalog_db.transaction() as tx:
+        video = await tx.videos.resolve("Alright")
+        await tx.videos.replace_credits(video.id, credits)
+        await tx.videos.replace_sources(video.id, sources)
+    # The hot-lookup connection serves /credits; a thread reader serves the rest.
+    for session_of in (catalog_db.lookup, catalog_db.read):
+        async with session_of() as session:
+            assert await session.videos.credits_and_sources(video.id) == (credits, sources)
+            assert await session.videos.credits(video.id) == credits
+            assert await session.videos.sources(video.id) == sources
+    async with catalog_db.read() as session:
+        assert await session.videos.credits_and_sources(999_999) == ([], [])
+
+
+async def test_a_song_credit_is_not_a_director_on_the_review_page(catalog_db: Database) -> None:
+    async with catalog_db.transaction() as tx:
+        video = await tx.videos.resolve("Formation")
+        await tx.videos.replace_credits(
+            video.id, [Credit("director", "Melina Matsoukas"), Credit("Director", "S", "song")]
+        )
+    async with catalog_db.read() as session:
+        credits = await session.videos.credits(video.id)
+    page = VideoPage(video=video, credits=credits, reviews=[], score=ScoreSummary())
+    assert page.credits_for("Director") == ["Melina Matsoukas"]
+
+
+async def test_removing_a_video_removes_its_sources(catalog_db: Database) -> None:
+    async with catalog_db.transaction() as tx:
+        video = await tx.videos.resolve("HUMBLE.")
+        assert await tx.videos.sources(video.id)
+        await tx.videos.remove_everywhere(video.id)
+    async with catalog_db.read() as session:
+        rows = await session.conn.execute_fetchall(
+            "SELECT count(*) FROM video_sources WHERE video_id = ?", (video.id,)
+        )
+        assert list(rows) == [(0,)]
+        assert await session.videos.credits_and_sources(video.id) == ([], [])
+
+
+async def test_credits_saved_before_credit_kinds_are_the_videos(tmp_path: Path) -> None:
+    """A database made before migration 0005 keeps its credits, read as the video's, and its
+    videos start with no sources."""
+    older = tmp_path / "migrations"
+    older.mkdir()
+    for script in sorted(MIGRATIONS_DIR.glob("*.sql"))[:4]:
+        shutil.copy(script, older)
+    path = tmp_path / "old.sqlite3"
+    db = Database(path, migrations=older)
+    await db.open()
+    async with db.transaction() as tx:
+        await tx.conn.execute(
+            "INSERT INTO videos (id, slug, title, artist, search_title, search_text) "
+            "VALUES (1, 'one', 'One', 'Someone', 'one', 'one someone')"
+        )
+        await tx.conn.execute(
+            "INSERT INTO credits (video_id, position, role, name) VALUES (1, 0, 'Producer', 'P')"
+        )
+    await db.close()
+    db = Database(path)
+    await db.open()
+    try:
+        async with db.read() as session:
+            assert await session.videos.credits_and_sources(1) == (
+                [Credit("Producer", "P", "video")],
+                [],
+            )
+        async with db.transaction() as tx:
+            with pytest.raises(sqlite3.IntegrityError):
+                await tx.conn.execute(
+                    "INSERT INTO credits (video_id, position, role, name, kind) "
+                    "VALUES (1, 1, 'Producer', 'Q', 'album')"
+                )
+    finally:
+        await db.close()

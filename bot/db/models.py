@@ -21,10 +21,18 @@ class Video:
         return f"{self.title} — {self.artist}"
 
 
+# Whose credit a credit is: the video's (director, video producer, cast, cinematographer,
+# editor…) or the song's that the video sets (its producers…).
+VIDEO_CREDIT = "video"
+SONG_CREDIT = "song"
+CREDIT_KINDS = (VIDEO_CREDIT, SONG_CREDIT)
+
+
 @dataclass(frozen=True, slots=True)
 class Credit:
     role: str
     name: str
+    kind: str = VIDEO_CREDIT
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +115,12 @@ class VideoPage:
     top_take: Take | None = None
 
     def credits_for(self, role: str) -> list[str]:
-        return [c.name for c in self.credits if c.role.casefold() == role.casefold()]
+        """The names credited with a role of the video (not of the song)."""
+        return [
+            c.name
+            for c in self.credits
+            if c.kind == VIDEO_CREDIT and c.role.casefold() == role.casefold()
+        ]
 
 
 @dataclass(frozen=True, slots=True)

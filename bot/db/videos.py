@@ -26,6 +26,13 @@ _VIDEO_COLUMNS = "id, slug, title, artist, album, year, url"
 NEAR_MISS_CANDIDATES = 40
 # Videos holding every long word of a query are read up to this many, then ranked.
 ALL_WORDS_CANDIDATES = 200
+_CREDITS_AND_SOURCES = """
+SELECT
+    (SELECT json_group_array(json_array(role, name, kind)) FROM
+        (SELECT role, name, kind FROM credits WHERE video_id = :video ORDER BY position)),
+    (SELECT json_group_array(url) FROM
+        (SELECT url FROM video_sources WHERE video_id = :video ORDER BY position))
+"""
 
 
 def _video(row: aiosqlite.Row | tuple) -> Video:
@@ -242,9 +249,23 @@ class VideoQueries:
 
     async def credits(self, video_id: int) -> list[Credit]:
         rows = await self.conn.execute_fetchall(
-            "SELECT role, name FROM credits WHERE video_id = ? ORDER BY position", (video_id,)
+            "SELECT role, name, kind FROM credits WHERE video_id = ? ORDER BY position",
+            (video_id,),
         )
         return [Credit(*row) for row in rows]
+
+    async def sources(self, video_id: int) -> list[str]:
+        """Links to the published pages that back the video's facts, in the catalog's order."""
+        rows = await self.conn.execute_fetchall(
+            "SELECT url FROM video_sources WHERE video_id = ? ORDER BY position", (video_id,)
+        )
+        return [row[0] for row in rows]
+
+    async def credits_and_sources(self, video_id: int) -> tuple[list[Credit], list[str]]:
+        """What /credits shows, read in one statement (one round trip, one snapshot)."""
+        rows = await self.conn.execute_fetchall(_CREDITS_AND_SOURCES, {"video": video_id})
+        credits, sources = next(iter(rows))
+        return [Credit(*c) for c in json.loads(credits)], json.loads(sources)
 
     async def reviews(self, video_id: int) -> list[PressReview]:
         async with self.conn.execute(
@@ -285,8 +306,15 @@ class VideoQueries:
     async def replace_credits(self, video_id: int, credits: list[Credit]) -> None:
         await self.conn.execute("DELETE FROM credits WHERE video_id = ?", (video_id,))
         await self.conn.executemany(
-            "INSERT INTO credits (video_id, position, role, name) VALUES (?, ?, ?, ?)",
-            [(video_id, i, c.role, c.name) for i, c in enumerate(credits)],
+            "INSERT INTO credits (video_id, position, role, name, kind) VALUES (?, ?, ?, ?, ?)",
+            [(video_id, i, c.role, c.name, c.kind) for i, c in enumerate(credits)],
+        )
+
+    async def replace_sources(self, video_id: int, sources: list[str]) -> None:
+        await self.conn.execute("DELETE FROM video_sources WHERE video_id = ?", (video_id,))
+        await self.conn.executemany(
+            "INSERT INTO video_sources (video_id, position, url) VALUES (?, ?, ?)",
+            [(video_id, i, url) for i, url in enumerate(sources)],
         )
 
     async def replace_reviews(self, video_id: int, reviews: list[PressReview]) -> None:
@@ -339,5 +367,6 @@ class VideoQueries:
         for quote_id in quote_ids:
             await quotes.remove(quote_id)
         counts["quotes"] = len(quote_ids)
+        # Its credits, press reviews and sources go with it (ON DELETE CASCADE).
         await self.conn.execute("DELETE FROM videos WHERE id = ?", (video_id,))
         return counts

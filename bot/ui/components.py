@@ -129,8 +129,10 @@ class CreditsButton(
     async def callback(self, interaction: discord.Interaction) -> None:
         async with client(interaction).db.read() as session:
             video = await session.videos.require(self.video_id)
-            credits = await session.videos.credits(video.id)
-        await replies.send(interaction, embed=embeds.credits_embed(video, credits), ephemeral=True)
+            credits, sources = await session.videos.credits_and_sources(video.id)
+        await replies.send(
+            interaction, embed=embeds.credits_embed(video, credits, sources), ephemeral=True
+        )
 
 
 class QuoteButton(

@@ -3,16 +3,27 @@ that respects Discord's limits, whatever the catalog or a member wrote."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from urllib.parse import urlsplit
 
 import discord
 from discord.utils import escape_markdown
 
-from bot.db.models import Credit, Quote, ScoreSummary, TakesPage, TopList, Video, VideoPage
+from bot.db.models import (
+    SONG_CREDIT,
+    Credit,
+    Quote,
+    ScoreSummary,
+    TakesPage,
+    TopList,
+    Video,
+    VideoPage,
+)
 from bot.ui.limits import (
     EMBED_DESCRIPTION,
     EMBED_FIELDS,
     EMBED_TITLE,
+    EMBEDS_TOTAL,
     FIELD_NAME,
     FIELD_VALUE,
     FOOTER,
@@ -113,20 +124,72 @@ def review_embed(page: VideoPage, guild_name: str) -> discord.Embed:
     return fit_embed(embed)
 
 
-def credits_embed(video: Video, credits: list[Credit]) -> discord.Embed:
+SONG_CREDITS = "Song credits"
+SOURCES = "Sources"
+
+
+def _by_role(credits: Iterable[Credit]) -> list[tuple[str, list[str]]]:
+    """Names grouped by role, whatever its case or spacing ("Cast" and "cast" are one role),
+    named by the role's first spelling with a capital first letter."""
+    groups: dict[str, tuple[str, list[str]]] = {}
+    for credit in credits:
+        key = " ".join(credit.role.split()).casefold()
+        role = credit.role[:1].upper() + credit.role[1:]
+        groups.setdefault(key, (role, []))[1].append(credit.name)
+    return list(groups.values())
+
+
+def _site(url: str) -> str:
+    """The site a link points to, as a source's label: `stereogum.com`."""
+    try:
+        host = urlsplit(url).hostname
+    except ValueError:
+        host = None
+    return host.removeprefix("www.") if host else clip(url, 60)
+
+
+def _source_links(sources: Sequence[str]) -> str:
+    """Whole links, one a line, as many as fit one field, then how many more there are."""
+    lines: list[str] = []
+    for url in sources:
+        # A ")" would end the markdown link early; encoded, it opens the same page.
+        target = url.replace("(", "%28").replace(")", "%29")
+        line = f"[{escape_markdown(_site(url))}]({target})"
+        rest = len(sources) - len(lines) - 1
+        tail = f"\n…and {rest} more" if rest else ""
+        if len("\n".join([*lines, line]) + tail) > FIELD_VALUE:
+            break
+        lines.append(line)
+    hidden = len(sources) - len(lines)
+    return "\n".join(lines) + (f"\n…and {hidden} more" if hidden else "")
+
+
+def credits_embed(
+    video: Video, credits: list[Credit], sources: Sequence[str] = ()
+) -> discord.Embed:
+    """The video's credits grouped by role, then the song's under their own heading, then
+    links to the pages that back them."""
     embed = discord.Embed(
         title=clip(f"Credits: {video.title}", EMBED_TITLE),
         colour=BRAND,
         description=clip(video_subtitle(video), EMBED_DESCRIPTION),
     )
-    by_role: dict[str, list[str]] = {}
-    for credit in credits:
-        by_role.setdefault(credit.role, []).append(credit.name)
-    for role, names in list(by_role.items())[:EMBED_FIELDS]:
+    video_roles = _by_role(c for c in credits if c.kind != SONG_CREDIT)
+    song_roles = _by_role(c for c in credits if c.kind == SONG_CREDIT)
+    room = EMBED_FIELDS - bool(song_roles) - bool(sources)
+    for role, names in video_roles[:room]:
         value = "\n".join(escape_markdown(n) for n in names)
         embed.add_field(name=clip(role, FIELD_NAME), value=clip(value, FIELD_VALUE), inline=True)
+    if song_roles:
+        lines = (f"**{escape_markdown(role)}**: {_names(names)}" for role, names in song_roles)
+        embed.add_field(name=SONG_CREDITS, value=clip("\n".join(lines), FIELD_VALUE), inline=False)
     if not credits:
         embed.description = (embed.description or "") + "\n\nNo credits are listed yet."
+    if sources:
+        # Credits give way to the sources when the embed is too long: a cut link is no link.
+        links = _source_links(sources)
+        fit_embed(embed, EMBEDS_TOTAL - len(SOURCES) - len(links))
+        embed.add_field(name=SOURCES, value=links, inline=False)
     return fit_embed(embed)
 
 
