@@ -21,6 +21,7 @@ from pathlib import Path
 import aiohttp
 import discord
 
+from bot import wording
 from bot.client import TakeTwoBot
 from bot.db.failures import DatabaseUnusable, unusable
 from bot.db.migrations import MigrationError
@@ -86,7 +87,7 @@ def _admin(args: argparse.Namespace) -> int:
             print(f"Backed up {database} to {args.file}.")
         else:
             counts = asyncio.run(admin.export_server(database, args.guild_id, args.file, sample))
-            summary = ", ".join(f"{n} {name}" for name, n in counts.items())
+            summary = wording.counts(counts)
             print(f"Exported server {args.guild_id} ({summary}) to {args.file}.")
     except CatalogError as exc:
         print(f"taketwo: {args.file} was not imported; nothing was written:", file=sys.stderr)

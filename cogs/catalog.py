@@ -27,11 +27,13 @@ from bot.client import TakeTwoBot
 from bot.db.models import Credit, PressReview, Video
 from bot.errors import NotFoundError, UserFacingError
 from bot.ui import embeds, replies
-from bot.ui.context import catalog_editors_only, client, require_catalog_editor
+from bot.ui.context import catalog_editors_only, client, guild_name, require_catalog_editor
 from bot.ui.errors import reports_errors
 from bot.ui.forms import Form, open_form
 from bot.ui.limits import clip
 from bot.ui.video_option import VideoOption
+from bot.wording import count
+from bot.wording import counts as counts_said
 
 # Option types, bounded by the catalog file's limits. (discord.py reads string literals in
 # annotations as names, so the limits are looked up here, not inside the signatures.)
@@ -103,7 +105,7 @@ class CreditsModal(Form):
             sources = await tx.videos.sources(self.video.id)
         await replies.send(
             interaction,
-            f"Saved {len(credits)} credits for "
+            f"Saved {count(len(credits), 'credits')} for "
             f"**{discord.utils.escape_markdown(self.video.title)}**.",
             embed=embeds.credits_embed(self.video, credits, sources),
             ephemeral=True,
@@ -156,7 +158,7 @@ class RemoveVideoButton(
             video = await tx.videos.require(self.video_id)
             counts = await tx.videos.remove_everywhere(video.id)
         client(interaction).recent_videos.forget(video.id)
-        gone = ", ".join(f"{n} {name}" for name, n in counts.items())
+        gone = counts_said(counts)
         await replies.edit(
             interaction,
             content=f"Removed **{discord.utils.escape_markdown(video.title)}** from the catalog "
@@ -336,7 +338,7 @@ class ReviewSources(
         await replies.send(
             interaction,
             "Added the review. This is how /review shows the video now:",
-            embed=embeds.review_embed(page, "servers"),
+            embed=embeds.review_embed(page, guild_name(interaction)),
             ephemeral=True,
         )
 

@@ -26,6 +26,7 @@ from bot.ui import embeds, replies
 from bot.ui.components import video_buttons
 from bot.ui.context import guild_id
 from bot.ui.limits import CHOICES, fit_embed
+from bot.wording import count
 
 # The day's post follows its claim within seconds, so it is among the first messages after
 # the claim: one page of 100 (one request) leaves room for a busy channel.
@@ -237,7 +238,7 @@ class Daily(commands.GroupCog, group_name="daily", group_description="A quote po
         warning = None
         if left < LOW_QUOTES_WARNING:
             warning = (
-                f"Only {left} quote(s) left before quotes start repeating: "
+                f"Only {count(left, 'quotes')} left before quotes start repeating: "
                 "add more with /quote add or Save as quote."
             )
         await replies.send(

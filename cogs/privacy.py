@@ -13,6 +13,7 @@ import discord
 from discord import app_commands, ui
 from discord.ext import commands
 
+from bot import wording
 from bot.client import TakeTwoBot
 from bot.errors import UserFacingError
 from bot.ui import replies
@@ -65,7 +66,7 @@ class ForgetButton(
         server = guild_id(interaction)
         async with client(interaction).db.transaction() as tx:
             counts = await tx.members.forget(server, interaction.user.id)
-        done = ", ".join(f"{n} {name}" for name, n in counts.items() if n) or "nothing was stored"
+        done = wording.counts(counts, skip_zero=True) or "nothing was stored"
         await replies.edit(
             interaction,
             content=f"Done: everything TakeTwo kept about you in this server is deleted ({done}).",

@@ -141,6 +141,10 @@ class Quotes(commands.GroupCog, group_name="quote", group_description="Quotes ab
         self.bot.write_limits.check("quote", guild_id(interaction), interaction.user.id)
         async with self.bot.db.transaction() as tx:
             if await tx.members.no_quotes(guild_id(interaction), message.author.id):
+                if message.author.id == interaction.user.id:
+                    raise UserFacingError(
+                        "You have asked not to be quoted here: run /privacy no-quotes to allow it."
+                    )
                 raise UserFacingError(f"{said_by[:80]} has asked not to be quoted here.")
             saved = await tx.quotes.of_message(
                 guild_id(interaction), message.author.id, message.jump_url

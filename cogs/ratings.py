@@ -6,6 +6,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot import wording
 from bot.client import TakeTwoBot
 from bot.errors import UserFacingError
 from bot.ui import embeds, replies
@@ -51,7 +52,8 @@ class Ratings(commands.Cog):
             top = await session.ratings.top(guild_id(interaction), count)
         if not top.entries:
             raise UserFacingError(
-                f"No video has {top.min_ratings} ratings in this server yet: rate some with /rate."
+                f"No video has {wording.count(top.min_ratings, 'ratings')} in this server yet: "
+                "rate some with /rate."
             )
         await replies.send(interaction, embed=embeds.top_embed(top, guild_name(interaction)))
 

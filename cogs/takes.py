@@ -25,6 +25,7 @@ from bot.ui.forms import Form, open_form
 from bot.ui.limits import clip
 from bot.ui.validation import parse_whole
 from bot.ui.video_option import VideoOption
+from bot.wording import count
 
 PAGE_SIZE = 5
 # Pages can be turned for this long; after that the buttons say the list has expired.
@@ -121,12 +122,15 @@ class AgreeButton(ui.DynamicItem[ui.Button[Any]], template=r"taketwo:agree:(?P<t
                 raise UserFacingError(f"Take #{self.take_id} was removed.")
             bot.write_limits.check("agree", server, interaction.user.id)
             added = await tx.takes.agree(take, interaction.user.id)
-            count = (await tx.takes.get(take.id)).agree_count  # type: ignore[union-attr]
-        message = (
-            f"You agree with take #{take.id}; {count} member(s) do."
-            if added
-            else f"You already agree with take #{take.id}."
-        )
+            agreed = (await tx.takes.get(take.id)).agree_count  # type: ignore[union-attr]
+        if not added:
+            message = f"You already agree with take #{take.id}."
+        elif agreed == 1:
+            message = f"You agree with take #{take.id}; so far only you do."
+        else:
+            message = (
+                f"You agree with take #{take.id}, as {count(agreed - 1, 'members')} did before you."
+            )
         await replies.send(interaction, message, ephemeral=True)
 
 

@@ -12,6 +12,7 @@ from discord.utils import escape_markdown
 from bot.db.models import (
     SONG_CREDIT,
     Credit,
+    PressReview,
     Quote,
     ScoreSummary,
     TakesPage,
@@ -30,6 +31,7 @@ from bot.ui.limits import (
     clip,
     fit_embed,
 )
+from bot.wording import count
 
 BRAND = discord.Colour(0xE8A33D)
 BAR = "█"
@@ -55,8 +57,7 @@ def video_subtitle(video: Video) -> str:
 def mean_text(score: ScoreSummary) -> str:
     if score.mean is None:
         return "no ratings yet"
-    noun = "rating" if score.count == 1 else "ratings"
-    return f"**{score.mean:.2f}**/10 from {score.count} {noun}"
+    return f"**{score.mean:.2f}**/10 from {count(score.count, 'ratings')}"
 
 
 def histogram(score: ScoreSummary) -> str:
@@ -68,6 +69,16 @@ def histogram(score: ScoreSummary) -> str:
         bar = BAR * round(BAR_WIDTH * count / peak) if count else ""
         lines.append(f"{value:>2} {bar:<{BAR_WIDTH}} {count}")
     return "```\n" + "\n".join(lines) + "\n```"
+
+
+def press_review_name(review: PressReview) -> str:
+    """`The Root: “Headline” by Author`; without an outlet, the headline leads."""
+    name = f"“{review.headline}”"
+    if review.outlet:
+        name = f"{review.outlet}: {name}"
+    if review.author:
+        name += f" by {review.author}"
+    return name
 
 
 def review_embed(page: VideoPage, guild_name: str) -> discord.Embed:
@@ -84,8 +95,7 @@ def review_embed(page: VideoPage, guild_name: str) -> discord.Embed:
             name="Directed by", value=clip(_names(directors), FIELD_VALUE), inline=False
         )
     for review in page.reviews[:MAX_REVIEWS_SHOWN]:
-        source = review.outlet or "Press review"
-        name = clip(f"{source}: “{review.headline}”", FIELD_NAME)
+        name = clip(press_review_name(review), FIELD_NAME)
         value = escape_markdown(review.summary)
         if review.url:
             link = f"\n[Read the review]({review.url})"
@@ -94,7 +104,9 @@ def review_embed(page: VideoPage, guild_name: str) -> discord.Embed:
     hidden = len(page.reviews) - MAX_REVIEWS_SHOWN
     if hidden > 0:
         embed.add_field(
-            name="More press", value=f"{hidden} more review(s) not shown.", inline=False
+            name="More press",
+            value=f"{count(hidden, 'press reviews')} more not shown.",
+            inline=False,
         )
     score = page.score
     community = mean_text(score)
@@ -108,8 +120,7 @@ def review_embed(page: VideoPage, guild_name: str) -> discord.Embed:
         inline=False,
     )
     if page.take_count:
-        noun = "take" if page.take_count == 1 else "takes"
-        takes = f"{page.take_count} {noun}: read them with /takes."
+        takes = f"{count(page.take_count, 'takes')}: read them with /takes."
         top = page.top_take
         if top is not None and top.agree_count:
             takes += (
@@ -213,10 +224,10 @@ def quote_embed(quote: Quote) -> discord.Embed:
 def top_embed(top: TopList, guild_name: str) -> discord.Embed:
     lines = []
     for rank, entry in enumerate(top.entries, start=1):
-        noun = "rating" if entry.count == 1 else "ratings"
         lines.append(
             f"**{rank}.** {escape_markdown(clip(entry.video.label, 120))}\n"
-            f"    **{entry.weighted:.2f}** · mean {entry.mean:.2f} from {entry.count} {noun}"
+            f"    **{entry.weighted:.2f}** · mean {entry.mean:.2f} "
+            f"from {count(entry.count, 'ratings')}"
         )
     embed = discord.Embed(
         title=clip(f"Top videos in {guild_name}", EMBED_TITLE),
@@ -225,8 +236,10 @@ def top_embed(top: TopList, guild_name: str) -> discord.Embed:
     )
     embed.set_footer(
         text=clip(
-            f"Ranked by Bayesian mean: each video's ratings plus {top.prior_weight} ratings at the "
-            f"server average of {top.prior_mean:.2f}. Videos need {top.min_ratings} ratings to "
+            "Ranked by Bayesian mean: each video's ratings plus "
+            f"{count(top.prior_weight, 'ratings')} "
+            f"at the server average of {top.prior_mean:.2f}. Videos need "
+            f"{count(top.min_ratings, 'ratings')} to "
             "be listed.",
             FOOTER,
         )
@@ -263,12 +276,14 @@ def takes_embed(video: Video, page: TakesPage, sort: str) -> discord.Embed:
     if not page.takes:
         embed.description = "No takes yet: write the first with /take."
     for take in page.takes:
-        agrees = f" · {take.agree_count} agree" if take.agree_count else ""
+        agrees = f" · {count(take.agree_count, 'agrees')}" if take.agree_count else ""
         embed.add_field(
             name=clip(f"#{take.id} · {take.score}/10{agrees}", FIELD_NAME),
             # A mention inside an embed shows the member's name and never pings.
             value=clip(f"<@{take.user_id}>: {escape_markdown(take.text)}", FIELD_VALUE),
             inline=False,
         )
-    embed.set_footer(text=f"Page {page.page + 1} of {page.pages} · {page.total} takes · {order}")
+    embed.set_footer(
+        text=f"Page {page.page + 1} of {page.pages} · {count(page.total, 'takes')} · {order}"
+    )
     return fit_embed(embed)
