@@ -36,3 +36,18 @@ def test_data_layer_does_not_import_discord() -> None:
 def test_cogs_hold_no_sql() -> None:
     for path in (ROOT / "cogs").glob("*.py"):
         assert not SQL.search(path.read_text()), f"SQL in {path.name}: move it to bot/db/"
+
+
+ANSWERS = re.compile(
+    r"\.response\.(send_message|edit_message|send_modal|defer)\(|\.followup\.send\(|"
+    r"\.(edit|delete)_original_response\("
+)
+
+
+def test_every_answer_goes_through_replies() -> None:
+    """bot/ui/replies.py is the one place that answers an interaction: its watchdog defers
+    slow ones, and an answer sent around it could collide with the deferral."""
+    for path in [*(ROOT / "cogs").glob("*.py"), *(ROOT / "bot").rglob("*.py")]:
+        if path.name == "replies.py" or "standin" in path.parts:
+            continue
+        assert not ANSWERS.search(path.read_text()), f"{path}: answer through bot.ui.replies"

@@ -25,7 +25,7 @@ _VIDEO_COLUMNS = "id, slug, title, artist, album, year, url"
 # The typo-tolerant pass ranks this many trigram candidates by similarity.
 NEAR_MISS_CANDIDATES = 40
 # Videos holding every long word of a query are read up to this many, then ranked.
-ALL_WORDS_CANDIDATES = 200
+ALL_WORDS_CANDIDATES = 100
 _CREDITS_AND_SOURCES = """
 SELECT
     (SELECT json_group_array(json_array(role, name, kind)) FROM
@@ -49,27 +49,15 @@ def similarity(query: str, video: Video) -> float:
     )
 
 
-_NO_MATCH = 3
-
-
 def holds_every_word(words: list[str], video: Video) -> bool:
     text = fold(f"{video.title} {video.artist}")
     return all(word in text for word in words)
 
 
-def _rank_as_typed(query: str, words: list[str], video: Video) -> tuple[int, int, str]:
-    """Title prefix first, then the text anywhere, then every word in any order (most words
-    in the title first); _NO_MATCH for a candidate that holds not every word."""
+def _rank_by_title_words(words: list[str], video: Video) -> tuple[int, str]:
+    """Most query words in the title first, then by title."""
     title = fold(video.title)
-    if title.startswith(query):
-        kind = 0
-    elif query in fold(f"{video.title} {video.artist}"):
-        kind = 1
-    elif holds_every_word(words, video):
-        kind = 2
-    else:
-        kind = _NO_MATCH
-    return (kind, -sum(word in title for word in words), title)
+    return (-sum(word in title for word in words), title)
 
 
 def _trigram_query(folded: str) -> str:
@@ -130,8 +118,9 @@ class VideoQueries:
         return found[:limit]
 
     async def search_as_typed(self, text: str, limit: int = 25) -> list[Video]:
-        """Title prefix first, then substring, in one statement: a range scan of the
-        search_title index and a trigram index lookup."""
+        """Title prefix first, then substring, in one statement (a range scan of the
+        search_title index and a trigram index lookup); then, if that leaves room, the
+        videos holding every word typed, in any order."""
         query = fold(text)
         if not query:
             return await self._fetch(
@@ -153,24 +142,29 @@ class VideoQueries:
             "phrase": f'"{query}"',
         }
         sql = prefix if len(query) < 3 else f"{prefix} UNION ALL {substring}"
-        words = query.split()
-        long_words = [w for w in words if len(w) >= 3]
-        if len(words) > 1 and long_words:
-            # Artist and title words in any order ("kendrick lamar we cry"): the videos that
-            # hold every word. The trigram index finds those with every word of three
-            # letters or more; shorter words are checked below.
-            sql += (
-                f" UNION ALL SELECT * FROM (SELECT {_VIDEO_COLUMNS} FROM videos WHERE id IN "
-                "(SELECT rowid FROM video_search WHERE video_search MATCH :words LIMIT :wide))"
-            )
-            params["words"] = " AND ".join(f'"{w}"' for w in long_words)
-            params["wide"] = ALL_WORDS_CANDIDATES
         rows = await json_rows(self.conn, as_json_array(_VIDEO_COLUMNS, sql), params)
         found: dict[int, Video] = {}
         for row in rows:
             found.setdefault(row[0], _video(row))
-        ranked = sorted(found.values(), key=lambda v: _rank_as_typed(query, words, v))
-        return [v for v in ranked if _rank_as_typed(query, words, v)[0] < _NO_MATCH][:limit]
+        words = query.split()
+        long_words = [w for w in words if len(w) >= 3]
+        if len(found) < limit and len(words) > 1 and long_words:
+            # Artist and title words in any order ("kendrick lamar we cry"): the videos that
+            # hold every word come next. The trigram index finds those with every word of
+            # three letters or more; shorter words are checked here.
+            every_word = [
+                video
+                for video in await self._fetch(
+                    f"SELECT {_VIDEO_COLUMNS} FROM videos WHERE id IN "
+                    "(SELECT rowid FROM video_search WHERE video_search MATCH ? LIMIT ?)",
+                    (" AND ".join(f'"{w}"' for w in long_words), ALL_WORDS_CANDIDATES),
+                )
+                if video.id not in found and holds_every_word(words, video)
+            ]
+            every_word.sort(key=lambda v: _rank_by_title_words(words, v))
+            for video in every_word:
+                found.setdefault(video.id, video)
+        return list(found.values())[:limit]
 
     async def near_misses(self, text: str, limit: int = 25) -> list[Video]:
         """Videos sharing the most trigrams with the text, best first: tolerates typos.
