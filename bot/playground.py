@@ -33,6 +33,7 @@ from bot.standin.render import (
     text_inputs,
 )
 from bot.standin.server import ALL_PERMISSIONS, Guild, StandIn
+from bot.wording import count
 
 MANAGE_GUILD = 1 << 5
 MANAGE_MESSAGES = 1 << 13
@@ -478,8 +479,9 @@ class Playground:
             low = field.get("min_length", 1 if field.get("required", True) else 0)
             if len(value) < low:
                 raise Said(
-                    f"{field.get('label')} needs at least {low} character(s): Discord keeps "
-                    f"Submit greyed out until it has. fill {form.keys[field['custom_id']]}=…"
+                    f"{field.get('label')} needs at least {count(low, 'characters')}: "
+                    "Discord keeps Submit greyed out until it has. "
+                    f"fill {form.keys[field['custom_id']]}=…"
                 )
         self.form = None
         await self.show(await form.member.submit(form.modal, form.values))

@@ -24,6 +24,7 @@ SINGULAR = {
     "moderation log entries": "moderation log entry",
     "press reviews": "press review",
     "sources": "source",
+    "characters": "character",
 }
 
 

@@ -18,16 +18,19 @@ from bot.ui.limits import CHOICE_NAME, CHOICES, clip
 
 
 class RecentVideos:
-    """Videos picked from autocomplete in the last minute, by id.
+    """Videos picked from autocomplete (or typed by hand) in the last minute.
 
-    A picked choice arrives as "id:N"; keeping what that id resolved to saves a round trip
-    to the database on every /review and /rate. The catalog changes rarely, and a video
-    removed meanwhile is still caught by the query that reads its page or writes its rating.
+    A picked choice arrives as "id:N", a typed one as text; keeping what each resolved to
+    saves a round trip to the database on every /review and /rate. The catalog changes
+    rarely (an edit forgets the video), and a video removed meanwhile is still caught by the
+    query that reads its page or writes its rating.
     """
 
     def __init__(self, size: int = 4096, seconds: float = 60.0) -> None:
         self.size, self.seconds = size, seconds
         self._items: OrderedDict[int, tuple[float, Video]] = OrderedDict()
+        # Text typed by hand (as typed) -> the video it resolved to, for the same minute.
+        self._typed: OrderedDict[str, tuple[float, int]] = OrderedDict()
 
     def get(self, video_id: int) -> Video | None:
         hit = self._items.get(video_id)
@@ -36,14 +39,27 @@ class RecentVideos:
         self._items.move_to_end(video_id)
         return hit[1]
 
+    def get_typed(self, text: str) -> Video | None:
+        hit = self._typed.get(text)
+        if hit is None or hit[0] < time.monotonic():
+            return None
+        return self.get(hit[1])
+
     def forget(self, video_id: int) -> None:
+        # Typed entries pointing at it find nothing in _items and fall through to the lookup.
         self._items.pop(video_id, None)
 
-    def put(self, video: Video) -> None:
-        self._items[video.id] = (time.monotonic() + self.seconds, video)
+    def put(self, video: Video, typed: str | None = None) -> None:
+        until = time.monotonic() + self.seconds
+        self._items[video.id] = (until, video)
         self._items.move_to_end(video.id)
         while len(self._items) > self.size:
             self._items.popitem(last=False)
+        if typed is not None:
+            self._typed[typed] = (until, video.id)
+            self._typed.move_to_end(typed)
+            while len(self._typed) > self.size:
+                self._typed.popitem(last=False)
 
 
 _CHOICE_VALUE = re.compile(r"^id:([0-9]{1,18})$")
@@ -73,14 +89,17 @@ class VideoTransformer(app_commands.Transformer):
             if video is not None:
                 bot.recent_videos.put(video)
                 return video
+        typed = str(value)
+        if (remembered := bot.recent_videos.get_typed(typed)) is not None:
+            return remembered
         # A whole title typed by hand is an index lookup, answered on the loop's own
         # connection; only a partial or misspelt one needs the search, off the loop.
         async with bot.db.lookup() as session:
-            found = await session.videos.resolve_exactly(str(value))
+            found = await session.videos.resolve_exactly(typed)
         if found is None:
             async with bot.db.read() as session:
-                found = await session.videos.resolve(str(value))
-        bot.recent_videos.put(found)
+                found = await session.videos.resolve(typed)
+        bot.recent_videos.put(found, typed=typed)
         return found
 
     async def autocomplete(  # type: ignore[override]
