@@ -7,11 +7,13 @@ import os
 import shutil
 import sqlite3
 import subprocess
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from bot.__main__ import main
 from bot.db import Database, DatabaseUnusable
 from bot.db import database as database_module
 from tests.processes import ROOT, run_bot
@@ -39,24 +41,52 @@ def _malformed(path: Path) -> None:
         file.write(b"\xa5" * 400)
 
 
+def _check_one_line(stderr: str, database: Path) -> None:
+    assert "Traceback" not in stderr
+    [line] = stderr.strip().splitlines()
+    assert line.startswith(f"taketwo: the database file {database} is damaged")
+    assert "restore your latest backup" in line
+
+
 @pytest.mark.parametrize("damage", [_random_bytes, _malformed])
-@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "run")
-def test_a_damaged_file_stops_everything_with_one_line(
-    tmp_path: Path, damage: object, command: tuple[str, ...]
+def test_a_damaged_file_stops_the_bot_process_at_once(tmp_path: Path, damage: object) -> None:
+    """As a process: a connection left open by a failed PRAGMA once kept it alive for
+    minutes after the error; run_bot's timeout would catch that."""
+    database = tmp_path / "bot.sqlite3"
+    damage(database)  # type: ignore[operator]
+    before = database.read_bytes()
+    result = run_bot(
+        tmp_path, DISCORD_TOKEN="unused", DATABASE_PATH=str(database), LOG_LEVEL="INFO"
+    )
+    assert result.returncode == 1, result.stderr
+    _check_one_line(result.stderr, database)
+    assert database.read_bytes() == before
+
+
+@pytest.mark.parametrize("damage", [_random_bytes, _malformed])
+@pytest.mark.parametrize("command", COMMANDS[1:], ids=" ".join)
+def test_a_damaged_file_stops_every_cli_command_with_one_line(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    damage: object,
+    command: tuple[str, ...],
 ) -> None:
     database = tmp_path / "bot.sqlite3"
     damage(database)  # type: ignore[operator]
     shutil.copy(ROOT / "bot" / "data" / "sample_catalog.json", tmp_path / "catalog.json")
     before = database.read_bytes()
-    result = run_bot(
-        tmp_path, *command, DISCORD_TOKEN="unused", DATABASE_PATH=str(database), LOG_LEVEL="INFO"
-    )
-    assert result.returncode == 1, result.stderr
-    assert "Traceback" not in result.stderr
-    [line] = result.stderr.strip().splitlines()
-    assert line.startswith(f"taketwo: the database file {database} is damaged")
-    assert "restore your latest backup" in line
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DATABASE_PATH", str(database))
+    threads = set(threading.enumerate())
+    assert main(list(command)) == 1
+    _check_one_line(capsys.readouterr().err, database)
     assert database.read_bytes() == before
+    # No connection's thread outlives the failure (one would keep a process alive). A
+    # closed connection's thread may take a moment to end; a leaked one never does.
+    for thread in set(threading.enumerate()) - threads:
+        thread.join(timeout=5)
+        assert thread.daemon or not thread.is_alive(), f"{thread.name} outlived the command"
 
 
 @pytest.fixture

@@ -124,7 +124,7 @@ def test_a_whole_session_shows_every_part_of_the_bot(tmp_path: Path) -> None:
     assert "[ Agree #1 ] [ ◀ Previous (disabled) ] [ Next ▶ (disabled) ]" in out
     assert "Next ▶ is disabled (greyed out) on that message, so it cannot be pressed." in out
     # An empty required field keeps the form open; cancel closes it.
-    assert "Your take needs at least 1 character(s): Discord keeps Submit greyed out" in flat
+    assert "Your take needs at least 1 character: Discord keeps Submit greyed out" in flat
     assert "Closed the form; nothing was sent." in out
     assert "No form is open: /take or /video credits opens one." in out
 
