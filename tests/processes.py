@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import subprocess
 import sys
+import threading
+from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,3 +35,27 @@ def run_bot(
         text=True,
         timeout=120,
     )
+
+
+def run_main(cwd: Path, *args: str, **settings: str) -> subprocess.CompletedProcess[str]:
+    """`python -m bot ARGS` run in this process, through the same `main()` a shell runs:
+    for commands whose behaviour as a process another test covers. It runs on a thread of
+    its own, so that async tests can call it too (main() starts its own event loop)."""
+    from bot.__main__ import main
+
+    out, err = io.StringIO(), io.StringIO()
+    result: list[int] = []
+    saved = {name: os.environ.get(name) for name in settings}
+    os.environ.update(settings)
+    try:
+        with contextlib.chdir(cwd), redirect_stdout(out), redirect_stderr(err):
+            worker = threading.Thread(target=lambda: result.append(main(list(args))))
+            worker.start()
+            worker.join()
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+    return subprocess.CompletedProcess(list(args), result[0], out.getvalue(), err.getvalue())

@@ -15,12 +15,13 @@ from bot.catalog import import_catalog, sample_catalog
 from bot.client import TakeTwoBot
 from bot.db import Database
 from bot.settings import Settings
-from tests.processes import ROOT, run_bot
+from tests.processes import ROOT, run_main
 from tests.test_catalog import _bad_file, _one_video_text
 
 
 def cli(tmp_path: Path, database: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return run_bot(tmp_path, *args, DATABASE_PATH=str(database))
+    # In process: tests/test_faults.py and tests/test_process.py run the CLI as a process.
+    return run_main(tmp_path, *args, DATABASE_PATH=str(database))
 
 
 def dump(database: Path) -> list[tuple[object, ...]]:
@@ -177,7 +178,7 @@ async def test_a_cli_command_before_the_first_start_leaves_the_sample_for_the_bo
 
 def test_load_sample_catalog_false_is_respected_by_the_cli(tmp_path: Path) -> None:
     database = tmp_path / "empty.sqlite3"
-    result = run_bot(
+    result = run_main(
         tmp_path,
         "catalog",
         "export",

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import re
+from collections.abc import AsyncIterator
 from pathlib import Path
 
+import pytest
+
+from bot.playground import run_playground
 from bot.standin.render import Directory, draw_tags, explain_refusal, relative_time
 from bot.standin.schema import error_body
 from tests.processes import run_bot
@@ -64,13 +69,21 @@ quit
 """
 
 
-def test_a_bare_slash_gets_a_sentence_and_the_prompt_goes_on(tmp_path: Path) -> None:
-    result = run_bot(tmp_path, "playground", stdin='/\n/   \n/""\n/review humble\nquit\n')
-    assert result.returncode == 0, result.stderr
-    assert "Traceback" not in result.stdout + result.stderr
-    assert result.stdout.count(NEED_COMMAND) == 3
-    assert "┃ HUMBLE." in result.stdout
-    assert result.stdout.rstrip().endswith("Bye.")
+async def test_a_bare_slash_gets_a_sentence_and_the_prompt_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # In this process (the whole session below runs `python -m bot playground` itself).
+    monkeypatch.chdir(tmp_path)
+
+    async def typed() -> AsyncIterator[str]:
+        for line in ("/\n", "/   \n", '/""\n', "/review humble\n"):
+            yield line
+
+    out = io.StringIO()
+    await run_playground(typed(), out)
+    assert out.getvalue().count(NEED_COMMAND) == 3
+    assert "┃ HUMBLE." in out.getvalue()
+    assert out.getvalue().rstrip().endswith("Bye.")
 
 
 def test_a_whole_session_shows_every_part_of_the_bot(tmp_path: Path) -> None:

@@ -46,7 +46,7 @@ async def test_writes_behind_a_held_lock_are_deferred_and_every_answer_is_true(
         blocker.execute("BEGIN IMMEDIATE")
         asyncio.get_running_loop().call_later(1.6, blocker.execute, "ROLLBACK")
         first = [await fire(m, "rate", video=f"id:{video}", score=3) for m in members[:4]]
-        await asyncio.sleep(0.2)
+        await asyncio.sleep(0.4)
         second = [await fire(m, "rate", video=f"id:{video}", score=8) for m in members[4:]]
         records = first + second
         seen = await answers(world.standin, records, within=15)
@@ -72,12 +72,16 @@ async def test_writes_behind_a_held_lock_are_deferred_and_every_answer_is_true(
 async def test_a_full_disk_refuses_writes_with_one_sentence_and_one_log_line(
     world: World, caplog: pytest.LogCaptureFixture
 ) -> None:
+    # No free pages left in the file, and no room to grow: SQLite's own size cap fails a
+    # write exactly as a full disk does (SQLITE_FULL).
+    vacuum = sqlite3.connect(world.database_path)
+    vacuum.execute("VACUUM")
+    vacuum.close()
     async with world.db.transaction() as tx:
         [[pages]] = await tx.conn.execute_fetchall("PRAGMA page_count")
-        # SQLite's own size cap fails a write exactly as a full disk does (SQLITE_FULL).
         await tx.conn.execute(f"PRAGMA max_page_count = {pages}")
     videos = await video_ids(world, "Alright", "HUMBLE.", "We Cry Together")
-    members = [world.member(f"m{n}") for n in range(600)]
+    members = [world.member(f"m{n}") for n in range(150)]
     caplog.set_level(logging.INFO)
     records = [
         await fire(m, "rate", video=f"id:{videos[n % 3]}", score=n % 10 + 1)
