@@ -267,9 +267,10 @@ async def test_restart_during_the_post_after_claiming(
     assert len(discord_fake.posts()) == 1
 
 
-async def test_crash_between_send_and_record_posts_once(
+async def crash_right_after_sending_at_nine(
     db: Database, clock: Clock, discord_fake: FakeDiscord
 ) -> None:
+    """The day's post reaches Discord, then the process dies before recording it."""
     await add_quotes(db, 1, 3)
     await nine_utc(scheduler(db, discord_fake, clock))
     clock.now = utc(2026, 1, 15, 9, 0)
@@ -277,6 +278,12 @@ async def test_crash_between_send_and_record_posts_once(
     with pytest.raises(Crash):
         await scheduler(db, discord_fake, clock).run_due()
     discord_fake.crash_after_send = False
+
+
+async def test_crash_between_send_and_record_posts_once(
+    db: Database, clock: Clock, discord_fake: FakeDiscord
+) -> None:
+    await crash_right_after_sending_at_nine(db, clock, discord_fake)
     clock.now = utc(2026, 1, 15, 9, 2)
     assert await scheduler(db, discord_fake, clock).run_due() == {"sent": 1}
     [post] = discord_fake.posts()
@@ -290,13 +297,7 @@ async def test_crash_between_send_and_record_posts_once(
 async def test_crash_after_send_and_restart_20_minutes_later_posts_once(
     db: Database, clock: Clock, discord_fake: FakeDiscord
 ) -> None:
-    await add_quotes(db, 1, 3)
-    await nine_utc(scheduler(db, discord_fake, clock))
-    clock.now = utc(2026, 1, 15, 9, 0)
-    discord_fake.crash_after_send = True
-    with pytest.raises(Crash):
-        await scheduler(db, discord_fake, clock).run_due()
-    discord_fake.crash_after_send = False
+    await crash_right_after_sending_at_nine(db, clock, discord_fake)
     # Restarted long after Discord forgot the nonce: a resend would post a second message.
     clock.now = utc(2026, 1, 15, 9, 20)
     assert await scheduler(db, discord_fake, clock).run_due() == {"sent": 1}
@@ -315,13 +316,7 @@ async def test_crash_after_send_and_restart_20_minutes_later_posts_once(
 async def test_post_found_the_next_day_is_recorded_as_sent_not_missed(
     db: Database, clock: Clock, discord_fake: FakeDiscord
 ) -> None:
-    await add_quotes(db, 1, 3)
-    await nine_utc(scheduler(db, discord_fake, clock))
-    clock.now = utc(2026, 1, 15, 9, 0)
-    discord_fake.crash_after_send = True
-    with pytest.raises(Crash):
-        await scheduler(db, discord_fake, clock).run_due()
-    discord_fake.crash_after_send = False
+    await crash_right_after_sending_at_nine(db, clock, discord_fake)
     clock.now = utc(2026, 1, 16, 10, 0)
     assert await scheduler(db, discord_fake, clock).run_due() == {"sent": 2}
     first, second = discord_fake.posts()

@@ -49,6 +49,13 @@ def similarity(query: str, video: Video) -> float:
     )
 
 
+def _ambiguous(verb: str, value: str, videos: list[Video]) -> UserFacingError:
+    names = ", ".join(v.label for v in videos[:5])
+    return UserFacingError(
+        f"Several videos {verb} “{value[:80]}”: {names}. Pick one from the list."
+    )
+
+
 def holds_every_word(words: list[str], video: Video) -> bool:
     text = fold(f"{video.title} {video.artist}")
     return all(word in text for word in words)
@@ -202,10 +209,7 @@ class VideoQueries:
         if len(exact) == 1:
             return exact[0]
         if len(exact) > 1:
-            names = ", ".join(v.label for v in exact[:5])
-            raise UserFacingError(
-                f"Several videos are called “{value[:80]}”: {names}. Pick one from the list."
-            )
+            raise _ambiguous("are called", value, exact)
         return None
 
     async def resolve(self, value: str) -> Video:
@@ -226,10 +230,7 @@ class VideoQueries:
         if len(every_word) == 1:
             return every_word[0]
         if len(every_word) > 1:
-            names = ", ".join(v.label for v in every_word[:5])
-            raise UserFacingError(
-                f"Several videos match “{value[:80]}”: {names}. Pick one from the list."
-            )
+            raise _ambiguous("match", value, every_word)
         ranked = sorted(((similarity(query, v), v) for v in candidates), key=lambda p: -p[0])
         confident = bool(ranked) and ranked[0][0] >= _CONFIDENT
         unambiguous = len(ranked) == 1 or (
