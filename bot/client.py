@@ -15,6 +15,7 @@ from bot.db import Database
 from bot.settings import Settings
 from bot.startup import load_sample_if_new
 from bot.ui import forms, replies
+from bot.ui.components import VIDEO_BUTTONS
 from bot.ui.cooldowns import WriteLimits
 from bot.ui.errors import TakeTwoTree
 from bot.ui.video_option import RecentVideos
@@ -100,6 +101,9 @@ class TakeTwoBot(commands.Bot):
         if not self.db.is_open:
             await self.db.open()
             await load_sample_if_new(self.db, load_sample_catalog=self.settings.load_sample_catalog)
+        # The Rate, Credits and Quote buttons sit under /review replies and daily posts
+        # alike: the bot registers them, so a message posted before a restart answers again.
+        self.add_dynamic_items(*VIDEO_BUTTONS)
         for extension in EXTENSIONS:
             await self.load_extension(extension)
 

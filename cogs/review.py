@@ -8,7 +8,7 @@ from discord.ext import commands
 
 from bot.client import TakeTwoBot
 from bot.ui import embeds, replies
-from bot.ui.components import PERSISTENT_ITEMS, video_buttons
+from bot.ui.components import video_buttons
 from bot.ui.context import guild_id, guild_name
 from bot.ui.video_option import VideoOption
 
@@ -16,13 +16,6 @@ from bot.ui.video_option import VideoOption
 class Review(commands.Cog):
     def __init__(self, bot: TakeTwoBot) -> None:
         self.bot = bot
-
-    async def cog_load(self) -> None:
-        # Buttons under messages posted before a restart answer again from now on.
-        self.bot.add_dynamic_items(*PERSISTENT_ITEMS)
-
-    async def cog_unload(self) -> None:
-        self.bot.remove_dynamic_items(*PERSISTENT_ITEMS)
 
     @app_commands.command(
         name="review",

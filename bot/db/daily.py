@@ -190,14 +190,6 @@ class DailyQueries:
             row = await cur.fetchone()
         return DailyPost(*row) if row else None
 
-    async def sent_count(self, guild_id: int) -> int:
-        async with self.conn.execute(
-            "SELECT count(*) FROM daily_posts WHERE guild_id = ? AND status = 'sent'",
-            (guild_id,),
-        ) as cur:
-            row = await cur.fetchone()
-        return int(row[0]) if row else 0
-
     # The quote cycle
 
     async def _pool(self, guild_id: int) -> int:

@@ -132,20 +132,6 @@ class QuoteQueries:
             raise NotFoundError(f"There is no quote #{quote_id} in this server.")
         return quote
 
-    async def _at_slot(self, guild_id: int, video_id: int | None, slot: int) -> Quote | None:
-        if video_id is None:
-            sql = f"SELECT {_COLUMNS} {_FROM} WHERE q.guild_id = ? AND q.slot = ?"
-            params: tuple[object, ...] = (guild_id, slot)
-        else:
-            sql = (
-                f"SELECT {_COLUMNS} {_FROM} "
-                "WHERE q.guild_id = ? AND q.video_id = ? AND q.video_slot = ?"
-            )
-            params = (guild_id, video_id, slot)
-        rows = await self.conn.execute_fetchall(sql, params)
-        row = next(iter(rows), None)
-        return _quote(row) if row else None
-
     async def random(
         self, guild_id: int, video_id: int | None = None, rng: random.Random | None = None
     ) -> Quote | None:

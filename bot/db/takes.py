@@ -80,13 +80,6 @@ class TakeQueries:
             row = await cur.fetchone()
         return int(row[0]) if row else 0
 
-    async def most_agreed(self, guild_id: int, video_id: int) -> Take | None:
-        return await self._one(
-            f"SELECT {_COLUMNS} FROM takes WHERE guild_id = ? AND video_id = ? "
-            "ORDER BY agree_count DESC, id LIMIT 1",
-            (guild_id, video_id),
-        )
-
     async def agree(self, take: Take, user_id: int) -> bool:
         """Mark a take "agree" once per member. Returns False if they already had."""
         if take.user_id == user_id:

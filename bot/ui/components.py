@@ -1,8 +1,8 @@
 """Buttons and selects that keep working after a restart.
 
 Each is a DynamicItem: its custom_id carries the video id (`taketwo:rate:42`), and the
-review cog registers the classes when it loads, so a message posted before a restart still
-answers. The same buttons sit under /review and under daily quote posts.
+bot registers the classes at start (TakeTwoBot.prepare), so a message posted before a
+restart still answers. The same buttons sit under /review and under daily quote posts.
 """
 
 from __future__ import annotations
@@ -168,7 +168,7 @@ class QuoteButton(
         await replies.send(interaction, embed=embeds.quote_embed(quote), ephemeral=True)
 
 
-PERSISTENT_ITEMS = (RateButton, ScoreSelect, CreditsButton, QuoteButton)
+VIDEO_BUTTONS = (RateButton, ScoreSelect, CreditsButton, QuoteButton)
 
 
 def video_buttons(video_id: int) -> ui.View:

@@ -29,6 +29,8 @@ from typing import Any
 import discord
 from discord.utils import MISSING
 
+from bot.ui.limits import CONTENT, clip
+
 log = logging.getLogger(__name__)
 
 # Discord's deadline is 3 s from the interaction's creation; the event reaches us a little
@@ -178,6 +180,8 @@ async def send(
     ephemeral: bool = False,
 ) -> None:
     """Answer with a new message (or fill in the "thinking" message a deferral left)."""
+    if content is not None:
+        content = clip(content, CONTENT)
     fields: dict[str, Any] = {"allowed_mentions": NONE}
     if embed is not None:
         fields["embed"] = embed
