@@ -7,12 +7,11 @@ the same write lock as any other writer, and the backup uses SQLite's online bac
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 from typing import Any
 
 from bot.catalog import export_catalog, import_catalog, read_catalog_file
-from bot.db.failures import damaged
+from bot.db.backup import copy_database
 from bot.startup import open_database
 
 
@@ -39,23 +38,8 @@ async def catalog_export(database: Path, file: Path, load_sample_catalog: bool =
 
 
 def backup(database: Path, target: Path) -> None:
-    """A consistent copy of the live database, taken page by page with SQLite's backup API."""
-    if not database.is_file():
-        raise FileNotFoundError(f"no database at {database}")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    source = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
-    # A copy of a damaged file would pass for a good backup until the day it is needed.
-    problems = [row[0] for row in source.execute("PRAGMA quick_check(1)").fetchall()]
-    if problems != ["ok"]:
-        source.close()
-        raise damaged(database, problems[0] if problems else "no answer to quick_check")
-    copy = sqlite3.connect(target)
-    try:
-        with copy:
-            source.backup(copy, pages=1024)
-    finally:
-        copy.close()
-        source.close()
+    """A consistent copy of the live database (see bot.db.backup)."""
+    copy_database(database, target)
 
 
 async def export_server(
