@@ -26,7 +26,12 @@ from bot.client import TakeTwoBot
 from bot.db.failures import DatabaseUnusable, unusable
 from bot.db.migrations import MigrationError
 from bot.settings import Settings, SettingsError, configure_logging, load_settings
-from bot.startup import load_sample_if_new
+from bot.startup import (
+    configure_process,
+    freeze_what_start_up_loaded,
+    load_sample_if_new,
+    use_endpoints,
+)
 
 log = logging.getLogger("taketwo")
 
@@ -104,7 +109,15 @@ def _admin(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _start(bot: TakeTwoBot, token: str) -> None:
+    """discord.py's Client.start, with the process tuned between its two halves."""
+    await bot.login(token)  # runs setup_hook: the extensions load
+    freeze_what_start_up_loaded()
+    await bot.connect()
+
+
 async def _run(settings: Settings) -> None:
+    configure_process(settings)
     bot = TakeTwoBot(settings)
     # The database first: a damaged or unwritable file stops the start before Discord is
     # contacted (and before any identify is spent).
@@ -114,7 +127,7 @@ async def _run(settings: Settings) -> None:
     stop = asyncio.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    runner = asyncio.create_task(bot.start(settings.token))
+    runner = asyncio.create_task(_start(bot, settings.token))
     stopper = asyncio.create_task(stop.wait())
     try:
         await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
@@ -131,6 +144,7 @@ async def _run(settings: Settings) -> None:
 
 
 async def _sync(settings: Settings, guild_id: int | None) -> None:
+    use_endpoints(settings)
     bot = TakeTwoBot(settings, sync_dev_guild=False)
     try:
         await bot.login(settings.token)  # HTTP only: runs setup_hook, no gateway

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import gc
 import logging
 
 import discord
-import yarl
 from discord.ext import commands
-from discord.gateway import DiscordWebSocket
-from discord.http import Route
 
 from bot.db import Database
 from bot.settings import Settings
@@ -47,15 +43,6 @@ def intents() -> discord.Intents:
     return chosen
 
 
-def use_endpoints(settings: Settings) -> None:
-    """Point discord.py's REST and gateway connections where the settings say.
-
-    discord.py keeps both as class attributes; Discord's own are the defaults.
-    """
-    Route.BASE = settings.api_base
-    DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.gateway_url)
-
-
 # TakeTwo never joins voice: skip discord.py's start-up warnings about missing voice libraries.
 discord.VoiceClient.warn_nacl = False
 discord.VoiceClient.warn_dave = False
@@ -87,7 +74,6 @@ class TakeTwoBot(commands.Bot):
             allowed_mentions=discord.AllowedMentions.none(),
         )
         self.settings = settings
-        use_endpoints(settings)
         self.db = Database(settings.database_path)
         self.write_limits = WriteLimits()
         self.recent_videos = RecentVideos()
@@ -109,9 +95,6 @@ class TakeTwoBot(commands.Bot):
 
     async def setup_hook(self) -> None:
         await self.prepare()
-        # Everything loaded so far lives as long as the process: keep it out of the garbage
-        # collector's scans, which otherwise add pauses to every interaction.
-        gc.freeze()
         guild_id = self.settings.dev_guild_id
         if guild_id is not None and self.sync_dev_guild:
             # Guild commands update instantly; global ones are synced only by `python -m bot sync`.

@@ -33,6 +33,7 @@ from bot.standin.render import (
     text_inputs,
 )
 from bot.standin.server import ALL_PERMISSIONS, Guild, StandIn
+from bot.startup import use_endpoints
 from bot.wording import count
 
 MANAGE_GUILD = 1 << 5
@@ -203,6 +204,7 @@ class Playground:
             gateway_url=self.standin.gateway_url,
         )
         # The stand-in sends every server at once: no need for discord.py's 2 s wait.
+        use_endpoints(settings)
         self.bot = TakeTwoBot(settings, guild_ready_timeout=0.05)
         self._task = asyncio.create_task(self.bot.start(settings.token))
         ready = asyncio.create_task(self.bot.wait_until_ready())

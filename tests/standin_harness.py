@@ -10,6 +10,7 @@ from bot.client import TakeTwoBot
 from bot.settings import Settings
 from bot.standin.member import Member
 from bot.standin.server import Guild, StandIn
+from bot.startup import use_endpoints
 
 MANAGE_MESSAGES = 1 << 13
 
@@ -38,6 +39,7 @@ class World:
 
     async def start_bot(self) -> TakeTwoBot:
         # The stand-in sends every GUILD_CREATE right after READY: no need to wait 2 s.
+        use_endpoints(self.settings())  # as startup does: discord.py's endpoints are global
         bot = TakeTwoBot(self.settings(), guild_ready_timeout=0.05)
         self.bot = bot
         self._task = asyncio.create_task(bot.start(self.standin.token))

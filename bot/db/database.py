@@ -27,7 +27,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-import sys
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -52,10 +51,6 @@ from bot.errors import CannotSaveError, NotFoundError, UserFacingError
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 5000
-# aiosqlite runs each connection on its own thread, which needs the GIL to hand a result
-# back. With Python's default 5 ms switch interval a busy event loop makes every database
-# round trip wait up to 5 ms; at 0.5 ms the threads get their turn promptly.
-GIL_SWITCH_INTERVAL = 0.0005
 # Ratings that arrive together are written in one transaction of at most this many.
 RATING_BATCH = 512
 # Checkpoints (copying committed pages from the WAL back into the database file, with its
@@ -207,7 +202,6 @@ class Database:
     async def open(self) -> None:
         """Open every connection and migrate. A file that cannot be used (damaged, not a
         database, not writable) raises DatabaseUnusable, with every connection closed."""
-        sys.setswitchinterval(min(sys.getswitchinterval(), GIL_SWITCH_INTERVAL))
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self._writer = await _connect(self.path, read_only=False)
