@@ -11,10 +11,10 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.client import TakeTwoBot
+from bot.clock import now_iso
 from bot.db.quotes import CATALOG_GUILD
 from bot.errors import UserFacingError
 from bot.ui import embeds, replies
-from bot.ui.components import now_iso
 from bot.ui.context import guild_id
 from bot.ui.validation import check_text
 from bot.ui.video_option import VideoOption

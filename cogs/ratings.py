@@ -8,9 +8,9 @@ from discord.ext import commands
 
 from bot import wording
 from bot.client import TakeTwoBot
+from bot.clock import now_iso
 from bot.errors import UserFacingError
 from bot.ui import embeds, replies
-from bot.ui.components import now_iso
 from bot.ui.context import guild_id, guild_name
 from bot.ui.video_option import VideoOption
 

@@ -15,10 +15,10 @@ from discord import app_commands, ui
 from discord.ext import commands
 
 from bot.client import TakeTwoBot
+from bot.clock import now_iso
 from bot.db.models import Take, Video
 from bot.errors import NotFoundError, UserFacingError
 from bot.ui import embeds, replies
-from bot.ui.components import now_iso
 from bot.ui.context import client, guild_id
 from bot.ui.errors import reports_errors
 from bot.ui.forms import Form, open_form

@@ -8,21 +8,17 @@ restart still answers. The same buttons sit under /review and under daily quote 
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
 from typing import Any
 
 import discord
 from discord import ui
 
+from bot.clock import now_iso
 from bot.errors import UserFacingError
 from bot.ui import embeds, replies
 from bot.ui.context import client, guild_id
 from bot.ui.errors import reports_errors
 from bot.ui.validation import parse_whole
-
-
-def now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 class RateButton(
