@@ -2,8 +2,8 @@
 
 The bot reaches it through its ordinary startup path, with DISCORD_API_BASE set to
 `StandIn.api_base` and DISCORD_GATEWAY_URL to `StandIn.gateway_url`. Every body the bot sends
-is checked against Discord's schema (see schema.py); an invalid one gets Discord's 400 answer
-and is kept in `StandIn.invalid` so a test can fail on it.
+is checked against Discord's schema (see schema.py and spec_check.py); an invalid one gets
+Discord's 400 answer and is kept in `StandIn.invalid` so a test can fail on it.
 """
 
 from __future__ import annotations
@@ -179,8 +179,10 @@ class StandIn:
         validate: bool = True,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        # Benchmarks turn the schema checks off so that they measure the bot, not this.
+        # Benchmarks turn the schema checks off so that they measure the bot, not this; the
+        # spec's models are imported only when checks are on (they come with the test extra).
         self.validate = validate
+        self._spec_check = schema.load_spec_check() if validate else None
         # Unix seconds: message times, ids and the nonce window follow it, so a test can
         # move time on (interaction deadlines follow the event loop's clock instead).
         self.clock = clock
@@ -332,8 +334,8 @@ class StandIn:
         log.warning("stand-in refused %s %s: %s", request.method, request.path, answer)
         return _json(answer, status=status)
 
-    def _schema(self, model: Any, body: Any, path: schema.Path = ()) -> list[schema.Problem]:
-        return schema.validate(model, body, path) if self.validate else []
+    def _schema(self, model: str, body: Any, path: schema.Path = ()) -> list[schema.Problem]:
+        return self._spec_check(model, body, path) if self._spec_check else []
 
     def _check(self, request: web.Request, problems: list[schema.Problem]) -> web.Response | None:
         if problems and self.validate:
