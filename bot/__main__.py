@@ -1,9 +1,13 @@
 """Command line: `python -m bot` runs the bot; `python -m bot sync [--guild ID]` syncs commands.
 
 Every start failure is one line on stderr that says what is wrong and what to do, and an
-exit status: 1 for the database (damaged, unwritable, a failed migration), 2 for a setting
-(missing or wrong, or a token Discord rejects), 3 when Discord cannot be reached. The token
-is never printed.
+exit status that tells a supervisor (systemd) whether to try again:
+  1  an unexpected error (a bug): restarting may help
+  2  a setting is missing or wrong, or Discord rejected the token: a person must fix it
+  3  Discord cannot be reached, or the database is locked by another program: try again
+  4  the database cannot be used (damaged, unwritable, a failed migration): a person must
+     fix it (restore a backup)
+The token is never printed.
 """
 
 from __future__ import annotations
@@ -23,8 +27,9 @@ import discord
 
 from bot import wording
 from bot.client import TakeTwoBot
-from bot.db.failures import DatabaseUnusable, unusable
+from bot.db.failures import DatabaseBusy, DatabaseUnusable, unusable
 from bot.db.migrations import MigrationError
+from bot.errors import UserFacingError
 from bot.settings import Settings, SettingsError, configure_logging, load_settings
 from bot.startup import (
     configure_process,
@@ -36,7 +41,8 @@ from bot.startup import (
 log = logging.getLogger("taketwo")
 
 EXIT_CONFIG = 2
-EXIT_UNREACHABLE = 3
+EXIT_TRY_AGAIN = 3
+EXIT_DATABASE = 4
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -99,11 +105,20 @@ def _admin(args: argparse.Namespace) -> int:
         for problem in exc.problems:
             print(f"  {problem}", file=sys.stderr)
         return 1
+    except DatabaseBusy as exc:
+        print(f"taketwo: {exc}", file=sys.stderr)
+        return EXIT_TRY_AGAIN
     except sqlite3.DatabaseError as exc:
         reason = unusable(database, exc) or exc
         print(f"taketwo: {reason}", file=sys.stderr)
-        return 1
-    except (OSError, MigrationError, DatabaseUnusable) as exc:
+        return EXIT_DATABASE
+    except (MigrationError, DatabaseUnusable) as exc:
+        print(f"taketwo: {exc}", file=sys.stderr)
+        return EXIT_DATABASE
+    except UserFacingError as exc:  # a write refused at start: a full disk, say
+        print(f"taketwo: {database}: {exc.message}", file=sys.stderr)
+        return EXIT_DATABASE
+    except OSError as exc:
         print(f"taketwo: {exc}", file=sys.stderr)
         return 1
     return 0
@@ -122,7 +137,11 @@ async def _run(settings: Settings) -> None:
     # The database first: a damaged or unwritable file stops the start before Discord is
     # contacted (and before any identify is spent).
     await bot.db.open()
-    await load_sample_if_new(bot.db, load_sample_catalog=settings.load_sample_catalog)
+    try:
+        await load_sample_if_new(bot.db, load_sample_catalog=settings.load_sample_catalog)
+    except BaseException:
+        await bot.db.close()  # its threads would keep the process alive
+        raise
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -199,10 +218,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(
             f"taketwo: the database at DATABASE_PATH could not be upgraded: {exc}", file=sys.stderr
         )
-        return 1
+        return EXIT_DATABASE
+    except DatabaseBusy as exc:
+        print(f"taketwo: {exc}", file=sys.stderr)
+        return EXIT_TRY_AGAIN
     except DatabaseUnusable as exc:
         print(f"taketwo: {exc}", file=sys.stderr)
-        return 1
+        return EXIT_DATABASE
+    except UserFacingError as exc:  # a write refused at start: a full disk, say
+        print(f"taketwo: {settings.database_path}: {exc.message}", file=sys.stderr)
+        return EXIT_DATABASE
     except (
         aiohttp.ClientError,
         discord.GatewayNotFound,
@@ -215,7 +240,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "machine's network and DNS, and DISCORD_API_BASE / DISCORD_GATEWAY_URL if set.",
             file=sys.stderr,
         )
-        return EXIT_UNREACHABLE
+        return EXIT_TRY_AGAIN
     except KeyboardInterrupt:
         pass
     return 0

@@ -23,6 +23,7 @@ from discord.http import Route
 
 from bot.catalog import import_catalog, sample_catalog
 from bot.db import Database
+from bot.db.setup import CATALOG_DECISION_VERSION
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -55,10 +56,17 @@ def freeze_what_start_up_loaded() -> None:
 
 
 async def load_sample_if_new(db: Database, *, load_sample_catalog: bool) -> None:
-    """Fill a database this process just created with the sample catalog, if wanted."""
-    if db.is_new and load_sample_catalog:
-        async with db.transaction() as tx:
-            count = await import_catalog(tx, sample_catalog())
+    """Decide, once per database, whether it gets the sample catalog: loaded (if wanted)
+    and recorded in one transaction, so a start that fails halfway decides again."""
+    async with db.transaction() as tx:
+        if await tx.setup.catalog_decided():
+            return
+        # A database from before the decision was recorded decided when it was created.
+        created_before = 0 < (db.started_at_version or 0) < CATALOG_DECISION_VERSION
+        load = load_sample_catalog and not created_before
+        count = await import_catalog(tx, sample_catalog()) if load else 0
+        await tx.setup.record_catalog_decision(sample_loaded=load)
+    if load:
         log.info("new database: loaded %d sample videos", count)
 
 

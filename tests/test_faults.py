@@ -3,6 +3,7 @@ line that names the file and says what to do, and a non-zero exit."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sqlite3
@@ -13,9 +14,11 @@ from pathlib import Path
 
 import pytest
 
+from bot import startup
 from bot.__main__ import main
 from bot.db import Database, DatabaseUnusable
 from bot.db import database as database_module
+from bot.errors import CannotSaveError
 from tests.processes import ROOT, run_bot
 
 COMMANDS = [
@@ -58,7 +61,7 @@ def test_a_damaged_file_stops_the_bot_process_at_once(tmp_path: Path, damage: ob
     result = run_bot(
         tmp_path, DISCORD_TOKEN="unused", DATABASE_PATH=str(database), LOG_LEVEL="INFO"
     )
-    assert result.returncode == 1, result.stderr
+    assert result.returncode == 4, result.stderr
     _check_one_line(result.stderr, database)
     assert database.read_bytes() == before
 
@@ -79,7 +82,7 @@ def test_a_damaged_file_stops_every_cli_command_with_one_line(
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("DATABASE_PATH", str(database))
     threads = set(threading.enumerate())
-    assert main(list(command)) == 1
+    assert main(list(command)) == 4
     _check_one_line(capsys.readouterr().err, database)
     assert database.read_bytes() == before
     # No connection's thread outlives the failure (one would keep a process alive). A
@@ -113,7 +116,7 @@ def test_a_read_only_file_is_refused_at_start(read_only_database: Path, tmp_path
     result = run_bot(
         tmp_path, DISCORD_TOKEN="unused", DATABASE_PATH=str(read_only_database), LOG_LEVEL="INFO"
     )
-    assert result.returncode == 1, result.stderr
+    assert result.returncode == 4, result.stderr
     assert "Traceback" not in result.stderr
     [line] = result.stderr.strip().splitlines()
     assert line.startswith(f"taketwo: the database file {read_only_database} cannot be written")
@@ -136,3 +139,29 @@ async def test_a_file_locked_by_another_program_is_one_line(
         holder.close()
     assert str(refused.value).startswith(f"the database file {database} stayed locked")
     assert "\n" not in str(refused.value)
+
+
+def test_a_start_that_fails_loading_the_sample_says_so_and_decides_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    database = tmp_path / "bot.sqlite3"
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DATABASE_PATH", str(database))
+    monkeypatch.setenv("DISCORD_TOKEN", "unused")
+
+    async def disk_full(*args: object) -> int:
+        raise CannotSaveError("TakeTwo can't save right now: the disk it saves to is full.")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(startup, "import_catalog", disk_full)
+        threads = set(threading.enumerate())
+        assert main([]) == 4
+        [line] = capsys.readouterr().err.strip().splitlines()
+        assert line.startswith(f"taketwo: {database}: TakeTwo can't save right now")
+        for thread in set(threading.enumerate()) - threads:
+            thread.join(timeout=5)
+            assert thread.daemon or not thread.is_alive(), "the database was left open"
+    # The migrated but empty database still gets its sample from whoever opens it next.
+    assert main(["catalog", "export", "out.json"]) == 0
+    titles = {v["title"] for v in json.loads((tmp_path / "out.json").read_text())["videos"]}
+    assert "We Cry Together" in titles

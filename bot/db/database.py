@@ -44,6 +44,7 @@ from bot.db.migrations import MIGRATIONS_DIR, migrate
 from bot.db.models import ScoreSummary, Video, VideoPage
 from bot.db.quotes import QuoteQueries
 from bot.db.ratings import RatingQueries
+from bot.db.setup import SetupQueries
 from bot.db.takes import TakeQueries
 from bot.db.videos import VideoQueries
 from bot.errors import CannotSaveError, NotFoundError, UserFacingError
@@ -86,6 +87,7 @@ class Session:
         self.takes = TakeQueries(conn)
         self.members = MemberQueries(conn)
         self.exports = ExportQueries(conn)  # type: ignore[arg-type]
+        self.setup = SetupQueries(conn)  # type: ignore[arg-type]
 
     async def video_page(
         self, guild_id: int, video_id: int, user_id: int | None = None

@@ -72,6 +72,11 @@ class DatabaseUnusable(Exception):
     Its message is the one line an operator needs: which file, what is wrong, what to do."""
 
 
+class DatabaseBusy(DatabaseUnusable):
+    """Another program held the database's lock for longer than the busy timeout: unusable
+    now, but worth trying again later."""
+
+
 _DAMAGED = ("SQLITE_CORRUPT", "SQLITE_NOTADB")
 _UNWRITABLE = ("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_PERM", "SQLITE_IOERR")
 
@@ -94,7 +99,7 @@ def unusable(path: object, error: BaseException) -> DatabaseUnusable | None:
         if name.startswith(_DAMAGED):
             return damaged(path, str(cause))
         if name in ("SQLITE_BUSY", "SQLITE_LOCKED"):
-            return DatabaseUnusable(
+            return DatabaseBusy(
                 f"the database file {path} stayed locked by another program ({cause}): try "
                 "again when it has finished (a long catalog import, a backup tool)."
             )
