@@ -66,6 +66,7 @@ class ForgetButton(
         server = guild_id(interaction)
         async with client(interaction).db.transaction() as tx:
             counts = await tx.members.forget(server, interaction.user.id)
+        await client(interaction).db.erase_deleted_text()
         done = wording.counts(counts, skip_zero=True) or "nothing was stored"
         await replies.edit(
             interaction,

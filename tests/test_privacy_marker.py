@@ -222,10 +222,13 @@ async def test_forget_me_leaves_no_trace_of_the_member(bot: TakeTwoBot) -> None:
     # The marker's own removal stays on record, without them; the log about them is gone.
     assert list(log) == [("take", 0, None)]
 
-    path = bot.db.path
-    await bot.close()  # the last connection checkpoints the WAL into the file and removes it
     # The id as text, and as SQLite stores an integer that size: eight bytes, big-endian.
     needles = (MARKER_TEXT.encode(), str(MARKER_ID).encode(), MARKER_ID.to_bytes(8))
+    path = bot.db.path
+    # While the bot runs: neither the file nor its write-ahead log holds them any more.
+    running = {(f.name, n) for f in database_files(path) for n in needles if n in f.read_bytes()}
+    assert running == set()
+    await bot.close()  # the last connection checkpoints the WAL into the file and removes it
     files = database_files(path)
     assert files == [path], "the WAL was not checkpointed and removed on close"
     left = {(f.name, n) for f in files for n in needles if n in f.read_bytes()}

@@ -61,6 +61,7 @@ RATING_BATCH = 512
 WRITER_AUTOCHECKPOINT = 16384
 WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024
 WAL_SWITCH_ATTEMPTS = 500
+ERASE_ATTEMPTS = 3
 # The lookup connection waits at most this long for a lock (in WAL mode a reader meets one
 # only in rare moments, such as recovery after a crash), since it blocks the event loop.
 LOOKUP_BUSY_TIMEOUT_MS = 50
@@ -312,6 +313,22 @@ class Database:
                 await self._checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)")
             except sqlite3.Error:
                 log.exception("background checkpoint failed; the writer checkpoints instead")
+
+    async def erase_deleted_text(self) -> None:
+        """Copy every committed page into the database file (where secure_delete has zeroed
+        what was deleted) and empty the write-ahead log, which still holds the old pages:
+        after /privacy forget-me nothing of the member may linger in either file."""
+        if self._checkpointer is None:
+            raise RuntimeError("database is not open")
+        for _ in range(ERASE_ATTEMPTS):
+            # TRUNCATE waits (busy timeout) for readers and writers; busy=1 means it could
+            # not finish this time.
+            [[busy, _, _]] = await self._checkpointer.execute_fetchall(
+                "PRAGMA wal_checkpoint(TRUNCATE)"
+            )
+            if not busy:
+                return
+        log.warning("the write-ahead log could not be emptied after forget-me; it will be soon")
 
     async def video_page(
         self, guild_id: int, video_id: int, user_id: int | None = None
