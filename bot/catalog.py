@@ -50,6 +50,7 @@ from typing import Any
 from bot.db import Session
 from bot.db.models import CREDIT_KINDS, SONG_CREDIT, VIDEO_CREDIT, Credit, PressReview
 from bot.db.quotes import CATALOG_GUILD
+from bot.db.text import CONTROL, CONTROL_IN_PARAGRAPH, SURROGATE
 
 FORMAT = "taketwo-catalog"
 VERSION = 2
@@ -103,11 +104,6 @@ LIMITS = {
 _LINKS = {"url", "source_url", "source"}
 # Fields shown as paragraphs; every other field is one line.
 _MULTILINE = {"summary", "text"}
-# A lone surrogate is half of a UTF-16 pair: JSON can spell one ("\ud800") but it is no
-# character, and SQLite refuses to store it.
-_SURROGATE = re.compile(r"[\ud800-\udfff]")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-_CONTROL_IN_PARAGRAPH = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 class CatalogError(Exception):
@@ -178,11 +174,11 @@ class _Checker:
             if required:
                 self.fail(where, "must not be empty")
             return None
-        odd = _SURROGATE.search(value)
+        odd = SURROGATE.search(value)
         if odd:
             self.fail(where, f"contains {_escape(odd[0])}, half of a UTF-16 pair, not a character")
             return None
-        odd = (_CONTROL_IN_PARAGRAPH if key in _MULTILINE else _CONTROL).search(value)
+        odd = (CONTROL_IN_PARAGRAPH if key in _MULTILINE else CONTROL).search(value)
         if odd:
             allowed = "text, line breaks and tabs" if key in _MULTILINE else "one line of text"
             self.fail(where, f"contains the control character {_escape(odd[0])}; {allowed} only")

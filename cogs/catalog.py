@@ -25,6 +25,7 @@ from bot.catalog import (
 )
 from bot.client import TakeTwoBot
 from bot.db.models import Credit, PressReview, Video
+from bot.db.text import CONTROL
 from bot.errors import NotFoundError, UserFacingError
 from bot.ui import embeds, replies
 from bot.ui.context import catalog_editors_only, client, guild_name, require_catalog_editor
@@ -58,7 +59,9 @@ def parse_credits(text: str) -> list[Credit]:
             continue
         role, sep, name = line.partition(":")
         credit = credit_from_line(role, name)
-        if not sep or not credit.role or not credit.name:
+        if CONTROL.search(line.strip()):
+            problems.append(f"line {number} holds a tab or a control character")
+        elif not sep or not credit.role or not credit.name:
             problems.append(f"line {number} needs the form Role: Name")
         elif len(credit.role) > 100 or len(credit.name) > 200:
             problems.append(f"line {number} is too long")

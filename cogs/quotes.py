@@ -24,7 +24,7 @@ MAX_SAID_BY = 200
 
 
 def _clean(text: str, what: str, limit: int) -> str:
-    text = check_text(text, f"The {what}", then="it can't be saved").strip()
+    text = check_text(text, f"The {what}", then="it can't be saved", paragraph=True).strip()
     if not text:
         raise UserFacingError(f"The {what} is empty: write something to save.")
     if len(text) > limit:

@@ -9,6 +9,9 @@ import pytest
 
 from bot import admin
 from bot.client import TakeTwoBot
+from bot.errors import UserFacingError
+from bot.ui.validation import check_text
+from cogs.catalog import parse_credits
 from tests.fakes import invoke, make_interaction
 
 OWNER = 42
@@ -28,6 +31,8 @@ async def add(bot: TakeTwoBot, title: str, artist: str) -> str:
         ("Lemon", "米津玄師", "米津玄師-lemon"),
         ("Ρόδα", "Βαλέρια", "βαλερια-ροδα"),
         ("🔥", "🔥", "video"),
+        # Letters from the mathematical alphabets fold to plain lower case.
+        ("𝐋ove", "ℍ𝔸𝕃", "hal-love"),
     ],
 )
 async def test_titles_in_every_script_get_a_slug_that_export_and_import_keep(
@@ -79,3 +84,15 @@ async def test_renaming_a_video_into_another_is_refused(editor_bot: TakeTwoBot) 
         title="SECOND SONG",
     )
     assert (ok.content or "").startswith("Updated")
+
+
+async def test_catalog_edits_take_only_what_a_catalog_file_takes(editor_bot: TakeTwoBot) -> None:
+    # A tab inside a credit, or a control character in a title, would be exported and then
+    # refused by `catalog import`: refused here first, with the same rule.
+    with pytest.raises(UserFacingError, match="line 1 holds a tab"):
+        parse_credits("Director: Ann\tExample")
+    with pytest.raises(UserFacingError, match="control character"):
+        check_text("Test\x0bPattern", "title")
+    assert check_text("two\nlines", "The quote", paragraph=True) == "two\nlines"
+    with pytest.raises(UserFacingError, match="line break"):
+        check_text("two\nlines", "title")

@@ -69,7 +69,8 @@ class Form(ui.Modal):
             label = item.to_component_dict().get("label") or item.custom_id
             if not isinstance(value, str):
                 raise UserFacingError(f"{EXPIRED} Run {self.command} again.")
-            value = check_text(value, label).strip()
+            paragraph = item.style is discord.TextStyle.paragraph
+            value = check_text(value, label, paragraph=paragraph).strip()
             if not value and item.required:
                 raise UserFacingError(f"{label} can't be empty.")
             if item.max_length is not None and len(value) > item.max_length:

@@ -20,6 +20,7 @@ import discord
 from discord import app_commands
 from discord.enums import AppCommandOptionType as OptionType
 
+from bot.db.text import CONTROL, CONTROL_IN_PARAGRAPH
 from bot.errors import UserFacingError
 
 # Half of a surrogate pair cannot be encoded (Discord refuses a body holding one, SQLite
@@ -44,10 +45,16 @@ def has_broken_text(text: str) -> bool:
     return _BROKEN.search(text) is not None
 
 
-def check_text(text: str, what: str, then: str = "type it again") -> str:
-    """Refuse text that cannot be stored or shown; `what` names it for the member."""
+def check_text(
+    text: str, what: str, then: str = "type it again", *, paragraph: bool = False
+) -> str:
+    """Refuse text that cannot be stored or shown, by the same rules as a catalog file
+    (bot/db/text.py): `what` names it for the member; only a paragraph may break lines."""
     if has_broken_text(text):
         raise UserFacingError(f"{what} contains a broken character (half of an emoji?): {then}.")
+    if (CONTROL_IN_PARAGRAPH if paragraph else CONTROL).search(text):
+        kind = "a control character" if paragraph else "a line break or a control character"
+        raise UserFacingError(f"{what} contains {kind}: {then}.")
     return text
 
 
