@@ -89,10 +89,10 @@ def _admin(args: argparse.Namespace) -> int:
     try:
         if args.command == "catalog" and args.catalog_command == "import":
             count = asyncio.run(admin.catalog_import(database, args.file, sample))
-            print(f"Imported {count} videos from {args.file} into {database}.")
+            print(f"Imported {wording.count(count, 'videos')} from {args.file} into {database}.")
         elif args.command == "catalog":
             count = asyncio.run(admin.catalog_export(database, args.file, sample))
-            print(f"Exported {count} videos to {args.file}.")
+            print(f"Exported {wording.count(count, 'videos')} to {args.file}.")
         elif args.command == "backup":
             admin.backup(database, args.file)
             print(f"Backed up {database} to {args.file}.")
@@ -171,10 +171,13 @@ async def _sync(settings: Settings, guild_id: int | None) -> None:
             guild = discord.Object(id=guild_id)
             bot.tree.copy_global_to(guild=guild)
             synced = await bot.tree.sync(guild=guild)
-            print(f"Synced {len(synced)} commands to server {guild_id}.")
+            print(f"Synced {wording.count(len(synced), 'commands')} to server {guild_id}.")
         else:
             synced = await bot.tree.sync()
-            print(f"Synced {len(synced)} commands globally (may take a few minutes to show).")
+            print(
+                f"Synced {wording.count(len(synced), 'commands')} globally "
+                "(may take a few minutes to show)."
+            )
     finally:
         await bot.close()
 

@@ -25,6 +25,7 @@ SINGULAR = {
     "press reviews": "press review",
     "sources": "source",
     "characters": "character",
+    "commands": "command",
 }
 
 

@@ -272,7 +272,7 @@ class Videos(commands.GroupCog, group_name="video", group_description="Edit the 
     )
     @app_commands.describe(video="The video whose credits to change")
     async def credits(self, interaction: discord.Interaction, video: VideoOption) -> None:
-        async with self.bot.db.read() as session:
+        async with self.bot.db.lookup() as session:  # a form cannot follow a deferral
             credits = await session.videos.credits(video.id)
         await open_form(interaction, CreditsModal(video, credits))
 

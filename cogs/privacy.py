@@ -3,6 +3,7 @@ about them and can carry it out; /export-server gives a server's managers its da
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import io
 import json
@@ -128,8 +129,9 @@ class Privacy(
         self.bot.write_limits.check("export", server, interaction.user.id)
         async with self.bot.db.read() as session:
             data = await session.exports.member(server, interaction.user.id)
-        file = json_file(
-            data, f"taketwo-{server}-{interaction.user.id}", interaction.filesize_limit
+        # Encoding and compressing a large export would stall every other interaction.
+        file = await asyncio.to_thread(
+            json_file, data, f"taketwo-{server}-{interaction.user.id}", interaction.filesize_limit
         )
         await replies.send(
             interaction,
@@ -157,7 +159,9 @@ class ServerExport(commands.Cog):
         self.bot.write_limits.check("export", server, interaction.user.id)
         async with self.bot.db.read() as session:
             data = await session.exports.server(server)
-        file = json_file(data, f"taketwo-server-{server}", interaction.filesize_limit)
+        file = await asyncio.to_thread(
+            json_file, data, f"taketwo-server-{server}", interaction.filesize_limit
+        )
         await replies.send(
             interaction,
             "This server's ratings, takes, agrees, quotes and moderation log, as the command "

@@ -238,7 +238,9 @@ class Takes(commands.Cog):
     @app_commands.describe(video="Start typing a title or an artist")
     @app_commands.guild_only()
     async def take(self, interaction: discord.Interaction, video: VideoOption) -> None:
-        async with self.bot.db.read() as session:
+        # A form cannot follow a deferral: an index lookup on the loop's connection, never a
+        # wait in the readers' queue.
+        async with self.bot.db.lookup() as session:
             existing = await session.takes.of_member(
                 guild_id(interaction), video.id, interaction.user.id
             )

@@ -111,6 +111,7 @@ def make_interaction(
     interaction.response = FakeResponse(interaction.sent)
     interaction.followup = FakeFollowup(interaction.sent)
     interaction.extras = {}
+    interaction.created_at = discord.utils.utcnow()
 
     async def edit_original_response(**kwargs: Any) -> None:
         interaction.sent.append(Sent("edit_original", kwargs.get("content"), kwargs))

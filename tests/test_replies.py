@@ -4,6 +4,7 @@ in, and shutdown knows which interactions still wait for an answer."""
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 import discord
 import pytest
@@ -70,3 +71,14 @@ async def test_forms_are_never_deferred(bot: TakeTwoBot, quick_watchdog: None) -
     replies.watch(interaction, replies.InFlight())  # type: ignore[arg-type]
     await asyncio.sleep(0.2)
     assert interaction.sent == []  # type: ignore[attr-defined]
+
+
+async def test_the_watchdog_counts_from_when_discord_created_the_interaction(
+    bot: TakeTwoBot,
+) -> None:
+    # It reached the bot 1.9 s after Discord created it (a busy loop): 0.1 s are left.
+    interaction = slash(bot)
+    interaction.created_at = discord.utils.utcnow() - timedelta(seconds=1.9)  # type: ignore[attr-defined]
+    replies.watch(interaction, replies.InFlight())  # type: ignore[arg-type]
+    await asyncio.sleep(0.5)
+    assert [s.kind for s in interaction.sent] == ["defer"]  # type: ignore[attr-defined]

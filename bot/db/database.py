@@ -311,8 +311,12 @@ class Database:
             self._committed.clear()
             try:
                 await self._checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)")
-            except sqlite3.Error:
-                log.exception("background checkpoint failed; the writer checkpoints instead")
+            except sqlite3.Error as exc:
+                # Once per kind a minute: a full disk fails every checkpoint.
+                self._failures.record(
+                    getattr(exc, "sqlite_errorname", type(exc).__name__),
+                    f"background checkpoint failed (the writer checkpoints instead): {exc}",
+                )
 
     async def erase_deleted_text(self) -> None:
         """Copy every committed page into the database file (where secure_delete has zeroed

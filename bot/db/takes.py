@@ -20,8 +20,8 @@ class TakeQueries:
         self.conn = conn
 
     async def _one(self, sql: str, params: tuple[object, ...]) -> Take | None:
-        async with self.conn.execute(sql, params) as cur:
-            row = await cur.fetchone()
+        # execute_fetchall: the one call the lookup connection offers too.
+        row = next(iter(await self.conn.execute_fetchall(sql, params)), None)
         return Take(*row) if row else None
 
     async def get(self, take_id: int) -> Take | None:

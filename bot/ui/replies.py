@@ -26,6 +26,7 @@ import time
 from collections import OrderedDict
 from typing import Any
 
+import aiohttp
 import discord
 from discord.utils import MISSING
 
@@ -140,8 +141,11 @@ def watch(interaction: discord.Interaction, in_flight: InFlight) -> None:
         return
     state.in_flight = in_flight
     in_flight.arrived(interaction)
-    loop = asyncio.get_running_loop()
-    loop.call_later(DEFER_AFTER, _start_deferral, interaction)
+    # Discord counts from the interaction's creation, not from when this loop got to it:
+    # under load the event may reach us late.
+    waited = (discord.utils.utcnow() - interaction.created_at).total_seconds()
+    delay = min(max(DEFER_AFTER - waited, 0.0), DEFER_AFTER)
+    asyncio.get_running_loop().call_later(delay, _start_deferral, interaction)
 
 
 def _start_deferral(interaction: discord.Interaction) -> None:
@@ -166,7 +170,7 @@ async def defer_if_silent(interaction: discord.Interaction) -> None:
                 await response.defer()
             else:
                 await response.defer(thinking=True, ephemeral=plan == "private")
-        except discord.HTTPException as exc:
+        except (discord.HTTPException, aiohttp.ClientError, TimeoutError) as exc:
             log.warning("could not defer a slow interaction: %s", exc)
 
 
