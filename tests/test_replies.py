@@ -67,10 +67,15 @@ async def test_an_answer_sent_before_the_watch_began_leaves_nothing_waiting(
 
 
 async def test_forms_are_never_deferred(bot: TakeTwoBot, quick_watchdog: None) -> None:
-    interaction = slash(bot, reply="form")
-    replies.watch(interaction, replies.InFlight())  # type: ignore[arg-type]
+    form = slash(bot, reply="form")
+    control = slash(bot)  # watched beside it: proves the watchdog had time to act
+    control.id = 43  # type: ignore[attr-defined]
+    in_flight = replies.InFlight()
+    replies.watch(form, in_flight)  # type: ignore[arg-type]
+    replies.watch(control, in_flight)  # type: ignore[arg-type]
     await asyncio.sleep(0.2)
-    assert interaction.sent == []  # type: ignore[attr-defined]
+    assert [s.kind for s in control.sent] == ["defer"]  # type: ignore[attr-defined]
+    assert form.sent == []  # type: ignore[attr-defined]
 
 
 async def test_the_watchdog_counts_from_when_discord_created_the_interaction(
