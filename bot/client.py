@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import logging
+from typing import Any
 
 import discord
 from discord.ext import commands
@@ -46,6 +48,35 @@ def intents() -> discord.Intents:
 # TakeTwo never joins voice: skip discord.py's start-up warnings about missing voice libraries.
 discord.VoiceClient.warn_nacl = False
 discord.VoiceClient.warn_dave = False
+
+
+def command_shape(data: dict[str, Any]) -> str:
+    """What members see of a command (names, descriptions, options and their bounds), as
+    one comparable string: what this code defines against what Discord has published."""
+    option_keys = (
+        "type", "name", "description", "required", "choices", "min_value", "max_value",
+        "min_length", "max_length", "autocomplete", "channel_types",
+    )  # fmt: skip
+
+    def options(items: list[dict[str, Any]] | None) -> list[Any]:
+        shaped = []
+        for item in items or []:
+            entry = {k: item.get(k) for k in option_keys}
+            entry["required"] = bool(entry["required"])
+            entry["autocomplete"] = bool(entry["autocomplete"])
+            entry["options"] = options(item.get("options"))
+            shaped.append(entry)
+        return shaped
+
+    return json.dumps(
+        {
+            "name": data.get("name"),
+            "type": data.get("type", 1),
+            "description": data.get("description") or "",
+            "options": options(data.get("options")),
+        },
+        sort_keys=True,
+    )
 
 
 class TakeTwoBot(commands.Bot):
@@ -132,13 +163,17 @@ class TakeTwoBot(commands.Bot):
         """Whether Discord shows the commands this code defines: one request at start."""
         if self.settings.dev_guild_id is not None and self.sync_dev_guild:
             return f"commands synced to development server {self.settings.dev_guild_id}"
-        slash = discord.AppCommandType.chat_input  # slash commands and groups have no .type
-        local = {(c.name, getattr(c, "type", slash).value) for c in self.tree.get_commands()}
+        local = sorted(command_shape(c.to_dict(self.tree)) for c in self.tree.get_commands())
+        local += sorted(
+            command_shape(c.to_dict(self.tree))
+            for c in self.tree.get_commands(type=discord.AppCommandType.message)
+        )
         try:
-            published = {(c.name, c.type.value) for c in await self.tree.fetch_commands()}
+            fetched = await self.tree.fetch_commands()
         except discord.HTTPException as exc:
             return f"could not check the published commands ({exc.status})"
-        if published == local:
+        published = [command_shape(c.to_dict()) for c in fetched]
+        if sorted(published) == sorted(local):
             return "global commands are published and up to date"
         return (
             "the global commands differ from this version's: run `python -m bot sync` once "
