@@ -20,6 +20,7 @@ from bot.catalog import (
 )
 from bot.db import Database
 from bot.db.models import Credit
+from tests.made_up import made_up_catalog_entry
 
 SAMPLE = Path(__file__).resolve().parent.parent / "bot" / "data" / "sample_catalog.json"
 
@@ -104,8 +105,11 @@ async def test_export_then_import_round_trips(catalog_db: Database, tmp_path: Pa
 
 async def test_import_replaces_what_the_file_changes(catalog_db: Database) -> None:
     data = json.loads(SAMPLE.read_text())
-    video = data["videos"][0]
-    video["credits"] = [{"role": "Director", "name": "Jake Schreier", "for": "song"}]
+    video = made_up_catalog_entry()
+    data["videos"].append(video)
+    async with catalog_db.transaction() as tx:
+        await import_catalog(tx, parse_catalog(data))
+    video["credits"] = [{"role": "Director", "name": "Ann Example", "for": "song"}]
     video["sources"] = ["https://example.org/b", video["sources"][0]]
     video["quotes"] = [{"text": "A new line.", "sample": True}]
     async with catalog_db.transaction() as tx:
@@ -113,9 +117,7 @@ async def test_import_replaces_what_the_file_changes(catalog_db: Database) -> No
     async with catalog_db.read() as session:
         found = await session.videos.get_by_slug(video["slug"])
         assert found is not None
-        assert await session.videos.credits(found.id) == [
-            Credit("Director", "Jake Schreier", "song")
-        ]
+        assert await session.videos.credits(found.id) == [Credit("Director", "Ann Example", "song")]
         assert await session.videos.sources(found.id) == video["sources"]
         assert [q.text for q in await session.quotes.catalog_quotes(found.id)] == ["A new line."]
         # The catalog's random quote pool stays dense after removals.
@@ -208,7 +210,7 @@ def test_credit_lines_of_the_edit_form_tell_song_from_video() -> None:
 
 def _bad_file() -> dict[str, Any]:
     data = json.loads(SAMPLE.read_text())
-    good = data["videos"][0]
+    good = data["videos"][0] = made_up_catalog_entry()
     bad: list[Any] = [
         {**copy.deepcopy(good), "slug": "Not A Slug"},
         {**copy.deepcopy(good), "slug": "no-title", "title": ""},
@@ -350,7 +352,7 @@ def test_a_file_wrong_throughout_lists_the_first_hundred_problems(tmp_path: Path
 
 def _with_first_video(**changes: Any) -> dict[str, Any]:
     data = json.loads(SAMPLE.read_text())
-    data["videos"][0].update(changes)
+    data["videos"][0] = made_up_catalog_entry() | changes
     return data
 
 
@@ -358,12 +360,12 @@ def _with_first_video(**changes: Any) -> dict[str, Any]:
     ("changes", "problem"),
     [
         (
-            {"title": "We Cry\nTogether"},
+            {"title": "Test\nPattern"},
             "catalog.videos[0].title: contains the control character \\u000a; "
             "one line of text only",
         ),
         (
-            {"artist": "Kendrick\x00"},
+            {"artist": "The Examples\x00"},
             "catalog.videos[0].artist: contains the control character \\u0000; "
             "one line of text only",
         ),

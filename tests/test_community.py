@@ -12,11 +12,13 @@ import discord
 import pytest
 
 from bot.client import TakeTwoBot
+from bot.db.models import Credit
 from bot.settings import Settings
 from cogs.catalog import CreditsModal, RemoveVideoButton
 from cogs.privacy import ForgetButton
 from cogs.takes import AgreeButton, PageButton, TakeModal
 from tests.fakes import assert_embed_limits, assert_no_mentions, invoke, make_interaction
+from tests.made_up import TITLE, add_made_up_video
 
 GUILD = 500
 MODS = discord.Permissions(manage_messages=True)
@@ -326,10 +328,13 @@ async def test_managers_edit_when_the_setting_allows(tmp_path: Any) -> None:
 
 async def test_credits_edit_modal(editor_bot: TakeTwoBot) -> None:
     bot = editor_bot
-    [sent] = await invoke(bot, "video credits", make_interaction(bot, user_id=42), video="Alright")
+    vid = await add_made_up_video(
+        bot.db, [Credit("Director", "Ann Example"), Credit("Director", "Bo Example")]
+    )
+    [sent] = await invoke(bot, "video credits", make_interaction(bot, user_id=42), video=TITLE)
     modal: CreditsModal = sent.kwargs["modal"]
-    assert modal.lines.default is not None and "Director: Colin Tilley" in modal.lines.default
-    modal.lines._value = "Director: Colin Tilley\nno colon here\n: nameless"
+    assert modal.lines.default == "Director: Ann Example\nDirector: Bo Example"
+    modal.lines._value = "Director: Ann Example\nno colon here\n: nameless"
     submitted = make_interaction(bot, user_id=42)
     try:
         await modal.on_submit(submitted)
@@ -338,41 +343,52 @@ async def test_credits_edit_modal(editor_bot: TakeTwoBot) -> None:
     assert "line 2" in (submitted.sent[0].content or "") and "line 3" in (
         submitted.sent[0].content or ""
     )
-    modal.lines._value = "Director: Colin Tilley\n\nProducer: Sounwave\n"
+    modal.lines._value = "Director: Ann Example\n\nProducer: Cy Example\n"
     saved = make_interaction(bot, user_id=42)
     await modal.on_submit(saved)
     async with bot.db.read() as session:
-        credits = await session.videos.credits(await video_id(bot, "Alright"))
+        credits = await session.videos.credits(vid)
     assert [(c.role, c.name) for c in credits] == [
-        ("Director", "Colin Tilley"),
-        ("Producer", "Sounwave"),
+        ("Director", "Ann Example"),
+        ("Producer", "Cy Example"),
     ]
 
 
 async def test_edit_form_keeps_song_credits(editor_bot: TakeTwoBot) -> None:
     bot = editor_bot
-    [sent] = await invoke(bot, "video credits", make_interaction(bot, user_id=42), video="Alright")
-    modal: CreditsModal = sent.kwargs["modal"]
-    assert modal.lines.default == (
+    [sample] = await invoke(
+        bot, "video credits", make_interaction(bot, user_id=42), video="Alright"
+    )
+    assert sample.kwargs["modal"].lines.default == (
         "Director: Colin Tilley\nDirector: The Little Homies\n"
         "Song Producer: Pharrell Williams\nSong Producer: Sounwave"
     )
-    modal.lines._value = modal.lines.default + "\nsong producer: X\ncast: Y"
+    vid = await add_made_up_video(
+        bot.db,
+        [Credit("Director", "Ann Example"), Credit("Producer", "Bo Example", "song")],
+        sources=["https://example.org/test-pattern"],
+    )
+    [sent] = await invoke(bot, "video credits", make_interaction(bot, user_id=42), video=TITLE)
+    modal: CreditsModal = sent.kwargs["modal"]
+    assert modal.lines.default == "Director: Ann Example\nSong Producer: Bo Example"
+    modal.lines._value = modal.lines.default + "\nsong producer: Cy Example\ncast: Di Example"
     saved = make_interaction(bot, user_id=42)
     await modal.on_submit(saved)
     async with bot.db.read() as session:
-        credits = await session.videos.credits(await video_id(bot, "Alright"))
-    assert [(c.kind, c.role, c.name) for c in credits][-2:] == [
-        ("song", "producer", "X"),
-        ("video", "cast", "Y"),
+        credits = await session.videos.credits(vid)
+    assert [(c.kind, c.role, c.name) for c in credits] == [
+        ("video", "Director", "Ann Example"),
+        ("song", "Producer", "Bo Example"),
+        ("song", "producer", "Cy Example"),
+        ("video", "cast", "Di Example"),
     ]
     fields = [(f.name, f.value) for f in saved.sent[0].embed.fields]
-    assert fields[:3] == [
-        ("Director", "Colin Tilley\nThe Little Homies"),
-        ("Cast", "Y"),
-        ("Song credits", "**Producer**: Pharrell Williams, Sounwave, X"),
+    assert fields == [
+        ("Director", "Ann Example"),
+        ("Cast", "Di Example"),
+        ("Song credits", "**Producer**: Bo Example, Cy Example"),
+        ("Sources", "[example.org](https://example.org/test-pattern)"),
     ]
-    assert fields[3][0] == "Sources"
 
 
 async def test_video_remove_takes_everything_with_it(editor_bot: TakeTwoBot) -> None:

@@ -10,6 +10,7 @@ from bot.db.models import Credit, Video
 from bot.ui import embeds
 from bot.ui.limits import FIELD_VALUE
 from tests.fakes import assert_embed_limits, assert_no_mentions, invoke, make_interaction
+from tests.made_up import TITLE, add_made_up_video
 
 VIDEO = Video(id=1, slug="a-b", title="B", artist="A", album="C", year=2020)
 # One source as /credits shows it: the site, linked to the page.
@@ -17,21 +18,19 @@ LINK = re.compile(r"\[[^\]]+\]\(https?://[^()\s]+\)")
 
 
 async def test_roles_that_differ_only_in_case_are_one_group(bot: TakeTwoBot) -> None:
-    async with bot.db.transaction() as tx:
-        video = await tx.videos.resolve("Alright")
-        await tx.videos.replace_credits(
-            video.id,
-            [
-                Credit("Cast", "Ann"),
-                Credit("director", "Dee"),
-                Credit("cast", "Bob"),
-                Credit("CAST", "Cy"),
-                Credit("Director", "Eve"),
-                Credit("producer", "Pat", "song"),
-                Credit("Producer", "Sam", "song"),
-            ],
-        )
-    [sent] = await invoke(bot, "credits", make_interaction(bot), video="Alright")
+    await add_made_up_video(
+        bot.db,
+        [
+            Credit("Cast", "Ann"),
+            Credit("director", "Dee"),
+            Credit("cast", "Bob"),
+            Credit("CAST", "Cy"),
+            Credit("Director", "Eve"),
+            Credit("producer", "Pat", "song"),
+            Credit("Producer", "Sam", "song"),
+        ],
+    )
+    [sent] = await invoke(bot, "credits", make_interaction(bot), video=TITLE)
     assert_no_mentions(sent)
     assert_embed_limits(sent.embed)
     assert [(f.name, f.value) for f in sent.embed.fields if f.name != embeds.SOURCES] == [

@@ -15,7 +15,9 @@ from typing import Any
 
 import pytest
 
+from bot.db.models import Credit
 from bot.standin.member import Member, Reply
+from tests.made_up import TITLE, add_made_up_video
 from tests.standin_harness import World
 
 SURROGATE = re.compile("[\ud800-\udfff]")
@@ -215,18 +217,19 @@ async def test_form_opened_before_a_restart_is_saved(world: World) -> None:
 
 async def test_credits_form_opened_before_a_restart_is_saved(world: World) -> None:
     owner = catalog_owner(world)
-    modal = (await owner.use("video credits", video="HUMBLE.")).modal
+    vid = await add_made_up_video(world.db, [Credit("Director", "Ann Example")])
+    modal = (await owner.use("video credits", video=TITLE)).modal
     [lines] = [c["custom_id"] for row in modal["components"] for c in row["components"]]
 
     await world.restart_bot()
-    reply = await owner.submit(modal, {lines: "Director: Dave Meyers\nEditor: Someone New"})
+    reply = await owner.submit(modal, {lines: "Director: Ann Example\nEditor: Bo Example"})
 
-    assert reply.ephemeral and reply.content.startswith("Saved 2 credits for **HUMBLE.**")
+    assert reply.ephemeral and reply.content.startswith(f"Saved 2 credits for **{TITLE}**")
     async with world.db.read() as session:
-        credits = await session.videos.credits(await video_id(world, "HUMBLE."))
+        credits = await session.videos.credits(vid)
     assert [(c.role, c.name) for c in credits] == [
-        ("Director", "Dave Meyers"),
-        ("Editor", "Someone New"),
+        ("Director", "Ann Example"),
+        ("Editor", "Bo Example"),
     ]
 
 

@@ -8,20 +8,22 @@ import pytest
 from bot.db import Database
 from bot.errors import UserFacingError
 
-# Titles made up for the test (not facts about real videos): many videos by one artist.
-EXTRA_TITLES = [f"Made Up Song {n}" for n in range(40)] + ["Crying Game", "We Were Here"]
+# A made-up artist, so that no real one gets a video it never made: the videos the queries
+# seek, and, for the crowded case, many more by the same artist sharing some of their words.
+ARTIST = "The Examples"
+SOUGHT = ["Static Together", "Test Pattern", "CALM."]
+CROWD = [f"Made Up Song {n}" for n in range(40)] + ["Static Game", "Together Here"]
 
 
-@pytest.fixture(params=["sample", "one artist, many videos"])
+@pytest.fixture(params=["a few videos", "many videos"])
 async def one_artist_db(catalog_db: Database, request: pytest.FixtureRequest) -> Database:
-    if request.param == "sample":
-        return catalog_db
+    titles = SOUGHT if request.param == "a few videos" else SOUGHT + CROWD
     async with catalog_db.transaction() as tx:
-        for n, title in enumerate(EXTRA_TITLES):
+        for n, title in enumerate(titles):
             await tx.videos.upsert(
-                slug=f"kendrick-lamar-test-{n}",
+                slug=f"the-examples-{n}",
                 title=title,
-                artist="Kendrick Lamar",
+                artist=ARTIST,
                 album=None,
                 year=None,
                 url=None,
@@ -36,6 +38,10 @@ async def one_artist_db(catalog_db: Database, request: pytest.FixtureRequest) ->
         ("kendrick lamar alright", "Alright"),
         ("lamar humble", "HUMBLE."),
         ("we cry kendrick", "We Cry Together"),
+        ("the examples static together", "Static Together"),
+        ("the examples test pattern", "Test Pattern"),
+        ("examples calm", "CALM."),
+        ("static together examples", "Static Together"),
     ],
 )
 async def test_mixed_artist_and_title_words_rank_the_video_with_every_word_first(

@@ -11,6 +11,7 @@ from bot.db.migrations import MIGRATIONS_DIR
 from bot.db.models import Credit, ScoreSummary, VideoPage
 from bot.db.text import fold
 from bot.errors import NotFoundError, UserFacingError
+from tests.made_up import add_made_up_video
 
 
 def test_fold_ignores_case_accents_and_punctuation() -> None:
@@ -81,30 +82,26 @@ async def test_unknown_video_names_the_closest_titles(catalog_db: Database) -> N
 async def test_credits_and_sources_read_together_in_order(catalog_db: Database) -> None:
     credits = [Credit("Director", "D"), Credit("Producer", "P", "song"), Credit("cast", "C")]
     sources = ["https://example.org/2", "https://example.org/1"]
-    async with catalog_db.transaction() as tx:
-        video = await tx.videos.resolve("Alright")
-        await tx.videos.replace_credits(video.id, credits)
-        await tx.videos.replace_sources(video.id, sources)
+    vid = await add_made_up_video(catalog_db, credits, sources)
     # The hot-lookup connection serves /credits; a thread reader serves the rest.
     for session_of in (catalog_db.lookup, catalog_db.read):
         async with session_of() as session:
-            assert await session.videos.credits_and_sources(video.id) == (credits, sources)
-            assert await session.videos.credits(video.id) == credits
-            assert await session.videos.sources(video.id) == sources
+            assert await session.videos.credits_and_sources(vid) == (credits, sources)
+            assert await session.videos.credits(vid) == credits
+            assert await session.videos.sources(vid) == sources
     async with catalog_db.read() as session:
         assert await session.videos.credits_and_sources(999_999) == ([], [])
 
 
 async def test_a_song_credit_is_not_a_director_on_the_review_page(catalog_db: Database) -> None:
-    async with catalog_db.transaction() as tx:
-        video = await tx.videos.resolve("Formation")
-        await tx.videos.replace_credits(
-            video.id, [Credit("director", "Melina Matsoukas"), Credit("Director", "S", "song")]
-        )
+    vid = await add_made_up_video(
+        catalog_db, [Credit("director", "Ann Example"), Credit("Director", "Bo Example", "song")]
+    )
     async with catalog_db.read() as session:
-        credits = await session.videos.credits(video.id)
+        video = await session.videos.resolve(f"id:{vid}")
+        credits = await session.videos.credits(vid)
     page = VideoPage(video=video, credits=credits, reviews=[], score=ScoreSummary())
-    assert page.credits_for("Director") == ["Melina Matsoukas"]
+    assert page.credits_for("Director") == ["Ann Example"]
 
 
 async def test_removing_a_video_removes_its_sources(catalog_db: Database) -> None:

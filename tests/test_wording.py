@@ -10,6 +10,7 @@ from bot.db.models import PressReview
 from bot.errors import UserFacingError
 from bot.wording import SINGULAR, count, counts, listing
 from tests.fakes import invoke, make_interaction
+from tests.made_up import TITLE, add_made_up_video
 from tests.test_commands import fake_message
 
 
@@ -63,10 +64,10 @@ async def test_sentences_count_right_and_speak_to_you(editor_bot: TakeTwoBot) ->
 async def test_a_press_review_without_outlet_shows_its_headline_and_author(
     bot: TakeTwoBot,
 ) -> None:
+    vid = await add_made_up_video(bot.db)
     async with bot.db.transaction() as tx:
-        video = await tx.videos.resolve("Formation")
         await tx.videos.add_review(
-            video.id,
+            vid,
             PressReview(
                 headline="A made-up headline for the test",
                 summary="A short summary written in our own words for the test.",
@@ -76,7 +77,7 @@ async def test_a_press_review_without_outlet_shows_its_headline_and_author(
                 url=None,
             ),
         )
-    [shown] = await invoke(bot, "review", make_interaction(bot), video="Formation")
+    [shown] = await invoke(bot, "review", make_interaction(bot), video=TITLE)
     names = [f.name or "" for f in shown.embed.fields]
     assert "“A made-up headline for the test” by Ann Example" in names
     assert not any(name.startswith("Press review") for name in names)
