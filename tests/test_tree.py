@@ -125,3 +125,24 @@ async def test_sample_catalog_is_loaded_only_when_asked(tmp_path: Any) -> None:
             assert await session.videos.count() >= 1
     finally:
         await loud.close()
+
+
+def test_the_start_up_line_sees_a_command_that_changed_shape(bot: TakeTwoBot) -> None:
+    from bot.client import command_shape
+
+    [credits] = [c for c in bot.tree.get_commands() if c.name == "credits"]
+    local = credits.to_dict(bot.tree)
+    # As Discord returns it: ids added, false defaults left out.
+    published = {**local, "id": "1", "application_id": "2", "version": "3"}
+    published["options"] = [
+        {k: v for k, v in o.items() if v is not False} for o in local["options"]
+    ]
+    assert command_shape(published) == command_shape(local)
+    # The same name, published by an older version as a group with subcommands.
+    older = {
+        "name": "credits",
+        "type": 1,
+        "description": local["description"],
+        "options": [{"type": 1, "name": "show", "description": "Who made a video"}],
+    }
+    assert command_shape(older) != command_shape(local)
