@@ -110,6 +110,7 @@ class TakeTwoBot(commands.Bot):
         self.recent_videos = RecentVideos()
         self.sync_dev_guild = sync_dev_guild
         self.in_flight = replies.InFlight()
+        self._button_kinds: set[type[discord.ui.DynamicItem[Any]]] = set()
         # False once shutdown begins: new interactions are told to try again shortly.
         self.accepting_interactions = True
 
@@ -145,9 +146,34 @@ class TakeTwoBot(commands.Bot):
                 owners.add(app.owner.id)
         return owners
 
+    def add_dynamic_items(self, *items: type[discord.ui.DynamicItem[Any]]) -> None:
+        super().add_dynamic_items(*items)
+        self._button_kinds.update(items)
+
+    def remove_dynamic_items(self, *items: type[discord.ui.DynamicItem[Any]]) -> None:
+        super().remove_dynamic_items(*items)
+        self._button_kinds.difference_update(items)
+
+    def answers_component(self, custom_id: str) -> bool:
+        """Whether a button or select with this custom_id has code that will answer it:
+        every component TakeTwo sends is a DynamicItem, registered above."""
+        return any(
+            kind.__discord_ui_compiled_template__.fullmatch(custom_id)
+            for kind in self._button_kinds
+        )
+
     async def on_interaction(self, interaction: discord.Interaction) -> None:
         replies.watch(interaction, self.in_flight)
         await forms.answer(interaction)
+        if interaction.type is discord.InteractionType.component:
+            custom_id = str((interaction.data or {}).get("custom_id", ""))
+            if not self.answers_component(custom_id):
+                # discord.py would drop it, and the watchdog's "thinking…" would never end.
+                await replies.send(
+                    interaction,
+                    "This button has expired: run the command again. Nothing was saved.",
+                    ephemeral=True,
+                )
 
     async def on_ready(self) -> None:
         servers = len(self.guilds)

@@ -12,6 +12,7 @@ import pytest
 from bot.client import TakeTwoBot
 from bot.ui import replies
 from tests.fakes import make_interaction
+from tests.standin_harness import World
 
 
 @pytest.fixture
@@ -87,3 +88,25 @@ async def test_the_watchdog_counts_from_when_discord_created_the_interaction(
     replies.watch(interaction, replies.InFlight())  # type: ignore[arg-type]
     await asyncio.sleep(0.5)
     assert [s.kind for s in interaction.sent] == ["defer"]  # type: ignore[attr-defined]
+
+
+async def test_a_button_or_form_from_an_older_version_says_it_expired(world: World) -> None:
+    alice = world.member("alice")
+    channel = next(iter(world.guild.channels))
+    old_button = {"type": 2, "style": 1, "label": "Vote", "custom_id": "9f2c1e0a7b"}
+    message = world.standin.make_message(
+        channel,
+        {
+            "content": "posted by an older TakeTwo",
+            "components": [{"type": 1, "components": [old_button]}],
+        },
+    )
+    pressed = await alice.click(message, "Vote")
+    assert pressed.ephemeral and pressed.type == 4
+    assert pressed.content == "This button has expired: run the command again. Nothing was saved."
+    old_form = {
+        "custom_id": "5d1b9a6c3e",
+        "components": [{"type": 1, "components": [{"type": 4, "custom_id": "t", "label": "T"}]}],
+    }
+    submitted = await alice.submit(old_form, {"t": "words"})
+    assert submitted.ephemeral and submitted.content.startswith("This form has expired")

@@ -100,12 +100,16 @@ async def open_form(interaction: discord.Interaction, form: Form) -> None:
 
 
 async def answer(interaction: discord.Interaction) -> None:
-    """Answer a submitted TakeTwo form; every other interaction is left alone."""
+    """Answer a submitted form (a form no longer known says it expired); every other kind
+    of interaction is left alone."""
     data: Any = interaction.data
     if interaction.type is not discord.InteractionType.modal_submit or not isinstance(data, dict):
         return
     custom_id = data.get("custom_id")
     if not isinstance(custom_id, str) or not custom_id.startswith(PREFIX):
+        # Every form TakeTwo opens has such an id: this one comes from an older version,
+        # and nothing else would ever answer it.
+        await send_error(interaction, UserFacingError(EXPIRED))
         return
     try:
         ensure_accepting(interaction)
