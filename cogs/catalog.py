@@ -41,7 +41,7 @@ from bot.wording import counts as counts_said
 Title = app_commands.Range[str, 1, LIMITS["title"]]
 Artist = app_commands.Range[str, 1, LIMITS["artist"]]
 Album = app_commands.Range[str, 1, LIMITS["album"]]
-Year = app_commands.Range[int, 1900, 2100]
+Year = app_commands.Range[int, YEARS[0], YEARS[1]]
 Link = app_commands.Range[str, 8, LIMITS["url"]]
 Outlet = app_commands.Range[str, 1, LIMITS["outlet"]]
 Headline = app_commands.Range[str, 1, LIMITS["headline"]]
@@ -63,7 +63,7 @@ def parse_credits(text: str) -> list[Credit]:
             problems.append(f"line {number} holds a tab or a control character")
         elif not sep or not credit.role or not credit.name:
             problems.append(f"line {number} needs the form Role: Name")
-        elif len(credit.role) > 100 or len(credit.name) > 200:
+        elif len(credit.role) > LIMITS["role"] or len(credit.name) > LIMITS["name"]:
             problems.append(f"line {number} is too long")
         else:
             credits.append(credit)

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import pytest
 
+from bot.client import TakeTwoBot
 from bot.db import Database
 from bot.errors import UserFacingError
+from bot.ui.video_option import VideoTransformer
+from tests.fakes import make_interaction
 
 # A made-up artist, so that no real one gets a video it never made: the videos the queries
 # seek, and, for the crowded case, many more by the same artist sharing some of their words.
@@ -58,3 +61,10 @@ async def test_only_artist_words_typed_by_hand_ask_which_video(catalog_db: Datab
     async with catalog_db.read() as session:
         with pytest.raises(UserFacingError, match="Several videos match"):
             await session.videos.resolve("kendrick lamar")
+
+
+async def test_autocomplete_with_broken_text_still_answers(bot: TakeTwoBot) -> None:
+    # Discord's client never sends half an emoji, but a forged request can: the lookup
+    # must not fail (SQLite refuses lone surrogates) and leave the member's list empty.
+    choices = await VideoTransformer().autocomplete(make_interaction(bot), "we\ud800 cr\x00y")
+    assert choices and choices[0].name.startswith("We Cry Together")

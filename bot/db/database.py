@@ -241,6 +241,10 @@ class Database:
         self._refusing_writes = reason
 
     async def close(self) -> None:
+        if self._rating_flusher is not None:
+            # Ratings already queued are written (or refused) before the writer closes.
+            await asyncio.gather(self._rating_flusher, return_exceptions=True)
+            self._rating_flusher = None
         if self._checkpoints is not None:
             self._checkpoints.cancel()
             await asyncio.gather(self._checkpoints, return_exceptions=True)
@@ -286,7 +290,10 @@ class Database:
                 await conn.execute("COMMIT")
             except BaseException as exc:
                 if conn.in_transaction:
-                    await conn.execute("ROLLBACK")
+                    try:
+                        await conn.execute("ROLLBACK")
+                    except sqlite3.Error:  # the original error is the one to report
+                        log.warning("rollback failed after %r", exc)
                 if isinstance(exc, sqlite3.Error):
                     self._raise_if_storage_failure(exc)
                 raise

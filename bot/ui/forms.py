@@ -3,7 +3,7 @@
 discord.py answers a form only while the Modal object it sent is still in memory, so a form
 opened before a restart, or kept open past the modal's timeout, would be submitted into
 silence. A TakeTwo form instead carries what it is about in its custom_id
-(`taketwo:form:take:42`), is never left in discord.py's store (`open` stops it before
+(`taketwo:form:take:42`), is never left in discord.py's store (`open_form` stops it before
 sending), and every submission goes one way, through `answer`: the form is rebuilt from its
 kind and key, each input is checked against the form's own bounds again (the client enforces
 them, a forged submission does not), and the form's `submit` runs with the checked values.
@@ -83,7 +83,7 @@ class Form(ui.Modal):
         return values
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
-        # Only for a form object at hand (open() keeps discord.py from calling this itself).
+        # Only for a form object at hand (open_form() keeps discord.py from calling this itself).
         ensure_accepting(interaction)
         await self.submit(
             interaction, self.checked({item.custom_id: item.value for item in self.inputs()})

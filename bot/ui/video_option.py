@@ -63,6 +63,7 @@ class RecentVideos:
 
 
 _CHOICE_VALUE = re.compile(r"^id:([0-9]{1,18})$")
+_BROKEN = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 class VideoTransformer(app_commands.Transformer):
@@ -105,7 +106,8 @@ class VideoTransformer(app_commands.Transformer):
     async def autocomplete(  # type: ignore[override]
         self, interaction: discord.Interaction, value: str, /
     ) -> list[app_commands.Choice[str]]:
-        text = str(value)[:100]
+        # Autocomplete is not checked like a command's options: drop what cannot be searched.
+        text = _BROKEN.sub("", str(value))[:100]
         async with client(interaction).db.lookup() as session:
             videos = await session.videos.search_as_typed(text, limit=CHOICES)
         if not videos:  # nothing as typed: look for near misses, off the event loop
