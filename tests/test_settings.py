@@ -102,10 +102,10 @@ def test_debug_logs_keep_discords_lines_but_never_a_token(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     with fresh_process_logging():
-        configure_logging("DEBUG", secrets=["plain-bot-token"])
+        configure_logging("DEBUG", secrets=["plain-bot-token-of-some-length"])
         log_discord_shaped_lines()
     output = capsys.readouterr().err
-    for secret in (INTERACTION_TOKEN, OTHER_TOKEN, BOT_TOKEN, "plain-bot-token"):
+    for secret in (INTERACTION_TOKEN, OTHER_TOKEN, BOT_TOKEN, "plain-bot-token-of-some-length"):
         assert secret not in output
     lines = output.splitlines()
     assert (
@@ -154,6 +154,6 @@ def log_discord_shaped_lines() -> None:
     )
     # ... and the bot token, should anything ever print it, even inside a traceback.
     try:
-        raise RuntimeError(f"login failed for Bot {BOT_TOKEN} / plain-bot-token")
+        raise RuntimeError(f"login failed for Bot {BOT_TOKEN} / plain-bot-token-of-some-length")
     except RuntimeError:
         logging.getLogger("taketwo").exception("could not start")
