@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import discord
@@ -28,9 +28,12 @@ from bot.ui.context import guild_id
 from bot.ui.limits import CHOICES, fit_embed
 from bot.wording import count
 
-# The day's post follows its claim within seconds, so it is among the first messages after
-# the claim: one page of 100 (one request) leaves room for a busy channel.
-HISTORY_LIMIT = 100
+# The day's post follows its claim within its lease (a minute), and `since` is the claim
+# less a margin for clock drift (five minutes): the post, if it was sent, is among the
+# messages of this window after `since`. A busy channel fills pages quickly, so up to 10
+# pages (10 requests) are read, stopping at the window's end.
+HISTORY_LIMIT = 1000
+HISTORY_WINDOW = timedelta(minutes=10)
 
 
 def daily_post_embed(quote: Quote, local_date: str) -> discord.Embed:
@@ -105,6 +108,8 @@ class ChannelSender:
         try:
             channel = await self._channel(channel_id)
             async for message in channel.history(limit=HISTORY_LIMIT, after=after):
+                if message.created_at > after + HISTORY_WINDOW:
+                    break  # oldest first: nothing later can be the post
                 if is_post_of_day(message, self.bot.user.id, local_date, nonce):
                     return message.id
         except discord.NotFound:

@@ -645,9 +645,10 @@ class CrashAfterSend:
         return await self.sender.find_post(**post)
 
 
-async def crash_after_posting(world: World) -> tuple[int, Clock]:
-    """A daily post that reached the channel from a process that died before recording it.
-    Returns the channel and the clock that the bot and the stand-in now share."""
+async def crash_after_posting(world: World, chatter: int = 0) -> tuple[int, Clock]:
+    """A daily post that reached the channel from a process that died before recording it,
+    after `chatter` messages from members in the two minutes before it. Returns the channel
+    and the clock that the bot and the stand-in now share."""
     channel_id = next(iter(world.guild.channels))
     admin = world.member("admin", permissions=MANAGE_GUILD)
     await admin.run("daily set", channel=str(channel_id), time="09:00", timezone="UTC")
@@ -660,6 +661,11 @@ async def crash_after_posting(world: World) -> tuple[int, Clock]:
     assert schedule is not None
     clock = Clock(datetime.fromtimestamp(schedule.due_at, UTC))
     world.standin.clock = lambda: clock().timestamp()
+    talker = world.member("talker")
+    clock.now -= timedelta(minutes=2)
+    for n in range(chatter):
+        talker.post(f"message {n}")
+    clock.now += timedelta(minutes=2)
     dying = CrashAfterSend(ChannelSender(world.bot))
     with pytest.raises(Crash):
         await DailyScheduler(world.db, dying, clock=clock, sleep=no_sleep).run_due()
@@ -690,6 +696,16 @@ async def test_restart_20_minutes_after_a_crash_posts_once_in_discord(world: Wor
         record = await session.daily.post(world.guild.id, clock.now.date().isoformat())
     assert record is not None and record.status == "sent"
     assert str(record.message_id) == post["id"]
+
+
+async def test_a_busy_channel_still_shows_the_post_after_a_restart(world: World) -> None:
+    # More messages than one page of history between the look-back start and the post.
+    channel_id, clock = await crash_after_posting(world, chatter=150)
+    [post] = daily_posts_in(world, channel_id)
+    clock.now += timedelta(minutes=20)
+    restarted = DailyScheduler(world.db, ChannelSender(world.bot), clock=clock, sleep=no_sleep)
+    assert await restarted.run_due() == {"sent": 1}
+    assert daily_posts_in(world, channel_id) == [post]
 
 
 async def test_channel_that_cannot_be_read_pauses_and_says_why(world: World) -> None:
