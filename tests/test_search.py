@@ -68,3 +68,29 @@ async def test_autocomplete_with_broken_text_still_answers(bot: TakeTwoBot) -> N
     # must not fail (SQLite refuses lone surrogates) and leave the member's list empty.
     choices = await VideoTransformer().autocomplete(make_interaction(bot), "we\ud800 cr\x00y")
     assert choices and choices[0].name.startswith("We Cry Together")
+
+
+async def test_a_short_word_is_not_crowded_out_by_many_videos_of_one_artist(
+    catalog_db: Database,
+) -> None:
+    async with catalog_db.transaction() as tx:
+        for n in range(150):
+            await tx.videos.upsert(
+                slug=f"the-examples-made-up-{n}",
+                title=f"Made Up Song {n}",
+                artist="The Examples",
+                album=None,
+                year=None,
+                url=None,
+            )
+        await tx.videos.upsert(
+            slug="the-examples-we-go-on",
+            title="We Go On",
+            artist="The Examples",
+            album=None,
+            year=None,
+            url=None,
+        )
+    async with catalog_db.lookup() as session:
+        found = await session.videos.search_as_typed("the examples we go", limit=25)
+    assert found and found[0].title == "We Go On"

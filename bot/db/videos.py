@@ -159,12 +159,21 @@ class VideoQueries:
             # Artist and title words in any order ("kendrick lamar we cry"): the videos that
             # hold every word come next. The trigram index finds those with every word of
             # three letters or more; shorter words are checked here.
+            # Short words are checked in the same statement, before its LIMIT, so that many
+            # videos holding the long words cannot crowd out the one holding them all.
+            short_words = [w for w in words if len(w) < 3]
             every_word = [
                 video
                 for video in await self._fetch(
                     f"SELECT {_VIDEO_COLUMNS} FROM videos WHERE id IN "
-                    "(SELECT rowid FROM video_search WHERE video_search MATCH ? LIMIT ?)",
-                    (" AND ".join(f'"{w}"' for w in long_words), ALL_WORDS_CANDIDATES),
+                    "(SELECT rowid FROM video_search WHERE video_search MATCH ?)"
+                    + " AND instr(search_text, ?) > 0" * len(short_words)
+                    + " LIMIT ?",
+                    (
+                        " AND ".join(f'"{w}"' for w in long_words),
+                        *short_words,
+                        ALL_WORDS_CANDIDATES,
+                    ),
                 )
                 if video.id not in found and holds_every_word(words, video)
             ]
