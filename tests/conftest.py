@@ -11,6 +11,7 @@ from bot.db import Database
 from bot.settings import Settings
 from bot.standin.server import StandIn
 from tests.standin_harness import World
+from tests.templates import sample_database
 
 
 @pytest.fixture
@@ -33,7 +34,9 @@ async def catalog_db(db: Database) -> Database:
 @pytest.fixture
 async def bot(tmp_path: Path) -> AsyncIterator[TakeTwoBot]:
     """The real bot with every extension loaded, not connected to Discord."""
-    settings = Settings(token="unused", database_path=tmp_path / "bot.sqlite3")
+    settings = Settings(
+        token="unused", database_path=await sample_database(tmp_path / "bot.sqlite3")
+    )
     instance = TakeTwoBot(settings)
     await instance.prepare()
     yield instance
@@ -43,7 +46,11 @@ async def bot(tmp_path: Path) -> AsyncIterator[TakeTwoBot]:
 @pytest.fixture
 async def editor_bot(tmp_path: Path) -> AsyncIterator[TakeTwoBot]:
     """The bot with member 42 among its owners, who may edit the catalog."""
-    settings = Settings(token="t", database_path=tmp_path / "e.sqlite3", owner_ids=frozenset({42}))
+    settings = Settings(
+        token="t",
+        database_path=await sample_database(tmp_path / "e.sqlite3"),
+        owner_ids=frozenset({42}),
+    )
     instance = TakeTwoBot(settings)
     await instance.prepare()
     yield instance

@@ -11,6 +11,7 @@ from bot.settings import Settings
 from bot.standin.member import Member
 from bot.standin.server import Guild, StandIn
 from bot.startup import use_endpoints
+from tests.templates import sample_database
 
 MANAGE_MESSAGES = 1 << 13
 
@@ -24,6 +25,7 @@ class World:
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
+        await sample_database(self.database_path)
         await self.standin.start()
         self.guild = self.standin.add_guild("Video Club")
         await self.start_bot()

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
+import os
 import re
-from collections.abc import AsyncIterator
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -12,7 +16,6 @@ import pytest
 from bot.playground import run_playground
 from bot.standin.render import Directory, draw_tags, explain_refusal, relative_time
 from bot.standin.schema import error_body
-from tests.processes import run_bot
 
 NEED_COMMAND = "Type a command after the slash, like /review We Cry Together (help lists them)."
 LONG_WORD = "https://example.com/" + "long-path/" * 9  # wider than the 80-column terminal
@@ -69,6 +72,23 @@ quit
 """
 
 
+@contextlib.contextmanager
+def terminal(*, columns: str, timezone: str) -> Iterator[None]:
+    """The terminal's width and the computer's time zone, as the playground reads them."""
+    saved = {name: os.environ.get(name) for name in ("COLUMNS", "TZ")}
+    os.environ.update(COLUMNS=columns, TZ=timezone)
+    time.tzset()
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        time.tzset()
+
+
 async def test_a_bare_slash_gets_a_sentence_and_the_prompt_goes_on(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -86,12 +106,19 @@ async def test_a_bare_slash_gets_a_sentence_and_the_prompt_goes_on(
     assert out.getvalue().rstrip().endswith("Bye.")
 
 
-def test_a_whole_session_shows_every_part_of_the_bot(tmp_path: Path) -> None:
-    result = run_bot(tmp_path, "playground", stdin=SESSION, COLUMNS="80", TZ="Europe/London")
-    out = result.stdout
+async def test_a_whole_session_shows_every_part_of_the_bot(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # In this process, reading the session from stdin as a terminal would give it (the
+    # playground as a process is run by tests/test_optional_schema.py).
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "stdin", io.StringIO(SESSION))
+    shown = io.StringIO()
+    with terminal(columns="80", timezone="Europe/London"):
+        await run_playground(out=shown)
+    out = shown.getvalue()
     flat = " ".join(out.split())  # sentences, wherever the terminal wrapped them
-    assert result.returncode == 0, result.stderr
-    assert "Traceback" not in out + result.stderr
+    assert "Traceback" not in out + capsys.readouterr().err
     assert "Discord would have refused" not in out
     assert out.rstrip().endswith("Bye.")
     assert not (tmp_path / "data").exists(), "the playground's database is thrown away"
