@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
@@ -37,6 +38,21 @@ def run_bot(
     )
 
 
+@contextlib.contextmanager
+def environment_set(**settings: str) -> Iterator[None]:
+    """These environment variables, for the length of the block (and only that)."""
+    saved = {name: os.environ.get(name) for name in settings}
+    os.environ.update(settings)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
 def run_main(cwd: Path, *args: str, **settings: str) -> subprocess.CompletedProcess[str]:
     """`python -m bot ARGS` run in this process, through the same `main()` a shell runs:
     for commands whose behaviour as a process another test covers. It runs on a thread of
@@ -45,17 +61,13 @@ def run_main(cwd: Path, *args: str, **settings: str) -> subprocess.CompletedProc
 
     out, err = io.StringIO(), io.StringIO()
     result: list[int] = []
-    saved = {name: os.environ.get(name) for name in settings}
-    os.environ.update(settings)
-    try:
-        with contextlib.chdir(cwd), redirect_stdout(out), redirect_stderr(err):
-            worker = threading.Thread(target=lambda: result.append(main(list(args))))
-            worker.start()
-            worker.join()
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+    with (
+        environment_set(**settings),
+        contextlib.chdir(cwd),
+        redirect_stdout(out),
+        redirect_stderr(err),
+    ):
+        worker = threading.Thread(target=lambda: result.append(main(list(args))))
+        worker.start()
+        worker.join()
     return subprocess.CompletedProcess(list(args), result[0], out.getvalue(), err.getvalue())

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import os
 import re
 import sys
 import time
@@ -16,6 +15,7 @@ import pytest
 from bot.playground import run_playground
 from bot.standin.render import Directory, draw_tags, explain_refusal, relative_time
 from bot.standin.schema import error_body
+from tests.processes import environment_set
 
 NEED_COMMAND = "Type a command after the slash, like /review We Cry Together (help lists them)."
 LONG_WORD = "https://example.com/" + "long-path/" * 9  # wider than the 80-column terminal
@@ -75,17 +75,11 @@ quit
 @contextlib.contextmanager
 def terminal(*, columns: str, timezone: str) -> Iterator[None]:
     """The terminal's width and the computer's time zone, as the playground reads them."""
-    saved = {name: os.environ.get(name) for name in ("COLUMNS", "TZ")}
-    os.environ.update(COLUMNS=columns, TZ=timezone)
-    time.tzset()
     try:
-        yield
+        with environment_set(COLUMNS=columns, TZ=timezone):
+            time.tzset()
+            yield
     finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
         time.tzset()
 
 
