@@ -147,6 +147,27 @@ async def invoke(bot: TakeTwoBot, name: str, interaction: Any, **options: Any) -
     return interaction.sent
 
 
+async def submit_form(
+    bot: TakeTwoBot, form: discord.ui.Modal, values: dict[str, str], *, user_id: int
+) -> Any:
+    """What Discord sends when a member submits a form (its custom_id and each input's
+    value), answered the one way production answers it (`bot.ui.forms.answer`). Returns the
+    submitting interaction, whose `sent` holds the answer."""
+    from bot.ui import forms
+
+    interaction = make_interaction(bot, user_id=user_id)
+    interaction.type = discord.InteractionType.modal_submit
+    interaction.data = {
+        "custom_id": form.custom_id,
+        "components": [
+            {"type": 1, "components": [{"type": 4, "custom_id": key, "value": value}]}
+            for key, value in values.items()
+        ],
+    }
+    await forms.answer(interaction)
+    return interaction
+
+
 def assert_no_mentions(sent: Sent) -> None:
     mentions = sent.kwargs.get("allowed_mentions")
     assert isinstance(mentions, discord.AllowedMentions), "allowed_mentions must be set"

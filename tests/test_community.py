@@ -17,7 +17,13 @@ from bot.settings import Settings
 from cogs.catalog import CreditsModal, RemoveVideoButton
 from cogs.privacy import ForgetButton
 from cogs.takes import AgreeButton, PageButton, TakeModal
-from tests.fakes import assert_embed_limits, assert_no_mentions, invoke, make_interaction
+from tests.fakes import (
+    assert_embed_limits,
+    assert_no_mentions,
+    invoke,
+    make_interaction,
+    submit_form,
+)
 from tests.made_up import TITLE, add_made_up_video
 
 GUILD = 500
@@ -35,13 +41,7 @@ async def write_take(bot: TakeTwoBot, user: int, title: str, score: str, text: s
     [sent] = await invoke(bot, "take", opened, video=title)
     assert sent.kind == "modal"
     modal: TakeModal = sent.kwargs["modal"]
-    modal.score._value = score
-    modal.text._value = text
-    submitted = make_interaction(bot, user_id=user)
-    try:
-        await modal.on_submit(submitted)
-    except Exception as error:  # what discord.py does with a modal's error
-        await modal.on_error(submitted, error)
+    submitted = await submit_form(bot, modal, {"score": score, "text": text}, user_id=user)
     return submitted.sent[0]
 
 
@@ -334,18 +334,15 @@ async def test_credits_edit_modal(editor_bot: TakeTwoBot) -> None:
     [sent] = await invoke(bot, "video credits", make_interaction(bot, user_id=42), video=TITLE)
     modal: CreditsModal = sent.kwargs["modal"]
     assert modal.lines.default == "Director: Ann Example\nDirector: Bo Example"
-    modal.lines._value = "Director: Ann Example\nno colon here\n: nameless"
-    submitted = make_interaction(bot, user_id=42)
-    try:
-        await modal.on_submit(submitted)
-    except Exception as error:
-        await modal.on_error(submitted, error)
+    submitted = await submit_form(
+        bot, modal, {"lines": "Director: Ann Example\nno colon here\n: nameless"}, user_id=42
+    )
     assert "line 2" in (submitted.sent[0].content or "") and "line 3" in (
         submitted.sent[0].content or ""
     )
-    modal.lines._value = "Director: Ann Example\n\nProducer: Cy Example\n"
-    saved = make_interaction(bot, user_id=42)
-    await modal.on_submit(saved)
+    await submit_form(
+        bot, modal, {"lines": "Director: Ann Example\n\nProducer: Cy Example\n"}, user_id=42
+    )
     async with bot.db.read() as session:
         credits = await session.videos.credits(vid)
     assert [(c.role, c.name) for c in credits] == [
@@ -371,9 +368,8 @@ async def test_edit_form_keeps_song_credits(editor_bot: TakeTwoBot) -> None:
     [sent] = await invoke(bot, "video credits", make_interaction(bot, user_id=42), video=TITLE)
     modal: CreditsModal = sent.kwargs["modal"]
     assert modal.lines.default == "Director: Ann Example\nSong Producer: Bo Example"
-    modal.lines._value = modal.lines.default + "\nsong producer: Cy Example\ncast: Di Example"
-    saved = make_interaction(bot, user_id=42)
-    await modal.on_submit(saved)
+    lines = modal.lines.default + "\nsong producer: Cy Example\ncast: Di Example"
+    saved = await submit_form(bot, modal, {"lines": lines}, user_id=42)
     async with bot.db.read() as session:
         credits = await session.videos.credits(vid)
     assert [(c.kind, c.role, c.name) for c in credits] == [

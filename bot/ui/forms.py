@@ -82,16 +82,6 @@ class Form(ui.Modal):
             values[item.custom_id] = value
         return values
 
-    async def on_submit(self, interaction: discord.Interaction) -> None:
-        # Only for a form object at hand (open_form() keeps discord.py from calling this itself).
-        ensure_accepting(interaction)
-        await self.submit(
-            interaction, self.checked({item.custom_id: item.value for item in self.inputs()})
-        )
-
-    async def on_error(self, interaction: discord.Interaction, error: Exception) -> None:
-        await send_error(interaction, error)
-
 
 async def open_form(interaction: discord.Interaction, form: Form) -> None:
     # A stopped form is not kept by discord.py, so its submission always reaches `answer`.
