@@ -396,14 +396,8 @@ async def test_claim_held_by_a_live_process_is_left_alone(
 async def test_unreadable_channel_pauses_and_keeps_the_claim(
     db: Database, clock: Clock, discord_fake: FakeDiscord
 ) -> None:
-    await add_quotes(db, 1, 3)
+    await crash_right_after_sending_at_nine(db, clock, discord_fake)
     sched = scheduler(db, discord_fake, clock)
-    await nine_utc(sched)
-    clock.now = utc(2026, 1, 15, 9, 0)
-    discord_fake.crash_after_send = True
-    with pytest.raises(Crash):
-        await scheduler(db, discord_fake, clock).run_due()
-    discord_fake.crash_after_send = False
     discord_fake.unreadable_channels[CHANNEL] = "I may not read that channel."
     clock.now = utc(2026, 1, 15, 9, 30)
     assert await sched.run_due() == {"paused": 1}
