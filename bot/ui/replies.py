@@ -64,15 +64,19 @@ class InFlight:
     def answered(self, interaction: discord.Interaction) -> None:
         self._waiting.pop(interaction.id, None)
 
+    @staticmethod
+    def _answerable(now: float, arrived: float, interaction: discord.Interaction) -> bool:
+        """Not acknowledged yet but still within Discord's deadline, or deferred and its
+        token still valid."""
+        age = now - arrived
+        return age < UNANSWERABLE_AFTER or (age < TOKEN_LIFETIME and interaction.response.is_done())
+
     def _forget_dead(self, now: float) -> None:
         # Oldest first: stops at the first one that may still be answered, so each arrival
         # costs O(1) amortized and the table holds at most 15 minutes of interactions.
         while self._waiting:
             arrived, interaction = next(iter(self._waiting.values()))
-            age = now - arrived
-            if age < UNANSWERABLE_AFTER or (
-                age < TOKEN_LIFETIME and interaction.response.is_done()
-            ):
+            if self._answerable(now, arrived, interaction):
                 return
             self._waiting.popitem(last=False)
 
@@ -83,13 +87,9 @@ class InFlight:
         while True:
             now = time.monotonic()
             self._forget_dead(now)
-            live = [
-                i
-                for arrived, i in self._waiting.values()
-                if now - arrived < UNANSWERABLE_AFTER or i.response.is_done()
-            ]
+            live = sum(self._answerable(now, *entry) for entry in self._waiting.values())
             if not live or now >= deadline:
-                return len(live)
+                return live
             await asyncio.sleep(0.05)
 
 
