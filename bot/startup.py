@@ -58,8 +58,13 @@ def freeze_what_start_up_loaded() -> None:
 async def load_sample_if_new(db: Database, *, load_sample_catalog: bool) -> None:
     """Decide, once per database, whether it gets the sample catalog: loaded (if wanted)
     and recorded in one transaction, so a start that fails halfway decides again."""
+    # Almost every start finds the decision made: a read, not the write lock (which a CLI
+    # command run beside the bot would otherwise wait for).
+    async with db.read() as session:
+        if await session.setup.catalog_decided():
+            return
     async with db.transaction() as tx:
-        if await tx.setup.catalog_decided():
+        if await tx.setup.catalog_decided():  # another process decided meanwhile
             return
         # A database from before the decision was recorded decided when it was created.
         created_before = 0 < (db.started_at_version or 0) < CATALOG_DECISION_VERSION
