@@ -34,7 +34,7 @@ from bot.settings import Settings, SettingsError, configure_logging, load_settin
 from bot.startup import (
     configure_process,
     freeze_what_start_up_loaded,
-    load_sample_if_new,
+    prepare_database,
     use_endpoints,
 )
 
@@ -136,12 +136,7 @@ async def _run(settings: Settings) -> None:
     bot = TakeTwoBot(settings)
     # The database first: a damaged or unwritable file stops the start before Discord is
     # contacted (and before any identify is spent).
-    await bot.db.open()
-    try:
-        await load_sample_if_new(bot.db, load_sample_catalog=settings.load_sample_catalog)
-    except BaseException:
-        await bot.db.close()  # its threads would keep the process alive
-        raise
+    await prepare_database(bot.db, load_sample_catalog=settings.load_sample_catalog)
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):

@@ -11,7 +11,7 @@ from discord.ext import commands
 
 from bot.db import Database
 from bot.settings import Settings
-from bot.startup import load_sample_if_new
+from bot.startup import prepare_database
 from bot.ui import forms, replies
 from bot.ui.components import VIDEO_BUTTONS
 from bot.ui.cooldowns import WriteLimits
@@ -116,9 +116,8 @@ class TakeTwoBot(commands.Bot):
 
     async def prepare(self) -> None:
         """Open the database and load every extension. Needs no connection to Discord."""
-        if not self.db.is_open:
-            await self.db.open()
-            await load_sample_if_new(self.db, load_sample_catalog=self.settings.load_sample_catalog)
+        if not self.db.is_open:  # `python -m bot` opens it before contacting Discord
+            await prepare_database(self.db, load_sample_catalog=self.settings.load_sample_catalog)
         # The Rate, Credits and Quote buttons sit under /review replies and daily posts
         # alike: the bot registers them, so a message posted before a restart answers again.
         self.add_dynamic_items(*VIDEO_BUTTONS)

@@ -75,12 +75,18 @@ async def load_sample_if_new(db: Database, *, load_sample_catalog: bool) -> None
         log.info("new database: loaded %d sample videos", count)
 
 
-async def open_database(path: Path, *, load_sample_catalog: bool) -> Database:
-    db = Database(path)
+async def prepare_database(db: Database, *, load_sample_catalog: bool) -> None:
+    """Open the database and settle the sample catalog; on any failure close it again (its
+    threads would otherwise keep the process alive)."""
     await db.open()
     try:
         await load_sample_if_new(db, load_sample_catalog=load_sample_catalog)
     except BaseException:
         await db.close()
         raise
+
+
+async def open_database(path: Path, *, load_sample_catalog: bool) -> Database:
+    db = Database(path)
+    await prepare_database(db, load_sample_catalog=load_sample_catalog)
     return db
