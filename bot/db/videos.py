@@ -224,8 +224,10 @@ class VideoQueries:
     async def resolve(self, value: str) -> Video:
         """The video a member meant: an autocomplete choice, or a title typed by hand."""
         video = await self.resolve_exactly(value)
-        if video is not None:
-            return video
+        return video if video is not None else await self.resolve_by_search(value)
+
+    async def resolve_by_search(self, value: str) -> Video:
+        """The video a partial or misspelt title means, when `resolve_exactly` found none."""
         value = value.strip()
         query = fold(value)
         candidates = await self.search(value, limit=5)

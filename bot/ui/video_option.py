@@ -99,7 +99,7 @@ class VideoTransformer(app_commands.Transformer):
             found = await session.videos.resolve_exactly(typed)
         if found is None:
             async with bot.db.read() as session:
-                found = await session.videos.resolve(typed)
+                found = await session.videos.resolve_by_search(typed)
         bot.recent_videos.put(found, typed=typed)
         return found
 
