@@ -11,6 +11,7 @@ import discord
 from discord import app_commands
 
 from bot.db.models import Video
+from bot.db.text import CONTROL, SURROGATE
 from bot.db.videos import CHOICE_PREFIX
 from bot.errors import NotFoundError
 from bot.ui.context import client
@@ -63,7 +64,6 @@ class RecentVideos:
 
 
 _CHOICE_VALUE = re.compile(r"^id:([0-9]{1,18})$")
-_BROKEN = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 class VideoTransformer(app_commands.Transformer):
@@ -107,7 +107,7 @@ class VideoTransformer(app_commands.Transformer):
         self, interaction: discord.Interaction, value: str, /
     ) -> list[app_commands.Choice[str]]:
         # Autocomplete is not checked like a command's options: drop what cannot be searched.
-        text = _BROKEN.sub("", str(value))[:100]
+        text = SURROGATE.sub("", CONTROL.sub("", str(value)))[:100]
         async with client(interaction).db.lookup() as session:
             videos = await session.videos.search_as_typed(text, limit=CHOICES)
         if not videos:  # nothing as typed: look for near misses, off the event loop
