@@ -56,6 +56,11 @@ async def export_server(
     return {key: len(value) for key, value in data.items() if isinstance(value, list)}
 
 
+def json_bytes(data: Any) -> bytes:
+    """An export or catalog file's bytes, the same whether written here or sent by the bot."""
+    return (json.dumps(data, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
 def _write_json(file: Path, data: Any) -> None:
     file.parent.mkdir(parents=True, exist_ok=True)
-    file.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    file.write_bytes(json_bytes(data))

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import gzip
 import io
-import json
 import re
 from typing import Any
 
@@ -15,6 +14,7 @@ from discord import app_commands, ui
 from discord.ext import commands
 
 from bot import wording
+from bot.admin import json_bytes
 from bot.client import TakeTwoBot
 from bot.errors import UserFacingError
 from bot.ui import replies
@@ -24,7 +24,7 @@ from bot.ui.errors import reports_errors
 
 def json_file(data: dict[str, Any], name: str, limit: int) -> discord.File:
     """The export as a file Discord accepts: JSON, or gzipped JSON when that is too big."""
-    raw = json.dumps(data, ensure_ascii=False, indent=2).encode() + b"\n"
+    raw = json_bytes(data)
     if len(raw) <= limit:
         return discord.File(io.BytesIO(raw), filename=f"{name}.json")
     packed = gzip.compress(raw)
