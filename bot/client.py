@@ -188,11 +188,11 @@ class TakeTwoBot(commands.Bot):
         """Whether Discord shows the commands this code defines: one request at start."""
         if self.settings.dev_guild_id is not None and self.sync_dev_guild:
             return f"commands synced to development server {self.settings.dev_guild_id}"
-        local = sorted(command_shape(c.to_dict(self.tree)) for c in self.tree.get_commands())
-        local += sorted(
-            command_shape(c.to_dict(self.tree))
-            for c in self.tree.get_commands(type=discord.AppCommandType.message)
-        )
+        defined = [
+            *self.tree.get_commands(),
+            *self.tree.get_commands(type=discord.AppCommandType.message),
+        ]
+        local = [command_shape(c.to_dict(self.tree)) for c in defined]
         try:
             fetched = await self.tree.fetch_commands()
         except discord.HTTPException as exc:
