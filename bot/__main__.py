@@ -28,7 +28,7 @@ import discord
 from bot import wording
 from bot.client import TakeTwoBot
 from bot.db.failures import DatabaseBusy, DatabaseUnusable, unusable
-from bot.db.migrations import MigrationError
+from bot.db.sqlite.migrations import MigrationError
 from bot.errors import UserFacingError
 from bot.settings import Settings, SettingsError, configure_logging, load_settings
 from bot.startup import (

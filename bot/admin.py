@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.catalog import export_catalog, import_catalog, read_catalog_file
-from bot.db.backup import copy_database
+from bot.db.sqlite.backup import copy_database
 from bot.startup import open_database
 
 
@@ -38,7 +38,7 @@ async def catalog_export(database: Path, file: Path, load_sample_catalog: bool =
 
 
 def backup(database: Path, target: Path) -> None:
-    """A consistent copy of the live database (see bot.db.backup)."""
+    """A consistent copy of the live database (see bot.db.sqlite.backup)."""
     copy_database(database, target)
 
 

@@ -49,7 +49,7 @@ from typing import Any
 
 from bot.db import Session
 from bot.db.models import CREDIT_KINDS, SONG_CREDIT, VIDEO_CREDIT, Credit, PressReview
-from bot.db.quotes import CATALOG_GUILD
+from bot.db.sqlite.quotes import CATALOG_GUILD
 from bot.db.text import CONTROL, CONTROL_IN_PARAGRAPH, SURROGATE
 
 FORMAT = "taketwo-catalog"

@@ -32,7 +32,7 @@ from typing import Protocol
 from zoneinfo import ZoneInfo, available_timezones
 
 from bot.db import Database, Session
-from bot.db.daily import SKIPPED_DETAIL
+from bot.db.sqlite.daily import SKIPPED_DETAIL
 from bot.db.models import DailySchedule, Quote
 from bot.errors import UserFacingError
 

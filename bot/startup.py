@@ -23,7 +23,7 @@ from discord.http import Route
 
 from bot.catalog import import_catalog, sample_catalog
 from bot.db import Database
-from bot.db.setup import CATALOG_DECISION_VERSION
+from bot.db.sqlite.setup import CATALOG_DECISION_VERSION
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -374,7 +374,7 @@ async def test_unexpected_error_is_logged_with_a_code_the_member_sees(
     async def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("disk on fire")
 
-    from bot.db.videos import VideoQueries
+    from bot.db.sqlite.videos import VideoQueries
 
     monkeypatch.setattr(VideoQueries, "credits_and_sources", broken)
     with caplog.at_level(logging.ERROR, logger="taketwo.errors"):

@@ -17,7 +17,7 @@ import pytest
 from bot import startup
 from bot.__main__ import main
 from bot.db import Database, DatabaseUnusable
-from bot.db import database as database_module
+from bot.db.sqlite import database as database_module
 from bot.errors import CannotSaveError
 from tests.processes import ROOT, run_bot
 

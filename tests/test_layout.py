@@ -8,7 +8,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA_LAYER = [
-    *(ROOT / "bot" / "db").glob("*.py"),
+    *(ROOT / "bot" / "db").rglob("*.py"),
     ROOT / "bot" / "catalog.py",
     ROOT / "bot" / "errors.py",
 ]

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from bot.db import Database
-from bot.db.database import _connect
-from bot.db.migrations import MIGRATIONS_DIR, Migration, MigrationError, discover, migrate
+from bot.db.sqlite.database import _connect
+from bot.db.sqlite.migrations import MIGRATIONS_DIR, Migration, MigrationError, discover, migrate
 
 REPO = Path(__file__).resolve().parent.parent
 LATEST = len(discover())
@@ -158,8 +158,8 @@ async def test_two_runners_at_once_apply_each_migration_once(tmp_path: Path) -> 
 KILL_AT_EACH_POINT = """
 import asyncio, json, os, signal, sys, traceback
 from pathlib import Path
-from bot.db.database import _connect
-from bot.db.migrations import migrate
+from bot.db.sqlite.database import _connect
+from bot.db.sqlite.migrations import migrate
 
 async def migrate_until_killed(path, version, number):
     def kill_here(migration, done):

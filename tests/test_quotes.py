@@ -6,7 +6,7 @@ import sqlite3
 from collections import Counter
 
 from bot.db import Database
-from bot.db.quotes import CATALOG_GUILD
+from bot.db.sqlite.quotes import CATALOG_GUILD
 from tests.standin_harness import World
 
 GUILD = 500

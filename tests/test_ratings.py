@@ -6,7 +6,7 @@ import sqlite3
 import pytest
 
 from bot.db import Database
-from bot.db.ratings import MIN_RATINGS, PRIOR_WEIGHT
+from bot.db.sqlite.ratings import MIN_RATINGS, PRIOR_WEIGHT
 from bot.errors import UserFacingError
 
 GUILD = 500

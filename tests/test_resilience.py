@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.db import Database
-from bot.db import database as database_module
+from bot.db.sqlite import database as database_module
 from bot.db.models import ScoreSummary
 from bot.errors import CannotSaveError, NotFoundError
 from bot.ui import replies

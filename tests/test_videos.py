@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.db import Database
-from bot.db.migrations import MIGRATIONS_DIR
+from bot.db.sqlite.migrations import MIGRATIONS_DIR
 from bot.db.models import Credit, ScoreSummary, VideoPage
 from bot.db.text import fold
 from bot.errors import NotFoundError, UserFacingError

@@ -34,19 +34,19 @@ from typing import Any
 
 import aiosqlite
 
-from bot.db import pages
+from bot.db.sqlite import pages
 from bot.db.coalesce import Coalescer
-from bot.db.daily import DailyQueries
-from bot.db.exports import ExportQueries
+from bot.db.sqlite.daily import DailyQueries
+from bot.db.sqlite.exports import ExportQueries
 from bot.db.failures import FailureLog, cannot_save, is_storage_failure, unusable
-from bot.db.members import MemberQueries
-from bot.db.migrations import MIGRATIONS_DIR, migrate
+from bot.db.sqlite.members import MemberQueries
+from bot.db.sqlite.migrations import MIGRATIONS_DIR, migrate
 from bot.db.models import ScoreSummary, Video, VideoPage
-from bot.db.quotes import QuoteQueries
-from bot.db.ratings import RatingQueries
-from bot.db.setup import SetupQueries
-from bot.db.takes import TakeQueries
-from bot.db.videos import VideoQueries
+from bot.db.sqlite.quotes import QuoteQueries
+from bot.db.sqlite.ratings import RatingQueries
+from bot.db.sqlite.setup import SetupQueries
+from bot.db.sqlite.takes import TakeQueries
+from bot.db.sqlite.videos import VideoQueries
 from bot.errors import CannotSaveError, NotFoundError, UserFacingError
 
 log = logging.getLogger(__name__)

@@ -10,8 +10,8 @@ from collections.abc import Iterable
 import aiosqlite
 
 from bot.db.models import Credit, PressReview, Video
-from bot.db.quotes import QuoteQueries
-from bot.db.rows import as_json_array, json_rows
+from bot.db.sqlite.quotes import QuoteQueries
+from bot.db.sqlite.rows import as_json_array, json_rows
 from bot.db.text import fold
 from bot.errors import NotFoundError, UserFacingError
 

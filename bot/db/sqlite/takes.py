@@ -5,7 +5,7 @@ from __future__ import annotations
 import aiosqlite
 
 from bot.db.models import Take, TakesPage
-from bot.db.ratings import RatingQueries
+from bot.db.sqlite.ratings import RatingQueries
 from bot.errors import NotFoundError, UserFacingError
 
 _COLUMNS = "id, guild_id, video_id, user_id, score, text, created_at, updated_at, agree_count"

@@ -11,7 +11,7 @@ import json
 import aiosqlite
 
 from bot.db.models import RankedVideo, ScoreSummary, TopList, Video
-from bot.db.rows import as_json_array, json_rows
+from bot.db.sqlite.rows import as_json_array, json_rows
 from bot.errors import UserFacingError
 
 _HISTOGRAM = ", ".join(f"s{k}" for k in range(1, 11))

@@ -13,13 +13,13 @@ import json
 import aiosqlite
 
 from bot.db.models import Credit, PressReview, ScoreSummary, Take, Video, VideoPage
-from bot.db.rows import json_rows
+from bot.db.sqlite.rows import json_rows
 from bot.errors import NotFoundError
 
 _HISTOGRAM = ", ".join(f"s.s{k}" for k in range(1, 11))
 # The requests arrive as one JSON array of [guild, video, user], so one fixed statement
 # serves every page asked for at the same moment: concurrent /review interactions share a
-# round trip. The pages leave as one JSON array too (see bot/db/rows.py).
+# round trip. The pages leave as one JSON array too (see bot/db/sqlite/rows.py).
 _PAGES = f"""
 WITH req (k, guild, video, user) AS (
     SELECT key, value ->> 0, value ->> 1, value ->> 2 FROM json_each(:requests))

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import aiosqlite
 
-from bot.db.daily import SKIPPED_DETAIL
-from bot.db.quotes import QuoteQueries
+from bot.db.sqlite.daily import SKIPPED_DETAIL
+from bot.db.sqlite.quotes import QuoteQueries
 
 
 class MemberQueries:

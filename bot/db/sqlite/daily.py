@@ -8,7 +8,7 @@ import random
 import aiosqlite
 
 from bot.db.models import DailyPost, DailySchedule
-from bot.db.quotes import CATALOG_GUILD
+from bot.db.sqlite.quotes import CATALOG_GUILD
 
 # What a skipped day's row says: not who skipped it, which /privacy forget-me could not find
 # in free text.
