@@ -32,8 +32,8 @@ from typing import Protocol
 from zoneinfo import ZoneInfo, available_timezones
 
 from bot.db import Database, Session
-from bot.db.sqlite.daily import SKIPPED_DETAIL
 from bot.db.models import DailySchedule, Quote
+from bot.db.sqlite.daily import SKIPPED_DETAIL
 from bot.errors import UserFacingError
 
 log = logging.getLogger(__name__)

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from bot.db import Database
-from bot.db.sqlite import database as database_module
 from bot.db.models import ScoreSummary
+from bot.db.sqlite import database as database_module
 from bot.errors import CannotSaveError, NotFoundError
 from bot.ui import replies
 from tests.standin_harness import World

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from bot.db import Database
-from bot.db.sqlite.migrations import MIGRATIONS_DIR
 from bot.db.models import Credit, ScoreSummary, VideoPage
+from bot.db.sqlite.migrations import MIGRATIONS_DIR
 from bot.db.text import fold
 from bot.errors import NotFoundError, UserFacingError
 from tests.made_up import add_made_up_video

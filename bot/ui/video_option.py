@@ -11,8 +11,8 @@ import discord
 from discord import app_commands
 
 from bot.db.models import Video
-from bot.db.text import CONTROL, SURROGATE
 from bot.db.sqlite.videos import CHOICE_PREFIX
+from bot.db.text import CONTROL, SURROGATE
 from bot.errors import NotFoundError
 from bot.ui.context import client
 from bot.ui.limits import CHOICE_NAME, CHOICES, clip

@@ -34,14 +34,14 @@ from typing import Any
 
 import aiosqlite
 
-from bot.db.sqlite import pages
 from bot.db.coalesce import Coalescer
+from bot.db.failures import FailureLog, cannot_save, is_storage_failure, unusable
+from bot.db.models import ScoreSummary, Video, VideoPage
+from bot.db.sqlite import pages
 from bot.db.sqlite.daily import DailyQueries
 from bot.db.sqlite.exports import ExportQueries
-from bot.db.failures import FailureLog, cannot_save, is_storage_failure, unusable
 from bot.db.sqlite.members import MemberQueries
 from bot.db.sqlite.migrations import MIGRATIONS_DIR, migrate
-from bot.db.models import ScoreSummary, Video, VideoPage
 from bot.db.sqlite.quotes import QuoteQueries
 from bot.db.sqlite.ratings import RatingQueries
 from bot.db.sqlite.setup import SetupQueries
