@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from itertools import accumulate
 from pathlib import Path
 
-from bot.db import Database
+from bot.db.sqlite.database import SQLiteDatabase
 from bot.db.text import fold
 
 WORDS = (
@@ -96,7 +96,7 @@ def title_for(rng: random.Random, n: int) -> str:
 
 
 async def _schema(path: Path) -> None:
-    db = Database(path)
+    db = SQLiteDatabase(path)
     await db.open()
     await db.close()
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from bench.generate import Scale
 from bot.db import Database
+from bot.db.sqlite.database import SQLiteDatabase
 
 WRITE_WARM_UP = 2.0  # seconds of writes before the sustained-write measurement
 
@@ -69,7 +70,7 @@ async def database_layer(
     path: Path, scale: Scale, runs: int, seed: int = 11, seconds: float = 5.0
 ) -> list[Result]:
     rng = random.Random(seed)
-    db = Database(path)
+    db = SQLiteDatabase(path)
     await db.open()
     try:
         async with db.read() as session:

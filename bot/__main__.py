@@ -27,7 +27,8 @@ import discord
 
 from bot import wording
 from bot.client import TakeTwoBot
-from bot.db.failures import DatabaseBusy, DatabaseUnusable, unusable
+from bot.db.failures import DatabaseBusy, DatabaseUnusable
+from bot.db.sqlite.failures import unusable
 from bot.db.sqlite.migrations import MigrationError
 from bot.errors import UserFacingError
 from bot.settings import Settings, SettingsError, configure_logging, load_settings

@@ -42,12 +42,13 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from bot.db import Session
+from bot.clock import now
+from bot.db import ReadSession, WriteSession
 from bot.db.models import CREDIT_KINDS, SONG_CREDIT, VIDEO_CREDIT, Credit, PressReview
 from bot.db.sqlite.quotes import CATALOG_GUILD
 from bot.db.text import CONTROL, CONTROL_IN_PARAGRAPH, SURROGATE
@@ -481,9 +482,9 @@ def sample_catalog() -> list[CatalogVideo]:
     return parse_catalog(json.loads(text))
 
 
-async def import_catalog(session: Session, videos: list[CatalogVideo]) -> int:
+async def import_catalog(session: WriteSession, videos: list[CatalogVideo]) -> int:
     """Write checked videos into the catalog. Returns how many videos were written."""
-    now = datetime.now(UTC).isoformat(timespec="seconds")
+    added_at = now()
     for video in videos:
         video_id = await session.videos.upsert(
             slug=video.slug,
@@ -514,12 +515,12 @@ async def import_catalog(session: Session, videos: list[CatalogVideo]) -> int:
                 said_by=quote.said_by,
                 source_url=quote.source_url,
                 is_sample=quote.sample,
-                created_at=now,
+                created_at=added_at,
             )
     return len(videos)
 
 
-async def export_catalog(session: Session) -> dict[str, Any]:
+async def export_catalog(session: ReadSession) -> dict[str, Any]:
     """The whole catalog in the file format, so that export then import round-trips."""
     out = []
     for video in await session.videos.all():

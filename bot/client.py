@@ -11,7 +11,7 @@ from discord.ext import commands
 
 from bot.db import Database
 from bot.settings import Settings
-from bot.startup import prepare_database
+from bot.startup import new_database, prepare_database
 from bot.ui import forms, replies
 from bot.ui.components import VIDEO_BUTTONS
 from bot.ui.cooldowns import WriteLimits
@@ -105,7 +105,7 @@ class TakeTwoBot(commands.Bot):
             allowed_mentions=discord.AllowedMentions.none(),
         )
         self.settings = settings
-        self.db = Database(settings.database_path)
+        self.db: Database = new_database(settings.database_path)
         self.write_limits = WriteLimits()
         self.recent_videos = RecentVideos()
         self.sync_dev_guild = sync_dev_guild

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import time
 
 
-def now_iso() -> str:
-    """Now, in UTC, as ISO 8601 to the second (`2026-01-15T09:00:00+00:00`)."""
-    return datetime.now(UTC).isoformat(timespec="seconds")
+def now() -> int:
+    """Now, as whole Unix seconds (UTC): how every moment is stored."""
+    return int(time.time())

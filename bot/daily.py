@@ -31,7 +31,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo, available_timezones
 
-from bot.db import Database, Session
+from bot.db import Database, WriteSession
 from bot.db.models import DailySchedule, Quote
 from bot.db.sqlite.daily import SKIPPED_DETAIL
 from bot.errors import UserFacingError
@@ -194,7 +194,7 @@ class DailyScheduler:
                 if outcome == "sent":
                     await self.sleep(self.send_gap)
 
-    async def _advance(self, tx: Session, schedule: DailySchedule, day: date) -> None:
+    async def _advance(self, tx: WriteSession, schedule: DailySchedule, day: date) -> None:
         tz = ZoneInfo(schedule.timezone)
         await tx.daily.move_to(
             schedule.guild_id,
@@ -387,7 +387,7 @@ class DailyScheduler:
                 following = date.fromisoformat(attempt.local_date) + timedelta(days=1)
                 await self._advance(tx, current, following)
 
-    async def _quote_for(self, tx: Session, guild_id: int, wanted: int | None) -> Quote | None:
+    async def _quote_for(self, tx: WriteSession, guild_id: int, wanted: int | None) -> Quote | None:
         """The quote chosen for this post in advance (what /daily preview showed), if it is
         still there; otherwise a fresh choice from the cycle."""
         if wanted is not None:

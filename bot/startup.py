@@ -23,6 +23,7 @@ from discord.http import Route
 
 from bot.catalog import import_catalog, sample_catalog
 from bot.db import Database
+from bot.db.sqlite.database import SQLiteDatabase
 from bot.db.sqlite.setup import CATALOG_DECISION_VERSION
 from bot.settings import Settings
 
@@ -86,7 +87,12 @@ async def prepare_database(db: Database, *, load_sample_catalog: bool) -> None:
         raise
 
 
+def new_database(path: Path) -> Database:
+    """The database the settings choose, not yet opened: SQLite at DATABASE_PATH."""
+    return SQLiteDatabase(path)
+
+
 async def open_database(path: Path, *, load_sample_catalog: bool) -> Database:
-    db = Database(path)
+    db = new_database(path)
     await prepare_database(db, load_sample_catalog=load_sample_catalog)
     return db

@@ -95,7 +95,8 @@ class CreditsModal(Form):
     @classmethod
     async def rebuild(cls, interaction: discord.Interaction, key: int) -> CreditsModal | None:
         try:
-            return cls(await client(interaction).db.video(key), [])
+            async with client(interaction).db.lookup() as session:
+                return cls(await session.videos.get(key), [])
         except NotFoundError:
             return None
 
@@ -103,7 +104,7 @@ class CreditsModal(Form):
         require_catalog_editor(interaction)
         credits = parse_credits(values["lines"])
         async with client(interaction).db.transaction() as tx:
-            await tx.videos.require(self.video.id)
+            await tx.videos.get(self.video.id)
             await tx.videos.replace_credits(self.video.id, credits)
             sources = await tx.videos.sources(self.video.id)
         await replies.send(
@@ -158,7 +159,7 @@ class RemoveVideoButton(
             return
         require_catalog_editor(interaction)
         async with client(interaction).db.transaction() as tx:
-            video = await tx.videos.require(self.video_id)
+            video = await tx.videos.get(self.video_id)
             counts = await tx.videos.remove_everywhere(video.id)
         client(interaction).recent_videos.forget(video.id)
         gone = counts_said(counts)
@@ -217,7 +218,7 @@ class Videos(commands.GroupCog, group_name="video", group_description="Edit the 
                 year=year,
                 url=_link(url),
             )
-            video = await tx.videos.require(video_id)
+            video = await tx.videos.get(video_id)
         await replies.send(
             interaction,
             f"Added **{discord.utils.escape_markdown(video.label)}** (slug `{slug}`). "
@@ -240,7 +241,7 @@ class Videos(commands.GroupCog, group_name="video", group_description="Edit the 
         if all(v is None for v in (title, artist, album, year, url)):
             raise UserFacingError("Give at least one detail to change.")
         async with self.bot.db.transaction() as tx:
-            current = await tx.videos.require(video.id)
+            current = await tx.videos.get(video.id)
             new_title = _text(title, "title") if title is not None else current.title
             new_artist = _text(artist, "artist") if artist is not None else current.artist
             other = await tx.videos.same_title_and_artist(
@@ -259,7 +260,7 @@ class Videos(commands.GroupCog, group_name="video", group_description="Edit the 
                 year=year if year is not None else current.year,
                 url=_link(url) if url is not None else current.url,
             )
-            updated = await tx.videos.require(video.id)
+            updated = await tx.videos.get(video.id)
         self.bot.recent_videos.forget(video.id)
         await replies.send(
             interaction,
@@ -335,9 +336,9 @@ class ReviewSources(
             url=_link(url),
         )
         async with self.bot.db.transaction() as tx:
-            await tx.videos.require(video.id)
+            await tx.videos.get(video.id)
             await tx.videos.add_review(video.id, review)
-            page = await tx.video_page(0, video.id)
+            page = await tx.videos.page(0, video.id)
         await replies.send(
             interaction,
             "Added the review. This is how /review shows the video now:",

@@ -11,7 +11,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.client import TakeTwoBot
-from bot.clock import now_iso
+from bot.clock import now
 from bot.db.sqlite.quotes import CATALOG_GUILD
 from bot.errors import UserFacingError
 from bot.ui import embeds, replies
@@ -88,7 +88,7 @@ class Quotes(commands.GroupCog, group_name="quote", group_description="Quotes ab
                 said_by=author,
                 video_id=video.id if video else None,
                 saved_by=interaction.user.id,
-                created_at=now_iso(),
+                created_at=now(),
             )
         await replies.send(
             interaction,
@@ -125,7 +125,7 @@ class Quotes(commands.GroupCog, group_name="quote", group_description="Quotes ab
                 author_id=quote.author_id,
                 removed_by=interaction.user.id,
                 reason=reason,
-                now=now_iso(),
+                now=now(),
             )
         await replies.send(interaction, f"Removed quote #{id}.", ephemeral=True)
 
@@ -158,7 +158,7 @@ class Quotes(commands.GroupCog, group_name="quote", group_description="Quotes ab
                 author_id=message.author.id,
                 source_url=message.jump_url,
                 saved_by=interaction.user.id,
-                created_at=now_iso(),
+                created_at=now(),
             )
         await replies.send(
             interaction,

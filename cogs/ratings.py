@@ -8,7 +8,7 @@ from discord.ext import commands
 
 from bot import wording
 from bot.client import TakeTwoBot
-from bot.clock import now_iso
+from bot.clock import now
 from bot.errors import UserFacingError
 from bot.ui import embeds, replies
 from bot.ui.context import guild_id, guild_name
@@ -36,7 +36,7 @@ class Ratings(commands.Cog):
             video_id=video.id,
             user_id=interaction.user.id,
             score=score,
-            rated_at=now_iso(),
+            rated_at=now(),
         )
         await replies.send(interaction, embeds.rating_saved(video, score, summary), ephemeral=True)
 
@@ -48,7 +48,8 @@ class Ratings(commands.Cog):
     async def top(
         self, interaction: discord.Interaction, count: app_commands.Range[int, 1, 25] = 10
     ) -> None:
-        async with self.bot.db.lookup() as session:
+        # Ranking scans the server's rated videos: off the event loop.
+        async with self.bot.db.read() as session:
             top = await session.ratings.top(guild_id(interaction), count)
         if not top.entries:
             raise UserFacingError(

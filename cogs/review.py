@@ -25,7 +25,8 @@ class Review(commands.Cog):
     @app_commands.describe(video="Start typing a title or an artist")
     @app_commands.guild_only()
     async def review(self, interaction: discord.Interaction, video: VideoOption) -> None:
-        page = await self.bot.db.video_page(guild_id(interaction), video.id, interaction.user.id)
+        async with self.bot.db.lookup() as session:
+            page = await session.videos.page(guild_id(interaction), video.id, interaction.user.id)
         await replies.send(
             interaction,
             embed=embeds.review_embed(page, guild_name(interaction)),

@@ -15,7 +15,7 @@ from discord import app_commands, ui
 from discord.ext import commands
 
 from bot.client import TakeTwoBot
-from bot.clock import now_iso
+from bot.clock import now
 from bot.db.models import Take, Video
 from bot.errors import NotFoundError, UserFacingError
 from bot.ui import embeds, replies
@@ -65,7 +65,8 @@ class TakeModal(Form):
     @classmethod
     async def rebuild(cls, interaction: discord.Interaction, key: int) -> TakeModal | None:
         try:
-            return cls(await client(interaction).db.video(key), None)
+            async with client(interaction).db.lookup() as session:
+                return cls(await session.videos.get(key), None)
         except NotFoundError:
             return None
 
@@ -78,15 +79,14 @@ class TakeModal(Form):
         server = guild_id(interaction)
         bot = client(interaction)
         bot.write_limits.check("take", server, interaction.user.id)
-        async with bot.db.transaction() as tx:
-            take = await tx.takes.save(
-                guild_id=server,
-                video_id=self.video.id,
-                user_id=interaction.user.id,
-                score=score,
-                text=values["text"],
-                now=now_iso(),
-            )
+        take = await bot.db.save_take(
+            guild_id=server,
+            video_id=self.video.id,
+            user_id=interaction.user.id,
+            score=score,
+            text=values["text"],
+            now=now(),
+        )
         await replies.send(
             interaction,
             f"Saved your take #{take.id} on **{discord.utils.escape_markdown(self.video.title)}**"
@@ -192,7 +192,7 @@ class PageButton(
             raise UserFacingError("These pages have expired: run /takes again.")
         server = guild_id(interaction)
         async with client(interaction).db.read() as session:
-            video = await session.videos.require(self.video_id)
+            video = await session.videos.get(self.video_id)
             page = await session.takes.page(
                 server, video.id, sort=self.sort, page=self.page, page_size=PAGE_SIZE
             )
@@ -291,7 +291,7 @@ class Takes(commands.Cog):
                 author_id=take.user_id,
                 removed_by=interaction.user.id,
                 reason=reason,
-                now=now_iso(),
+                now=now(),
             )
         await replies.send(
             interaction,

@@ -8,6 +8,7 @@ import pytest
 from bot.catalog import import_catalog, sample_catalog
 from bot.client import TakeTwoBot
 from bot.db import Database
+from bot.db.sqlite.database import SQLiteDatabase
 from bot.settings import Settings
 from bot.standin.server import StandIn
 from tests.standin_harness import World
@@ -17,7 +18,7 @@ from tests.templates import sample_database
 @pytest.fixture
 async def db(tmp_path: Path) -> AsyncIterator[Database]:
     """A migrated, empty database in a real SQLite file."""
-    database = Database(tmp_path / "test.sqlite3")
+    database = SQLiteDatabase(tmp_path / "test.sqlite3")
     await database.open()
     yield database
     await database.close()

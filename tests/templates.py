@@ -8,7 +8,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from bot.db import Database
+from bot.db.sqlite.database import SQLiteDatabase
 from bot.startup import load_sample_if_new
 
 _template: Path | None = None
@@ -19,7 +19,7 @@ async def sample_database(target: Path) -> Path:
     global _template
     if _template is None:
         path = Path(tempfile.mkdtemp(prefix="taketwo-template-")) / "template.sqlite3"
-        db = Database(path)
+        db = SQLiteDatabase(path)
         await db.open()
         await load_sample_if_new(db, load_sample_catalog=True)
         await db.close()  # the last connection folds the write-ahead log into the file

@@ -13,7 +13,7 @@ import pytest
 from bot import admin
 from bot.catalog import import_catalog, sample_catalog
 from bot.client import TakeTwoBot
-from bot.db import Database
+from bot.db.sqlite.database import SQLiteDatabase
 from bot.settings import Settings
 from tests.processes import ROOT, run_main
 from tests.test_catalog import _bad_file, _one_video_text
@@ -92,46 +92,40 @@ def test_import_twice_changes_nothing_and_export_round_trips(tmp_path: Path) -> 
 
 async def test_backup_is_consistent_while_the_bot_writes(tmp_path: Path) -> None:
     database = tmp_path / "live.sqlite3"
-    db = Database(database)
+    db = SQLiteDatabase(database)
     await db.open()
     try:
         async with db.transaction() as tx:
             await import_catalog(tx, sample_catalog())
-            for user in range(50):
-                await tx.ratings.rate(
-                    guild_id=1, video_id=1, user_id=user, score=7, rated_at="2026-11-20T10:00:00Z"
-                )
+        for user in range(50):
+            await db.rate(guild_id=1, video_id=1, user_id=user, score=7, rated_at=1_795_219_200)
         async with db.transaction() as tx:  # a write in progress during the backup
-            await tx.ratings.rate(
-                guild_id=1, video_id=1, user_id=999, score=1, rated_at="2026-11-20T10:00:00Z"
-            )
+            await tx.quotes.add(guild_id=1, text="Not committed yet", created_at=1_795_219_200)
             await asyncio.to_thread(admin.backup, database, tmp_path / "copy.sqlite3")
         with sqlite3.connect(tmp_path / "copy.sqlite3") as copy:
             assert copy.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
             assert copy.execute("SELECT count(*) FROM ratings").fetchone()[0] == 50
             assert copy.execute("SELECT count, total FROM video_scores").fetchone() == (50, 350)
+            assert copy.execute("SELECT count(*) FROM quotes WHERE guild_id = 1").fetchone() == (0,)
     finally:
         await db.close()
 
 
 async def test_export_server_holds_only_that_server(tmp_path: Path) -> None:
     database = tmp_path / "db.sqlite3"
-    db = Database(database)
+    db = SQLiteDatabase(database)
     await db.open()
     try:
         async with db.transaction() as tx:
             await import_catalog(tx, sample_catalog())
-            await tx.ratings.rate(
-                guild_id=1, video_id=1, user_id=5, score=9, rated_at="2026-11-20T10:00:00+00:00"
-            )
-            await tx.ratings.rate(
-                guild_id=2, video_id=1, user_id=6, score=2, rated_at="2026-11-20T10:00:00+00:00"
-            )
-            await tx.takes.save(
-                guild_id=1, video_id=2, user_id=5, score=8, text="Good", now="2026-11-21T08:30:00Z"
-            )
-            await tx.quotes.add(guild_id=1, text="ours", saved_by=5, created_at="t")
-            await tx.quotes.add(guild_id=2, text="theirs", saved_by=6, created_at="t")
+        await db.rate(guild_id=1, video_id=1, user_id=5, score=9, rated_at=1_795_168_800)
+        await db.rate(guild_id=2, video_id=1, user_id=6, score=2, rated_at=1_795_219_200)
+        await db.save_take(
+            guild_id=1, video_id=2, user_id=5, score=8, text="Good", now=1_795_249_800
+        )
+        async with db.transaction() as tx:
+            await tx.quotes.add(guild_id=1, text="ours", saved_by=5, created_at=1_795_219_200)
+            await tx.quotes.add(guild_id=2, text="theirs", saved_by=6, created_at=1_795_219_200)
     finally:
         await db.close()
     out = tmp_path / "server.json"

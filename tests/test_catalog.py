@@ -20,6 +20,7 @@ from bot.catalog import (
 )
 from bot.db import Database
 from bot.db.models import Credit
+from bot.db.sqlite.database import SQLiteDatabase
 from tests.made_up import made_up_catalog_entry
 
 SAMPLE = Path(__file__).resolve().parent.parent / "bot" / "data" / "sample_catalog.json"
@@ -92,7 +93,7 @@ async def test_importing_twice_changes_nothing(catalog_db: Database) -> None:
 async def test_export_then_import_round_trips(catalog_db: Database, tmp_path: Path) -> None:
     async with catalog_db.read() as session:
         exported = await export_catalog(session)
-    other = Database(tmp_path / "other.sqlite3")
+    other = SQLiteDatabase(tmp_path / "other.sqlite3")
     await other.open()
     try:
         async with other.transaction() as tx:
@@ -154,7 +155,7 @@ async def test_sources_and_credit_kinds_round_trip(db: Database, tmp_path: Path)
     assert video["credits"] == data["videos"][0]["credits"]
     file = tmp_path / "export.json"
     file.write_text(json.dumps(exported))
-    other = Database(tmp_path / "other.sqlite3")
+    other = SQLiteDatabase(tmp_path / "other.sqlite3")
     await other.open()
     try:
         async with other.transaction() as tx:

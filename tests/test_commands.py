@@ -374,9 +374,9 @@ async def test_unexpected_error_is_logged_with_a_code_the_member_sees(
     async def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("disk on fire")
 
-    from bot.db.sqlite.videos import VideoQueries
+    from bot.db.sqlite.videos import SQLiteVideoLookups
 
-    monkeypatch.setattr(VideoQueries, "credits_and_sources", broken)
+    monkeypatch.setattr(SQLiteVideoLookups, "credits_and_sources", broken)
     with caplog.at_level(logging.ERROR, logger="taketwo.errors"):
         [sent] = await invoke(bot, "credits", make_interaction(bot), video="Alright")
     assert sent.ephemeral

@@ -192,7 +192,7 @@ async def test_forget_me_leaves_no_row_behind(bot: TakeTwoBot) -> None:
         assert theirs is not None
         await tx.takes.agree(theirs, me)
         await tx.quotes.add(
-            guild_id=GUILD, text="quoted me", author_id=me, saved_by=other, created_at="x"
+            guild_id=GUILD, text="quoted me", author_id=me, saved_by=other, created_at=1_795_219_200
         )
         await tx.members.set_no_quotes(GUILD, me, True)
     await invoke(bot, "quote remove", make_interaction(bot, user_id=me, permissions=MODS), id=1)

@@ -16,6 +16,7 @@ import pytest
 from bot.daily import ChannelUnavailable, DailyScheduler
 from bot.db import Database
 from bot.db.models import Quote
+from bot.db.sqlite.database import SQLiteDatabase
 from bot.errors import UserFacingError
 from bot.standin.server import NONCE_WINDOW, StandIn
 from cogs.daily import ChannelSender
@@ -125,7 +126,7 @@ async def add_quotes(db: Database, guild_id: int, count: int) -> list[int]:
                 guild_id=guild_id,
                 text=f"quote {n}",
                 saved_by=1,
-                created_at="2026-01-01T00:00:00+00:00",
+                created_at=1_795_219_200,
             )
             ids.append(quote.id)
     return ids
@@ -454,7 +455,10 @@ async def test_long_outage_and_clock_jumps_never_flood(
 async def test_two_schedulers_on_one_database(
     tmp_path: Path, clock: Clock, discord_fake: FakeDiscord
 ) -> None:
-    first, second = Database(tmp_path / "shared.sqlite3"), Database(tmp_path / "shared.sqlite3")
+    first, second = (
+        SQLiteDatabase(tmp_path / "shared.sqlite3"),
+        SQLiteDatabase(tmp_path / "shared.sqlite3"),
+    )
     await first.open()
     await second.open()
     try:
@@ -648,7 +652,7 @@ async def crash_after_posting(world: World, chatter: int = 0) -> tuple[int, Cloc
     await admin.run("daily set", channel=str(channel_id), time="09:00", timezone="UTC")
     async with world.db.transaction() as tx:
         await tx.quotes.add(
-            guild_id=world.guild.id, text="Said once", created_at="x", saved_by=admin.id
+            guild_id=world.guild.id, text="Said once", created_at=1_795_219_200, saved_by=admin.id
         )
     async with world.db.read() as session:
         schedule = await session.daily.schedule(world.guild.id)

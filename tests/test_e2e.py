@@ -213,7 +213,7 @@ async def test_daily_post_arrives_once_with_buttons(world: World) -> None:
         await tx.quotes.add(
             guild_id=world.guild.id,
             text="@everyone daily",
-            created_at="x",
+            created_at=1_795_219_200,
             video_id=1,
             saved_by=admin.id,
         )

@@ -16,8 +16,9 @@ import pytest
 
 from bot import startup
 from bot.__main__ import main
-from bot.db import Database, DatabaseUnusable
-from bot.db.sqlite import database as database_module
+from bot.db import DatabaseUnusable
+from bot.db.sqlite import connections as database_module
+from bot.db.sqlite.database import SQLiteDatabase
 from bot.errors import CannotSaveError
 from tests.processes import ROOT, run_bot
 
@@ -126,7 +127,7 @@ async def test_a_file_locked_by_another_program_is_one_line(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     database = tmp_path / "bot.sqlite3"
-    made = Database(database)
+    made = SQLiteDatabase(database)
     await made.open()
     await made.close()
     monkeypatch.setattr(database_module, "BUSY_TIMEOUT_MS", 200)
@@ -134,7 +135,7 @@ async def test_a_file_locked_by_another_program_is_one_line(
     holder.execute("BEGIN EXCLUSIVE")
     try:
         with pytest.raises(DatabaseUnusable) as refused:
-            await Database(database).open()
+            await SQLiteDatabase(database).open()
     finally:
         holder.close()
     assert str(refused.value).startswith(f"the database file {database} stayed locked")

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from bot.db import Database
-from bot.db.sqlite.database import _connect
+from bot.db.sqlite.connections import connect_on_thread
+from bot.db.sqlite.database import SQLiteDatabase
 from bot.db.sqlite.migrations import MIGRATIONS_DIR, Migration, MigrationError, discover, migrate
 
 REPO = Path(__file__).resolve().parent.parent
@@ -34,20 +35,18 @@ async def test_fresh_database_is_migrated_with_wal_and_foreign_keys(db: Database
     assert db.is_new
     assert version(db.path) == len(list(MIGRATIONS_DIR.glob("*.sql")))
     async with db.read() as session:
-        async with session.conn.execute("PRAGMA journal_mode") as cur:
-            assert (await cur.fetchone())[0] == "wal"
-        async with session.conn.execute("PRAGMA foreign_keys") as cur:
-            assert (await cur.fetchone())[0] == 1
-        async with session.conn.execute("PRAGMA busy_timeout") as cur:
-            assert (await cur.fetchone())[0] > 0
+        conn = session.videos.conn
+        assert (await conn.fetchall("PRAGMA journal_mode"))[0][0] == "wal"
+        assert (await conn.fetchall("PRAGMA foreign_keys"))[0][0] == 1
+        assert (await conn.fetchall("PRAGMA busy_timeout"))[0][0] > 0
 
 
 async def test_reopening_applies_nothing_twice(tmp_path: Path) -> None:
     path = tmp_path / "x.sqlite3"
-    first = Database(path)
+    first = SQLiteDatabase(path)
     await first.open()
     await first.close()
-    second = Database(path)
+    second = SQLiteDatabase(path)
     await second.open()
     assert not second.is_new
     await second.close()
@@ -57,7 +56,7 @@ async def test_failing_migration_leaves_the_file_as_it_was(tmp_path: Path) -> No
     migrations = tmp_path / "migrations"
     shutil.copytree(MIGRATIONS_DIR, migrations)
     path = tmp_path / "x.sqlite3"
-    db = Database(path, migrations=migrations)
+    db = SQLiteDatabase(path, migrations=migrations)
     await db.open()
     await db.close()
     before_schema, before_version = schema(path), version(path)
@@ -68,7 +67,7 @@ async def test_failing_migration_leaves_the_file_as_it_was(tmp_path: Path) -> No
         "ALTER TABLE videos ADD COLUMN mood TEXT;\n"
         "INSERT INTO no_such_table VALUES (1);\n"
     )
-    db = Database(path, migrations=migrations)
+    db = SQLiteDatabase(path, migrations=migrations)
     with pytest.raises(MigrationError, match=f"{broken:04d}_broken.sql .*no such table"):
         await db.open()
     assert schema(path) == before_schema
@@ -98,7 +97,7 @@ async def test_migration_that_manages_its_own_transaction_is_refused(
     )
     path = tmp_path / "x.sqlite3"
     with pytest.raises(MigrationError, match=r"own_commit\.sql: statement 2 .*runner"):
-        await Database(path, migrations=migrations).open()
+        await SQLiteDatabase(path, migrations=migrations).open()
     assert version(path) == 0
     assert schema(path) == []
 
@@ -118,7 +117,7 @@ async def test_trigger_bodies_strings_and_comments_do_not_split_statements(
         "-- the end; nothing follows\n"
     )
     path = tmp_path / "x.sqlite3"
-    db = Database(path, migrations=migrations)
+    db = SQLiteDatabase(path, migrations=migrations)
     await db.open()
     await db.close()
     assert version(path) == LATEST + 1
@@ -136,9 +135,9 @@ async def test_two_runners_at_once_apply_each_migration_once(tmp_path: Path) -> 
             applied.append(migration.version)
 
     # Both connections are open (and the file in WAL mode) before the runners race.
-    first = await _connect(path, read_only=False)
+    first = (await connect_on_thread(path, read_only=False)).raw
     try:
-        second = await _connect(path, read_only=False)
+        second = (await connect_on_thread(path, read_only=False)).raw
         try:
             starts = await asyncio.gather(
                 migrate(first, after_statement=record), migrate(second, after_statement=record)
@@ -158,14 +157,14 @@ async def test_two_runners_at_once_apply_each_migration_once(tmp_path: Path) -> 
 KILL_AT_EACH_POINT = """
 import asyncio, json, os, signal, sys, traceback
 from pathlib import Path
-from bot.db.sqlite.database import _connect
+from bot.db.sqlite.connections import connect_on_thread
 from bot.db.sqlite.migrations import migrate
 
 async def migrate_until_killed(path, version, number):
     def kill_here(migration, done):
         if (migration.version, done) == (version, number):
             os.kill(os.getpid(), signal.SIGKILL)
-    conn = await _connect(Path(path), read_only=False)
+    conn = (await connect_on_thread(Path(path), read_only=False)).raw
     await migrate(conn, after_statement=kill_here)
 
 for path, version, number in json.loads(sys.argv[1]):
@@ -182,7 +181,7 @@ for path, version, number in json.loads(sys.argv[1]):
 
 
 async def migrate_file(path: Path, directory: Path = MIGRATIONS_DIR) -> int:
-    conn = await _connect(path, read_only=False)
+    conn = (await connect_on_thread(path, read_only=False)).raw
     try:
         return await migrate(conn, directory)
     finally:
@@ -265,7 +264,7 @@ async def test_ratings_move_to_the_member_first_table_with_their_aggregates(
     for script in sorted(MIGRATIONS_DIR.glob("*.sql"))[:3]:
         shutil.copy(script, before)
     path = tmp_path / "x.sqlite3"
-    db = Database(path, migrations=before)
+    db = SQLiteDatabase(path, migrations=before)
     await db.open()
     async with db.transaction() as tx:
         await tx.conn.execute(
@@ -279,11 +278,11 @@ async def test_ratings_move_to_the_member_first_table_with_their_aggregates(
         )
     await db.close()
 
-    db = Database(path)
+    db = SQLiteDatabase(path)
     await db.open()
     try:
         assert version(path) == LATEST
-        await db.rate(guild_id=7, video_id=1, user_id=3, score=10, rated_at="2026-11-21T00:00:00Z")
+        await db.rate(guild_id=7, video_id=1, user_id=3, score=10, rated_at=1_795_219_200)
         async with db.read() as session:
             summary = await session.ratings.summary(7, 1)
     finally:
@@ -306,11 +305,11 @@ async def test_lookup_connection_sees_commits_at_once_and_cannot_write(db: Datab
     """The hot reads run on a connection used from the event loop's thread: it must see
     each commit as soon as it is made, and refuse any write."""
     async with db.transaction() as tx:
-        await tx.quotes.add(guild_id=9, text="Seen at once", saved_by=1, created_at="t")
+        await tx.quotes.add(guild_id=9, text="Seen at once", saved_by=1, created_at=1_795_219_200)
     async with db.lookup() as session:
         quote = await session.quotes.random(9)
         assert quote is not None and quote.text == "Seen at once"
         with pytest.raises(sqlite3.OperationalError, match="readonly"):
-            await session.conn.execute_fetchall("DELETE FROM quotes")
+            await session.videos.conn.fetchall("DELETE FROM quotes")
     async with db.read() as session:
         assert await session.quotes.count(9) == 1

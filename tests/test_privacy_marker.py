@@ -216,11 +216,11 @@ async def test_forget_me_leaves_no_trace_of_the_member(bot: TakeTwoBot) -> None:
         assert theirs is not None and theirs.agree_count == 0
         assert await session.quotes.count(GUILD) == 1
         assert (await session.ratings.summary(GUILD, video.id)).count == 1
-        log = await session.conn.execute_fetchall(
+        log = await session.videos.conn.fetchall(
             "SELECT kind, removed_by, reason FROM moderation_log"
         )
     # The marker's own removal stays on record, without them; the log about them is gone.
-    assert list(log) == [("take", 0, None)]
+    assert [tuple(row) for row in log] == [("take", 0, None)]
 
     # The id as text, and as SQLite stores an integer that size: eight bytes, big-endian.
     needles = (MARKER_TEXT.encode(), str(MARKER_ID).encode(), MARKER_ID.to_bytes(8))

@@ -19,7 +19,7 @@ async def add(db: Database, text: str, video_id: int | None = None, guild: int =
             text=text,
             video_id=video_id,
             saved_by=1,
-            created_at="2026-11-21T00:00:00+00:00",
+            created_at=1_795_219_200,
         )
     return quote.id
 

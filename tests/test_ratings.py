@@ -6,6 +6,7 @@ import sqlite3
 import pytest
 
 from bot.db import Database
+from bot.db.models import VideoPage
 from bot.db.sqlite.ratings import MIN_RATINGS, PRIOR_WEIGHT
 from bot.errors import UserFacingError
 
@@ -13,14 +14,14 @@ GUILD = 500
 
 
 async def rate(db: Database, video_id: int, user_id: int, score: int, guild: int = GUILD):
-    async with db.transaction() as tx:
-        return await tx.ratings.rate(
-            guild_id=guild,
-            video_id=video_id,
-            user_id=user_id,
-            score=score,
-            rated_at="2026-11-21T00:00:00+00:00",
-        )
+    return await db.rate(
+        guild_id=guild, video_id=video_id, user_id=user_id, score=score, rated_at=1_795_219_200
+    )
+
+
+async def page(db: Database, guild: int, video_id: int, user_id: int) -> VideoPage:
+    async with db.lookup() as session:
+        return await session.videos.page(guild, video_id, user_id)
 
 
 def recomputed(db: Database, guild: int, video_id: int) -> tuple[int, int, list[int]]:
@@ -80,13 +81,11 @@ async def test_concurrent_ratings_from_many_members_keep_exact_aggregates(
 async def test_failed_unit_of_work_leaves_no_half_write(catalog_db: Database) -> None:
     with pytest.raises(RuntimeError):
         async with catalog_db.transaction() as tx:
-            await tx.ratings.rate(
-                guild_id=GUILD, video_id=1, user_id=1, score=8, rated_at="2026-11-21T00:00:00Z"
-            )
+            await tx.quotes.add(guild_id=GUILD, text="Half", created_at=1_795_219_200)
+            await tx.daily.set_next_quote(GUILD, None)
             raise RuntimeError("crash after the first write")
     async with catalog_db.read() as session:
-        assert (await session.ratings.summary(GUILD, 1)).count == 0
-        assert await session.ratings.member_score(GUILD, 1, 1) is None
+        assert await session.quotes.count(GUILD) == 0
 
 
 async def test_top_uses_a_bayesian_mean_and_a_minimum_count(catalog_db: Database) -> None:
@@ -118,10 +117,10 @@ async def test_concurrent_review_pages_share_one_read(catalog_db: Database) -> N
     await rate(catalog_db, 1, 7, 9)
     await rate(catalog_db, 2, 8, 4, guild=77)
     results = await asyncio.gather(
-        catalog_db.video_page(GUILD, 1, 7),
-        catalog_db.video_page(77, 2, 8),
-        catalog_db.video_page(GUILD, 999_999, 7),
-        catalog_db.video_page(GUILD, 1, 8),
+        page(catalog_db, GUILD, 1, 7),
+        page(catalog_db, 77, 2, 8),
+        page(catalog_db, GUILD, 999_999, 7),
+        page(catalog_db, GUILD, 1, 8),
         return_exceptions=True,
     )
     first, second, missing, other_member = results
@@ -136,9 +135,7 @@ async def test_one_batch_repeating_a_member_keeps_the_last_score(catalog_db: Dat
     """Ratings that share a batch are applied in the order they arrived."""
     summaries = await asyncio.gather(
         *(
-            catalog_db.rate(
-                guild_id=GUILD, video_id=1, user_id=7, score=s, rated_at="2026-11-21T00:00:00Z"
-            )
+            catalog_db.rate(guild_id=GUILD, video_id=1, user_id=7, score=s, rated_at=1_795_219_200)
             for s in (3, 8, 6)
         )
     )
@@ -154,9 +151,7 @@ async def test_committed_ratings_reach_the_database_file_in_the_background(
     rows still land in the main file soon after, long before the writer's own threshold."""
     await asyncio.gather(
         *(
-            catalog_db.rate(
-                guild_id=GUILD, video_id=2, user_id=u, score=7, rated_at="2026-11-21T00:00:00Z"
-            )
+            catalog_db.rate(guild_id=GUILD, video_id=2, user_id=u, score=7, rated_at=1_795_219_200)
             for u in range(50)
         )
     )

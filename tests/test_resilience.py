@@ -12,7 +12,7 @@ import pytest
 
 from bot.db import Database
 from bot.db.models import ScoreSummary
-from bot.db.sqlite import database as database_module
+from bot.db.sqlite import connections as database_module
 from bot.errors import CannotSaveError, NotFoundError
 from bot.ui import replies
 from tests.standin_harness import World
@@ -78,7 +78,7 @@ async def test_a_full_disk_refuses_writes_with_one_sentence_and_one_log_line(
     vacuum.execute("VACUUM")
     vacuum.close()
     async with world.db.transaction() as tx:
-        [[pages]] = await tx.conn.execute_fetchall("PRAGMA page_count")
+        [[pages]] = await tx.conn.fetchall("PRAGMA page_count")
         await tx.conn.execute(f"PRAGMA max_page_count = {pages}")
     videos = await video_ids(world, "Alright", "HUMBLE.", "We Cry Together")
     members = [world.member(f"m{n}") for n in range(150)]
@@ -112,7 +112,7 @@ async def test_no_rating_caller_waits_forever(catalog_db: Database) -> None:
 
     def rate(user_id: int, video_id: int) -> asyncio.Task[ScoreSummary]:
         return asyncio.create_task(
-            db.rate(guild_id=1, video_id=video_id, user_id=user_id, score=7, rated_at="2026-01-01")
+            db.rate(guild_id=1, video_id=video_id, user_id=user_id, score=7, rated_at=1_795_219_200)
         )
 
     # One caller goes away, one rates a video that no longer exists, one is ordinary: all in
@@ -138,6 +138,6 @@ async def test_commits_are_refused_once_shutdown_refuses_writes(catalog_db: Data
         video = (await session.videos.resolve("Alright")).id
     db.refuse_writes("TakeTwo is restarting")
     with pytest.raises(CannotSaveError, match="restarting"):
-        await db.rate(guild_id=1, video_id=video, user_id=5, score=4, rated_at="2026-01-01")
+        await db.rate(guild_id=1, video_id=video, user_id=5, score=4, rated_at=1_795_219_200)
     async with db.read() as session:
         assert await session.ratings.member_score(1, video, 5) is None

@@ -8,6 +8,7 @@ import pytest
 
 from bot.db import Database
 from bot.db.models import Credit, ScoreSummary, VideoPage
+from bot.db.sqlite.database import SQLiteDatabase
 from bot.db.sqlite.migrations import MIGRATIONS_DIR
 from bot.db.text import fold
 from bot.errors import NotFoundError, UserFacingError
@@ -110,10 +111,10 @@ async def test_removing_a_video_removes_its_sources(catalog_db: Database) -> Non
         assert await tx.videos.sources(video.id)
         await tx.videos.remove_everywhere(video.id)
     async with catalog_db.read() as session:
-        rows = await session.conn.execute_fetchall(
+        rows = await session.videos.conn.fetchall(
             "SELECT count(*) FROM video_sources WHERE video_id = ?", (video.id,)
         )
-        assert list(rows) == [(0,)]
+        assert [tuple(row) for row in rows] == [(0,)]
         assert await session.videos.credits_and_sources(video.id) == ([], [])
 
 
@@ -125,7 +126,7 @@ async def test_credits_saved_before_credit_kinds_are_the_videos(tmp_path: Path) 
     for script in sorted(MIGRATIONS_DIR.glob("*.sql"))[:4]:
         shutil.copy(script, older)
     path = tmp_path / "old.sqlite3"
-    db = Database(path, migrations=older)
+    db = SQLiteDatabase(path, migrations=older)
     await db.open()
     async with db.transaction() as tx:
         await tx.conn.execute(
@@ -136,7 +137,7 @@ async def test_credits_saved_before_credit_kinds_are_the_videos(tmp_path: Path) 
             "INSERT INTO credits (video_id, position, role, name) VALUES (1, 0, 'Producer', 'P')"
         )
     await db.close()
-    db = Database(path)
+    db = SQLiteDatabase(path)
     await db.open()
     try:
         async with db.read() as session:

@@ -1,6 +1,17 @@
-"""The database layer. All SQL lives here; nothing here imports discord."""
+"""The data layer. All SQL lives here; nothing here imports discord.
 
-from bot.db.failures import DatabaseUnusable
-from bot.db.sqlite.database import Database, Session
+The rest of the bot uses the types of `bot.db.interface` (re-exported here) and the
+dataclasses of `bot.db.models`; `bot/db/sqlite` is the implementation.
+"""
 
-__all__ = ["Database", "DatabaseUnusable", "Session"]
+from bot.db.failures import DatabaseBusy, DatabaseUnusable
+from bot.db.interface import Database, LookupSession, ReadSession, WriteSession
+
+__all__ = [
+    "Database",
+    "DatabaseBusy",
+    "DatabaseUnusable",
+    "LookupSession",
+    "ReadSession",
+    "WriteSession",
+]

@@ -13,7 +13,7 @@ from typing import Any
 import discord
 from discord import ui
 
-from bot.clock import now_iso
+from bot.clock import now
 from bot.errors import UserFacingError
 from bot.ui import embeds, replies
 from bot.ui.context import client, guild_id
@@ -45,7 +45,7 @@ class RateButton(
     async def callback(self, interaction: discord.Interaction) -> None:
         server = guild_id(interaction)
         async with client(interaction).db.read() as session:
-            video = await session.videos.require(self.video_id)
+            video = await session.videos.get(self.video_id)
             current = await session.ratings.member_score(server, video.id, interaction.user.id)
         view = ui.View(timeout=None)
         view.add_item(ScoreSelect(video.id, current))
@@ -88,13 +88,14 @@ class ScoreSelect(
             raise UserFacingError("Pick one score from 1 to 10.")
         client(interaction).write_limits.check("rating", server, interaction.user.id)
         db = client(interaction).db
-        video = await db.video(self.video_id)
+        async with db.lookup() as session:
+            video = await session.videos.get(self.video_id)
         summary = await db.rate(
             guild_id=server,
             video_id=video.id,
             user_id=interaction.user.id,
             score=score,
-            rated_at=now_iso(),
+            rated_at=now(),
         )
         await replies.edit(
             interaction, content=embeds.rating_saved(video, score, summary), view=None
@@ -124,7 +125,7 @@ class CreditsButton(
     @reports_errors
     async def callback(self, interaction: discord.Interaction) -> None:
         async with client(interaction).db.read() as session:
-            video = await session.videos.require(self.video_id)
+            video = await session.videos.get(self.video_id)
             credits, sources = await session.videos.credits_and_sources(video.id)
         await replies.send(
             interaction, embed=embeds.credits_embed(video, credits, sources), ephemeral=True
@@ -155,7 +156,7 @@ class QuoteButton(
     async def callback(self, interaction: discord.Interaction) -> None:
         server = guild_id(interaction)
         async with client(interaction).db.read() as session:
-            video = await session.videos.require(self.video_id)
+            video = await session.videos.get(self.video_id)
             quote = await session.quotes.random(server, video.id)
         if quote is None:
             raise UserFacingError(

@@ -84,7 +84,8 @@ class VideoTransformer(app_commands.Transformer):
             if cached is not None:
                 return cached
             try:
-                video = await bot.db.video(video_id)
+                async with bot.db.lookup() as session:
+                    video = await session.videos.get(video_id)
             except NotFoundError:
                 video = None
             if video is not None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import random
 
-import aiosqlite
-
 from bot.db.models import DailyPost, DailySchedule
+from bot.db.sqlite.connections import Executes, Fetches
 from bot.db.sqlite.quotes import CATALOG_GUILD
+from bot.db.sqlite.rows import post_from, schedule_from
 
 # What a skipped day's row says: not who skipped it, which /privacy forget-me could not find
 # in free text.
@@ -24,18 +24,69 @@ _POST = (
 )
 
 
-class DailyQueries:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+class SQLiteDailyReads:
+    def __init__(self, conn: Fetches) -> None:
         self.conn = conn
 
-    # Schedules
-
     async def schedule(self, guild_id: int) -> DailySchedule | None:
-        async with self.conn.execute(
+        rows = await self.conn.fetchall(
             f"SELECT {_SCHEDULE} FROM daily_schedules WHERE guild_id = ?", (guild_id,)
-        ) as cur:
-            row = await cur.fetchone()
-        return DailySchedule(*row) if row else None
+        )
+        return schedule_from(rows[0]) if rows else None
+
+    async def due(self, now: int, limit: int) -> list[DailySchedule]:
+        """Active schedules whose time has come, oldest first (one range scan of an index)."""
+        rows = await self.conn.fetchall(
+            f"SELECT {_SCHEDULE} FROM daily_schedules "
+            "WHERE paused_reason IS NULL AND due_at <= ? ORDER BY due_at LIMIT ?",
+            (now, limit),
+        )
+        return [schedule_from(row) for row in rows]
+
+    async def next_due_at(self) -> int | None:
+        [row] = await self.conn.fetchall(
+            "SELECT min(due_at) AS due_at FROM daily_schedules WHERE paused_reason IS NULL"
+        )
+        return int(row["due_at"]) if row["due_at"] is not None else None
+
+    async def post(self, guild_id: int, local_date: str) -> DailyPost | None:
+        rows = await self.conn.fetchall(
+            f"SELECT {_POST} FROM daily_posts WHERE guild_id = ? AND local_date = ?",
+            (guild_id, local_date),
+        )
+        return post_from(rows[0]) if rows else None
+
+    async def last_sent(self, guild_id: int) -> DailyPost | None:
+        rows = await self.conn.fetchall(
+            f"SELECT {_POST} FROM daily_posts WHERE guild_id = ? AND status = 'sent' "
+            "ORDER BY local_date DESC LIMIT 1",
+            (guild_id,),
+        )
+        return post_from(rows[0]) if rows else None
+
+    # The quote cycle
+
+    async def _pool(self, guild_id: int) -> int:
+        """The server's own quotes if it has any, else the catalog's."""
+        rows = await self.conn.fetchall(
+            "SELECT 1 FROM quotes WHERE guild_id = ? LIMIT 1", (guild_id,)
+        )
+        return guild_id if rows else CATALOG_GUILD
+
+    async def unposted_count(self, guild_id: int) -> int:
+        pool = await self._pool(guild_id)
+        [row] = await self.conn.fetchall(
+            "SELECT count(*) AS n FROM quotes AS q WHERE q.guild_id = ? AND NOT EXISTS "
+            "(SELECT 1 FROM daily_cycle AS c WHERE c.guild_id = ? AND c.quote_id = q.id)",
+            (pool, guild_id),
+        )
+        return int(row["n"])
+
+
+class SQLiteDailyWrites(SQLiteDailyReads):
+    def __init__(self, conn: Executes) -> None:
+        super().__init__(conn)
+        self.writer = conn
 
     async def save_schedule(
         self,
@@ -50,7 +101,7 @@ class DailyQueries:
         now: int,
     ) -> None:
         """Create or replace a server's schedule; this also un-pauses it."""
-        await self.conn.execute(
+        await self.writer.execute(
             "INSERT INTO daily_schedules (guild_id, channel_id, post_time, timezone, "
             "next_local_date, due_at, updated_by, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (guild_id) DO UPDATE SET channel_id = excluded.channel_id, "
@@ -62,72 +113,48 @@ class DailyQueries:
         )
 
     async def delete_schedule(self, guild_id: int) -> bool:
-        async with self.conn.execute(
+        deleted = await self.writer.fetchall(
             "DELETE FROM daily_schedules WHERE guild_id = ? RETURNING guild_id", (guild_id,)
-        ) as cur:
-            return await cur.fetchone() is not None
+        )
+        return bool(deleted)
 
     async def delete_schedules_in_channel(self, channel_id: int) -> int:
-        async with self.conn.execute(
+        deleted = await self.writer.fetchall(
             "DELETE FROM daily_schedules WHERE channel_id = ? RETURNING guild_id", (channel_id,)
-        ) as cur:
-            return len(await cur.fetchall())
+        )
+        return len(deleted)
 
     async def move_to(self, guild_id: int, next_local_date: str, due_at: int) -> None:
-        await self.conn.execute(
+        await self.writer.execute(
             "UPDATE daily_schedules SET next_local_date = ?, due_at = ? WHERE guild_id = ?",
             (next_local_date, due_at, guild_id),
         )
 
     async def retry_at(self, guild_id: int, due_at: int) -> None:
-        await self.conn.execute(
+        await self.writer.execute(
             "UPDATE daily_schedules SET due_at = ? WHERE guild_id = ?", (due_at, guild_id)
         )
 
     async def pause(self, guild_id: int, reason: str, now: int) -> None:
-        await self.conn.execute(
+        await self.writer.execute(
             "UPDATE daily_schedules SET paused_reason = ?, last_error = ?, last_error_at = ? "
             "WHERE guild_id = ?",
             (reason, reason, now, guild_id),
         )
 
     async def note_error(self, guild_id: int, error: str | None, now: int) -> None:
-        await self.conn.execute(
+        await self.writer.execute(
             "UPDATE daily_schedules SET last_error = ?, last_error_at = ? WHERE guild_id = ?",
             (error, now if error else None, guild_id),
         )
 
     async def set_next_quote(self, guild_id: int, quote_id: int | None) -> None:
-        await self.conn.execute(
+        await self.writer.execute(
             "UPDATE daily_schedules SET next_quote_id = ? WHERE guild_id = ?",
             (quote_id, guild_id),
         )
 
-    async def due(self, now: int, limit: int) -> list[DailySchedule]:
-        """Active schedules whose time has come, oldest first (one range scan of an index)."""
-        async with self.conn.execute(
-            f"SELECT {_SCHEDULE} FROM daily_schedules "
-            "WHERE paused_reason IS NULL AND due_at <= ? ORDER BY due_at LIMIT ?",
-            (now, limit),
-        ) as cur:
-            return [DailySchedule(*row) for row in await cur.fetchall()]
-
-    async def next_due_at(self) -> int | None:
-        async with self.conn.execute(
-            "SELECT min(due_at) FROM daily_schedules WHERE paused_reason IS NULL"
-        ) as cur:
-            row = await cur.fetchone()
-        return int(row[0]) if row and row[0] is not None else None
-
     # Posts (one per server per local day)
-
-    async def post(self, guild_id: int, local_date: str) -> DailyPost | None:
-        async with self.conn.execute(
-            f"SELECT {_POST} FROM daily_posts WHERE guild_id = ? AND local_date = ?",
-            (guild_id, local_date),
-        ) as cur:
-            row = await cur.fetchone()
-        return DailyPost(*row) if row else None
 
     async def record_post(
         self,
@@ -144,7 +171,7 @@ class DailyQueries:
         message_id: int | None = None,
         detail: str | None = None,
     ) -> None:
-        await self.conn.execute(
+        await self.writer.execute(
             "INSERT INTO daily_posts (guild_id, local_date, status, quote_id, channel_id, nonce, "
             "claimed_by, lease_until, message_id, detail, updated_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (guild_id, local_date) DO UPDATE "
@@ -173,41 +200,14 @@ class DailyQueries:
         """Hold an earlier attempt's claim under a new lease; returns when that attempt
         claimed the day (its updated_at, which this leaves as it was), or None when the
         day is no longer claimed."""
-        async with self.conn.execute(
+        rows = await self.writer.fetchall(
             "UPDATE daily_posts SET claimed_by = ?, lease_until = ? "
             "WHERE guild_id = ? AND local_date = ? AND status = 'claimed' RETURNING updated_at",
             (owner, lease_until, guild_id, local_date),
-        ) as cur:
-            row = await cur.fetchone()
-        return int(row[0]) if row else None
-
-    async def last_sent(self, guild_id: int) -> DailyPost | None:
-        async with self.conn.execute(
-            f"SELECT {_POST} FROM daily_posts WHERE guild_id = ? AND status = 'sent' "
-            "ORDER BY local_date DESC LIMIT 1",
-            (guild_id,),
-        ) as cur:
-            row = await cur.fetchone()
-        return DailyPost(*row) if row else None
+        )
+        return int(rows[0]["updated_at"]) if rows else None
 
     # The quote cycle
-
-    async def _pool(self, guild_id: int) -> int:
-        """The server's own quotes if it has any, else the catalog's."""
-        async with self.conn.execute(
-            "SELECT 1 FROM quotes WHERE guild_id = ? LIMIT 1", (guild_id,)
-        ) as cur:
-            return guild_id if await cur.fetchone() else CATALOG_GUILD
-
-    async def unposted_count(self, guild_id: int) -> int:
-        pool = await self._pool(guild_id)
-        async with self.conn.execute(
-            "SELECT count(*) FROM quotes AS q WHERE q.guild_id = ? AND NOT EXISTS "
-            "(SELECT 1 FROM daily_cycle AS c WHERE c.guild_id = ? AND c.quote_id = q.id)",
-            (pool, guild_id),
-        ) as cur:
-            row = await cur.fetchone()
-        return int(row[0]) if row else 0
 
     async def choose_quote(self, guild_id: int, rng: random.Random | None = None) -> int | None:
         """A random quote not yet posted in this cycle; starts a new cycle when none is left.
@@ -217,22 +217,21 @@ class DailyQueries:
         pool = await self._pool(guild_id)
         remaining = await self.unposted_count(guild_id)
         if remaining == 0:
-            await self.conn.execute("DELETE FROM daily_cycle WHERE guild_id = ?", (guild_id,))
+            await self.writer.execute("DELETE FROM daily_cycle WHERE guild_id = ?", (guild_id,))
             remaining = await self.unposted_count(guild_id)
             if remaining == 0:
                 return None
         offset = (rng or random).randrange(remaining)
-        async with self.conn.execute(
+        rows = await self.writer.fetchall(
             "SELECT q.id FROM quotes AS q WHERE q.guild_id = ? AND NOT EXISTS "
             "(SELECT 1 FROM daily_cycle AS c WHERE c.guild_id = ? AND c.quote_id = q.id) "
             "ORDER BY q.slot LIMIT 1 OFFSET ?",
             (pool, guild_id, offset),
-        ) as cur:
-            row = await cur.fetchone()
-        return int(row[0]) if row else None
+        )
+        return int(rows[0]["id"]) if rows else None
 
     async def mark_posted(self, guild_id: int, quote_id: int) -> None:
-        await self.conn.execute(
+        await self.writer.execute(
             "INSERT OR IGNORE INTO daily_cycle (guild_id, quote_id) VALUES (?, ?)",
             (guild_id, quote_id),
         )

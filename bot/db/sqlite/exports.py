@@ -1,60 +1,21 @@
-"""Data people can carry out: one server's data, or one member's, as plain JSON-ready dicts.
-
-The same export serves `python -m bot export-server`, `/export-server` and
-`/privacy export`. Ids are strings (JavaScript cannot hold 64-bit ids as numbers) and every
-time is ISO 8601 in UTC (`2026-01-15T09:00:00Z`), whatever form it is stored in.
-"""
+"""The server and member exports, read from SQLite (the format is in bot/db/exports.py)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
 
-import aiosqlite
-
-SERVER_FORMAT = "taketwo-server-export"
-MEMBER_FORMAT = "taketwo-member-export"
-VERSION = 2
-
-# Columns that hold a Discord or row id, turned into strings on the way out.
-_IDS = {"id", "user_id", "saved_by", "author_id", "removed_by", "take_id", "item_id"}
-_TIMES = {"rated_at", "created_at", "updated_at", "removed_at"}
+from bot.db.exports import MEMBER_FORMAT, SERVER_FORMAT, VERSION, clean, utc_iso
+from bot.db.sqlite.connections import Fetches
 
 
-def utc_iso(value: object) -> str | None:
-    """Unix seconds or an ISO 8601 string, as `YYYY-MM-DDTHH:MM:SSZ` (text that is neither
-    is passed through as stored)."""
-    if value is None:
-        return None
-    if isinstance(value, int | float):
-        moment = datetime.fromtimestamp(value, UTC)
-    else:
-        try:
-            moment = datetime.fromisoformat(str(value))
-        except ValueError:
-            return str(value)
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _clean(row: dict[str, Any]) -> dict[str, Any]:
-    for key, value in row.items():
-        if key in _IDS and value is not None:
-            row[key] = str(value)
-        elif key in _TIMES:
-            row[key] = utc_iso(value)
-    return row
-
-
-class ExportQueries:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+class SQLiteExportReads:
+    def __init__(self, conn: Fetches) -> None:
         self.conn = conn
 
     async def _rows(self, sql: str, params: tuple[object, ...]) -> list[dict[str, Any]]:
-        async with self.conn.execute(sql, params) as cursor:
-            names = [column[0] for column in cursor.description]
-            return [_clean(dict(zip(names, row, strict=True))) for row in await cursor.fetchall()]
+        rows = await self.conn.fetchall(sql, params)
+        return [clean({name: row[name] for name in row.keys()}) for row in rows]  # noqa: SIM118
 
     async def server(self, guild_id: int) -> dict[str, Any]:
         """Everything members wrote in one server: ratings, takes, agrees, quotes, and the

@@ -3,26 +3,30 @@ forgetting everything stored about them."""
 
 from __future__ import annotations
 
-import aiosqlite
-
+from bot.db.sqlite.connections import Executes, Fetches
 from bot.db.sqlite.daily import SKIPPED_DETAIL
-from bot.db.sqlite.quotes import QuoteQueries
+from bot.db.sqlite.quotes import SQLiteQuoteWrites
 
 
-class MemberQueries:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+class SQLiteMemberLookups:
+    def __init__(self, conn: Fetches) -> None:
         self.conn = conn
 
     async def no_quotes(self, guild_id: int, user_id: int) -> bool:
-        rows = await self.conn.execute_fetchall(
+        rows = await self.conn.fetchall(
             "SELECT no_quotes FROM member_settings WHERE guild_id = ? AND user_id = ?",
             (guild_id, user_id),
         )
-        row = next(iter(rows), None)
-        return bool(row and row[0])
+        return bool(rows and rows[0]["no_quotes"])
+
+
+class SQLiteMemberWrites(SQLiteMemberLookups):
+    def __init__(self, conn: Executes) -> None:
+        super().__init__(conn)
+        self.writer = conn
 
     async def set_no_quotes(self, guild_id: int, user_id: int, value: bool) -> None:
-        await self.conn.execute(
+        await self.writer.execute(
             "INSERT INTO member_settings (guild_id, user_id, no_quotes) VALUES (?, ?, ?) "
             "ON CONFLICT (guild_id, user_id) DO UPDATE SET no_quotes = excluded.no_quotes",
             (guild_id, user_id, int(value)),
@@ -37,9 +41,9 @@ class MemberQueries:
         author_id: int | None,
         removed_by: int,
         reason: str | None,
-        now: str,
+        now: int,
     ) -> None:
-        await self.conn.execute(
+        await self.writer.execute(
             "INSERT INTO moderation_log (guild_id, kind, item_id, author_id, removed_by, reason, "
             "removed_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
             (guild_id, kind, item_id, author_id, removed_by, reason, now),
@@ -51,8 +55,7 @@ class MemberQueries:
         counts: dict[str, int] = {}
 
         async def run(name: str, sql: str, params: tuple[object, ...]) -> None:
-            async with self.conn.execute(sql, params) as cur:
-                counts[name] = len(await cur.fetchall())
+            counts[name] = len(await self.writer.fetchall(sql, params))
 
         await run(
             "ratings",
@@ -69,12 +72,12 @@ class MemberQueries:
             "DELETE FROM takes WHERE guild_id = ? AND user_id = ? RETURNING 1",
             (guild_id, user_id),
         )
-        async with self.conn.execute(
+        rows = await self.writer.fetchall(
             "SELECT id FROM quotes WHERE guild_id = ? AND (saved_by = ? OR author_id = ?)",
             (guild_id, user_id, user_id),
-        ) as cur:
-            quote_ids = [int(row[0]) for row in await cur.fetchall()]
-        quotes = QuoteQueries(self.conn)
+        )
+        quote_ids = [int(row["id"]) for row in rows]
+        quotes = SQLiteQuoteWrites(self.writer)
         for quote_id in quote_ids:
             await quotes.remove(quote_id)
         counts["quotes"] = len(quote_ids)
@@ -85,7 +88,7 @@ class MemberQueries:
         )
         # A moderator's own actions stay on record, without saying who took them or keeping
         # the reason they wrote (their words, which may well name them).
-        await self.conn.execute(
+        await self.writer.execute(
             "UPDATE moderation_log SET removed_by = 0, reason = NULL "
             "WHERE guild_id = ? AND removed_by = ?",
             (guild_id, user_id),
@@ -95,12 +98,12 @@ class MemberQueries:
             "DELETE FROM member_settings WHERE guild_id = ? AND user_id = ? RETURNING 1",
             (guild_id, user_id),
         )
-        await self.conn.execute(
+        await self.writer.execute(
             "UPDATE daily_schedules SET updated_by = NULL WHERE guild_id = ? AND updated_by = ?",
             (guild_id, user_id),
         )
         # Skips recorded before /daily skip stopped writing down who skipped.
-        await self.conn.execute(
+        await self.writer.execute(
             "UPDATE daily_posts SET detail = ? "
             "WHERE guild_id = ? AND detail = 'skipped by member ' || ?",
             (SKIPPED_DETAIL, guild_id, user_id),

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import random
 
-import aiosqlite
-
 from bot.db.models import Quote
+from bot.db.sqlite.connections import Executes, Fetches
+from bot.db.sqlite.rows import quote_from
 from bot.errors import NotFoundError
 
 CATALOG_GUILD = 0
 _COLUMNS = (
-    "q.id, q.guild_id, q.text, q.created_at, q.video_id, v.title, q.said_by, q.source_url, "
-    "q.saved_by, q.author_id, q.is_sample"
+    "q.id, q.guild_id, q.text, q.created_at, q.video_id, v.title AS video_title, q.said_by, "
+    "q.source_url, q.saved_by, q.author_id, q.is_sample"
 )
 _FROM = "FROM quotes AS q LEFT JOIN videos AS v ON v.id = q.video_id"
 
@@ -45,85 +45,36 @@ LEFT JOIN videos AS v ON v.id = q.video_id
 """
 
 
-def _quote(row: aiosqlite.Row | tuple) -> Quote:
-    return Quote(*row[:10], is_sample=bool(row[10]))
-
-
-class QuoteQueries:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+class SQLiteQuoteLookups:
+    def __init__(self, conn: Fetches) -> None:
         self.conn = conn
 
-    async def _scalar(self, sql: str, params: tuple[object, ...]) -> int:
-        rows = await self.conn.execute_fetchall(sql, params)
-        row = next(iter(rows), None)
-        return int(row[0]) if row and row[0] is not None else 0
-
     async def _size(self, guild_id: int, video_id: int | None) -> int:
+        """How many quotes the scope holds: its highest slot, one index probe."""
         if video_id is None:
-            return await self._scalar(
-                "SELECT max(slot) FROM quotes WHERE guild_id = ?", (guild_id,)
+            rows = await self.conn.fetchall(
+                "SELECT max(slot) AS n FROM quotes WHERE guild_id = ?", (guild_id,)
             )
-        return await self._scalar(
-            "SELECT max(video_slot) FROM quotes WHERE guild_id = ? AND video_id = ?",
-            (guild_id, video_id),
-        )
-
-    async def add(
-        self,
-        *,
-        guild_id: int,
-        text: str,
-        created_at: str,
-        video_id: int | None = None,
-        said_by: str | None = None,
-        source_url: str | None = None,
-        saved_by: int | None = None,
-        author_id: int | None = None,
-        is_sample: bool = False,
-    ) -> Quote:
-        slot = await self._size(guild_id, None) + 1
-        video_slot = await self._size(guild_id, video_id) + 1 if video_id is not None else None
-        rows = await self.conn.execute_fetchall(
-            "INSERT INTO quotes (guild_id, video_id, text, said_by, source_url, saved_by, "
-            "author_id, is_sample, created_at, slot, video_slot) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-            (
-                guild_id,
-                video_id,
-                text,
-                said_by,
-                source_url,
-                saved_by,
-                author_id,
-                int(is_sample),
-                created_at,
-                slot,
-                video_slot,
-            ),
-        )
-        row = next(iter(rows), None)
-        assert row is not None
-        quote = await self.get(int(row[0]))
-        assert quote is not None
-        return quote
+        else:
+            rows = await self.conn.fetchall(
+                "SELECT max(video_slot) AS n FROM quotes WHERE guild_id = ? AND video_id = ?",
+                (guild_id, video_id),
+            )
+        return int(rows[0]["n"] or 0)
 
     async def get(self, quote_id: int) -> Quote | None:
-        rows = await self.conn.execute_fetchall(
-            f"SELECT {_COLUMNS} {_FROM} WHERE q.id = ?", (quote_id,)
-        )
-        row = next(iter(rows), None)
-        return _quote(row) if row else None
+        rows = await self.conn.fetchall(f"SELECT {_COLUMNS} {_FROM} WHERE q.id = ?", (quote_id,))
+        return quote_from(rows[0]) if rows else None
 
     async def of_message(self, guild_id: int, author_id: int, source_url: str) -> Quote | None:
         """The quote already saved from this message, if any (found through the author's
         quotes, which the quotes_by_author index keeps few)."""
-        rows = await self.conn.execute_fetchall(
+        rows = await self.conn.fetchall(
             f"SELECT {_COLUMNS} {_FROM} WHERE q.guild_id = ? AND q.author_id = ? "
             "AND q.source_url = ? LIMIT 1",
             (guild_id, author_id, source_url),
         )
-        row = next(iter(rows), None)
-        return _quote(row) if row else None
+        return quote_from(rows[0]) if rows else None
 
     async def in_guild(self, guild_id: int, quote_id: int) -> Quote:
         """A quote that this server can see: its own or the catalog's."""
@@ -142,44 +93,85 @@ class QuoteQueries:
         """
         fraction = (rng or random).random()
         sql = _RANDOM_OF_VIDEO if video_id is not None else _RANDOM
-        rows = await self.conn.execute_fetchall(
-            sql, {"guild": guild_id, "video": video_id, "r": fraction}
-        )
-        return _quote(next(iter(rows))) if rows else None
+        rows = await self.conn.fetchall(sql, {"guild": guild_id, "video": video_id, "r": fraction})
+        return quote_from(rows[0]) if rows else None
 
     async def count(self, guild_id: int, video_id: int | None = None) -> int:
         return await self._size(guild_id, video_id)
+
+
+class SQLiteQuoteReads(SQLiteQuoteLookups):
+    async def catalog_quotes(self, video_id: int) -> list[Quote]:
+        rows = await self.conn.fetchall(
+            f"SELECT {_COLUMNS} {_FROM} WHERE q.guild_id = ? AND q.video_id = ? ORDER BY q.id",
+            (CATALOG_GUILD, video_id),
+        )
+        return [quote_from(row) for row in rows]
+
+
+class SQLiteQuoteWrites(SQLiteQuoteReads):
+    def __init__(self, conn: Executes) -> None:
+        super().__init__(conn)
+        self.writer = conn
+
+    async def add(
+        self,
+        *,
+        guild_id: int,
+        text: str,
+        created_at: int,
+        video_id: int | None = None,
+        said_by: str | None = None,
+        source_url: str | None = None,
+        saved_by: int | None = None,
+        author_id: int | None = None,
+        is_sample: bool = False,
+    ) -> Quote:
+        slot = await self._size(guild_id, None) + 1
+        video_slot = await self._size(guild_id, video_id) + 1 if video_id is not None else None
+        [row] = await self.writer.fetchall(
+            "INSERT INTO quotes (guild_id, video_id, text, said_by, source_url, saved_by, "
+            "author_id, is_sample, created_at, slot, video_slot) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            (
+                guild_id,
+                video_id,
+                text,
+                said_by,
+                source_url,
+                saved_by,
+                author_id,
+                int(is_sample),
+                created_at,
+                slot,
+                video_slot,
+            ),
+        )
+        quote = await self.get(int(row["id"]))
+        assert quote is not None
+        return quote
 
     async def remove(self, quote_id: int) -> Quote:
         """Delete a quote and close the gap it leaves in its scope's slot numbers."""
         quote = await self.get(quote_id)
         if quote is None:
             raise NotFoundError(f"There is no quote #{quote_id}.")
-        rows = await self.conn.execute_fetchall(
+        [row] = await self.writer.fetchall(
             "DELETE FROM quotes WHERE id = ? RETURNING slot, video_slot", (quote_id,)
         )
-        row = next(iter(rows), None)
-        assert row is not None
-        slot, video_slot = row
+        slot, video_slot = row["slot"], row["video_slot"]
         last = await self._size(quote.guild_id, None)
         if slot < last:
-            await self.conn.execute(
+            await self.writer.execute(
                 "UPDATE quotes SET slot = ? WHERE guild_id = ? AND slot = ?",
                 (slot, quote.guild_id, last),
             )
         if quote.video_id is not None:
             last_video = await self._size(quote.guild_id, quote.video_id)
             if video_slot < last_video:
-                await self.conn.execute(
+                await self.writer.execute(
                     "UPDATE quotes SET video_slot = ? "
                     "WHERE guild_id = ? AND video_id = ? AND video_slot = ?",
                     (video_slot, quote.guild_id, quote.video_id, last_video),
                 )
         return quote
-
-    async def catalog_quotes(self, video_id: int) -> list[Quote]:
-        async with self.conn.execute(
-            f"SELECT {_COLUMNS} {_FROM} WHERE q.guild_id = ? AND q.video_id = ? ORDER BY q.id",
-            (CATALOG_GUILD, video_id),
-        ) as cur:
-            return [_quote(row) for row in await cur.fetchall()]

@@ -1,29 +1,130 @@
-"""Many rows in one step.
+"""Many rows in one step, read by name.
 
 aiosqlite runs each connection on a thread, and Python's sqlite3 releases and retakes the
 GIL around every row it steps through. With a busy event loop each retake can wait a whole
 switch interval, so a 200-row result costs far more than the query. The hot multi-row reads
-therefore build their rows into one JSON array inside SQLite and return that single value.
+therefore build their rows into one JSON array of objects inside SQLite and return that
+single value.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol
 
-import aiosqlite
+from bot.db.models import Credit, DailyPost, DailySchedule, PressReview, Quote, Take, Video
+from bot.db.sqlite.connections import Fetches, Params
 
-
-def as_json_array(columns: str, body: str) -> str:
-    """Wrap `body` (a SELECT whose rows come out in the order wanted) so that it returns
-    one JSON array of `[columns...]` rows."""
-    return f"SELECT json_group_array(json_array({columns})) FROM ({body})"
+JsonRow = dict[str, Any]
 
 
-async def json_rows(
-    conn: aiosqlite.Connection, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()
-) -> list[list[Any]]:
-    """The rows of a statement that returns one JSON array of rows."""
-    rows = await conn.execute_fetchall(sql, params)
-    return json.loads(next(iter(rows))[0])
+def as_json_array(columns: list[str], body: str) -> str:
+    """Wrap `body` (a SELECT with these result columns, its rows in the order wanted) so
+    that it returns one JSON array of `{column: value}` objects."""
+    fields = ", ".join(f"'{name}', {name}" for name in columns)
+    return f"SELECT json_group_array(json_object({fields})) FROM ({body})"
+
+
+async def json_rows(conn: Fetches, sql: str, params: Params = ()) -> list[JsonRow]:
+    """The rows of a statement that returns one JSON array of objects."""
+    [row] = await conn.fetchall(sql, params)
+    rows: list[JsonRow] = json.loads(row[0])
+    return rows
+
+
+class Named(Protocol):
+    """A row read by column name: an `sqlite3.Row` or a JSON object."""
+
+    def __getitem__(self, key: str, /) -> Any: ...
+
+
+# Rows into the models, by column name.
+
+VIDEO_FIELDS = ["id", "slug", "title", "artist", "album", "year", "url"]
+
+
+def video_from(row: Named) -> Video:
+    return Video(
+        id=row["id"],
+        slug=row["slug"],
+        title=row["title"],
+        artist=row["artist"],
+        album=row["album"],
+        year=row["year"],
+        url=row["url"],
+    )
+
+
+def credit_from(row: Named) -> Credit:
+    return Credit(role=row["role"], name=row["name"], kind=row["kind"])
+
+
+def review_from(row: Named) -> PressReview:
+    return PressReview(
+        headline=row["headline"],
+        summary=row["summary"],
+        outlet=row["outlet"],
+        author=row["author"],
+        published_on=row["published_on"],
+        url=row["url"],
+    )
+
+
+def take_from(row: Named) -> Take:
+    return Take(
+        id=row["id"],
+        guild_id=row["guild_id"],
+        video_id=row["video_id"],
+        user_id=row["user_id"],
+        score=row["score"],
+        text=row["text"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        agree_count=row["agree_count"],
+    )
+
+
+def quote_from(row: Named) -> Quote:
+    return Quote(
+        id=row["id"],
+        guild_id=row["guild_id"],
+        text=row["text"],
+        created_at=row["created_at"],
+        video_id=row["video_id"],
+        video_title=row["video_title"],
+        said_by=row["said_by"],
+        source_url=row["source_url"],
+        saved_by=row["saved_by"],
+        author_id=row["author_id"],
+        is_sample=bool(row["is_sample"]),
+    )
+
+
+def schedule_from(row: Named) -> DailySchedule:
+    return DailySchedule(
+        guild_id=row["guild_id"],
+        channel_id=row["channel_id"],
+        post_time=row["post_time"],
+        timezone=row["timezone"],
+        next_local_date=row["next_local_date"],
+        due_at=row["due_at"],
+        next_quote_id=row["next_quote_id"],
+        paused_reason=row["paused_reason"],
+        last_error=row["last_error"],
+        last_error_at=row["last_error_at"],
+    )
+
+
+def post_from(row: Named) -> DailyPost:
+    return DailyPost(
+        guild_id=row["guild_id"],
+        local_date=row["local_date"],
+        status=row["status"],
+        quote_id=row["quote_id"],
+        channel_id=row["channel_id"],
+        nonce=row["nonce"],
+        claimed_by=row["claimed_by"],
+        lease_until=row["lease_until"],
+        message_id=row["message_id"],
+        detail=row["detail"],
+    )

@@ -1,11 +1,17 @@
-"""Community takes (a member's own score and words on a video), agrees and the take counts."""
+"""Community takes (a member's own score and words on a video), agrees and the take counts.
+
+A take is saved only by the group commit (bot/db/sqlite/group_commit.py), through
+`write_takes`, in the same transaction as the rating its score is.
+"""
 
 from __future__ import annotations
 
-import aiosqlite
+import json
+from dataclasses import dataclass
 
 from bot.db.models import Take, TakesPage
-from bot.db.sqlite.ratings import RatingQueries
+from bot.db.sqlite.connections import Executes, Fetches
+from bot.db.sqlite.rows import take_from
 from bot.errors import NotFoundError, UserFacingError
 
 _COLUMNS = "id, guild_id, video_id, user_id, score, text, created_at, updated_at, agree_count"
@@ -15,14 +21,35 @@ SORTS = {
 }
 
 
-class TakeQueries:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+@dataclass(frozen=True, slots=True)
+class TakeRow:
+    guild_id: int
+    video_id: int
+    user_id: int
+    score: int
+    text: str
+    at: int  # Unix seconds: created_at for a new take, updated_at always
+
+
+async def write_takes(conn: Executes, rows: list[TakeRow]) -> None:
+    """Create or edit takes in order, in one statement (see `write_ratings`)."""
+    await conn.execute(
+        "INSERT INTO takes (guild_id, video_id, user_id, score, text, created_at, updated_at) "
+        "SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, "
+        "value ->> 5 FROM json_each(?) WHERE true ORDER BY key "
+        "ON CONFLICT (guild_id, video_id, user_id) DO UPDATE "
+        "SET score = excluded.score, text = excluded.text, updated_at = excluded.updated_at",
+        (json.dumps([[r.guild_id, r.video_id, r.user_id, r.score, r.text, r.at] for r in rows]),),
+    )
+
+
+class SQLiteTakeLookups:
+    def __init__(self, conn: Fetches) -> None:
         self.conn = conn
 
     async def _one(self, sql: str, params: tuple[object, ...]) -> Take | None:
-        # execute_fetchall: the one call the lookup connection offers too.
-        row = next(iter(await self.conn.execute_fetchall(sql, params)), None)
-        return Take(*row) if row else None
+        rows = await self.conn.fetchall(sql, params)
+        return take_from(rows[0]) if rows else None
 
     async def get(self, take_id: int) -> Take | None:
         return await self._one(f"SELECT {_COLUMNS} FROM takes WHERE id = ?", (take_id,))
@@ -39,57 +66,48 @@ class TakeQueries:
             (guild_id, video_id, user_id),
         )
 
-    async def save(
-        self, *, guild_id: int, video_id: int, user_id: int, score: int, text: str, now: str
-    ) -> Take:
-        """Create or edit a member's take. Its score is also their rating (same transaction)."""
-        if not 1 <= score <= 10:
-            raise UserFacingError("A score is a whole number from 1 to 10.")
-        if not text.strip():
-            raise UserFacingError("Write a few words for your take.")
-        await self.conn.execute(
-            "INSERT INTO takes (guild_id, video_id, user_id, score, text, created_at, updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (guild_id, video_id, user_id) DO UPDATE "
-            "SET score = excluded.score, text = excluded.text, updated_at = excluded.updated_at",
-            (guild_id, video_id, user_id, score, text.strip(), now, now),
+    async def count(self, guild_id: int, video_id: int) -> int:
+        rows = await self.conn.fetchall(
+            "SELECT count FROM video_take_counts WHERE guild_id = ? AND video_id = ?",
+            (guild_id, video_id),
         )
-        await RatingQueries(self.conn).rate_many([(guild_id, video_id, user_id, score, now)])
-        take = await self.of_member(guild_id, video_id, user_id)
-        assert take is not None
-        return take
+        return int(rows[0]["count"]) if rows else 0
 
+
+class SQLiteTakeReads(SQLiteTakeLookups):
     async def page(
         self, guild_id: int, video_id: int, *, sort: str, page: int, page_size: int
     ) -> TakesPage:
+        """OFFSET steps over the pages before: not bounded by the answer, so off the loop."""
+        if sort not in SORTS:
+            raise UserFacingError("Sort takes by newest or highest.")
         total = await self.count(guild_id, video_id)
         pages = max(1, -(-total // page_size))
         page = min(max(page, 0), pages - 1)
-        async with self.conn.execute(
+        rows = await self.conn.fetchall(
             f"SELECT {_COLUMNS} FROM takes WHERE guild_id = ? AND video_id = ? "
             f"ORDER BY {SORTS[sort]} LIMIT ? OFFSET ?",
             (guild_id, video_id, page_size, page * page_size),
-        ) as cur:
-            takes = [Take(*row) for row in await cur.fetchall()]
+        )
+        takes = [take_from(row) for row in rows]
         return TakesPage(takes=takes, total=total, page=page, page_size=page_size)
 
-    async def count(self, guild_id: int, video_id: int) -> int:
-        async with self.conn.execute(
-            "SELECT count FROM video_take_counts WHERE guild_id = ? AND video_id = ?",
-            (guild_id, video_id),
-        ) as cur:
-            row = await cur.fetchone()
-        return int(row[0]) if row else 0
+
+class SQLiteTakeWrites(SQLiteTakeReads):
+    def __init__(self, conn: Executes) -> None:
+        super().__init__(conn)
+        self.writer = conn
 
     async def agree(self, take: Take, user_id: int) -> bool:
         """Mark a take "agree" once per member. Returns False if they already had."""
         if take.user_id == user_id:
             raise UserFacingError("That is your own take: agreeing with yourself doesn't count.")
-        async with self.conn.execute(
+        added = await self.writer.fetchall(
             "INSERT OR IGNORE INTO take_agrees (take_id, user_id, guild_id) VALUES (?, ?, ?) "
             "RETURNING take_id",
             (take.id, user_id, take.guild_id),
-        ) as cur:
-            return await cur.fetchone() is not None
+        )
+        return bool(added)
 
     async def remove(self, take_id: int) -> None:
-        await self.conn.execute("DELETE FROM takes WHERE id = ?", (take_id,))
+        await self.writer.execute("DELETE FROM takes WHERE id = ?", (take_id,))

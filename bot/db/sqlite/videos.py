@@ -7,11 +7,18 @@ import json
 import re
 from collections.abc import Iterable
 
-import aiosqlite
-
-from bot.db.models import Credit, PressReview, Video
-from bot.db.sqlite.quotes import QuoteQueries
-from bot.db.sqlite.rows import as_json_array, json_rows
+from bot.db.models import Credit, PressReview, Video, VideoPage
+from bot.db.sqlite import pages
+from bot.db.sqlite.connections import Executes, Fetches
+from bot.db.sqlite.quotes import SQLiteQuoteWrites
+from bot.db.sqlite.rows import (
+    VIDEO_FIELDS,
+    as_json_array,
+    credit_from,
+    json_rows,
+    review_from,
+    video_from,
+)
 from bot.db.text import fold
 from bot.errors import NotFoundError, UserFacingError
 
@@ -21,22 +28,23 @@ _CHOICE = re.compile(r"^id:([0-9]{1,18})$")
 # A hand-typed title this close to exactly one video is taken to mean it.
 _CONFIDENT = 0.8
 _MARGIN = 0.08
-_VIDEO_COLUMNS = "id, slug, title, artist, album, year, url"
+_VIDEO_COLUMNS = ", ".join(VIDEO_FIELDS)
 # The typo-tolerant pass ranks this many trigram candidates by similarity.
 NEAR_MISS_CANDIDATES = 40
 # Videos holding every long word of a query are read up to this many, then ranked.
 ALL_WORDS_CANDIDATES = 100
 _CREDITS_AND_SOURCES = """
 SELECT
-    (SELECT json_group_array(json_array(role, name, kind)) FROM
-        (SELECT role, name, kind FROM credits WHERE video_id = :video ORDER BY position)),
+    (SELECT json_group_array(json_object('role', role, 'name', name, 'kind', kind)) FROM
+        (SELECT role, name, kind FROM credits WHERE video_id = :video ORDER BY position))
+        AS credits,
     (SELECT json_group_array(url) FROM
-        (SELECT url FROM video_sources WHERE video_id = :video ORDER BY position))
+        (SELECT url FROM video_sources WHERE video_id = :video ORDER BY position)) AS sources
 """
 
 
-def _video(row: aiosqlite.Row | tuple) -> Video:
-    return Video(*row)
+def gone() -> NotFoundError:
+    return NotFoundError("That video is no longer in the catalog.")
 
 
 def similarity(query: str, video: Video) -> float:
@@ -72,57 +80,75 @@ def _trigram_query(folded: str) -> str:
     return " OR ".join(f'"{g}"' for g in sorted(grams))
 
 
-class VideoQueries:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+class SQLiteVideoLookups:
+    """Bounded by the size of their answer: safe on the event loop's connection."""
+
+    def __init__(self, conn: Fetches) -> None:
         self.conn = conn
 
-    async def get(self, video_id: int) -> Video | None:
-        rows = await self.conn.execute_fetchall(
-            f"SELECT {_VIDEO_COLUMNS} FROM videos WHERE id = ?", (video_id,)
-        )
-        return _video(next(iter(rows))) if rows else None
+    async def _fetch(self, sql: str, params: Iterable[object]) -> list[Video]:
+        return [video_from(row) for row in await self.conn.fetchall(sql, tuple(params))]
+
+    async def _find(self, video_id: int) -> Video | None:
+        found = await self._fetch(f"SELECT {_VIDEO_COLUMNS} FROM videos WHERE id = ?", (video_id,))
+        return found[0] if found else None
+
+    async def get(self, video_id: int) -> Video:
+        video = await self._find(video_id)
+        if video is None:
+            raise gone()
+        return video
 
     async def many(self, ids: list[int]) -> list[Video | None]:
         """Videos by id, in the order asked, None for an id that is not in the catalog."""
         rows = await json_rows(
             self.conn,
             as_json_array(
-                _VIDEO_COLUMNS,
+                VIDEO_FIELDS,
                 f"SELECT {_VIDEO_COLUMNS} FROM videos WHERE id IN (SELECT value FROM json_each(?))",
             ),
             (json.dumps(ids),),
         )
-        found = {row[0]: _video(row) for row in rows}
+        found = {row["id"]: video_from(row) for row in rows}
         return [found.get(i) for i in ids]
 
     async def get_by_slug(self, slug: str) -> Video | None:
-        rows = await self.conn.execute_fetchall(
-            f"SELECT {_VIDEO_COLUMNS} FROM videos WHERE slug = ?", (slug,)
+        found = await self._fetch(f"SELECT {_VIDEO_COLUMNS} FROM videos WHERE slug = ?", (slug,))
+        return found[0] if found else None
+
+    async def page(self, guild_id: int, video_id: int, user_id: int | None = None) -> VideoPage:
+        [found] = await pages.video_pages(self.conn, [(guild_id, video_id, user_id)])
+        if found is None:
+            raise gone()
+        return found
+
+    async def credits(self, video_id: int) -> list[Credit]:
+        rows = await self.conn.fetchall(
+            "SELECT role, name, kind FROM credits WHERE video_id = ? ORDER BY position",
+            (video_id,),
         )
-        return _video(next(iter(rows))) if rows else None
+        return [credit_from(row) for row in rows]
 
-    async def require(self, video_id: int) -> Video:
-        video = await self.get(video_id)
-        if video is None:
-            raise NotFoundError("That video is no longer in the catalog.")
-        return video
+    async def sources(self, video_id: int) -> list[str]:
+        """Links to the published pages that back the video's facts, in the catalog's order."""
+        rows = await self.conn.fetchall(
+            "SELECT url FROM video_sources WHERE video_id = ? ORDER BY position", (video_id,)
+        )
+        return [row["url"] for row in rows]
 
-    async def count(self) -> int:
-        async with self.conn.execute("SELECT count(*) FROM videos") as cur:
-            row = await cur.fetchone()
-        return int(row[0]) if row else 0
+    async def credits_and_sources(self, video_id: int) -> tuple[list[Credit], list[str]]:
+        """What /credits shows, read in one statement (one round trip, one snapshot)."""
+        [row] = await self.conn.fetchall(_CREDITS_AND_SOURCES, {"video": video_id})
+        credits = [credit_from(c) for c in json.loads(row["credits"])]
+        return credits, json.loads(row["sources"])
 
-    async def _fetch(self, sql: str, params: Iterable[object]) -> list[Video]:
-        return [_video(row) for row in await self.conn.execute_fetchall(sql, tuple(params))]
-
-    async def search(self, text: str, limit: int = 25) -> list[Video]:
-        """Videos for autocomplete: title prefix first, then substring, then near misses.
-
-        The typo-tolerant pass runs only when the text as typed found little."""
-        found = await self.search_as_typed(text, limit)
-        if not found:
-            found = await self.near_misses(text, limit)
-        return found[:limit]
+    async def reviews(self, video_id: int) -> list[PressReview]:
+        rows = await self.conn.fetchall(
+            "SELECT headline, summary, outlet, author, published_on, url FROM press_reviews "
+            "WHERE video_id = ? ORDER BY position",
+            (video_id,),
+        )
+        return [review_from(row) for row in rows]
 
     async def search_as_typed(self, text: str, limit: int = 25) -> list[Video]:
         """Title prefix first, then substring, in one statement (a range scan of the
@@ -149,10 +175,10 @@ class VideoQueries:
             "phrase": f'"{query}"',
         }
         sql = prefix if len(query) < 3 else f"{prefix} UNION ALL {substring}"
-        rows = await json_rows(self.conn, as_json_array(_VIDEO_COLUMNS, sql), params)
+        rows = await json_rows(self.conn, as_json_array(VIDEO_FIELDS, sql), params)
         found: dict[int, Video] = {}
         for row in rows:
-            found.setdefault(row[0], _video(row))
+            found.setdefault(row["id"], video_from(row))
         words = query.split()
         long_words = [w for w in words if len(w) >= 3]
         if len(found) < limit and len(words) > 1 and long_words:
@@ -182,26 +208,12 @@ class VideoQueries:
                 found.setdefault(video.id, video)
         return list(found.values())[:limit]
 
-    async def near_misses(self, text: str, limit: int = 25) -> list[Video]:
-        """Videos sharing the most trigrams with the text, best first: tolerates typos.
-        Ranking runs over the trigram index and takes milliseconds, not microseconds."""
-        folded = fold(text)
-        if len(folded) < 3:
-            return []
-        candidates = await self._fetch(
-            f"SELECT {_VIDEO_COLUMNS} FROM videos WHERE id IN "
-            "(SELECT rowid FROM video_search WHERE video_search MATCH ? ORDER BY rank LIMIT ?)",
-            (_trigram_query(folded), NEAR_MISS_CANDIDATES),
-        )
-        scored = sorted(((similarity(folded, v), v) for v in candidates), key=lambda p: -p[0])
-        return [v for score, v in scored if score >= 0.5][:limit]
-
     async def resolve_exactly(self, value: str) -> Video | None:
         """The video a member meant when the value is a choice's id or a whole title (with or
         without its artist): a few index lookups. None when only a search can tell."""
         value = value.strip()
         if match := _CHOICE.match(value):
-            video = await self.get(int(match.group(1)))
+            video = await self._find(int(match.group(1)))
             if video is not None:
                 return video
         query = fold(value)
@@ -220,6 +232,51 @@ class VideoQueries:
         if len(exact) > 1:
             raise _ambiguous("are called", value, exact)
         return None
+
+    async def same_title_and_artist(
+        self, title: str, artist: str, *, other_than: int | None = None
+    ) -> Video | None:
+        """A video already called this, by this artist (compared as search folds them)."""
+        found = await self._fetch(
+            f"SELECT {_VIDEO_COLUMNS} FROM videos WHERE search_title = ? AND search_text = ? "
+            "AND id IS NOT ? LIMIT 1",
+            (fold(title), fold(f"{title} {artist}"), other_than),
+        )
+        return found[0] if found else None
+
+
+class SQLiteVideoReads(SQLiteVideoLookups):
+    """Reads that scan or rank: off the event loop."""
+
+    async def count(self) -> int:
+        [row] = await self.conn.fetchall("SELECT count(*) AS n FROM videos")
+        return int(row["n"])
+
+    async def all(self) -> list[Video]:
+        return await self._fetch(f"SELECT {_VIDEO_COLUMNS} FROM videos ORDER BY id", ())
+
+    async def search(self, text: str, limit: int = 25) -> list[Video]:
+        """Videos for autocomplete: title prefix first, then substring, then near misses.
+
+        The typo-tolerant pass runs only when the text as typed found little."""
+        found = await self.search_as_typed(text, limit)
+        if not found:
+            found = await self.near_misses(text, limit)
+        return found[:limit]
+
+    async def near_misses(self, text: str, limit: int = 25) -> list[Video]:
+        """Videos sharing the most trigrams with the text, best first: tolerates typos.
+        Ranking runs over the trigram index and takes milliseconds, not microseconds."""
+        folded = fold(text)
+        if len(folded) < 3:
+            return []
+        candidates = await self._fetch(
+            f"SELECT {_VIDEO_COLUMNS} FROM videos WHERE id IN "
+            "(SELECT rowid FROM video_search WHERE video_search MATCH ? ORDER BY rank LIMIT ?)",
+            (_trigram_query(folded), NEAR_MISS_CANDIDATES),
+        )
+        scored = sorted(((similarity(folded, v), v) for v in candidates), key=lambda p: -p[0])
+        return [v for score, v in scored if score >= 0.5][:limit]
 
     async def resolve(self, value: str) -> Video:
         """The video a member meant: an autocomplete choice, or a title typed by hand."""
@@ -253,38 +310,13 @@ class VideoQueries:
         hint = f" Closest titles: {closest}." if closest else ""
         raise NotFoundError(f"No video matches “{value[:80]}”.{hint}")
 
-    async def credits(self, video_id: int) -> list[Credit]:
-        rows = await self.conn.execute_fetchall(
-            "SELECT role, name, kind FROM credits WHERE video_id = ? ORDER BY position",
-            (video_id,),
-        )
-        return [Credit(*row) for row in rows]
 
-    async def sources(self, video_id: int) -> list[str]:
-        """Links to the published pages that back the video's facts, in the catalog's order."""
-        rows = await self.conn.execute_fetchall(
-            "SELECT url FROM video_sources WHERE video_id = ? ORDER BY position", (video_id,)
-        )
-        return [row[0] for row in rows]
+class SQLiteVideoWrites(SQLiteVideoReads):
+    """The catalog's writes, inside the writer's transaction."""
 
-    async def credits_and_sources(self, video_id: int) -> tuple[list[Credit], list[str]]:
-        """What /credits shows, read in one statement (one round trip, one snapshot)."""
-        rows = await self.conn.execute_fetchall(_CREDITS_AND_SOURCES, {"video": video_id})
-        credits, sources = next(iter(rows))
-        return [Credit(*c) for c in json.loads(credits)], json.loads(sources)
-
-    async def reviews(self, video_id: int) -> list[PressReview]:
-        async with self.conn.execute(
-            "SELECT headline, summary, outlet, author, published_on, url FROM press_reviews "
-            "WHERE video_id = ? ORDER BY position",
-            (video_id,),
-        ) as cur:
-            return [PressReview(*row) for row in await cur.fetchall()]
-
-    async def all(self) -> list[Video]:
-        return await self._fetch(f"SELECT {_VIDEO_COLUMNS} FROM videos ORDER BY id", ())
-
-    # Writes, used by the catalog import.
+    def __init__(self, conn: Executes) -> None:
+        super().__init__(conn)
+        self.writer = conn
 
     async def upsert(
         self,
@@ -296,7 +328,7 @@ class VideoQueries:
         year: int | None,
         url: str | None,
     ) -> int:
-        async with self.conn.execute(
+        [row] = await self.writer.fetchall(
             "INSERT INTO videos (slug, title, artist, album, year, url, search_title, search_text) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (slug) DO UPDATE SET title = excluded.title, artist = excluded.artist, "
@@ -304,46 +336,8 @@ class VideoQueries:
             "search_title = excluded.search_title, search_text = excluded.search_text "
             "RETURNING id",
             (slug, title, artist, album, year, url, fold(title), fold(f"{title} {artist}")),
-        ) as cur:
-            row = await cur.fetchone()
-        assert row is not None
-        return int(row[0])
-
-    async def replace_credits(self, video_id: int, credits: list[Credit]) -> None:
-        await self.conn.execute("DELETE FROM credits WHERE video_id = ?", (video_id,))
-        await self.conn.executemany(
-            "INSERT INTO credits (video_id, position, role, name, kind) VALUES (?, ?, ?, ?, ?)",
-            [(video_id, i, c.role, c.name, c.kind) for i, c in enumerate(credits)],
         )
-
-    async def replace_sources(self, video_id: int, sources: list[str]) -> None:
-        await self.conn.execute("DELETE FROM video_sources WHERE video_id = ?", (video_id,))
-        await self.conn.executemany(
-            "INSERT INTO video_sources (video_id, position, url) VALUES (?, ?, ?)",
-            [(video_id, i, url) for i, url in enumerate(sources)],
-        )
-
-    async def replace_reviews(self, video_id: int, reviews: list[PressReview]) -> None:
-        await self.conn.execute("DELETE FROM press_reviews WHERE video_id = ?", (video_id,))
-        await self.conn.executemany(
-            "INSERT INTO press_reviews (video_id, position, outlet, headline, author, "
-            "published_on, url, summary) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                (video_id, i, r.outlet, r.headline, r.author, r.published_on, r.url, r.summary)
-                for i, r in enumerate(reviews)
-            ],
-        )
-
-    async def same_title_and_artist(
-        self, title: str, artist: str, *, other_than: int | None = None
-    ) -> Video | None:
-        """A video already called this, by this artist (compared as search folds them)."""
-        found = await self._fetch(
-            f"SELECT {_VIDEO_COLUMNS} FROM videos WHERE search_title = ? AND search_text = ? "
-            "AND id IS NOT ? LIMIT 1",
-            (fold(title), fold(f"{title} {artist}"), other_than),
-        )
-        return found[0] if found else None
+        return int(row["id"])
 
     async def slug_for(self, artist: str, title: str) -> str:
         """A new, unused slug made from the artist and title."""
@@ -355,6 +349,31 @@ class VideoQueries:
             slug = f"{base or 'video'}-{n}"
         return slug
 
+    async def replace_credits(self, video_id: int, credits: list[Credit]) -> None:
+        await self.writer.execute("DELETE FROM credits WHERE video_id = ?", (video_id,))
+        await self.writer.executemany(
+            "INSERT INTO credits (video_id, position, role, name, kind) VALUES (?, ?, ?, ?, ?)",
+            [(video_id, i, c.role, c.name, c.kind) for i, c in enumerate(credits)],
+        )
+
+    async def replace_sources(self, video_id: int, sources: list[str]) -> None:
+        await self.writer.execute("DELETE FROM video_sources WHERE video_id = ?", (video_id,))
+        await self.writer.executemany(
+            "INSERT INTO video_sources (video_id, position, url) VALUES (?, ?, ?)",
+            [(video_id, i, url) for i, url in enumerate(sources)],
+        )
+
+    async def replace_reviews(self, video_id: int, reviews: list[PressReview]) -> None:
+        await self.writer.execute("DELETE FROM press_reviews WHERE video_id = ?", (video_id,))
+        await self.writer.executemany(
+            "INSERT INTO press_reviews (video_id, position, outlet, headline, author, "
+            "published_on, url, summary) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (video_id, i, r.outlet, r.headline, r.author, r.published_on, r.url, r.summary)
+                for i, r in enumerate(reviews)
+            ],
+        )
+
     async def add_review(self, video_id: int, review: PressReview) -> None:
         reviews = await self.reviews(video_id)
         await self.replace_reviews(video_id, [*reviews, review])
@@ -363,16 +382,15 @@ class VideoQueries:
         """Remove a video with everything every server said about it. Aggregates follow."""
         counts: dict[str, int] = {}
         for table in ("ratings", "takes"):
-            async with self.conn.execute(
+            deleted = await self.writer.fetchall(
                 f"DELETE FROM {table} WHERE video_id = ? RETURNING 1", (video_id,)
-            ) as cur:
-                counts[table] = len(await cur.fetchall())
-        async with self.conn.execute("SELECT id FROM quotes WHERE video_id = ?", (video_id,)) as c:
-            quote_ids = [int(row[0]) for row in await c.fetchall()]
-        quotes = QuoteQueries(self.conn)
-        for quote_id in quote_ids:
-            await quotes.remove(quote_id)
-        counts["quotes"] = len(quote_ids)
+            )
+            counts[table] = len(deleted)
+        rows = await self.writer.fetchall("SELECT id FROM quotes WHERE video_id = ?", (video_id,))
+        quotes = SQLiteQuoteWrites(self.writer)
+        for row in rows:
+            await quotes.remove(int(row["id"]))
+        counts["quotes"] = len(rows)
         # Its credits, press reviews and sources go with it (ON DELETE CASCADE).
-        await self.conn.execute("DELETE FROM videos WHERE id = ?", (video_id,))
+        await self.writer.execute("DELETE FROM videos WHERE id = ?", (video_id,))
         return counts

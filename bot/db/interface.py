@@ -1,0 +1,466 @@
+"""What the bot asks of its database, whatever engine keeps it.
+
+Cogs, the daily scheduler and the CLI use only these types; `bot/db/sqlite` implements them
+(and a PostgreSQL backend implements them beside it). Nothing here names an engine, a
+connection, a cursor or a row: queries take plain values and return the dataclasses of
+`bot.db.models`.
+
+A `Database` hands out three kinds of session, each with the queries its place allows:
+
+    async with db.lookup() as s:       # answered at once, on the event loop
+        page = await s.videos.page(guild_id, video_id, user_id)
+    async with db.read() as s:         # any read; never blocks the event loop
+        top = await s.ratings.top(guild_id, limit=10)
+    async with db.transaction() as tx:  # one unit of work, committed whole or not at all
+        await tx.quotes.add(...)
+
+A lookup's cost is bounded by the size of its answer (an index lookup, a LIMIT), so it may
+run on the event loop's own thread: `LookupSession` offers only such queries, and a query
+that scans (a count, a typo search, an export, a ranking) exists only on `ReadSession`.
+Ratings, and takes (whose score is a rating), are written only through `Database.rate` and
+`Database.save_take`, which batch concurrent writes into one commit and answer each caller
+after it. Every moment is a whole number of Unix seconds (UTC).
+"""
+
+from __future__ import annotations
+
+import random
+from contextlib import AbstractAsyncContextManager
+from typing import Any, Protocol
+
+from bot.db.models import (
+    Credit,
+    DailyPost,
+    DailySchedule,
+    PressReview,
+    Quote,
+    ScoreSummary,
+    Take,
+    TakesPage,
+    TopList,
+    Video,
+    VideoPage,
+)
+
+# Videos
+
+
+class VideoLookups(Protocol):
+    async def get(self, video_id: int) -> Video:
+        """The video, or NotFoundError when it is not (or no longer) in the catalog."""
+        ...
+
+    async def get_by_slug(self, slug: str) -> Video | None: ...
+
+    async def page(self, guild_id: int, video_id: int, user_id: int | None = None) -> VideoPage:
+        """Everything /review shows about a video in a server (NotFoundError if gone)."""
+        ...
+
+    async def credits(self, video_id: int) -> list[Credit]: ...
+
+    async def sources(self, video_id: int) -> list[str]:
+        """Links to the published pages that back the video's facts, in order."""
+        ...
+
+    async def credits_and_sources(self, video_id: int) -> tuple[list[Credit], list[str]]: ...
+
+    async def reviews(self, video_id: int) -> list[PressReview]: ...
+
+    async def search_as_typed(self, text: str, limit: int = 25) -> list[Video]:
+        """Autocomplete: titles starting with the text, then holding it, then holding all
+        its words; at most `limit`."""
+        ...
+
+    async def resolve_exactly(self, value: str) -> Video | None:
+        """The video a member meant when the value is a choice's id or a whole title (with
+        or without its artist); None when only a search can tell. UserFacingError when the
+        value is empty or names several videos."""
+        ...
+
+    async def same_title_and_artist(
+        self, title: str, artist: str, *, other_than: int | None = None
+    ) -> Video | None: ...
+
+
+class VideoReads(VideoLookups, Protocol):
+    async def count(self) -> int: ...
+
+    async def all(self) -> list[Video]: ...
+
+    async def near_misses(self, text: str, limit: int = 25) -> list[Video]:
+        """Videos whose titles are close to the text (typos), best first."""
+        ...
+
+    async def search(self, text: str, limit: int = 25) -> list[Video]:
+        """`search_as_typed`, then near misses when that found nothing."""
+        ...
+
+    async def resolve_by_search(self, value: str) -> Video:
+        """The video a partial or misspelt title means (NotFoundError with the closest
+        titles, or UserFacingError when several match)."""
+        ...
+
+    async def resolve(self, value: str) -> Video:
+        """`resolve_exactly`, then `resolve_by_search`."""
+        ...
+
+
+class VideoWrites(VideoReads, Protocol):
+    async def upsert(
+        self,
+        *,
+        slug: str,
+        title: str,
+        artist: str,
+        album: str | None,
+        year: int | None,
+        url: str | None,
+    ) -> int:
+        """Add the video, or update the one with this slug; returns its id."""
+        ...
+
+    async def slug_for(self, artist: str, title: str) -> str:
+        """A new, unused slug made from the artist and title."""
+        ...
+
+    async def replace_credits(self, video_id: int, credits: list[Credit]) -> None: ...
+
+    async def replace_sources(self, video_id: int, sources: list[str]) -> None: ...
+
+    async def replace_reviews(self, video_id: int, reviews: list[PressReview]) -> None: ...
+
+    async def add_review(self, video_id: int, review: PressReview) -> None: ...
+
+    async def remove_everywhere(self, video_id: int) -> dict[str, int]:
+        """Remove the video and everything every server said about it; returns how many
+        of each kind went."""
+        ...
+
+
+# Ratings (written only through Database.rate and Database.save_take)
+
+
+class RatingLookups(Protocol):
+    async def summary(self, guild_id: int, video_id: int) -> ScoreSummary: ...
+
+    async def member_score(self, guild_id: int, video_id: int, user_id: int) -> int | None: ...
+
+    async def server_mean(self, guild_id: int) -> float | None: ...
+
+
+class RatingReads(RatingLookups, Protocol):
+    async def top(self, guild_id: int, limit: int) -> TopList:
+        """The server's best-rated videos by Bayesian mean (see TopList)."""
+        ...
+
+
+# Takes
+
+
+class TakeLookups(Protocol):
+    async def get(self, take_id: int) -> Take | None: ...
+
+    async def in_guild(self, guild_id: int, take_id: int) -> Take:
+        """The take if it belongs to this server, else NotFoundError."""
+        ...
+
+    async def of_member(self, guild_id: int, video_id: int, user_id: int) -> Take | None: ...
+
+    async def count(self, guild_id: int, video_id: int) -> int: ...
+
+
+class TakeReads(TakeLookups, Protocol):
+    async def page(
+        self, guild_id: int, video_id: int, *, sort: str, page: int, page_size: int
+    ) -> TakesPage:
+        """One page of a video's takes, sorted "newest" or "highest"; a page number past
+        the end gives the last page."""
+        ...
+
+
+class TakeWrites(TakeReads, Protocol):
+    async def agree(self, take: Take, user_id: int) -> bool:
+        """Mark a take "agree" once per member; False if they already had."""
+        ...
+
+    async def remove(self, take_id: int) -> None: ...
+
+
+# Quotes
+
+
+class QuoteLookups(Protocol):
+    async def get(self, quote_id: int) -> Quote | None: ...
+
+    async def in_guild(self, guild_id: int, quote_id: int) -> Quote:
+        """A quote this server can see (its own or the catalog's), else NotFoundError."""
+        ...
+
+    async def of_message(self, guild_id: int, author_id: int, source_url: str) -> Quote | None:
+        """The quote already saved from this message, if any."""
+        ...
+
+    async def random(
+        self, guild_id: int, video_id: int | None = None, rng: random.Random | None = None
+    ) -> Quote | None:
+        """A uniformly random quote of the server (of one video, if given); the catalog's
+        when the server has none."""
+        ...
+
+    async def count(self, guild_id: int, video_id: int | None = None) -> int: ...
+
+
+class QuoteReads(QuoteLookups, Protocol):
+    async def catalog_quotes(self, video_id: int) -> list[Quote]: ...
+
+
+class QuoteWrites(QuoteReads, Protocol):
+    async def add(
+        self,
+        *,
+        guild_id: int,
+        text: str,
+        created_at: int,
+        video_id: int | None = None,
+        said_by: str | None = None,
+        source_url: str | None = None,
+        saved_by: int | None = None,
+        author_id: int | None = None,
+        is_sample: bool = False,
+    ) -> Quote: ...
+
+    async def remove(self, quote_id: int) -> Quote:
+        """Delete a quote (NotFoundError if there is none); returns what was removed."""
+        ...
+
+
+# Daily quote posts
+
+
+class DailyReads(Protocol):
+    async def schedule(self, guild_id: int) -> DailySchedule | None: ...
+
+    async def due(self, now: int, limit: int) -> list[DailySchedule]:
+        """Active schedules whose time has come, oldest first."""
+        ...
+
+    async def next_due_at(self) -> int | None: ...
+
+    async def post(self, guild_id: int, local_date: str) -> DailyPost | None: ...
+
+    async def last_sent(self, guild_id: int) -> DailyPost | None: ...
+
+    async def unposted_count(self, guild_id: int) -> int:
+        """Quotes not yet posted in the server's current cycle."""
+        ...
+
+
+class DailyWrites(DailyReads, Protocol):
+    async def save_schedule(
+        self,
+        *,
+        guild_id: int,
+        channel_id: int,
+        post_time: str,
+        timezone: str,
+        next_local_date: str,
+        due_at: int,
+        updated_by: int,
+        now: int,
+    ) -> None:
+        """Create or replace a server's schedule; this also un-pauses it."""
+        ...
+
+    async def delete_schedule(self, guild_id: int) -> bool: ...
+
+    async def delete_schedules_in_channel(self, channel_id: int) -> int: ...
+
+    async def move_to(self, guild_id: int, next_local_date: str, due_at: int) -> None: ...
+
+    async def retry_at(self, guild_id: int, due_at: int) -> None: ...
+
+    async def pause(self, guild_id: int, reason: str, now: int) -> None: ...
+
+    async def note_error(self, guild_id: int, error: str | None, now: int) -> None: ...
+
+    async def set_next_quote(self, guild_id: int, quote_id: int | None) -> None: ...
+
+    async def record_post(
+        self,
+        *,
+        guild_id: int,
+        local_date: str,
+        status: str,
+        nonce: str,
+        now: int,
+        quote_id: int | None = None,
+        channel_id: int | None = None,
+        claimed_by: str | None = None,
+        lease_until: int | None = None,
+        message_id: int | None = None,
+        detail: str | None = None,
+    ) -> None: ...
+
+    async def take_over_claim(
+        self, guild_id: int, local_date: str, owner: str, lease_until: int
+    ) -> int | None:
+        """Hold an earlier attempt's claim under a new lease; returns when that attempt
+        claimed the day, or None when the day is no longer claimed."""
+        ...
+
+    async def choose_quote(self, guild_id: int, rng: random.Random | None = None) -> int | None:
+        """A random quote not yet posted in this cycle; starts a new cycle when none is left."""
+        ...
+
+    async def mark_posted(self, guild_id: int, quote_id: int) -> None: ...
+
+
+# Members, exports and one-time setup
+
+
+class MemberLookups(Protocol):
+    async def no_quotes(self, guild_id: int, user_id: int) -> bool: ...
+
+
+class MemberWrites(MemberLookups, Protocol):
+    async def set_no_quotes(self, guild_id: int, user_id: int, value: bool) -> None: ...
+
+    async def log_removal(
+        self,
+        *,
+        guild_id: int,
+        kind: str,
+        item_id: int,
+        author_id: int | None,
+        removed_by: int,
+        reason: str | None,
+        now: int,
+    ) -> None: ...
+
+    async def forget(self, guild_id: int, user_id: int) -> dict[str, int]:
+        """Delete everything stored about a member in one server; returns how many of each
+        kind went."""
+        ...
+
+
+class ExportReads(Protocol):
+    async def server(self, guild_id: int) -> dict[str, Any]:
+        """Everything members wrote in one server, JSON-ready (see bot/db/exports.py)."""
+        ...
+
+    async def member(self, guild_id: int, user_id: int) -> dict[str, Any]:
+        """What TakeTwo keeps about one member in one server, JSON-ready."""
+        ...
+
+
+class SetupReads(Protocol):
+    async def catalog_decided(self) -> bool: ...
+
+
+class SetupWrites(SetupReads, Protocol):
+    async def record_catalog_decision(self, *, sample_loaded: bool) -> None: ...
+
+
+# Sessions. Read-only properties, so that a WriteSession serves wherever a ReadSession does.
+
+
+class LookupSession(Protocol):
+    @property
+    def videos(self) -> VideoLookups: ...
+    @property
+    def ratings(self) -> RatingLookups: ...
+    @property
+    def takes(self) -> TakeLookups: ...
+    @property
+    def quotes(self) -> QuoteLookups: ...
+    @property
+    def members(self) -> MemberLookups: ...
+
+
+class ReadSession(Protocol):
+    @property
+    def videos(self) -> VideoReads: ...
+    @property
+    def ratings(self) -> RatingReads: ...
+    @property
+    def takes(self) -> TakeReads: ...
+    @property
+    def quotes(self) -> QuoteReads: ...
+    @property
+    def members(self) -> MemberLookups: ...
+    @property
+    def daily(self) -> DailyReads: ...
+    @property
+    def exports(self) -> ExportReads: ...
+    @property
+    def setup(self) -> SetupReads: ...
+
+
+class WriteSession(Protocol):
+    @property
+    def videos(self) -> VideoWrites: ...
+    @property
+    def ratings(self) -> RatingReads: ...
+    @property
+    def takes(self) -> TakeWrites: ...
+    @property
+    def quotes(self) -> QuoteWrites: ...
+    @property
+    def members(self) -> MemberWrites: ...
+    @property
+    def daily(self) -> DailyWrites: ...
+    @property
+    def exports(self) -> ExportReads: ...
+    @property
+    def setup(self) -> SetupWrites: ...
+
+
+class Database(Protocol):
+    @property
+    def is_new(self) -> bool:
+        """The database was created by this process's open (no schema before it)."""
+        ...
+
+    @property
+    def started_at_version(self) -> int | None:
+        """The schema version found before migrating (0: a new database)."""
+        ...
+
+    async def open(self) -> None:
+        """Connect and migrate. DatabaseUnusable (or DatabaseBusy) when it cannot be used."""
+        ...
+
+    async def close(self) -> None: ...
+
+    def lookup(self) -> AbstractAsyncContextManager[LookupSession]: ...
+
+    def read(self) -> AbstractAsyncContextManager[ReadSession]: ...
+
+    def transaction(self) -> AbstractAsyncContextManager[WriteSession]:
+        """One unit of work: committed when the block ends, rolled back on any error. A
+        storage failure becomes CannotSaveError with the member's sentence."""
+        ...
+
+    async def rate(
+        self, *, guild_id: int, video_id: int, user_id: int, score: int, rated_at: int
+    ) -> ScoreSummary:
+        """Set a member's score for a video (1..10); returns the video's server aggregate,
+        after the write is committed."""
+        ...
+
+    async def save_take(
+        self, *, guild_id: int, video_id: int, user_id: int, score: int, text: str, now: int
+    ) -> Take:
+        """Create or edit a member's take; its score is their rating, written with it.
+        Returns the take after the write is committed."""
+        ...
+
+    def refuse_writes(self, reason: str) -> None:
+        """From now on nothing commits: each write is rolled back and its caller hears
+        CannotSaveError (for shutdown, so nothing commits that no member hears about)."""
+        ...
+
+    async def erase_deleted_text(self) -> None:
+        """Make sure deleted text (after /privacy forget-me) is gone from every file the
+        engine keeps, not only unreachable."""
+        ...

@@ -1,0 +1,80 @@
+"""The sessions of the SQLite backend: which queries each kind of connection offers.
+
+Each query family comes in tiers (`...Lookups` ⊂ `...Reads` ⊂ `...Writes`), and a session
+holds only the tier its connection allows: the lookup session, used on the event loop's
+own thread, has no query that scans; a read session cannot write. Asking a lookup session
+for a scan is an AttributeError at run time and a type error before that.
+"""
+
+from __future__ import annotations
+
+from bot.db.coalesce import Coalescer
+from bot.db.models import Video, VideoPage
+from bot.db.sqlite import pages
+from bot.db.sqlite.connections import Executes, Fetches
+from bot.db.sqlite.daily import SQLiteDailyReads, SQLiteDailyWrites
+from bot.db.sqlite.exports import SQLiteExportReads
+from bot.db.sqlite.members import SQLiteMemberLookups, SQLiteMemberWrites
+from bot.db.sqlite.quotes import SQLiteQuoteLookups, SQLiteQuoteReads, SQLiteQuoteWrites
+from bot.db.sqlite.ratings import SQLiteRatingLookups, SQLiteRatingReads
+from bot.db.sqlite.setup import SQLiteSetupReads, SQLiteSetupWrites
+from bot.db.sqlite.takes import SQLiteTakeLookups, SQLiteTakeReads, SQLiteTakeWrites
+from bot.db.sqlite.videos import SQLiteVideoLookups, SQLiteVideoReads, SQLiteVideoWrites, gone
+
+PageKey = tuple[int, int, int | None]  # guild, video, member
+# Lookups asked for at the same moment are answered by one statement of at most this many.
+COALESCE_BATCH = 200
+
+
+class CoalescedVideoLookups(SQLiteVideoLookups):
+    """The lookup session's videos: a video or a /review page asked for while others are
+    waiting joins their statement (200 /review pages under load cost one statement, not
+    200; each has a fixed cost in Python's sqlite3)."""
+
+    def __init__(self, conn: Fetches) -> None:
+        super().__init__(conn)
+        self._videos = Coalescer[int, Video](self.many, gone, COALESCE_BATCH)
+        self._pages = Coalescer[PageKey, VideoPage](self._pages_of, gone, COALESCE_BATCH)
+
+    async def _pages_of(self, keys: list[PageKey]) -> list[VideoPage | None]:
+        return await pages.video_pages(self.conn, keys)
+
+    async def get(self, video_id: int) -> Video:
+        return await self._videos.get(video_id)
+
+    async def page(self, guild_id: int, video_id: int, user_id: int | None = None) -> VideoPage:
+        return await self._pages.get((guild_id, video_id, user_id))
+
+
+class SQLiteLookupSession:
+    def __init__(self, conn: Fetches) -> None:
+        self.videos = CoalescedVideoLookups(conn)
+        self.ratings = SQLiteRatingLookups(conn)
+        self.takes = SQLiteTakeLookups(conn)
+        self.quotes = SQLiteQuoteLookups(conn)
+        self.members = SQLiteMemberLookups(conn)
+
+
+class SQLiteReadSession:
+    def __init__(self, conn: Fetches) -> None:
+        self.videos = SQLiteVideoReads(conn)
+        self.ratings = SQLiteRatingReads(conn)
+        self.takes = SQLiteTakeReads(conn)
+        self.quotes = SQLiteQuoteReads(conn)
+        self.members = SQLiteMemberLookups(conn)
+        self.daily = SQLiteDailyReads(conn)
+        self.exports = SQLiteExportReads(conn)
+        self.setup = SQLiteSetupReads(conn)
+
+
+class SQLiteWriteSession:
+    def __init__(self, conn: Executes) -> None:
+        self.conn = conn  # for the group commit's batch statements
+        self.videos = SQLiteVideoWrites(conn)
+        self.ratings = SQLiteRatingReads(conn)
+        self.takes = SQLiteTakeWrites(conn)
+        self.quotes = SQLiteQuoteWrites(conn)
+        self.members = SQLiteMemberWrites(conn)
+        self.daily = SQLiteDailyWrites(conn)
+        self.exports = SQLiteExportReads(conn)
+        self.setup = SQLiteSetupWrites(conn)
