@@ -68,6 +68,9 @@ WORDS = (
     "dark",
 )
 ROLES = ("Director", "Producer", "Cast")
+# Every generated moment (rating, quote, take): 2026-01-01T00:00:00Z in Unix seconds, the one
+# way the schema stores times.
+WRITTEN_AT = 1_767_225_600
 
 
 @dataclass(frozen=True)
@@ -174,7 +177,7 @@ def generate(path: Path, scale: Scale, seed: int = 7) -> dict[str, float]:
                 pairs.add((video, guild * 100_000 + rng.randrange(scale.members_per_server)))
         conn.executemany(
             "INSERT INTO ratings (guild_id, video_id, user_id, score, rated_at) "
-            "VALUES (?, ?, ?, ?, unixepoch('2026-01-01T00:00:00Z'))",
+            f"VALUES (?, ?, ?, ?, {WRITTEN_AT})",
             [(guild, v, u, rng.randint(1, 10)) for v, u in pairs],
         )
     conn.execute("COMMIT")
@@ -204,7 +207,7 @@ def generate(path: Path, scale: Scale, seed: int = 7) -> dict[str, float]:
             )
     conn.executemany(
         "INSERT INTO quotes (guild_id, video_id, text, said_by, saved_by, created_at, slot, "
-        "video_slot) VALUES (?, ?, ?, ?, ?, '2026-01-01T00:00:00+00:00', ?, ?)",
+        f"video_slot) VALUES (?, ?, ?, ?, ?, {WRITTEN_AT}, ?, ?)",
         rows,
     )
     conn.execute("COMMIT")
@@ -223,7 +226,7 @@ def generate(path: Path, scale: Scale, seed: int = 7) -> dict[str, float]:
         }
         conn.executemany(
             "INSERT OR IGNORE INTO takes (guild_id, video_id, user_id, score, text, created_at, "
-            "updated_at, agree_count) VALUES (?, ?, ?, ?, ?, '2026-01-01', '2026-01-01', ?)",
+            f"updated_at, agree_count) VALUES (?, ?, ?, ?, ?, {WRITTEN_AT}, {WRITTEN_AT}, ?)",
             [
                 (
                     guild,

@@ -31,6 +31,15 @@ def version(path: Path) -> int:
         return conn.execute("PRAGMA user_version").fetchone()[0]
 
 
+def migrations_upto(tmp_path: Path, version_n: int) -> Path:
+    """A copy of the migrations directory holding only migrations 1..version_n."""
+    directory = tmp_path / f"upto{version_n}"
+    directory.mkdir()
+    for migration in discover()[:version_n]:
+        shutil.copy(migration.path, directory)
+    return directory
+
+
 async def test_fresh_database_is_migrated_with_wal_and_foreign_keys(db: Database) -> None:
     assert db.is_new
     assert version(db.path) == len(list(MIGRATIONS_DIR.glob("*.sql")))
@@ -207,12 +216,8 @@ async def test_kill_between_any_two_statements_keeps_the_previous_version(
     # The file as each migration finds it: migrated to N-1, with a rated video in it.
     before: dict[int, Path] = {}
     for migration in migrations:
-        older = tmp_path / f"upto{migration.version - 1}"
-        older.mkdir()
-        for earlier in migrations[: migration.version - 1]:
-            shutil.copy(earlier.path, older)
         path = before[migration.version] = tmp_path / f"at{migration.version - 1}.sqlite3"
-        await migrate_file(path, older)
+        await migrate_file(path, migrations_upto(tmp_path, migration.version - 1))
         if migration.version > 1:
             with closing(sqlite3.connect(path)) as conn, conn:
                 conn.execute(
@@ -259,12 +264,8 @@ async def test_ratings_move_to_the_member_first_table_with_their_aggregates(
 ) -> None:
     """0004 rebuilds the ratings table: every rating survives, its time becomes Unix
     seconds, the aggregates stay right, and the triggers keep them right afterwards."""
-    before = tmp_path / "migrations"
-    before.mkdir()
-    for script in sorted(MIGRATIONS_DIR.glob("*.sql"))[:3]:
-        shutil.copy(script, before)
     path = tmp_path / "x.sqlite3"
-    db = SQLiteDatabase(path, migrations=before)
+    db = SQLiteDatabase(path, migrations=migrations_upto(tmp_path, 3))
     await db.open()
     async with db.transaction() as tx:
         await tx.conn.execute(
@@ -313,3 +314,278 @@ async def test_lookup_connection_sees_commits_at_once_and_cannot_write(db: Datab
             await session.videos.conn.fetchall("DELETE FROM quotes")
     async with db.read() as session:
         assert await session.quotes.count(9) == 1
+
+
+TIMES_MIGRATION = next(m for m in discover() if m.name == "0008_times_as_unix_seconds.sql")
+
+# The form the bot writes (now_iso), the other forms datetime.isoformat() and SQLite write,
+# and the bench's bare date, each with its Unix second (no offset means UTC; a fraction of a
+# second is cut off, never rounded up).
+ISO_TIMES = {
+    "2026-01-15T09:00:00+00:00": 1768467600,
+    "2026-01-15T09:00:00.999999+00:00": 1768467600,
+    "2026-01-15T09:00:00.123456": 1768467600,
+    "2026-01-15T09:00:00Z": 1768467600,
+    "2026-01-15T11:30:00+02:00": 1768469400,
+    "2026-01-15 09:00:01": 1768467601,
+    "2026-01-01": 1767225600,
+}
+
+
+async def database_before_times_migration(tmp_path: Path, times: list[str]) -> Path:
+    """A database at version 7 with takes (agreed with), quotes the daily tables point at,
+    and moderation-log rows, whose times cycle through `times`."""
+    path = tmp_path / "at7.sqlite3"
+    await migrate_file(path, migrations_upto(tmp_path, TIMES_MIGRATION.version - 1))
+    assert version(path) == TIMES_MIGRATION.version - 1
+    moment = (times[n % len(times)] for n in range(1000))
+    with closing(sqlite3.connect(path)) as conn, conn:
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.executemany(
+            "INSERT INTO videos (id, slug, title, artist, search_title, search_text) "
+            "VALUES (?, ?, 'T', 'A', 't', 't a')",
+            [(1, "one"), (2, "two")],
+        )
+        for user in range(1, 9):
+            conn.execute(
+                "INSERT INTO takes (guild_id, video_id, user_id, score, text, created_at, "
+                "updated_at) VALUES (7, ?, ?, ?, ?, ?, ?)",
+                (user % 2 + 1, user, user, f"take {user}", next(moment), next(moment)),
+            )
+        conn.executemany(
+            "INSERT INTO take_agrees (take_id, user_id, guild_id) VALUES (?, ?, 7)",
+            [(take, fan) for take in range(1, 9) for fan in range(100, 100 + take % 4)],
+        )
+        for slot in range(1, 8):
+            video = 1 if slot % 2 else None
+            conn.execute(
+                "INSERT INTO quotes (guild_id, video_id, text, saved_by, created_at, slot, "
+                "video_slot) VALUES (7, ?, ?, 5, ?, ?, ?)",
+                (video, f"quote {slot}", next(moment), slot, (slot + 1) // 2 if video else None),
+            )
+        conn.execute(
+            "INSERT INTO daily_schedules (guild_id, channel_id, post_time, timezone, "
+            "next_local_date, due_at, next_quote_id, updated_at) "
+            "VALUES (7, 70, '09:00', 'UTC', '2026-01-16', 1768554000, 3, 1768467600)"
+        )
+        conn.execute(
+            "INSERT INTO daily_posts (guild_id, local_date, status, quote_id, nonce, updated_at) "
+            "VALUES (7, '2026-01-15', 'sent', 2, 'n', 1768467600)"
+        )
+        conn.executemany("INSERT INTO daily_cycle (guild_id, quote_id) VALUES (7, ?)", [(1,), (2,)])
+        conn.executemany(
+            "INSERT INTO moderation_log (guild_id, kind, item_id, author_id, removed_by, "
+            "reason, removed_at) VALUES (7, ?, ?, 3, 9, 'spam', ?)",
+            [(kind, item, next(moment)) for kind in ("quote", "take") for item in (40, 41, 42)],
+        )
+    return path
+
+
+def rows(conn: sqlite3.Connection, sql: str) -> list[tuple[object, ...]]:
+    return conn.execute(sql).fetchall()
+
+
+# What 0008 must leave exactly as it was (every column but the times, the aggregates, the
+# rows pointing at the rebuilt tables, and the indexes and triggers, word for word).
+UNCHANGED = (
+    "SELECT id, guild_id, video_id, user_id, score, text, agree_count FROM takes ORDER BY id",
+    "SELECT id, guild_id, video_id, text, saved_by, is_sample, slot, video_slot FROM quotes "
+    "ORDER BY id",
+    "SELECT id, guild_id, kind, item_id, author_id, removed_by, reason FROM moderation_log "
+    "ORDER BY id",
+    "SELECT * FROM take_agrees ORDER BY take_id, user_id",
+    "SELECT * FROM video_take_counts ORDER BY guild_id, video_id",
+    "SELECT * FROM daily_schedules",
+    "SELECT * FROM daily_posts",
+    "SELECT * FROM daily_cycle ORDER BY quote_id",
+    "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE type IN ('index', 'trigger') "
+    "ORDER BY name",
+)
+TIME_COLUMNS = (
+    ("takes", "created_at"),
+    ("takes", "updated_at"),
+    ("quotes", "created_at"),
+    ("moderation_log", "removed_at"),
+)
+
+
+async def test_times_become_unix_seconds_keeping_rows_indexes_triggers_and_aggregates(
+    tmp_path: Path,
+) -> None:
+    """0008 rebuilds takes, quotes and moderation_log: every row stays, each ISO time becomes
+    its Unix second stored as an integer, agrees and the rows the daily tables point at
+    survive the rebuild, and the indexes and triggers are the same and keep working."""
+    path = await database_before_times_migration(tmp_path, list(ISO_TIMES))
+    with closing(sqlite3.connect(path)) as conn:
+        before = [rows(conn, sql) for sql in UNCHANGED]
+        iso_before = [rows(conn, f"SELECT {c} FROM {t} ORDER BY id") for t, c in TIME_COLUMNS]
+        columns_before = {t: rows(conn, f"PRAGMA table_info({t})") for t, _ in TIME_COLUMNS}
+
+    assert await migrate_file(path) == TIMES_MIGRATION.version - 1
+    assert version(path) == LATEST
+    with closing(sqlite3.connect(path)) as conn:
+        assert [rows(conn, sql) for sql in UNCHANGED] == before
+        for (table, column), iso in zip(TIME_COLUMNS, iso_before, strict=True):
+            seconds = rows(conn, f"SELECT {column} FROM {table} ORDER BY id")
+            assert seconds == [(ISO_TIMES[text],) for (text,) in iso], (table, column)
+            assert rows(conn, f"SELECT DISTINCT typeof({column}) FROM {table}") == [("integer",)]
+        # The table definitions differ only in those columns' type.
+        for table, columns in columns_before.items():
+            assert rows(conn, f"PRAGMA table_info({table})") == [
+                (*c[:2], "INTEGER" if (table, c[1]) in TIME_COLUMNS else c[2], *c[3:])
+                for c in columns
+            ]
+        agrees = "SELECT take_id, count(*) FROM take_agrees GROUP BY take_id ORDER BY take_id"
+        agree_counts = "SELECT id, agree_count FROM takes WHERE agree_count > 0 ORDER BY id"
+        assert rows(conn, agrees) == rows(conn, agree_counts)
+        assert rows(conn, "PRAGMA foreign_key_check") == []
+        assert rows(conn, "PRAGMA integrity_check") == [("ok",)]
+        plan = rows(
+            conn,
+            "EXPLAIN QUERY PLAN SELECT id FROM takes WHERE guild_id = 7 AND video_id = 1 "
+            "ORDER BY updated_at DESC, id DESC",
+        )
+        assert "takes_newest" in plan[0][3]
+
+    # The triggers and the cascade still work on the rebuilt table.
+    with closing(sqlite3.connect(path)) as conn, conn:
+        conn.execute("PRAGMA foreign_keys = ON")
+        counts = "SELECT video_id, count FROM video_take_counts WHERE guild_id = 7 ORDER BY 1"
+        assert rows(conn, counts) == [(1, 4), (2, 4)]
+        conn.execute(
+            "INSERT INTO takes (id, guild_id, video_id, user_id, score, text, created_at, "
+            "updated_at) VALUES (9, 7, 2, 50, 6, 'late', 1768500000, 1768500000)"
+        )
+        conn.execute("INSERT INTO take_agrees (take_id, user_id, guild_id) VALUES (9, 1, 7)")
+        assert rows(conn, "SELECT agree_count FROM takes WHERE id = 9") == [(1,)]
+        assert rows(conn, counts) == [(1, 4), (2, 5)]
+        conn.execute("DELETE FROM takes WHERE id = 3")
+        assert rows(conn, "SELECT count(*) FROM take_agrees WHERE take_id = 3") == [(0,)]
+        assert rows(conn, counts) == [(1, 4), (2, 4)]
+
+
+@pytest.mark.parametrize(
+    "unreadable",
+    ["yesterday", "2026-01-15T09:00:00+0000", "20260115T090000Z", "09:00:00", "2461055.875", ""],
+)
+async def test_a_time_0008_cannot_read_stops_it_and_changes_nothing(
+    tmp_path: Path, unreadable: str
+) -> None:
+    """A stored time that is not ISO 8601 text SQLite reads (or only reads as something else:
+    a time of day alone, a Julian day number) is not turned into 0 or NULL: the migration
+    stops, says why, and leaves the database at version 7 with foreign keys enforced."""
+    path = await database_before_times_migration(
+        tmp_path, ["2026-01-15T09:00:00+00:00"] * 20 + [unreadable]
+    )
+    before = contents(path)
+    conn = (await connect_on_thread(path, read_only=False)).raw
+    try:
+        with pytest.raises(MigrationError, match=r"0008_times_as_unix_seconds\.sql .*not ISO"):
+            await migrate(conn)
+        assert [tuple(r) for r in await conn.execute_fetchall("PRAGMA foreign_keys")] == [(1,)]
+    finally:
+        await conn.close()
+    assert contents(path) == before
+
+
+async def test_failure_in_the_middle_of_0008_leaves_version_7_with_foreign_keys_on(
+    tmp_path: Path,
+) -> None:
+    path = await database_before_times_migration(tmp_path, list(ISO_TIMES))
+    before = contents(path)
+    # Stop right after the old takes table is gone, with foreign keys off.
+    stop_at = TIMES_MIGRATION.statements().index("DROP TABLE takes;") + 1
+
+    def fail_there(migration: Migration, number: int) -> None:
+        if (migration.version, number) == (TIMES_MIGRATION.version, stop_at):
+            raise OSError("disk gone")
+
+    conn = (await connect_on_thread(path, read_only=False)).raw
+    try:
+        with pytest.raises(MigrationError, match=r"0008.*rolled back: disk gone"):
+            await migrate(conn, after_statement=fail_there)
+        assert [tuple(r) for r in await conn.execute_fetchall("PRAGMA foreign_keys")] == [(1,)]
+        with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
+            await conn.execute(
+                "INSERT INTO take_agrees (take_id, user_id, guild_id) VALUES (99, 1, 7)"
+            )
+    finally:
+        await conn.close()
+    assert contents(path) == before
+    assert await migrate_file(path) == TIMES_MIGRATION.version - 1
+    assert version(path) == LATEST
+
+
+async def test_foreign_keys_off_migration_that_breaks_a_foreign_key_is_rolled_back(
+    tmp_path: Path,
+) -> None:
+    """With foreign keys off nothing checks them while the migration runs: the runner checks
+    them all before committing, refuses a migration that leaves a row pointing nowhere, and
+    turns them back on."""
+    migrations = tmp_path / "migrations"
+    shutil.copytree(MIGRATIONS_DIR, migrations)
+    path = tmp_path / "x.sqlite3"
+    await migrate_file(path, migrations)
+    with closing(sqlite3.connect(path)) as conn, conn:
+        conn.execute(
+            "INSERT INTO videos (id, slug, title, artist, search_title, search_text) "
+            "VALUES (1, 'one', 'One', 'Someone', 'one', 'one someone')"
+        )
+        conn.execute(
+            "INSERT INTO quotes (guild_id, video_id, text, created_at, slot, video_slot) "
+            "VALUES (7, 1, 'q', 1768467600, 1, 1)"
+        )
+    before = contents(path)
+    (migrations / f"{LATEST + 1:04d}_drop_a_video.sql").write_text(
+        "-- Loses a video its quote points at.\n-- runner: foreign keys off\n\n"
+        "DELETE FROM videos WHERE id = 1;\n"
+    )
+    conn = (await connect_on_thread(path, read_only=False)).raw
+    try:
+        with pytest.raises(
+            MigrationError, match=r"drop_a_video\.sql .*rolled back: 1 row.*quotes -> videos"
+        ):
+            await migrate(conn, migrations)
+        assert [tuple(r) for r in await conn.execute_fetchall("PRAGMA foreign_keys")] == [(1,)]
+    finally:
+        await conn.close()
+    assert contents(path) == before
+
+
+@pytest.mark.parametrize(
+    ("text", "refusal"),
+    [
+        ("-- runner: foreign keys of\nCREATE TABLE t (id INTEGER);\n", "unknown runner directive"),
+        ("CREATE TABLE t (id INTEGER);\n-- runner: foreign keys off\n", "belong in the header"),
+        ("CREATE TABLE t (id INTEGER);\nPRAGMA foreign_keys = OFF;\n", "statement 2 .*runner"),
+    ],
+)
+async def test_runner_directives_are_read_from_the_header_only(
+    tmp_path: Path, text: str, refusal: str
+) -> None:
+    migrations = tmp_path / "migrations"
+    shutil.copytree(MIGRATIONS_DIR, migrations)
+    (migrations / f"{LATEST + 1:04d}_directive.sql").write_text(text)
+    path = tmp_path / "x.sqlite3"
+    with pytest.raises(MigrationError, match=rf"directive\.sql: .*{refusal}"):
+        await SQLiteDatabase(path, migrations=migrations).open()
+    assert version(path) == 0
+
+
+async def test_foreign_keys_off_migration_refuses_to_run_inside_a_transaction(
+    tmp_path: Path,
+) -> None:
+    """PRAGMA foreign_keys does nothing inside a transaction: rather than rebuild tables with
+    foreign keys on (cascading deletes), the runner stops before changing anything."""
+    path = tmp_path / "x.sqlite3"
+    await migrate_file(path, migrations_upto(tmp_path, TIMES_MIGRATION.version - 1))
+    conn = (await connect_on_thread(path, read_only=False)).raw
+    try:
+        await conn.execute("BEGIN")
+        with pytest.raises(MigrationError, match=r"0008.*stayed on"):
+            await migrate(conn)
+        await conn.execute("ROLLBACK")
+        assert [tuple(r) for r in await conn.execute_fetchall("PRAGMA foreign_keys")] == [(1,)]
+    finally:
+        await conn.close()
+    assert version(path) == TIMES_MIGRATION.version - 1
