@@ -109,8 +109,10 @@ class Clock:
         return self.now
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)  # type: ignore[misc]
+def utc(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
+) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
 async def no_sleep(seconds: float) -> None:
@@ -660,7 +662,7 @@ async def crash_after_posting(world: World, chatter: int = 0) -> tuple[int, Cloc
     for n in range(chatter):
         talker.post(f"message {n}")
     clock.now += timedelta(minutes=2)
-    dying = CrashAfterSend(ChannelSender(world.bot))
+    dying = CrashAfterSend(ChannelSender(world.running_bot))
     with pytest.raises(Crash):
         await DailyScheduler(world.db, dying, clock=clock, sleep=no_sleep).run_due()
     return channel_id, clock
@@ -680,7 +682,9 @@ async def test_restart_20_minutes_after_a_crash_posts_once_in_discord(world: Wor
     channel_id, clock = await crash_after_posting(world)
     [post] = daily_posts_in(world, channel_id)
     clock.now += timedelta(minutes=20)  # Discord has forgotten the nonce by now
-    restarted = DailyScheduler(world.db, ChannelSender(world.bot), clock=clock, sleep=no_sleep)
+    restarted = DailyScheduler(
+        world.db, ChannelSender(world.running_bot), clock=clock, sleep=no_sleep
+    )
     assert await restarted.run_due() == {"sent": 1}
     assert daily_posts_in(world, channel_id) == [post]
     assert ("GET", f"/api/v10/channels/{channel_id}/messages") in [
@@ -697,7 +701,9 @@ async def test_a_busy_channel_still_shows_the_post_after_a_restart(world: World)
     channel_id, clock = await crash_after_posting(world, chatter=150)
     [post] = daily_posts_in(world, channel_id)
     clock.now += timedelta(minutes=20)
-    restarted = DailyScheduler(world.db, ChannelSender(world.bot), clock=clock, sleep=no_sleep)
+    restarted = DailyScheduler(
+        world.db, ChannelSender(world.running_bot), clock=clock, sleep=no_sleep
+    )
     assert await restarted.run_due() == {"sent": 1}
     assert daily_posts_in(world, channel_id) == [post]
 
@@ -708,7 +714,9 @@ async def test_channel_that_cannot_be_read_pauses_and_says_why(world: World) -> 
     assert channel is not None
     channel.bot_can_read = False
     clock.now += timedelta(minutes=20)
-    restarted = DailyScheduler(world.db, ChannelSender(world.bot), clock=clock, sleep=no_sleep)
+    restarted = DailyScheduler(
+        world.db, ChannelSender(world.running_bot), clock=clock, sleep=no_sleep
+    )
     assert await restarted.run_due() == {"paused": 1}
     assert len(daily_posts_in(world, channel_id)) == 1
     status = await world.member("admin", permissions=MANAGE_GUILD).run("daily status")

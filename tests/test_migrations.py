@@ -27,7 +27,7 @@ def schema(path: Path) -> list[tuple[str, str]]:
 
 def version(path: Path) -> int:
     with sqlite3.connect(path) as conn:
-        return conn.execute("PRAGMA user_version").fetchone()[0]
+        return int(conn.execute("PRAGMA user_version").fetchone()[0])
 
 
 async def test_fresh_database_is_migrated_with_wal_and_foreign_keys(db: Database) -> None:
@@ -35,11 +35,14 @@ async def test_fresh_database_is_migrated_with_wal_and_foreign_keys(db: Database
     assert version(db.path) == len(list(MIGRATIONS_DIR.glob("*.sql")))
     async with db.read() as session:
         async with session.conn.execute("PRAGMA journal_mode") as cur:
-            assert (await cur.fetchone())[0] == "wal"
+            row = await cur.fetchone()
+            assert row is not None and row[0] == "wal"
         async with session.conn.execute("PRAGMA foreign_keys") as cur:
-            assert (await cur.fetchone())[0] == 1
+            row = await cur.fetchone()
+            assert row is not None and row[0] == 1
         async with session.conn.execute("PRAGMA busy_timeout") as cur:
-            assert (await cur.fetchone())[0] > 0
+            row = await cur.fetchone()
+            assert row is not None and row[0] > 0
 
 
 async def test_reopening_applies_nothing_twice(tmp_path: Path) -> None:
@@ -228,9 +231,9 @@ async def test_kill_between_any_two_statements_keeps_the_previous_version(
     points = []
     for migration in migrations:
         for number in range(1, len(migration.statements()) + 1):
-            killed = tmp_path / f"killed_{migration.version}_{number}.sqlite3"
-            shutil.copy(before[migration.version], killed)
-            points.append((str(killed), migration.version, number))
+            copy = tmp_path / f"killed_{migration.version}_{number}.sqlite3"
+            shutil.copy(before[migration.version], copy)
+            points.append((str(copy), migration.version, number))
     child = await asyncio.create_subprocess_exec(
         sys.executable,
         "-c",

@@ -6,13 +6,16 @@ import sqlite3
 import pytest
 
 from bot.db import Database
+from bot.db.models import ScoreSummary
 from bot.db.sqlite.ratings import MIN_RATINGS, PRIOR_WEIGHT
 from bot.errors import UserFacingError
 
 GUILD = 500
 
 
-async def rate(db: Database, video_id: int, user_id: int, score: int, guild: int = GUILD):
+async def rate(
+    db: Database, video_id: int, user_id: int, score: int, guild: int = GUILD
+) -> ScoreSummary:
     async with db.transaction() as tx:
         return await tx.ratings.rate(
             guild_id=guild,
