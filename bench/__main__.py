@@ -20,15 +20,19 @@ import sqlite3
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from bench.generate import Scale, generate
 from bench.measure import Result, database_layer
 from bot.standin.member import Member
-from bot.standin.server import StandIn
+from bot.standin.server import Guild, StandIn
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_GUILD = 1
+# One interaction a member sends: the command's name and its options.
+CommandMaker = Callable[[], tuple[str, dict[str, Any]]]
 
 
 def peak_rss_mb(pid: int) -> float | None:
@@ -41,7 +45,9 @@ def peak_rss_mb(pid: int) -> float | None:
     return None
 
 
-async def end_to_end(database: Path, scale: Scale, seconds: float) -> tuple[list[Result], dict]:
+async def end_to_end(
+    database: Path, scale: Scale, seconds: float
+) -> tuple[list[Result], dict[str, float | None]]:
     standin = StandIn(validate=False)
     await standin.start()
     guild = standin.add_guild("Bench", guild_id=BENCH_GUILD)
@@ -71,7 +77,7 @@ async def end_to_end(database: Path, scale: Scale, seconds: float) -> tuple[list
         rng = random.Random(5)
         videos = min(scale.videos, 2000)
         typed = typed_titles(database, videos)
-        commands = {
+        commands: dict[str, CommandMaker] = {
             "/help (floor)": lambda: ("help", {}),
             "/review": lambda: ("review", {"video": f"id:{rng.randint(1, videos)}"}),
             "/review typed": lambda: ("review", {"video": rng.choice(typed)}),
@@ -132,9 +138,9 @@ def typed_titles(database: Path, videos: int) -> list[str]:
 
 async def _load(
     standin: StandIn,
-    guild: object,
+    guild: Guild,
     name: str,
-    make: object,
+    make: CommandMaker,
     in_flight: int,
     seconds: float,
     rng: random.Random,
@@ -146,18 +152,16 @@ async def _load(
 
     async def member_loop() -> None:
         while time.perf_counter() < stop:
-            member = Member(standin, guild, user_id=rng.randrange(10**12, 10**13))  # type: ignore[arg-type]
-            command, options = make()  # type: ignore[operator]
+            member = Member(standin, guild, user_id=rng.randrange(10**12, 10**13))
+            command, options = make()
             reply = await member.run(command, **options)
             record = reply.record
             assert record.acknowledged_at is not None
             samples.append(record.acknowledged_at - record.created)
 
     for _ in range(3):  # warm up
-        command, options = make()  # type: ignore[operator]
-        await Member(standin, guild, user_id=rng.randrange(10**12, 10**13)).run(  # type: ignore[arg-type]
-            command, **options
-        )
+        command, options = make()
+        await Member(standin, guild, user_id=rng.randrange(10**12, 10**13)).run(command, **options)
     # The load generator (this process: the stand-in and the members) pauses its own garbage
     # collector during the load. Its records grow by thousands of objects a second, and a
     # full collection here stalled every interaction in flight for 0.3-0.6 s, which the
@@ -174,7 +178,7 @@ async def _load(
     return Result(name, samples, time.perf_counter() - started)
 
 
-def table(results: list[Result], facts: dict, timings: dict[str, float]) -> str:
+def table(results: list[Result], facts: dict[str, float | None], timings: dict[str, float]) -> str:
     def find(prefix: str) -> Result | None:
         return next((r for r in results if r.name.startswith(prefix)), None)
 

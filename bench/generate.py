@@ -190,14 +190,14 @@ def generate(path: Path, scale: Scale, seed: int = 7) -> dict[str, float]:
     for guild in range(1, scale.servers + 1):
         video_slots: dict[int, int] = {}
         for slot in range(1, per_server + 1):
-            video = rng.randrange(1, scale.videos + 1) if slot % 3 == 0 else None
+            quoted_video = rng.randrange(1, scale.videos + 1) if slot % 3 == 0 else None
             video_slot = None
-            if video is not None:
-                video_slot = video_slots[video] = video_slots.get(video, 0) + 1
+            if quoted_video is not None:
+                video_slot = video_slots[quoted_video] = video_slots.get(quoted_video, 0) + 1
             rows.append(
                 (
                     guild,
-                    video,
+                    quoted_video,
                     f"Quote {slot} of server {guild}: what a video.",
                     f"Member {slot}",
                     guild * 100_000 + slot,

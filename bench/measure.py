@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.generate import Scale
-from bot.db import Database
 from bot.db.sqlite.database import SQLiteDatabase
 
 WRITE_WARM_UP = 2.0  # seconds of writes before the sustained-write measurement
@@ -66,6 +65,10 @@ def typed_prefix(rng: random.Random, title: str) -> str:
     return rng.choice(title.split())[:8]
 
 
+# A rating's time: the benchmark's writes all carry the same one.
+RATED_AT = 1_795_219_200
+
+
 async def database_layer(
     path: Path, scale: Scale, runs: int, seed: int = 11, seconds: float = 5.0
 ) -> list[Result]:
@@ -75,10 +78,10 @@ async def database_layer(
     try:
         async with db.read() as session:
             titles = [v.title for v in await session.videos.search("", limit=25)]
-            async with session.conn.execute(
+            rows = await session.videos.conn.fetchall(
                 "SELECT title FROM videos ORDER BY random() LIMIT 500"
-            ) as cur:
-                titles += [row[0] for row in await cur.fetchall()]
+            )
+            titles += [row["title"] for row in rows]
 
         def guild() -> int:
             return rng.randint(1, scale.servers)
@@ -87,7 +90,8 @@ async def database_layer(
             return rng.randint(1, min(scale.videos, 2000))
 
         async def review() -> None:
-            await db.video_page(guild(), video(), rng.randrange(10**6))
+            async with db.lookup() as s:
+                await s.videos.page(guild(), video(), rng.randrange(10**6))
 
         # Each read goes through the same call its command uses.
         async def credits() -> None:
@@ -110,7 +114,7 @@ async def database_layer(
                 await s.videos.search(typo, limit=25)
 
         async def top() -> None:
-            async with db.lookup() as s:
+            async with db.read() as s:
                 await s.ratings.top(guild(), 10)
 
         async def rate() -> None:
@@ -119,7 +123,7 @@ async def database_layer(
                 video_id=video(),
                 user_id=rng.randrange(10**9),
                 score=rng.randint(1, 10),
-                rated_at="2026-11-21T00:00:00+00:00",
+                rated_at=RATED_AT,
             )
 
         results = [
@@ -135,7 +139,7 @@ async def database_layer(
         # Baselines, through the same kind of connection as ours, so the ratio is the query's.
         async def naive_quote() -> None:
             async with db.lookup() as s:
-                await s.conn.execute_fetchall(
+                await s.videos.conn.fetchall(
                     "SELECT id, text FROM quotes WHERE guild_id = ? ORDER BY RANDOM() LIMIT 1",
                     (guild(),),
                 )
@@ -143,7 +147,7 @@ async def database_layer(
         async def naive_score() -> None:
             histogram = ", ".join(f"sum(score = {k})" for k in range(1, 11))
             async with db.lookup() as s:
-                await s.conn.execute_fetchall(
+                await s.videos.conn.fetchall(
                     f"SELECT count(*), sum(score), {histogram} FROM ratings "
                     "WHERE guild_id = ? AND video_id = ?",
                     (guild(), video()),
@@ -165,7 +169,11 @@ async def database_layer(
 
 
 async def sustained_writes(
-    db: Database, rng: random.Random, scale: Scale, seconds: float = 5.0, writers: int = 500
+    db: SQLiteDatabase,
+    rng: random.Random,
+    scale: Scale,
+    seconds: float = 5.0,
+    writers: int = 500,
 ) -> list[Result]:
     """Rating writes from `writers` concurrent members for a few seconds while two readers
     keep asking for /review data; then the naive writer, one commit per rating."""
@@ -181,13 +189,14 @@ async def sustained_writes(
                 video_id=rng.randint(1, videos),
                 user_id=rng.randrange(10**9),
                 score=rng.randint(1, 10),
-                rated_at="2026-11-21T00:00:00+00:00",
+                rated_at=RATED_AT,
             )
             samples.append(time.perf_counter() - t)
 
     async def reader() -> None:
         while time.perf_counter() < stop:
-            await db.video_page(rng.randint(1, scale.servers), rng.randint(1, videos))
+            async with db.lookup() as s:
+                await s.videos.page(rng.randint(1, scale.servers), rng.randint(1, videos))
 
     # Warm the writer's page cache first, as the reads were warmed: a bot that has run for
     # a while has the hot pages of its tables in memory.
@@ -205,8 +214,7 @@ async def sustained_writes(
     )
 
     naive_samples: list[float] = []
-    conn = db._writer  # the shared connection, one transaction per rating
-    assert conn is not None
+    conn = db._open_writer().conn  # the shared connection, one transaction per rating
     stop = time.perf_counter() + seconds
     started = time.perf_counter()
     while time.perf_counter() < stop:

@@ -170,26 +170,26 @@ class _Checker:
         if not isinstance(value, str):
             self.fail(where, "must be text")
             return None
-        value = value.strip()
-        if not value:
+        text = value.strip()
+        if not text:
             if required:
                 self.fail(where, "must not be empty")
             return None
-        odd = SURROGATE.search(value)
+        odd = SURROGATE.search(text)
         if odd:
             self.fail(where, f"contains {_escape(odd[0])}, half of a UTF-16 pair, not a character")
             return None
-        odd = (CONTROL_IN_PARAGRAPH if key in _MULTILINE else CONTROL).search(value)
+        odd = (CONTROL_IN_PARAGRAPH if key in _MULTILINE else CONTROL).search(text)
         if odd:
             allowed = "text, line breaks and tabs" if key in _MULTILINE else "one line of text"
             self.fail(where, f"contains the control character {_escape(odd[0])}; {allowed} only")
             return None
         limit = LIMITS.get(key)
-        if limit and len(value) > limit:
-            self.fail(where, f"is {len(value)} characters long; the limit is {limit}")
-        if key in _LINKS and not _URL.match(value):
+        if limit and len(text) > limit:
+            self.fail(where, f"is {len(text)} characters long; the limit is {limit}")
+        if key in _LINKS and not _URL.match(text):
             self.fail(where, "must be a link starting with http:// or https://")
-        return value
+        return text
 
     def items(self, obj: dict[str, Any], key: str, place: str) -> Iterator[tuple[str, Any]]:
         value = obj.get(key, [])
@@ -507,14 +507,14 @@ async def import_catalog(session: WriteSession, videos: list[CatalogVideo]) -> i
                 wanted.remove(key)
             else:
                 await session.quotes.remove(quote.id)
-        for quote in wanted:
+        for missing in wanted:
             await session.quotes.add(
                 guild_id=CATALOG_GUILD,
                 video_id=video_id,
-                text=quote.text,
-                said_by=quote.said_by,
-                source_url=quote.source_url,
-                is_sample=quote.sample,
+                text=missing.text,
+                said_by=missing.said_by,
+                source_url=missing.source_url,
+                is_sample=missing.sample,
                 created_at=added_at,
             )
     return len(videos)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 import discord
@@ -50,7 +51,7 @@ discord.VoiceClient.warn_nacl = False
 discord.VoiceClient.warn_dave = False
 
 
-def command_shape(data: dict[str, Any]) -> str:
+def command_shape(data: Mapping[str, Any]) -> str:
     """What members see of a command (names, descriptions, options and their bounds), as
     one comparable string: what this code defines against what Discord has published."""
     option_keys = (
@@ -165,7 +166,8 @@ class TakeTwoBot(commands.Bot):
         replies.watch(interaction, self.in_flight)
         await forms.answer(interaction)
         if interaction.type is discord.InteractionType.component:
-            custom_id = str((interaction.data or {}).get("custom_id", ""))
+            data: Mapping[str, object] = interaction.data or {}
+            custom_id = str(data.get("custom_id", ""))
             if not self.answers_component(custom_id):
                 # discord.py would drop it, and the watchdog's "thinking…" would never end.
                 await replies.send(

@@ -415,7 +415,7 @@ class Playground:
         return self.last_with_components
 
     def _button(self, message: dict[str, Any], label: str) -> dict[str, Any]:
-        buttons = [
+        buttons: list[dict[str, Any]] = [
             c
             for row in message.get("components") or []
             for c in row.get("components", [])

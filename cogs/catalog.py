@@ -81,7 +81,7 @@ class CreditsModal(Form):
     def __init__(self, video: Video, credits: list[Credit]) -> None:
         super().__init__(title=clip(f"Credits: {video.title}", 45), key=video.id)
         self.video = video
-        self.lines = ui.TextInput(
+        self.lines: ui.TextInput[CreditsModal] = ui.TextInput(
             label="Credits, one per line: Role: Name",
             custom_id="lines",
             style=discord.TextStyle.paragraph,

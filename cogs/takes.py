@@ -6,6 +6,7 @@ running /take again edits it, and its score is also the member's rating.
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 from typing import Any, Literal
@@ -16,7 +17,7 @@ from discord.ext import commands
 
 from bot.client import TakeTwoBot
 from bot.clock import now
-from bot.db.models import Take, Video
+from bot.db.models import Take, TakesPage, Video
 from bot.errors import NotFoundError, UserFacingError
 from bot.ui import embeds, replies
 from bot.ui.context import client, guild_id
@@ -42,7 +43,7 @@ class TakeModal(Form):
     def __init__(self, video: Video, existing: Take | None) -> None:
         super().__init__(title=clip(f"Your take: {video.title}", 45), key=video.id)
         self.video = video
-        self.score = ui.TextInput(
+        self.score: ui.TextInput[TakeModal] = ui.TextInput(
             label="Score from 1 to 10",
             custom_id="score",
             max_length=2,
@@ -50,7 +51,7 @@ class TakeModal(Form):
             placeholder="8",
             default=str(existing.score) if existing else None,
         )
-        self.text = ui.TextInput(
+        self.text: ui.TextInput[TakeModal] = ui.TextInput(
             label="Your take",
             custom_id="text",
             style=discord.TextStyle.paragraph,
@@ -122,7 +123,9 @@ class AgreeButton(ui.DynamicItem[ui.Button[Any]], template=r"taketwo:agree:(?P<t
                 raise UserFacingError(f"Take #{self.take_id} was removed.")
             bot.write_limits.check("agree", server, interaction.user.id)
             added = await tx.takes.agree(take, interaction.user.id)
-            agreed = (await tx.takes.get(take.id)).agree_count  # type: ignore[union-attr]
+            agreed_take = await tx.takes.get(take.id)
+            assert agreed_take is not None  # this transaction read it above and removes none
+            agreed = agreed_take.agree_count
         if not added:
             message = f"You already agree with take #{take.id}."
         elif agreed == 1:
@@ -201,22 +204,14 @@ class PageButton(
 
 
 def takes_message(
-    video: Video, page: Any, sort: str, owner: int, until: int
+    video: Video, page: TakesPage, sort: str, owner: int, until: int
 ) -> tuple[discord.Embed, ui.View]:
     view = ui.View(timeout=None)
     for take in page.takes:
         view.add_item(AgreeButton(take.id))
-    common = {"video_id": video.id, "sort": sort, "owner": owner, "until": until}
-    view.add_item(
-        PageButton(
-            page=max(page.page - 1, 0), label="◀ Previous", disabled=page.page == 0, **common
-        )
-    )
-    view.add_item(
-        PageButton(
-            page=page.page + 1, label="Next ▶", disabled=page.page + 1 >= page.pages, **common
-        )
-    )
+    turn = functools.partial(PageButton, video_id=video.id, sort=sort, owner=owner, until=until)
+    view.add_item(turn(page=max(page.page - 1, 0), label="◀ Previous", disabled=page.page == 0))
+    view.add_item(turn(page=page.page + 1, label="Next ▶", disabled=page.page + 1 >= page.pages))
     return embeds.takes_embed(video, page, sort), view
 
 

@@ -7,7 +7,6 @@ import pytest
 
 from bot.catalog import import_catalog, sample_catalog
 from bot.client import TakeTwoBot
-from bot.db import Database
 from bot.db.sqlite.database import SQLiteDatabase
 from bot.settings import Settings
 from bot.standin.server import StandIn
@@ -16,7 +15,7 @@ from tests.templates import sample_database
 
 
 @pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
+async def db(tmp_path: Path) -> AsyncIterator[SQLiteDatabase]:
     """A migrated, empty database in a real SQLite file."""
     database = SQLiteDatabase(tmp_path / "test.sqlite3")
     await database.open()
@@ -25,7 +24,7 @@ async def db(tmp_path: Path) -> AsyncIterator[Database]:
 
 
 @pytest.fixture
-async def catalog_db(db: Database) -> Database:
+async def catalog_db(db: SQLiteDatabase) -> SQLiteDatabase:
     """The database with the sample catalog loaded."""
     async with db.transaction() as tx:
         await import_catalog(tx, sample_catalog())

@@ -144,7 +144,8 @@ async def invoke(bot: TakeTwoBot, name: str, interaction: Any, **options: Any) -
         await command._do_call(interaction, kwargs)
     except app_commands.AppCommandError as error:
         await bot.tree.on_error(interaction, error)
-    return interaction.sent
+    sent: list[Sent] = interaction.sent
+    return sent
 
 
 async def submit_form(

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Any
 
 from bot.client import TakeTwoBot
+from bot.db.sqlite.database import SQLiteDatabase
 from bot.settings import Settings
 from bot.standin.member import Member
 from bot.standin.server import Guild, StandIn
@@ -76,9 +76,16 @@ class World:
         return Member(self.standin, self.guild, name=name, permissions=permissions)
 
     @property
-    def db(self) -> Any:
-        assert self.bot is not None
-        return self.bot.db
+    def running_bot(self) -> TakeTwoBot:
+        assert self.bot is not None, "the bot is not running"
+        return self.bot
+
+    @property
+    def db(self) -> SQLiteDatabase:
+        """The running bot's database; the tests read its SQLite file directly too."""
+        db = self.running_bot.db
+        assert isinstance(db, SQLiteDatabase)
+        return db
 
     def assert_discord_was_happy(self) -> None:
         assert self.standin.invalid == [], self.standin.invalid

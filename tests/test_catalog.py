@@ -128,7 +128,7 @@ async def test_import_replaces_what_the_file_changes(catalog_db: Database) -> No
 
 
 async def test_sources_and_credit_kinds_round_trip(db: Database, tmp_path: Path) -> None:
-    data = {
+    data: dict[str, Any] = {
         "format": "taketwo-catalog",
         "version": VERSION,
         "videos": [
@@ -210,7 +210,7 @@ def test_credit_lines_of_the_edit_form_tell_song_from_video() -> None:
 
 
 def _bad_file() -> dict[str, Any]:
-    data = json.loads(SAMPLE.read_text())
+    data: dict[str, Any] = json.loads(SAMPLE.read_text())
     good = data["videos"][0] = made_up_catalog_entry()
     bad: list[Any] = [
         {**copy.deepcopy(good), "slug": "Not A Slug"},
@@ -352,7 +352,7 @@ def test_a_file_wrong_throughout_lists_the_first_hundred_problems(tmp_path: Path
 
 
 def _with_first_video(**changes: Any) -> dict[str, Any]:
-    data = json.loads(SAMPLE.read_text())
+    data: dict[str, Any] = json.loads(SAMPLE.read_text())
     data["videos"][0] = made_up_catalog_entry() | changes
     return data
 

@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 
 from bot.daily import ChannelUnavailable, DailyScheduler
-from bot.db import Database
 from bot.db.models import Quote
 from bot.db.sqlite.database import SQLiteDatabase
 from bot.errors import UserFacingError
@@ -110,15 +109,17 @@ class Clock:
         return self.now
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)  # type: ignore[misc]
+def utc(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
+) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
 async def no_sleep(seconds: float) -> None:
     await asyncio.sleep(0)
 
 
-async def add_quotes(db: Database, guild_id: int, count: int) -> list[int]:
+async def add_quotes(db: SQLiteDatabase, guild_id: int, count: int) -> list[int]:
     ids = []
     async with db.transaction() as tx:
         for n in range(count):
@@ -149,7 +150,7 @@ async def nine_utc(sched: DailyScheduler, guild_id: int = 1, channel_id: int = C
     )
 
 
-def scheduler(db: Database, fake: FakeDiscord, clock: Clock) -> DailyScheduler:
+def scheduler(db: SQLiteDatabase, fake: FakeDiscord, clock: Clock) -> DailyScheduler:
     return DailyScheduler(db, fake, clock=clock, sleep=no_sleep)
 
 
@@ -163,7 +164,7 @@ async def run_until(
 
 
 async def test_posts_at_local_time_in_two_zones(
-    db: Database, clock: Clock, discord_fake: FakeDiscord
+    db: SQLiteDatabase, clock: Clock, discord_fake: FakeDiscord
 ) -> None:
     await add_quotes(db, 1, 5)
     await add_quotes(db, 2, 5)
@@ -218,7 +219,7 @@ async def test_posts_at_local_time_in_two_zones(
     ],
 )
 async def test_daylight_saving_days_post_once_at_the_right_time(
-    db: Database,
+    db: SQLiteDatabase,
     clock: Clock,
     discord_fake: FakeDiscord,
     zone: str,
@@ -238,7 +239,7 @@ async def test_daylight_saving_days_post_once_at_the_right_time(
 
 
 async def test_restart_just_before_the_posting_minute(
-    db: Database, clock: Clock, discord_fake: FakeDiscord
+    db: SQLiteDatabase, clock: Clock, discord_fake: FakeDiscord
 ) -> None:
     await add_quotes(db, 1, 3)
     await nine_utc(scheduler(db, discord_fake, clock))
@@ -252,7 +253,7 @@ async def test_restart_just_before_the_posting_minute(
 
 
 async def test_restart_during_the_post_after_claiming(
-    db: Database, clock: Clock, discord_fake: FakeDiscord
+    db: SQLiteDatabase, clock: Clock, discord_fake: FakeDiscord
 ) -> None:
     await add_quotes(db, 1, 3)
     await nine_utc(scheduler(db, discord_fake, clock))
@@ -269,7 +270,7 @@ async def test_restart_during_the_post_after_claiming(
 
 
 async def crash_right_after_sending_at_nine(
-    db: Database, clock: Clock, discord_fake: FakeDiscord
+    db: SQLiteDatabase, clock: Clock, discord_fake: FakeDiscord
 ) -> None:
     """The day's post reaches Discord, then the process dies before recording it."""
     await add_quotes(db, 1, 3)
@@ -282,7 +283,7 @@ async def crash_right_after_sending_at_nine(
 
 
 async def test_crash_between_send_and_record_posts_once(
-    db: Database, clock: Clock, discord_fake: FakeDiscord
+    db: SQLiteDatabase, clock: Clock, discord_fake: FakeDiscord
 ) -> None:
     await crash_right_after_sending_at_nine(db, clock, discord_fake)
     clock.now = utc(2026, 1, 15, 9, 2)
@@ -296,7 +297,7 @@ async def test_crash_between_send_and_record_posts_once(
 
 
 async def test_crash_after_send_and_restart_20_minutes_later_posts_once(
-    db: Database, clock: Clock, discord_fake: FakeDiscord
+    db: SQLiteDatabase, clock: Clock, discord_fake: FakeDiscord
 ) -> None:
     await crash_right_after_sending_at_nine(db, clock, discord_fake)
     # Restarted long after Discord forgot the nonce: a resend would post a second message.
@@ -315,7 +316,7 @@ async def test_crash_after_send_and_restart_20_minutes_later_posts_once(
 
 
 async def test_post_found_the_next_day_is_recorded_as_sent_not_missed(
-    db: Database, clock: Clock, discord_fake: FakeDiscord
+    db: SQLiteDatabase, clock: Clock, discord_fake: FakeDiscord
 ) -> None:
     await crash_right_after_sending_at_nine(db, clock, discord_fake)
     clock.now = utc(2026, 1, 16, 10, 0)
@@ -336,7 +337,11 @@ async def test_post_found_the_next_day_is_recorded_as_sent_not_missed(
     ],
 )
 async def test_failed_send_is_retried_after_the_lease_and_posts_once(
-    db: Database, clock: Clock, discord_fake: FakeDiscord, posted: bool, retry_after: timedelta
+    db: SQLiteDatabase,
+    clock: Clock,
+    discord_fake: FakeDiscord,
+    posted: bool,
+    retry_after: timedelta,
 ) -> None:
     await add_quotes(db, 1, 3)
     sched = scheduler(db, discord_fake, clock)
@@ -366,7 +371,7 @@ async def test_failed_send_is_retried_after_the_lease_and_posts_once(
 
 
 async def test_claim_held_by_a_live_process_is_left_alone(
-    db: Database, clock: Clock, discord_fake: FakeDiscord
+    db: SQLiteDatabase, clock: Clock, discord_fake: FakeDiscord
 ) -> None:
     await add_quotes(db, 1, 3)
     await nine_utc(scheduler(db, discord_fake, clock))
@@ -395,7 +400,7 @@ async def test_claim_held_by_a_live_process_is_left_alone(
 
 
 async def test_unreadable_channel_pauses_and_keeps_the_claim(
-    db: Database, clock: Clock, discord_fake: FakeDiscord
+    db: SQLiteDatabase, clock: Clock, discord_fake: FakeDiscord
 ) -> None:
     await crash_right_after_sending_at_nine(db, clock, discord_fake)
     sched = scheduler(db, discord_fake, clock)
@@ -419,7 +424,7 @@ async def test_unreadable_channel_pauses_and_keeps_the_claim(
 
 
 async def test_restart_after_the_posting_minute_catches_up_once(
-    db: Database, clock: Clock, discord_fake: FakeDiscord
+    db: SQLiteDatabase, clock: Clock, discord_fake: FakeDiscord
 ) -> None:
     await add_quotes(db, 1, 3)
     await nine_utc(scheduler(db, discord_fake, clock))
@@ -431,7 +436,7 @@ async def test_restart_after_the_posting_minute_catches_up_once(
 
 
 async def test_long_outage_and_clock_jumps_never_flood(
-    db: Database, clock: Clock, discord_fake: FakeDiscord
+    db: SQLiteDatabase, clock: Clock, discord_fake: FakeDiscord
 ) -> None:
     await add_quotes(db, 1, 10)
     sched = scheduler(db, discord_fake, clock)
@@ -485,7 +490,7 @@ async def test_two_schedulers_on_one_database(
 
 
 async def test_empty_quote_pool_posts_nothing_and_says_why(
-    db: Database, clock: Clock, discord_fake: FakeDiscord
+    db: SQLiteDatabase, clock: Clock, discord_fake: FakeDiscord
 ) -> None:
     sched = scheduler(db, discord_fake, clock)
     await nine_utc(sched)
@@ -503,7 +508,7 @@ async def test_empty_quote_pool_posts_nothing_and_says_why(
 
 
 async def test_deleted_channel_pauses_only_that_server(
-    db: Database, clock: Clock, discord_fake: FakeDiscord
+    db: SQLiteDatabase, clock: Clock, discord_fake: FakeDiscord
 ) -> None:
     await add_quotes(db, 1, 3)
     await add_quotes(db, 2, 3)
@@ -532,7 +537,7 @@ async def test_deleted_channel_pauses_only_that_server(
 
 
 async def test_no_quote_repeats_until_all_were_posted(
-    db: Database, clock: Clock, discord_fake: FakeDiscord
+    db: SQLiteDatabase, clock: Clock, discord_fake: FakeDiscord
 ) -> None:
     quotes = await add_quotes(db, 1, 4)
     sched = scheduler(db, discord_fake, clock)
@@ -548,7 +553,7 @@ async def test_no_quote_repeats_until_all_were_posted(
 
 
 async def test_removed_quote_is_never_posted(
-    db: Database, clock: Clock, discord_fake: FakeDiscord
+    db: SQLiteDatabase, clock: Clock, discord_fake: FakeDiscord
 ) -> None:
     quotes = await add_quotes(db, 1, 3)
     sched = scheduler(db, discord_fake, clock)
@@ -564,7 +569,7 @@ async def test_removed_quote_is_never_posted(
 
 
 async def test_catalog_quotes_when_the_server_has_none(
-    catalog_db: Database, clock: Clock, discord_fake: FakeDiscord
+    catalog_db: SQLiteDatabase, clock: Clock, discord_fake: FakeDiscord
 ) -> None:
     sched = scheduler(catalog_db, discord_fake, clock)
     await nine_utc(sched)
@@ -579,7 +584,9 @@ async def test_catalog_quotes_when_the_server_has_none(
     assert left == total - 1
 
 
-async def test_skip_the_next_post(db: Database, clock: Clock, discord_fake: FakeDiscord) -> None:
+async def test_skip_the_next_post(
+    db: SQLiteDatabase, clock: Clock, discord_fake: FakeDiscord
+) -> None:
     await add_quotes(db, 1, 3)
     sched = scheduler(db, discord_fake, clock)
     await nine_utc(sched)
@@ -589,7 +596,7 @@ async def test_skip_the_next_post(db: Database, clock: Clock, discord_fake: Fake
 
 
 async def test_scheduler_sleeps_until_the_next_due_post(
-    db: Database, clock: Clock, discord_fake: FakeDiscord
+    db: SQLiteDatabase, clock: Clock, discord_fake: FakeDiscord
 ) -> None:
     sched = scheduler(db, discord_fake, clock)
     assert await sched.seconds_until_next() == sched.max_sleep
@@ -600,7 +607,7 @@ async def test_scheduler_sleeps_until_the_next_due_post(
 
 
 async def test_bad_time_and_zone_are_refused(
-    db: Database, clock: Clock, discord_fake: FakeDiscord
+    db: SQLiteDatabase, clock: Clock, discord_fake: FakeDiscord
 ) -> None:
     sched = scheduler(db, discord_fake, clock)
     for time, zone in (("25:00", "UTC"), ("9am", "UTC"), ("09:00", "Mars/Olympus")):
@@ -612,7 +619,7 @@ async def test_bad_time_and_zone_are_refused(
         assert await session.daily.schedule(1) is None
 
 
-def test_due_query_uses_the_index(db: Database) -> None:
+def test_due_query_uses_the_index(db: SQLiteDatabase) -> None:
     with sqlite3.connect(db.path) as conn:
         plan = " ".join(
             row[3]
@@ -664,7 +671,7 @@ async def crash_after_posting(world: World, chatter: int = 0) -> tuple[int, Cloc
     for n in range(chatter):
         talker.post(f"message {n}")
     clock.now += timedelta(minutes=2)
-    dying = CrashAfterSend(ChannelSender(world.bot))
+    dying = CrashAfterSend(ChannelSender(world.running_bot))
     with pytest.raises(Crash):
         await DailyScheduler(world.db, dying, clock=clock, sleep=no_sleep).run_due()
     return channel_id, clock
@@ -684,7 +691,9 @@ async def test_restart_20_minutes_after_a_crash_posts_once_in_discord(world: Wor
     channel_id, clock = await crash_after_posting(world)
     [post] = daily_posts_in(world, channel_id)
     clock.now += timedelta(minutes=20)  # Discord has forgotten the nonce by now
-    restarted = DailyScheduler(world.db, ChannelSender(world.bot), clock=clock, sleep=no_sleep)
+    restarted = DailyScheduler(
+        world.db, ChannelSender(world.running_bot), clock=clock, sleep=no_sleep
+    )
     assert await restarted.run_due() == {"sent": 1}
     assert daily_posts_in(world, channel_id) == [post]
     assert ("GET", f"/api/v10/channels/{channel_id}/messages") in [
@@ -701,7 +710,9 @@ async def test_a_busy_channel_still_shows_the_post_after_a_restart(world: World)
     channel_id, clock = await crash_after_posting(world, chatter=150)
     [post] = daily_posts_in(world, channel_id)
     clock.now += timedelta(minutes=20)
-    restarted = DailyScheduler(world.db, ChannelSender(world.bot), clock=clock, sleep=no_sleep)
+    restarted = DailyScheduler(
+        world.db, ChannelSender(world.running_bot), clock=clock, sleep=no_sleep
+    )
     assert await restarted.run_due() == {"sent": 1}
     assert daily_posts_in(world, channel_id) == [post]
 
@@ -712,7 +723,9 @@ async def test_channel_that_cannot_be_read_pauses_and_says_why(world: World) -> 
     assert channel is not None
     channel.bot_can_read = False
     clock.now += timedelta(minutes=20)
-    restarted = DailyScheduler(world.db, ChannelSender(world.bot), clock=clock, sleep=no_sleep)
+    restarted = DailyScheduler(
+        world.db, ChannelSender(world.running_bot), clock=clock, sleep=no_sleep
+    )
     assert await restarted.run_due() == {"paused": 1}
     assert len(daily_posts_in(world, channel_id)) == 1
     status = await world.member("admin", permissions=MANAGE_GUILD).run("daily status")

@@ -14,9 +14,10 @@ from typing import Any
 
 import pytest
 
+from bot.standin.member import Member
 from tests.standin_harness import MANAGE_MESSAGES, World
 
-NO_MENTIONS = {"parse": []}
+NO_MENTIONS: dict[str, list[str]] = {"parse": []}
 
 
 async def test_review_after_autocomplete(world: World) -> None:
@@ -70,6 +71,7 @@ async def test_buttons_on_a_message_posted_before_a_restart(world: World) -> Non
 
     await world.restart_bot()  # the score menu also outlives a restart
 
+    assert rate.message is not None
     chosen = await alice.choose(rate.message, ["8"])
     assert chosen.type == 7
     assert chosen.content == "You rated **HUMBLE.** 8/10. Server score: **8.00**/10 from 1 rating."
@@ -170,7 +172,9 @@ async def test_out_of_range_values_never_reach_the_bot(world: World) -> None:
         raise AssertionError("the client sent a score Discord would refuse")
     # A component value is not checked by any client: the bot checks it itself.
     review = await alice.use("review", video="Alright")
+    assert review.message is not None
     rate = await alice.click(review.message, "Rate")
+    assert rate.message is not None
     menu = rate.message["components"][0]["components"][0]
     menu["options"].append({"label": "11/10", "value": "11"})
     forged = await alice.choose(rate.message, ["11"])
@@ -287,7 +291,7 @@ async def test_daily_post_arrives_once_with_buttons(world: World) -> None:
     assert again_off.ephemeral and "nothing to stop" in again_off.content
 
 
-async def daily_world(world: World) -> tuple[int, object]:
+async def daily_world(world: World) -> tuple[int, Member]:
     channel_id = next(iter(world.guild.channels))
     admin = world.member("admin", permissions=MANAGE_GUILD)
     reply = await admin.run(
@@ -300,7 +304,7 @@ async def daily_world(world: World) -> tuple[int, object]:
 async def scheduler_by_hand(world: World) -> Any:
     """The Daily cog with its background loop stopped, so that only the test runs the
     scheduler (with the clock it sets) and the two cannot race for the same post."""
-    cog = world.bot.get_cog("Daily")  # type: ignore[union-attr]
+    cog = world.running_bot.get_cog("Daily")
     assert cog is not None
     await cog.cog_unload()
     return cog
@@ -312,14 +316,16 @@ async def test_missing_permission_pauses_and_status_says_why(world: World) -> No
     from tests.test_daily import Clock
 
     channel_id, admin = await daily_world(world)
-    world.standin.channel(channel_id).bot_can_send = False  # type: ignore[union-attr]
+    channel = world.standin.channel(channel_id)
+    assert channel is not None
+    channel.bot_can_send = False
     async with world.db.read() as session:
         schedule = await session.daily.schedule(world.guild.id)
     assert schedule is not None
     cog = await scheduler_by_hand(world)
     cog.scheduler.clock = Clock(datetime.fromtimestamp(schedule.due_at, UTC))
     assert await cog.scheduler.run_due() == {"paused": 1}
-    status = await admin.run("daily status")  # type: ignore[attr-defined]
+    status = await admin.run("daily status")
     fields = {f["name"]: f["value"] for f in status.embed["fields"]}
     assert "Send Messages" in fields["Paused"]
     assert "Next posts" not in fields
@@ -368,6 +374,7 @@ async def test_take_modal_agree_and_pages_through_discord(world: World) -> None:
     assert listing.allowed_mentions == NO_MENTIONS
     assert "@everyone it is a play on film" in listing.embed["fields"][0]["value"]
     agree_label = next(label for label in listing.labels() if label.startswith("Agree"))
+    assert listing.message is not None
     agreed = await bob.click(listing.message, agree_label)
     assert agreed.ephemeral and agreed.content.endswith("so far only you do.")
 

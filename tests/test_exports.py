@@ -17,7 +17,8 @@ UTC_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 def attached_json(world: World, message: dict[str, Any]) -> dict[str, Any]:
     [attachment] = message["attachments"]
     assert attachment["filename"].endswith(".json")
-    return json.loads(world.standin.files[int(attachment["id"])])
+    data: dict[str, Any] = json.loads(world.standin.files[int(attachment["id"])])
+    return data
 
 
 async def test_a_member_exports_their_own_data_privately(world: World) -> None:

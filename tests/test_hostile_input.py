@@ -150,10 +150,12 @@ async def test_broken_text_in_an_option_is_refused(world: World) -> None:
 async def test_forged_score_menu_value_is_refused(world: World, value: Any) -> None:
     alice = world.member("alice")
     review = await alice.use("review", video="HUMBLE.")
-    menu = await alice.click(review.message, "Rate")  # type: ignore[arg-type]
+    assert review.message is not None
+    menu = await alice.click(review.message, "Rate")
+    assert menu.message is not None
     before = snapshot(world)
 
-    reply = await alice.choose(menu.message, [value], forged=True)  # type: ignore[arg-type]
+    reply = await alice.choose(menu.message, [value], forged=True)
 
     assert reply.ephemeral and reply.content == "Pick one score from 1 to 10."
     assert snapshot(world) == before
@@ -239,7 +241,7 @@ async def test_form_for_a_removed_video_has_expired(world: World) -> None:
     modal, score, text = await open_take(alice, "HUMBLE.")
     async with world.db.transaction() as tx:
         await tx.videos.remove_everywhere(vid)
-    world.bot.recent_videos.forget(vid)  # type: ignore[union-attr]
+    world.running_bot.recent_videos.forget(vid)
     before = snapshot(world)
 
     reply = await alice.submit(modal, {score: "8", text: "Sharp."})

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from bot.db import Database
 from bot.db.sqlite.connections import connect_on_thread
 from bot.db.sqlite.database import SQLiteDatabase
 from bot.db.sqlite.migrations import MIGRATIONS_DIR, Migration, MigrationError, discover, migrate
@@ -28,7 +27,7 @@ def schema(path: Path) -> list[tuple[str, str]]:
 
 def version(path: Path) -> int:
     with sqlite3.connect(path) as conn:
-        return conn.execute("PRAGMA user_version").fetchone()[0]
+        return int(conn.execute("PRAGMA user_version").fetchone()[0])
 
 
 def migrations_upto(tmp_path: Path, version_n: int) -> Path:
@@ -40,7 +39,7 @@ def migrations_upto(tmp_path: Path, version_n: int) -> Path:
     return directory
 
 
-async def test_fresh_database_is_migrated_with_wal_and_foreign_keys(db: Database) -> None:
+async def test_fresh_database_is_migrated_with_wal_and_foreign_keys(db: SQLiteDatabase) -> None:
     assert db.is_new
     assert version(db.path) == len(list(MIGRATIONS_DIR.glob("*.sql")))
     async with db.read() as session:
@@ -232,9 +231,9 @@ async def test_kill_between_any_two_statements_keeps_the_previous_version(
     points = []
     for migration in migrations:
         for number in range(1, len(migration.statements()) + 1):
-            killed = tmp_path / f"killed_{migration.version}_{number}.sqlite3"
-            shutil.copy(before[migration.version], killed)
-            points.append((str(killed), migration.version, number))
+            copy = tmp_path / f"killed_{migration.version}_{number}.sqlite3"
+            shutil.copy(before[migration.version], copy)
+            points.append((str(copy), migration.version, number))
     child = await asyncio.create_subprocess_exec(
         sys.executable,
         "-c",
@@ -302,7 +301,7 @@ async def test_ratings_move_to_the_member_first_table_with_their_aggregates(
     assert ("ratings_by_member",) not in indexes
 
 
-async def test_lookup_connection_sees_commits_at_once_and_cannot_write(db: Database) -> None:
+async def test_lookup_connection_sees_commits_at_once_and_cannot_write(db: SQLiteDatabase) -> None:
     """The hot reads run on a connection used from the event loop's thread: it must see
     each commit as soon as it is made, and refuse any write."""
     async with db.transaction() as tx:
@@ -427,7 +426,7 @@ async def test_times_become_unix_seconds_keeping_rows_indexes_triggers_and_aggre
         assert [rows(conn, sql) for sql in UNCHANGED] == before
         for (table, column), iso in zip(TIME_COLUMNS, iso_before, strict=True):
             seconds = rows(conn, f"SELECT {column} FROM {table} ORDER BY id")
-            assert seconds == [(ISO_TIMES[text],) for (text,) in iso], (table, column)
+            assert seconds == [(ISO_TIMES[str(text)],) for (text,) in iso], (table, column)
             assert rows(conn, f"SELECT DISTINCT typeof({column}) FROM {table}") == [("integer",)]
         # The table definitions differ only in those columns' type.
         for table, columns in columns_before.items():
@@ -445,7 +444,7 @@ async def test_times_become_unix_seconds_keeping_rows_indexes_triggers_and_aggre
             "EXPLAIN QUERY PLAN SELECT id FROM takes WHERE guild_id = 7 AND video_id = 1 "
             "ORDER BY updated_at DESC, id DESC",
         )
-        assert "takes_newest" in plan[0][3]
+        assert "takes_newest" in str(plan[0][3])
 
     # The triggers and the cascade still work on the rebuilt table.
     with closing(sqlite3.connect(path)) as conn, conn:
@@ -540,15 +539,15 @@ async def test_foreign_keys_off_migration_that_breaks_a_foreign_key_is_rolled_ba
         "-- Loses a video its quote points at.\n-- runner: foreign keys off\n\n"
         "DELETE FROM videos WHERE id = 1;\n"
     )
-    conn = (await connect_on_thread(path, read_only=False)).raw
+    runner = (await connect_on_thread(path, read_only=False)).raw
     try:
         with pytest.raises(
             MigrationError, match=r"drop_a_video\.sql .*rolled back: 1 row.*quotes -> videos"
         ):
-            await migrate(conn, migrations)
-        assert [tuple(r) for r in await conn.execute_fetchall("PRAGMA foreign_keys")] == [(1,)]
+            await migrate(runner, migrations)
+        assert [tuple(r) for r in await runner.execute_fetchall("PRAGMA foreign_keys")] == [(1,)]
     finally:
-        await conn.close()
+        await runner.close()
     assert contents(path) == before
 
 

@@ -187,7 +187,7 @@ async def write_everything(bot: TakeTwoBot) -> None:
 
 async def test_forget_me_leaves_no_trace_of_the_member(bot: TakeTwoBot) -> None:
     await write_everything(bot)
-    before = {table: set(columns) for table, columns in traces(bot.db.path).items()}
+    before = {table: set(columns) for table, columns in traces(bot.settings.database_path).items()}
     # Every write landed where the scan can see it (else the scan below proves nothing).
     expected = {
         "takes": {"user_id", "text"},
@@ -208,7 +208,7 @@ async def test_forget_me_leaves_no_trace_of_the_member(bot: TakeTwoBot) -> None:
     await ForgetButton(MARKER_ID, confirm=True).callback(confirm)
     assert "deleted" in (confirm.sent[0].content or "")
 
-    assert traces(bot.db.path) == {}
+    assert traces(bot.settings.database_path) == {}
     # What others wrote stays: their take (its agree gone) and the quote they saved.
     async with bot.db.read() as session:
         video = await session.videos.resolve("We Cry Together")
@@ -216,15 +216,14 @@ async def test_forget_me_leaves_no_trace_of_the_member(bot: TakeTwoBot) -> None:
         assert theirs is not None and theirs.agree_count == 0
         assert await session.quotes.count(GUILD) == 1
         assert (await session.ratings.summary(GUILD, video.id)).count == 1
-        log = await session.videos.conn.fetchall(
-            "SELECT kind, removed_by, reason FROM moderation_log"
-        )
+    with closing(sqlite3.connect(bot.settings.database_path)) as conn:
+        log = conn.execute("SELECT kind, removed_by, reason FROM moderation_log").fetchall()
     # The marker's own removal stays on record, without them; the log about them is gone.
     assert [tuple(row) for row in log] == [("take", 0, None)]
 
     # The id as text, and as SQLite stores an integer that size: eight bytes, big-endian.
     needles = (MARKER_TEXT.encode(), str(MARKER_ID).encode(), MARKER_ID.to_bytes(8))
-    path = bot.db.path
+    path = bot.settings.database_path
     # While the bot runs: neither the file nor its write-ahead log holds them any more.
     running = {(f.name, n) for f in database_files(path) for n in needles if n in f.read_bytes()}
     assert running == set()

@@ -129,7 +129,7 @@ async def test_discord_unreachable_is_one_line(tmp_path: Path, command: tuple[st
 async def read_until(process: asyncio.subprocess.Process, text: str) -> str:
     """The log lines up to and including the first that holds `text`."""
     assert process.stderr is not None
-    lines = []
+    lines: list[str] = []
     while True:
         line = (await asyncio.wait_for(process.stderr.readline(), 30)).decode()
         assert line, "the bot exited before logging " + text + "\n" + "".join(lines)

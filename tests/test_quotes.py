@@ -5,14 +5,16 @@ import re
 import sqlite3
 from collections import Counter
 
-from bot.db import Database
+from bot.db.sqlite.database import SQLiteDatabase
 from bot.db.sqlite.quotes import CATALOG_GUILD
 from tests.standin_harness import World
 
 GUILD = 500
 
 
-async def add(db: Database, text: str, video_id: int | None = None, guild: int = GUILD) -> int:
+async def add(
+    db: SQLiteDatabase, text: str, video_id: int | None = None, guild: int = GUILD
+) -> int:
     async with db.transaction() as tx:
         quote = await tx.quotes.add(
             guild_id=guild,
@@ -24,7 +26,7 @@ async def add(db: Database, text: str, video_id: int | None = None, guild: int =
     return quote.id
 
 
-def slots_are_dense(db: Database, guild: int) -> bool:
+def slots_are_dense(db: SQLiteDatabase, guild: int) -> bool:
     with sqlite3.connect(db.path) as conn:
         slots = sorted(
             r[0] for r in conn.execute("SELECT slot FROM quotes WHERE guild_id = ?", (guild,))
@@ -40,7 +42,7 @@ def slots_are_dense(db: Database, guild: int) -> bool:
     )
 
 
-async def test_random_quote_covers_every_quote_evenly(catalog_db: Database) -> None:
+async def test_random_quote_covers_every_quote_evenly(catalog_db: SQLiteDatabase) -> None:
     ids = [await add(catalog_db, f"quote {n}") for n in range(5)]
     rng = random.Random(7)
     seen: Counter[int] = Counter()
@@ -53,7 +55,7 @@ async def test_random_quote_covers_every_quote_evenly(catalog_db: Database) -> N
     assert min(seen.values()) > 300  # 400 expected each
 
 
-async def test_removed_quote_never_comes_back(catalog_db: Database) -> None:
+async def test_removed_quote_never_comes_back(catalog_db: SQLiteDatabase) -> None:
     ids = [await add(catalog_db, f"quote {n}", video_id=1 if n % 2 else None) for n in range(9)]
     for removed in (ids[0], ids[4], ids[8], ids[3]):
         async with catalog_db.transaction() as tx:
@@ -71,7 +73,7 @@ async def test_removed_quote_never_comes_back(catalog_db: Database) -> None:
     assert about_video == {i for n, i in enumerate(ids) if n % 2} - gone
 
 
-async def test_server_without_quotes_gets_the_catalogs(catalog_db: Database) -> None:
+async def test_server_without_quotes_gets_the_catalogs(catalog_db: SQLiteDatabase) -> None:
     async with catalog_db.read() as session:
         quote = await session.quotes.random(GUILD)
         assert quote is not None and quote.guild_id == CATALOG_GUILD and quote.is_sample
@@ -83,7 +85,7 @@ async def test_server_without_quotes_gets_the_catalogs(catalog_db: Database) -> 
             assert own is not None and own.text == "our own"
 
 
-async def test_other_servers_quotes_are_not_visible(catalog_db: Database) -> None:
+async def test_other_servers_quotes_are_not_visible(catalog_db: SQLiteDatabase) -> None:
     other = await add(catalog_db, "elsewhere", guild=777)
     async with catalog_db.read() as session:
         for _ in range(30):

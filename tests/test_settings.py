@@ -5,6 +5,7 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -128,7 +129,7 @@ def test_debug_logs_keep_discords_lines_but_never_a_token(
 
 
 def log_discord_shaped_lines() -> None:
-    event = {
+    event: dict[str, Any] = {
         "t": "INTERACTION_CREATE",
         "op": 0,
         "d": {"id": "1314159265358979323", "token": INTERACTION_TOKEN, "data": {"name": "take"}},

@@ -417,6 +417,9 @@ class WriteSession(Protocol):
 
 class Database(Protocol):
     @property
+    def is_open(self) -> bool: ...
+
+    @property
     def is_new(self) -> bool:
         """The database was created by this process's open (no schema before it)."""
         ...

@@ -329,6 +329,7 @@ class Member:
     # Components and modals
 
     def _component(self, message: dict[str, Any], label: str) -> dict[str, Any]:
+        component: dict[str, Any]
         for row in message.get("components") or []:
             for component in row.get("components", []):
                 if label in (

@@ -14,7 +14,7 @@ import json
 import logging
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -37,9 +37,10 @@ HISTORY_DEFAULT_LIMIT = 50
 HISTORY_MAX_LIMIT = 100
 LOADING = 1 << 7
 ALL_PERMISSIONS = (1 << 53) - 1
-BODY = web.RequestKey("body", object)
+# The request's decoded JSON, whatever it is: each handler checks the shape it needs.
+BODY = web.RequestKey[Any]("body")
 # Files sent as multipart/form-data parts beside payload_json: (filename, bytes).
-FILES = web.RequestKey("files", list)
+FILES = web.RequestKey[list[tuple[str, bytes]]]("files")
 
 
 def _has_lone_surrogate(value: Any) -> bool:
@@ -189,7 +190,7 @@ class StandIn:
         self.ids = Snowflakes(lambda: self.clock())
         self.token = token
         self.application_id = application_id or self.ids.next()
-        self.bot_user = {
+        self.bot_user: dict[str, Any] = {
             "id": str(self.application_id),
             "username": "TakeTwo",
             "discriminator": "0",
@@ -199,7 +200,7 @@ class StandIn:
             "flags": 0,
             "public_flags": 0,
         }
-        self.owner = {
+        self.owner: dict[str, Any] = {
             "id": str(self.ids.next()),
             "username": "owner",
             "discriminator": "0",
@@ -260,9 +261,7 @@ class StandIn:
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
-        server = site._server
-        assert server is not None
-        self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.port = self._runner.addresses[0][1]
 
     async def close(self) -> None:
         for ws in list(self._sockets):
@@ -297,7 +296,11 @@ class StandIn:
     # Plumbing
 
     @web.middleware
-    async def _record(self, request: web.Request, handler: Any) -> web.StreamResponse:
+    async def _record(
+        self,
+        request: web.Request,
+        handler: Callable[[web.Request], Awaitable[web.StreamResponse]],
+    ) -> web.StreamResponse:
         body: Any = None
         files: list[tuple[str, bytes]] = []
         if request.can_read_body and request.content_type == "application/json":
@@ -436,7 +439,7 @@ class StandIn:
     ) -> dict[str, Any]:
         channel = self.channel(channel_id)
         created = self.clock()
-        message = {
+        message: dict[str, Any] = {
             "id": str(self.ids.next()),
             "channel_id": str(channel_id),
             "author": author or self.bot_user,

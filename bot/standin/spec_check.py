@@ -186,7 +186,6 @@ def _problems(model: type[BaseModel], payload: Any, path: Path) -> list[Problem]
         else:
             items = [((*path, key), value)]
         for where, item in items:
-            target: type[BaseModel] | None = inner
             variants = _variants(inner)
             if variants is not None and not isinstance(item, dict):
                 # A scalar oneOf (a nonce is an integer or a string): the wrapper decides.
@@ -198,19 +197,19 @@ def _problems(model: type[BaseModel], payload: Any, path: Path) -> list[Problem]
             if variants is not None and "type" not in item:
                 # No discriminator: the item is valid if any variant accepts it.
                 attempts = [_problems(getattr(api, n), item, where) for n in sorted(variants)]
-                problems += min(attempts, key=len)
+                fewest = min(attempts, key=len)
+                problems += fewest
                 continue
-            if variants is not None:
-                target = _choose(inner, item)
-                if target is None:
-                    problems.append(
-                        (
-                            (*where, "type"),
-                            "BASE_TYPE_CHOICES",
-                            f"Value must be one of the known types; got {item!r:.40}.",
-                        )
+            target = inner if variants is None else _choose(inner, item)
+            if target is None:
+                problems.append(
+                    (
+                        (*where, "type"),
+                        "BASE_TYPE_CHOICES",
+                        f"Value must be one of the known types; got {item!r:.40}.",
                     )
-                    continue
+                )
+                continue
             problems += _problems(target, item, where)
     for key, value in list(flat.items()):
         if key == "id" or key.endswith("_id"):
@@ -221,9 +220,13 @@ def _problems(model: type[BaseModel], payload: Any, path: Path) -> list[Problem]
         model.model_validate(flat)
     except ValidationError as exc:
         for error in exc.errors():
-            key = error["loc"][0] if error["loc"] else None
+            field_key = error["loc"][0] if error["loc"] else None
             # A nested field we popped and checked above is not missing.
-            if error["type"] == "missing" and key in nested and payload.get(key) is not None:
+            if (
+                error["type"] == "missing"
+                and field_key in nested
+                and payload.get(field_key) is not None
+            ):
                 continue
             problems.append(_problem_from(error, path))
     return problems

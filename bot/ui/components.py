@@ -8,6 +8,7 @@ restart still answers. The same buttons sit under /review and under daily quote 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 import discord
@@ -81,9 +82,12 @@ class ScoreSelect(
     @reports_errors
     async def callback(self, interaction: discord.Interaction) -> None:
         server = guild_id(interaction)
-        values = (interaction.data or {}).get("values") or []
+        data: Mapping[str, object] = interaction.data or {}
+        values = data.get("values")
         # The value comes from the member's client: check it on the server.
-        score = parse_whole(values[0], 1, 10) if len(values) == 1 else None
+        score = (
+            parse_whole(values[0], 1, 10) if isinstance(values, list) and len(values) == 1 else None
+        )
         if score is None:
             raise UserFacingError("Pick one score from 1 to 10.")
         client(interaction).write_limits.check("rating", server, interaction.user.id)

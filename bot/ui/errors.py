@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import logging
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import discord
@@ -21,6 +21,9 @@ from bot.ui import replies, validation
 
 log = logging.getLogger("taketwo.errors")
 
+# A decorated callback keeps its exact signature: its owner (S), its other parameters (P)
+# and its result (T, or None once an error has been reported instead).
+S = TypeVar("S")
 P = ParamSpec("P")
 T = TypeVar("T")
 
@@ -79,13 +82,13 @@ async def send_error(interaction: discord.Interaction, error: BaseException) -> 
 
 
 def reports_errors(
-    func: Callable[Concatenate[Any, discord.Interaction, P], Awaitable[T]],
-) -> Callable[Concatenate[Any, discord.Interaction, P], Awaitable[T | None]]:
+    func: Callable[Concatenate[S, discord.Interaction, P], Coroutine[Any, Any, T]],
+) -> Callable[Concatenate[S, discord.Interaction, P], Coroutine[Any, Any, T | None]]:
     """For component callbacks, which do not pass through the command tree's handler."""
 
     @functools.wraps(func)
     async def wrapper(
-        self: Any, interaction: discord.Interaction, *args: P.args, **kwargs: P.kwargs
+        self: S, interaction: discord.Interaction, /, *args: P.args, **kwargs: P.kwargs
     ) -> T | None:
         try:
             ensure_accepting(interaction)

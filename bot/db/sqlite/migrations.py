@@ -98,7 +98,8 @@ class Migration:
     def needs_foreign_keys_off(self) -> bool:
         """Whether the header says `-- runner: foreign keys off`."""
         text = self.path.read_text(encoding="utf-8")
-        header = _LEADING_COMMENTS.match(text).group()
+        found = _LEADING_COMMENTS.match(text)  # matches any text (an empty header at least)
+        header = found.group() if found else ""
         if _DIRECTIVE.search(text, len(header)):
             raise MigrationError(
                 f"{self.name}: a `-- runner:` line below the first statement; directives "
