@@ -17,7 +17,6 @@ import asyncio
 import contextlib
 import logging
 import signal
-import sqlite3
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -27,9 +26,7 @@ import discord
 
 from bot import wording
 from bot.client import TakeTwoBot
-from bot.db.failures import DatabaseBusy, DatabaseUnusable
-from bot.db.sqlite.failures import unusable
-from bot.db.sqlite.migrations import MigrationError
+from bot.db.failures import DatabaseBusy, DatabaseUnusable, MigrationError
 from bot.errors import UserFacingError
 from bot.settings import Settings, SettingsError, configure_logging, load_settings
 from bot.startup import (
@@ -109,10 +106,6 @@ def _admin(args: argparse.Namespace) -> int:
     except DatabaseBusy as exc:
         print(f"taketwo: {exc}", file=sys.stderr)
         return EXIT_TRY_AGAIN
-    except sqlite3.DatabaseError as exc:
-        reason = unusable(database, exc) or exc
-        print(f"taketwo: {reason}", file=sys.stderr)
-        return EXIT_DATABASE
     except (MigrationError, DatabaseUnusable) as exc:
         print(f"taketwo: {exc}", file=sys.stderr)
         return EXIT_DATABASE

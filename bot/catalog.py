@@ -49,8 +49,14 @@ from typing import Any
 
 from bot.clock import now
 from bot.db import ReadSession, WriteSession
-from bot.db.models import CREDIT_KINDS, SONG_CREDIT, VIDEO_CREDIT, Credit, PressReview
-from bot.db.sqlite.quotes import CATALOG_GUILD
+from bot.db.models import (
+    CATALOG_GUILD,
+    CREDIT_KINDS,
+    SONG_CREDIT,
+    VIDEO_CREDIT,
+    Credit,
+    PressReview,
+)
 from bot.db.text import CONTROL, CONTROL_IN_PARAGRAPH, SURROGATE
 
 FORMAT = "taketwo-catalog"

@@ -32,8 +32,7 @@ from typing import Protocol
 from zoneinfo import ZoneInfo, available_timezones
 
 from bot.db import Database, WriteSession
-from bot.db.models import DailySchedule, Quote
-from bot.db.sqlite.daily import SKIPPED_DETAIL
+from bot.db.models import SKIPPED_DETAIL, DailySchedule, Quote
 from bot.errors import UserFacingError
 
 log = logging.getLogger(__name__)

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from bot.client import TakeTwoBot
-from bot.db.sqlite.ratings import MIN_RATINGS
+from bot.db.models import MIN_RATINGS
 from bot.settings import Settings
 from bot.standin.member import ANSWER_TIMEOUT, ClientRefused, Member, Reply
 from bot.standin.render import (

@@ -24,7 +24,6 @@ from discord.http import Route
 from bot.catalog import import_catalog, sample_catalog
 from bot.db import Database
 from bot.db.sqlite.database import SQLiteDatabase
-from bot.db.sqlite.setup import CATALOG_DECISION_VERSION
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -68,8 +67,7 @@ async def load_sample_if_new(db: Database, *, load_sample_catalog: bool) -> None
         if await tx.setup.catalog_decided():  # another process decided meanwhile
             return
         # A database from before the decision was recorded decided when it was created.
-        created_before = 0 < (db.started_at_version or 0) < CATALOG_DECISION_VERSION
-        load = load_sample_catalog and not created_before
+        load = load_sample_catalog and not db.predates_catalog_decisions
         count = await import_catalog(tx, sample_catalog()) if load else 0
         await tx.setup.record_catalog_decision(sample_loaded=load)
     if load:

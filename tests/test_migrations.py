@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from bot.db.failures import MigrationError
 from bot.db.sqlite.connections import connect_on_thread
 from bot.db.sqlite.database import SQLiteDatabase
-from bot.db.sqlite.migrations import MIGRATIONS_DIR, Migration, MigrationError, discover, migrate
+from bot.db.sqlite.migrations import MIGRATIONS_DIR, Migration, discover, migrate
 
 REPO = Path(__file__).resolve().parent.parent
 LATEST = len(discover())

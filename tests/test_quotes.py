@@ -5,8 +5,8 @@ import re
 import sqlite3
 from collections import Counter
 
+from bot.db.models import CATALOG_GUILD
 from bot.db.sqlite.database import SQLiteDatabase
-from bot.db.sqlite.quotes import CATALOG_GUILD
 from tests.standin_harness import World
 
 GUILD = 500

@@ -5,9 +5,8 @@ import sqlite3
 
 import pytest
 
-from bot.db.models import ScoreSummary, VideoPage
+from bot.db.models import MIN_RATINGS, PRIOR_WEIGHT, ScoreSummary, VideoPage
 from bot.db.sqlite.database import SQLiteDatabase
-from bot.db.sqlite.ratings import MIN_RATINGS, PRIOR_WEIGHT
 from bot.errors import UserFacingError
 
 GUILD = 500

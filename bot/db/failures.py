@@ -55,6 +55,10 @@ class DatabaseBusy(DatabaseUnusable):
     now, but worth trying again later."""
 
 
+class MigrationError(Exception):
+    """A migration failed or was refused; the database is at the version before it."""
+
+
 def damaged(path: object, detail: str) -> DatabaseUnusable:
     return DatabaseUnusable(
         f"the database file {path} is damaged ({detail}). Stop TakeTwo, move the file "

@@ -425,8 +425,9 @@ class Database(Protocol):
         ...
 
     @property
-    def started_at_version(self) -> int | None:
-        """The schema version found before migrating (0: a new database)."""
+    def predates_catalog_decisions(self) -> bool:
+        """The database was created before it recorded whether it got the sample catalog:
+        it decided then, so it is not offered the sample now."""
         ...
 
     async def open(self) -> None:

@@ -4,6 +4,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+# The catalog's own quotes (shipped with the sample) belong to no server: guild 0.
+CATALOG_GUILD = 0
+# Autocomplete sends the chosen video as "id:<n>"; anything else is text typed by hand.
+CHOICE_PREFIX = "id:"
+# /top: a Bayesian mean pulls a video's mean toward the server's overall mean with the
+# weight of PRIOR_WEIGHT ratings, so one 10/10 does not outrank fifty 9/10s.
+PRIOR_WEIGHT = 5
+MIN_RATINGS = 3
+# Used as the prior before a server has any rating at all: the middle of the 1..10 scale.
+NEUTRAL_MEAN = 5.5
+# What a skipped day's row says: not who skipped it, which /privacy forget-me could not find
+# in free text.
+SKIPPED_DETAIL = "skipped with /daily skip"
+
 
 @dataclass(frozen=True, slots=True)
 class Video:

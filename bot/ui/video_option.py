@@ -10,8 +10,7 @@ from collections import OrderedDict
 import discord
 from discord import app_commands
 
-from bot.db.models import Video
-from bot.db.sqlite.videos import CHOICE_PREFIX
+from bot.db.models import CHOICE_PREFIX, Video
 from bot.db.text import CONTROL, SURROGATE
 from bot.errors import NotFoundError
 from bot.ui.context import client

@@ -5,14 +5,9 @@ from __future__ import annotations
 
 import random
 
-from bot.db.models import DailyPost, DailySchedule
+from bot.db.models import CATALOG_GUILD, DailyPost, DailySchedule
 from bot.db.sqlite.connections import Executes, Fetches
-from bot.db.sqlite.quotes import CATALOG_GUILD
 from bot.db.sqlite.rows import post_from, schedule_from
-
-# What a skipped day's row says: not who skipped it, which /privacy forget-me could not find
-# in free text.
-SKIPPED_DETAIL = "skipped with /daily skip"
 
 _SCHEDULE = (
     "guild_id, channel_id, post_time, timezone, next_local_date, due_at, next_quote_id, "

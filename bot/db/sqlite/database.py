@@ -31,6 +31,7 @@ from bot.db.sqlite.group_commit import GroupCommit
 from bot.db.sqlite.migrations import MIGRATIONS_DIR, migrate
 from bot.db.sqlite.ratings import RatingRow
 from bot.db.sqlite.sessions import SQLiteLookupSession, SQLiteReadSession, SQLiteWriteSession
+from bot.db.sqlite.setup import CATALOG_DECISION_VERSION
 from bot.db.sqlite.takes import TakeRow
 from bot.db.sqlite.writer import Writer
 from bot.errors import UserFacingError
@@ -113,6 +114,10 @@ class SQLiteDatabase:
     @property
     def is_new(self) -> bool:
         return self.started_at_version == 0
+
+    @property
+    def predates_catalog_decisions(self) -> bool:
+        return 0 < (self.started_at_version or 0) < CATALOG_DECISION_VERSION
 
     def _open_writer(self) -> Writer:
         if self._writer is None:

@@ -3,8 +3,8 @@ forgetting everything stored about them."""
 
 from __future__ import annotations
 
+from bot.db.models import SKIPPED_DETAIL
 from bot.db.sqlite.connections import Executes, Fetches
-from bot.db.sqlite.daily import SKIPPED_DETAIL
 from bot.db.sqlite.quotes import SQLiteQuoteWrites
 
 

@@ -36,6 +36,8 @@ from pathlib import Path
 
 import aiosqlite
 
+from bot.db.failures import MigrationError
+
 log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
@@ -54,10 +56,6 @@ FOREIGN_KEYS_OFF = "foreign keys off"
 # Called after each statement of a migration, inside its transaction (with the migration
 # and the statement's 1-based number): for progress reports, or to stop at a chosen point.
 AfterStatement = Callable[["Migration", int], None]
-
-
-class MigrationError(Exception):
-    """A migration failed or was refused; the database is at the version before it."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import random
 
-from bot.db.models import Quote
+from bot.db.models import CATALOG_GUILD, Quote
 from bot.db.sqlite.connections import Executes, Fetches
 from bot.db.sqlite.rows import quote_from
 from bot.errors import NotFoundError
 
-CATALOG_GUILD = 0
 _COLUMNS = (
     "q.id, q.guild_id, q.text, q.created_at, q.video_id, v.title AS video_title, q.said_by, "
     "q.source_url, q.saved_by, q.author_id, q.is_sample"

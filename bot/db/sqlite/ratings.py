@@ -11,19 +11,19 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from bot.db.models import RankedVideo, ScoreSummary, TopList
+from bot.db.models import (
+    MIN_RATINGS,
+    NEUTRAL_MEAN,
+    PRIOR_WEIGHT,
+    RankedVideo,
+    ScoreSummary,
+    TopList,
+)
 from bot.db.sqlite.connections import Executes, Fetches
 from bot.db.sqlite.rows import VIDEO_FIELDS, Named, as_json_array, json_rows, video_from
 
 HISTOGRAM = [f"s{k}" for k in range(1, 11)]
 _HISTOGRAM = ", ".join(HISTOGRAM)
-
-# /top: a Bayesian mean pulls a video's mean toward the server's overall mean with the
-# weight of PRIOR_WEIGHT ratings, so one 10/10 does not outrank fifty 9/10s.
-PRIOR_WEIGHT = 5
-MIN_RATINGS = 3
-# Used as the prior before a server has any rating at all: the middle of the 1..10 scale.
-NEUTRAL_MEAN = 5.5
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,7 @@ import json
 import re
 from collections.abc import Iterable
 
-from bot.db.models import Credit, PressReview, Video, VideoPage
+from bot.db.models import CHOICE_PREFIX, Credit, PressReview, Video, VideoPage
 from bot.db.sqlite import pages
 from bot.db.sqlite.connections import Executes, Fetches
 from bot.db.sqlite.quotes import SQLiteQuoteWrites
@@ -22,9 +22,7 @@ from bot.db.sqlite.rows import (
 from bot.db.text import fold
 from bot.errors import NotFoundError, UserFacingError
 
-# Autocomplete sends the chosen video as "id:<n>"; anything else is text typed by hand.
-CHOICE_PREFIX = "id:"
-_CHOICE = re.compile(r"^id:([0-9]{1,18})$")
+_CHOICE = re.compile(rf"^{CHOICE_PREFIX}([0-9]{{1,18}})$")
 # A hand-typed title this close to exactly one video is taken to mean it.
 _CONFIDENT = 0.8
 _MARGIN = 0.08
