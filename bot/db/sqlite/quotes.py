@@ -66,8 +66,8 @@ class SQLiteQuoteLookups:
         return quote_from(rows[0]) if rows else None
 
     async def of_message(self, guild_id: int, author_id: int, source_url: str) -> Quote | None:
-        """The quote already saved from this message, if any (found through the author's
-        quotes, which the quotes_by_author index keeps few)."""
+        """The quote already saved from this message, if any: one probe of quotes_by_author
+        (server, author, link)."""
         rows = await self.conn.fetchall(
             f"SELECT {_COLUMNS} {_FROM} WHERE q.guild_id = ? AND q.author_id = ? "
             "AND q.source_url = ? LIMIT 1",
