@@ -2,7 +2,7 @@
 
 The same export serves `python -m bot export-server`, `/export-server` and
 `/privacy export`. Ids are strings (JavaScript cannot hold 64-bit ids as numbers) and every
-time is ISO 8601 in UTC (`2026-01-15T09:00:00Z`), whatever form it is stored in.
+time is ISO 8601 in UTC (`2026-01-15T09:00:00Z`); the database keeps Unix seconds.
 """
 
 from __future__ import annotations
@@ -19,21 +19,11 @@ _IDS = {"id", "user_id", "saved_by", "author_id", "removed_by", "take_id", "item
 _TIMES = {"rated_at", "created_at", "updated_at", "removed_at"}
 
 
-def utc_iso(value: object) -> str | None:
-    """Unix seconds or an ISO 8601 string, as `YYYY-MM-DDTHH:MM:SSZ` (text that is neither
-    is passed through as stored)."""
-    if value is None:
+def utc_iso(seconds: int | None) -> str | None:
+    """Unix seconds (how every moment is stored) as `YYYY-MM-DDTHH:MM:SSZ`."""
+    if seconds is None:
         return None
-    if isinstance(value, int | float):
-        moment = datetime.fromtimestamp(value, UTC)
-    else:
-        try:
-            moment = datetime.fromisoformat(str(value))
-        except ValueError:
-            return str(value)
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def clean(row: dict[str, Any]) -> dict[str, Any]:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
+from bot.clock import now
 from bot.db.exports import MEMBER_FORMAT, SERVER_FORMAT, VERSION, clean, utc_iso
 from bot.db.sqlite.connections import Fetches
 
@@ -25,7 +25,7 @@ class SQLiteExportReads:
             "format": SERVER_FORMAT,
             "version": VERSION,
             "guild_id": str(guild_id),
-            "exported_at": utc_iso(datetime.now(UTC).isoformat()),
+            "exported_at": utc_iso(now()),
             "ratings": await self._rows(
                 "SELECT r.user_id, v.slug AS video, r.score, r.rated_at "
                 "FROM ratings AS r JOIN videos AS v ON v.id = r.video_id WHERE r.guild_id = ? "
@@ -68,7 +68,7 @@ class SQLiteExportReads:
             "version": VERSION,
             "guild_id": str(guild_id),
             "user_id": str(user_id),
-            "exported_at": utc_iso(datetime.now(UTC).isoformat()),
+            "exported_at": utc_iso(now()),
             "settings": {"no_quotes": bool(settings and settings[0]["no_quotes"])},
             "ratings": await self._rows(
                 "SELECT v.slug AS video, r.score, r.rated_at FROM ratings AS r "
