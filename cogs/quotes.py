@@ -12,7 +12,7 @@ from discord.ext import commands
 
 from bot.client import TakeTwoBot
 from bot.clock import now
-from bot.db.sqlite.quotes import CATALOG_GUILD
+from bot.db.models import CATALOG_GUILD
 from bot.errors import UserFacingError
 from bot.ui import embeds, replies
 from bot.ui.context import guild_id
