@@ -54,8 +54,9 @@ def cannot_save(error: sqlite3.Error, failures: FailureLog) -> CannotSaveError:
     """The member's sentence for a storage failure, logged once per kind a minute."""
     kind = getattr(error, "sqlite_errorname", None) or type(error).__name__
     failures.record(kind, str(error))
-    found = storage_failure(error)
-    return CannotSaveError(_SENTENCES.get(found, BROKEN_SENTENCE) if found else BROKEN_SENTENCE)
+    return CannotSaveError(
+        _SENTENCES.get(storage_failure(error) or Storage.BROKEN, BROKEN_SENTENCE)
+    )
 
 
 def unusable(path: object, error: BaseException) -> DatabaseUnusable | None:
