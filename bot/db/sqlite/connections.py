@@ -64,13 +64,13 @@ class ThreadConnection:
     async def fetchall(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
         return list(await self._conn.execute_fetchall(sql, params))
 
+    # One round trip to the connection's thread each: closing a cursor would be a second,
+    # so statements run through execute_fetchall, which leaves none open.
     async def execute(self, sql: str, params: Params = ()) -> None:
-        cursor = await self._conn.execute(sql, params)
-        await cursor.close()
+        await self._conn.execute_fetchall(sql, params)
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[object]]) -> None:
-        cursor = await self._conn.executemany(sql, rows)
-        await cursor.close()
+        await self._conn.executemany(sql, rows)
 
     @property
     def in_transaction(self) -> bool:
