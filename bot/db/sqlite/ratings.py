@@ -72,14 +72,19 @@ class SQLiteRatingLookups:
         rows = await json_rows(
             self.conn,
             as_json_array(
-                ["guild_id", "video_id", "count", "total", *HISTOGRAM],
-                f"SELECT s.guild_id, s.video_id, s.count, s.total, {_HISTOGRAM} "
-                "FROM json_each(?) AS wanted CROSS JOIN video_scores AS s "
+                ["guild_id", "video_id", "count", "total", "histogram"],
+                f"SELECT s.guild_id, s.video_id, s.count, s.total, json_array({_HISTOGRAM}) "
+                "AS histogram FROM json_each(?) AS wanted CROSS JOIN video_scores AS s "
                 "ON s.guild_id = wanted.value ->> 0 AND s.video_id = wanted.value ->> 1",
             ),
             (json.dumps(pairs),),
         )
-        found = {(row["guild_id"], row["video_id"]): _summary_from(row) for row in rows}
+        found = {
+            (row["guild_id"], row["video_id"]): ScoreSummary(
+                count=row["count"], total=row["total"], histogram=tuple(row["histogram"])
+            )
+            for row in rows
+        }
         return {key: found.get(key, ScoreSummary()) for key in pairs}
 
     async def summary(self, guild_id: int, video_id: int) -> ScoreSummary:

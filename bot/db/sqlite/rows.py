@@ -10,12 +10,14 @@ single value.
 from __future__ import annotations
 
 import json
-from typing import Any, Protocol
+from dataclasses import fields
+from typing import Any, Protocol, TypeVar
 
 from bot.db.models import Credit, DailyPost, DailySchedule, PressReview, Quote, Take, Video
 from bot.db.sqlite.connections import Fetches, Params
 
 JsonRow = dict[str, Any]
+M = TypeVar("M")
 
 
 def as_json_array(columns: list[str], body: str) -> str:
@@ -32,6 +34,21 @@ async def json_rows(conn: Fetches, sql: str, params: Params = ()) -> list[JsonRo
     return rows
 
 
+def as_json_array_of(model: type[Any], body: str) -> str:
+    """Wrap `body` (a SELECT whose result columns are named as the fields of the dataclass
+    `model`) so that it returns one JSON array of rows holding those columns in the
+    dataclass's own order: the hottest lists are read straight into dataclasses, without
+    the cost of a key per value (a quarter of the decoding time)."""
+    columns = ", ".join(field.name for field in fields(model))
+    return f"SELECT json_group_array(json_array({columns})) FROM ({body})"
+
+
+async def json_models(conn: Fetches, model: type[M], sql: str, params: Params = ()) -> list[M]:
+    """The dataclasses of a statement built by `as_json_array_of(model, ...)`."""
+    [row] = await conn.fetchall(sql, params)
+    return [model(*values) for values in json.loads(row[0])]
+
+
 class Named(Protocol):
     """A row read by column name: an `sqlite3.Row` or a JSON object."""
 
@@ -40,7 +57,7 @@ class Named(Protocol):
 
 # Rows into the models, by column name.
 
-VIDEO_FIELDS = ["id", "slug", "title", "artist", "album", "year", "url"]
+VIDEO_FIELDS = [field.name for field in fields(Video)]
 
 
 def video_from(row: Named) -> Video:

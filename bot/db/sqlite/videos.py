@@ -13,9 +13,9 @@ from bot.db.sqlite.connections import Executes, Fetches
 from bot.db.sqlite.quotes import SQLiteQuoteWrites
 from bot.db.sqlite.rows import (
     VIDEO_FIELDS,
-    as_json_array,
+    as_json_array_of,
     credit_from,
-    json_rows,
+    json_models,
     review_from,
     video_from,
 )
@@ -99,15 +99,16 @@ class SQLiteVideoLookups:
 
     async def many(self, ids: list[int]) -> list[Video | None]:
         """Videos by id, in the order asked, None for an id that is not in the catalog."""
-        rows = await json_rows(
+        videos = await json_models(
             self.conn,
-            as_json_array(
-                VIDEO_FIELDS,
+            Video,
+            as_json_array_of(
+                Video,
                 f"SELECT {_VIDEO_COLUMNS} FROM videos WHERE id IN (SELECT value FROM json_each(?))",
             ),
             (json.dumps(ids),),
         )
-        found = {row["id"]: video_from(row) for row in rows}
+        found = {video.id: video for video in videos}
         return [found.get(i) for i in ids]
 
     async def get_by_slug(self, slug: str) -> Video | None:
@@ -173,10 +174,9 @@ class SQLiteVideoLookups:
             "phrase": f'"{query}"',
         }
         sql = prefix if len(query) < 3 else f"{prefix} UNION ALL {substring}"
-        rows = await json_rows(self.conn, as_json_array(VIDEO_FIELDS, sql), params)
         found: dict[int, Video] = {}
-        for row in rows:
-            found.setdefault(row["id"], video_from(row))
+        for video in await json_models(self.conn, Video, as_json_array_of(Video, sql), params):
+            found.setdefault(video.id, video)
         words = query.split()
         long_words = [w for w in words if len(w) >= 3]
         if len(found) < limit and len(words) > 1 and long_words:
