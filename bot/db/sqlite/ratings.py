@@ -76,6 +76,7 @@ class SQLiteRatingLookups:
                 f"SELECT s.guild_id, s.video_id, s.count, s.total, json_array({_HISTOGRAM}) "
                 "AS histogram FROM json_each(?) AS wanted CROSS JOIN video_scores AS s "
                 "ON s.guild_id = wanted.value ->> 0 AND s.video_id = wanted.value ->> 1",
+                json_columns=("histogram",),
             ),
             (json.dumps(pairs),),
         )

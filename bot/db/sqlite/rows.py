@@ -20,11 +20,15 @@ JsonRow = dict[str, Any]
 M = TypeVar("M")
 
 
-def as_json_array(columns: list[str], body: str) -> str:
+def as_json_array(columns: list[str], body: str, *, json_columns: tuple[str, ...] = ()) -> str:
     """Wrap `body` (a SELECT with these result columns, its rows in the order wanted) so
-    that it returns one JSON array of `{column: value}` objects."""
-    fields = ", ".join(f"'{name}', {name}" for name in columns)
-    return f"SELECT json_group_array(json_object({fields})) FROM ({body})"
+    that it returns one JSON array of `{column: value}` objects. A column in `json_columns`
+    holds JSON text (a json_array() of the body), kept as JSON rather than as a string."""
+    values = ", ".join(
+        f"'{name}', json({name})" if name in json_columns else f"'{name}', {name}"
+        for name in columns
+    )
+    return f"SELECT json_group_array(json_object({values})) FROM ({body})"
 
 
 async def json_rows(conn: Fetches, sql: str, params: Params = ()) -> list[JsonRow]:
