@@ -13,6 +13,9 @@ from bot.standin.server import StandIn
 from tests.standin_harness import World
 from tests.templates import sample_database
 
+# The throwaway PostgreSQL server and a fresh database per test (tests/postgres.py).
+pytest_plugins = ["tests.postgres"]
+
 
 @pytest.fixture
 async def db(tmp_path: Path) -> AsyncIterator[SQLiteDatabase]:

@@ -35,6 +35,7 @@ from bot.db.models import (
     PressReview,
     Quote,
     ScoreSummary,
+    ShardSlice,
     Take,
     TakesPage,
     TopList,
@@ -240,11 +241,14 @@ class QuoteWrites(QuoteReads, Protocol):
 class DailyReads(Protocol):
     async def schedule(self, guild_id: int) -> DailySchedule | None: ...
 
-    async def due(self, now: int, limit: int) -> list[DailySchedule]:
-        """Active schedules whose time has come, oldest first."""
+    async def due(
+        self, now: int, limit: int, shards: ShardSlice | None = None
+    ) -> list[DailySchedule]:
+        """Active schedules whose time has come, oldest first; only the servers of these
+        shards, when given."""
         ...
 
-    async def next_due_at(self) -> int | None: ...
+    async def next_due_at(self, shards: ShardSlice | None = None) -> int | None: ...
 
     async def post(self, guild_id: int, local_date: str) -> DailyPost | None: ...
 

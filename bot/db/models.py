@@ -138,6 +138,19 @@ class VideoPage:
 
 
 @dataclass(frozen=True, slots=True)
+class ShardSlice:
+    """The shards one process runs. Discord delivers a server's events to shard
+    `(guild_id >> 22) % count`; a process owns the servers of its shards (their daily
+    posts too)."""
+
+    ids: frozenset[int]
+    count: int
+
+    def owns(self, guild_id: int) -> bool:
+        return (guild_id >> 22) % self.count in self.ids
+
+
+@dataclass(frozen=True, slots=True)
 class DailySchedule:
     guild_id: int
     channel_id: int

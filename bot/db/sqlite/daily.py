@@ -3,9 +3,10 @@ cycle that keeps a quote from repeating before every quote has been posted."""
 
 from __future__ import annotations
 
+import json
 import random
 
-from bot.db.models import CATALOG_GUILD, DailyPost, DailySchedule
+from bot.db.models import CATALOG_GUILD, DailyPost, DailySchedule, ShardSlice
 from bot.db.sqlite.connections import Executes, Fetches
 from bot.db.sqlite.rows import post_from, schedule_from
 
@@ -19,6 +20,19 @@ _POST = (
 )
 
 
+# A server belongs to shard (guild_id >> 22) % count; no count means every shard.
+_OF_SHARDS = (
+    "(:shard_count IS NULL OR "
+    "(guild_id >> 22) % :shard_count IN (SELECT value FROM json_each(:shard_ids)))"
+)
+
+
+def _shard_params(shards: ShardSlice | None) -> dict[str, object]:
+    if shards is None:
+        return {"shard_count": None, "shard_ids": "[]"}
+    return {"shard_count": shards.count, "shard_ids": json.dumps(sorted(shards.ids))}
+
+
 class SQLiteDailyReads:
     def __init__(self, conn: Fetches) -> None:
         self.conn = conn
@@ -29,18 +43,23 @@ class SQLiteDailyReads:
         )
         return schedule_from(rows[0]) if rows else None
 
-    async def due(self, now: int, limit: int) -> list[DailySchedule]:
+    async def due(
+        self, now: int, limit: int, shards: ShardSlice | None = None
+    ) -> list[DailySchedule]:
         """Active schedules whose time has come, oldest first (one range scan of an index)."""
         rows = await self.conn.fetchall(
             f"SELECT {_SCHEDULE} FROM daily_schedules "
-            "WHERE paused_reason IS NULL AND due_at <= ? ORDER BY due_at LIMIT ?",
-            (now, limit),
+            f"WHERE paused_reason IS NULL AND due_at <= :now AND {_OF_SHARDS} "
+            "ORDER BY due_at LIMIT :limit",
+            {"now": now, "limit": limit, **_shard_params(shards)},
         )
         return [schedule_from(row) for row in rows]
 
-    async def next_due_at(self) -> int | None:
+    async def next_due_at(self, shards: ShardSlice | None = None) -> int | None:
         [row] = await self.conn.fetchall(
-            "SELECT min(due_at) AS due_at FROM daily_schedules WHERE paused_reason IS NULL"
+            "SELECT min(due_at) AS due_at FROM daily_schedules "
+            f"WHERE paused_reason IS NULL AND {_OF_SHARDS}",
+            _shard_params(shards),
         )
         return int(row["due_at"]) if row["due_at"] is not None else None
 
