@@ -93,7 +93,7 @@ class Quote:
     id: int
     guild_id: int
     text: str
-    created_at: str
+    created_at: int  # Unix seconds
     video_id: int | None = None
     video_title: str | None = None
     said_by: str | None = None
@@ -111,8 +111,8 @@ class Take:
     user_id: int
     score: int
     text: str
-    created_at: str
-    updated_at: str
+    created_at: int  # Unix seconds
+    updated_at: int
     agree_count: int
 
 

@@ -12,7 +12,7 @@ import asyncio
 import sqlite3
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from bot.db.models import ScoreSummary, Take
 from bot.db.sqlite.ratings import RatingRow, write_ratings
@@ -25,8 +25,7 @@ from bot.errors import CannotSaveError
 BATCH = 512
 
 
-@dataclass(frozen=True, slots=True)
-class Saved:
+class Saved(NamedTuple):
     """What a caller hears once its write committed: the video's server aggregate, and the
     take as saved when the write was one."""
 
@@ -34,8 +33,7 @@ class Saved:
     take: Take | None
 
 
-@dataclass(frozen=True, slots=True)
-class _Pending:
+class _Pending(NamedTuple):  # one per rating: a tuple is the cheapest record
     rating: RatingRow
     take: TakeRow | None
     future: asyncio.Future[Saved]

@@ -10,53 +10,47 @@ from __future__ import annotations
 
 import json
 
-from bot.db.models import ScoreSummary, VideoPage
+from bot.db.models import Credit, PressReview, ScoreSummary, Take, Video, VideoPage
 from bot.db.sqlite.connections import Fetches
-from bot.db.sqlite.rows import JsonRow, credit_from, json_rows, review_from, take_from, video_from
+from bot.db.sqlite.rows import JsonRow, columns_of, json_rows
 
-HISTOGRAM = [f"s{k}" for k in range(1, 11)]
+HISTOGRAM = ", ".join(f"s.s{k}" for k in range(1, 11))
 # The requests arrive as one JSON array of [guild, video, user], so one fixed statement
 # serves every page asked for at the same moment: concurrent /review interactions share a
-# statement. The pages leave as one JSON array of objects (see bot/db/sqlite/rows.py).
+# statement. Each page leaves as a JSON object whose parts are arrays of a dataclass's
+# fields in its own order (see bot/db/sqlite/rows.py), decoded straight into it.
 _PAGES = f"""
 WITH req (k, guild, video, user) AS (
     SELECT key, value ->> 0, value ->> 1, value ->> 2 FROM json_each(:requests))
 SELECT json_group_array(json_object(
     'request', req.k,
-    'video', json_object('id', v.id, 'slug', v.slug, 'title', v.title, 'artist', v.artist,
-                         'album', v.album, 'year', v.year, 'url', v.url),
-    'credits', json((SELECT json_group_array(json_object('role', role, 'name', name,
-                                                         'kind', kind)) FROM
-        (SELECT role, name, kind FROM credits WHERE video_id = v.id ORDER BY position))),
-    'reviews', json((SELECT json_group_array(json_object(
-            'headline', headline, 'summary', summary, 'outlet', outlet, 'author', author,
-            'published_on', published_on, 'url', url))
-        FROM (SELECT * FROM press_reviews WHERE video_id = v.id ORDER BY position))),
+    'video', json_array({columns_of(Video, "v")}),
+    'credits', json((SELECT json_group_array(json_array({columns_of(Credit)})) FROM
+        (SELECT * FROM credits WHERE video_id = v.id ORDER BY position))),
+    'reviews', json((SELECT json_group_array(json_array({columns_of(PressReview)})) FROM
+        (SELECT * FROM press_reviews WHERE video_id = v.id ORDER BY position))),
     'member_score', (SELECT score FROM ratings
         WHERE guild_id = req.guild AND user_id = req.user AND video_id = v.id),
     'take_count', (SELECT count FROM video_take_counts
         WHERE guild_id = req.guild AND video_id = v.id),
-    'top_take', json((SELECT json_object('id', id, 'guild_id', guild_id, 'video_id', video_id,
-            'user_id', user_id, 'score', score, 'text', text, 'created_at', created_at,
-            'updated_at', updated_at, 'agree_count', agree_count)
+    'top_take', json((SELECT json_array({columns_of(Take)})
         FROM takes WHERE guild_id = req.guild AND video_id = v.id
         ORDER BY agree_count DESC, id LIMIT 1)),
-    'count', s.count, 'total', s.total,
-    'histogram', json_array({", ".join(f"s.{h}" for h in HISTOGRAM)})))
+    'count', s.count, 'total', s.total, 'histogram', json_array({HISTOGRAM})))
 FROM req CROSS JOIN videos AS v ON v.id = req.video
 LEFT JOIN video_scores AS s ON s.guild_id = req.guild AND s.video_id = v.id
 """
 
 
 def _page_from(row: JsonRow) -> VideoPage:
-    top: JsonRow | None = row["top_take"]
+    top = row["top_take"]
     return VideoPage(
-        video=video_from(row["video"]),
-        credits=[credit_from(c) for c in row["credits"]],
-        reviews=[review_from(r) for r in row["reviews"]],
+        video=Video(*row["video"]),
+        credits=[Credit(*c) for c in row["credits"]],
+        reviews=[PressReview(*r) for r in row["reviews"]],
         member_score=row["member_score"],
         take_count=row["take_count"] or 0,
-        top_take=take_from(top) if top else None,
+        top_take=Take(*top) if top else None,
         score=ScoreSummary(
             count=row["count"], total=row["total"], histogram=tuple(row["histogram"])
         )

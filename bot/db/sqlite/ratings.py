@@ -9,7 +9,7 @@ Ratings are written only by the group commit (bot/db/sqlite/group_commit.py), th
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from bot.db.models import (
     MIN_RATINGS,
@@ -26,8 +26,7 @@ HISTOGRAM = [f"s{k}" for k in range(1, 11)]
 _HISTOGRAM = ", ".join(HISTOGRAM)
 
 
-@dataclass(frozen=True, slots=True)
-class RatingRow:
+class RatingRow(NamedTuple):  # a tuple: cheap to make, and JSON as it is
     guild_id: int
     video_id: int
     user_id: int
@@ -48,7 +47,7 @@ async def write_ratings(conn: Executes, rows: list[RatingRow]) -> None:
         "FROM json_each(?) WHERE true ORDER BY key "
         "ON CONFLICT (guild_id, user_id, video_id) "
         "DO UPDATE SET score = excluded.score, rated_at = excluded.rated_at",
-        (json.dumps([[r.guild_id, r.video_id, r.user_id, r.score, r.rated_at] for r in rows]),),
+        (json.dumps(rows),),
     )
 
 

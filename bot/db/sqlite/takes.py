@@ -7,7 +7,7 @@ A take is saved only by the group commit (bot/db/sqlite/group_commit.py), throug
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from bot.db.models import Take, TakesPage
 from bot.db.sqlite.connections import Executes, Fetches
@@ -21,8 +21,7 @@ SORTS = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class TakeRow:
+class TakeRow(NamedTuple):  # a tuple: cheap to make, and JSON as it is
     guild_id: int
     video_id: int
     user_id: int
@@ -39,7 +38,7 @@ async def write_takes(conn: Executes, rows: list[TakeRow]) -> None:
         "value ->> 5 FROM json_each(?) WHERE true ORDER BY key "
         "ON CONFLICT (guild_id, video_id, user_id) DO UPDATE "
         "SET score = excluded.score, text = excluded.text, updated_at = excluded.updated_at",
-        (json.dumps([[r.guild_id, r.video_id, r.user_id, r.score, r.text, r.at] for r in rows]),),
+        (json.dumps(rows),),
     )
 
 
