@@ -161,7 +161,6 @@ class RemoveVideoButton(
         async with client(interaction).db.transaction() as tx:
             video = await tx.videos.get(self.video_id)
             counts = await tx.videos.remove_everywhere(video.id)
-        client(interaction).recent_videos.forget(video.id)
         gone = counts_said(counts)
         await replies.edit(
             interaction,
@@ -261,7 +260,6 @@ class Videos(commands.GroupCog, group_name="video", group_description="Edit the 
                 url=_link(url) if url is not None else current.url,
             )
             updated = await tx.videos.get(video.id)
-        self.bot.recent_videos.forget(video.id)
         await replies.send(
             interaction,
             f"Updated **{discord.utils.escape_markdown(updated.label)}**.",

@@ -13,6 +13,7 @@ import pytest
 
 from bot.client import TakeTwoBot
 from bot.db.models import PressReview
+from bot.db.sqlite.database import SQLiteDatabase
 from bot.ui.components import CreditsButton, QuoteButton, RateButton, ScoreSelect
 from bot.ui.video_option import VideoTransformer
 from tests.fakes import assert_embed_limits, assert_no_mentions, invoke, make_interaction
@@ -140,6 +141,31 @@ async def test_rate_is_ephemeral_and_shows_new_mean(bot: TakeTwoBot) -> None:
     assert again.content is not None and "**8.00**/10 from 2 ratings" in again.content
     async with bot.db.read() as session:
         assert await session.ratings.member_score(GUILD, await video_id(bot, "Alright"), 2) == 10
+
+
+async def test_a_video_renamed_by_another_process_shows_its_new_title_at_once(
+    bot: TakeTwoBot,
+) -> None:
+    """The bot keeps picked videos in memory; a rename made elsewhere (a catalog import
+    beside the bot, another bot process) must not leave the old title in its answers."""
+    vid = await video_id(bot, "Alright")
+    choice = f"id:{vid}"
+    [first] = await invoke(bot, "rate", make_interaction(bot, user_id=1), video=choice, score=6)
+    assert first.content is not None and first.content.startswith("You rated **Alright**")
+    other = SQLiteDatabase(bot.settings.database_path)
+    await other.open()
+    try:
+        async with other.transaction() as tx:
+            old = await tx.videos.get(vid)
+            await tx.videos.upsert(
+                slug=old.slug, title="Alright (Renamed)", artist=old.artist, album=old.album,
+                year=old.year, url=old.url,
+            )  # fmt: skip
+    finally:
+        await other.close()
+    [second] = await invoke(bot, "rate", make_interaction(bot, user_id=2), video=choice, score=7)
+    assert second.content is not None
+    assert second.content.startswith("You rated **Alright (Renamed)**"), second.content
 
 
 async def test_rate_out_of_range_writes_nothing(bot: TakeTwoBot) -> None:

@@ -241,7 +241,6 @@ async def test_form_for_a_removed_video_has_expired(world: World) -> None:
     modal, score, text = await open_take(alice, "HUMBLE.")
     async with world.db.transaction() as tx:
         await tx.videos.remove_everywhere(vid)
-    world.running_bot.recent_videos.forget(vid)
     before = snapshot(world)
 
     reply = await alice.submit(modal, {score: "8", text: "Sharp."})

@@ -468,6 +468,12 @@ class Database(Protocol):
         CannotSaveError (for shutdown, so nothing commits that no member hears about)."""
         ...
 
+    async def catalog_version(self) -> int:
+        """A number that changes whenever any process adds, edits or removes a catalog
+        video: what keeps videos in memory drops them when it moves. Cheap enough to ask
+        on every interaction."""
+        ...
+
     async def erase_deleted_text(self) -> None:
         """Make sure deleted text (after /privacy forget-me) is gone from every file the
         engine keeps, not only unreachable."""

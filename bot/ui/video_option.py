@@ -21,9 +21,9 @@ class RecentVideos:
     """Videos picked from autocomplete (or typed by hand) in the last minute.
 
     A picked choice arrives as "id:N", a typed one as text; keeping what each resolved to
-    saves a round trip to the database on every /review and /rate. The catalog changes
-    rarely (an edit forgets the video), and a video removed meanwhile is still caught by the
-    query that reads its page or writes its rating.
+    saves a lookup on every /review and /rate. Everything kept belongs to one version of
+    the catalog (`Database.catalog_version`): when any process adds, edits or removes a
+    video, the version moves and all of it is dropped, so an edit shows at once everywhere.
     """
 
     def __init__(self, size: int = 4096, seconds: float = 60.0) -> None:
@@ -31,6 +31,15 @@ class RecentVideos:
         self._items: OrderedDict[int, tuple[float, Video]] = OrderedDict()
         # Text typed by hand (as typed) -> the video it resolved to, for the same minute.
         self._typed: OrderedDict[str, tuple[float, int]] = OrderedDict()
+        self._version: int | None = None
+
+    def at_version(self, version: int) -> None:
+        """Drop everything kept if the catalog changed since it was kept. Call with the
+        version read before the lookups whose videos are then `put`."""
+        if version != self._version:
+            self._items.clear()
+            self._typed.clear()
+            self._version = version
 
     def get(self, video_id: int) -> Video | None:
         hit = self._items.get(video_id)
@@ -45,11 +54,10 @@ class RecentVideos:
             return None
         return self.get(hit[1])
 
-    def forget(self, video_id: int) -> None:
-        # Typed entries pointing at it find nothing in _items and fall through to the lookup.
-        self._items.pop(video_id, None)
-
-    def put(self, video: Video, typed: str | None = None) -> None:
+    def put(self, video: Video, version: int, typed: str | None = None) -> None:
+        """Keep a video read at `version` (nothing, if the catalog has moved on since)."""
+        if version != self._version:
+            return
         until = time.monotonic() + self.seconds
         self._items[video.id] = (until, video)
         self._items.move_to_end(video.id)
@@ -77,6 +85,8 @@ class VideoTransformer(app_commands.Transformer):
     async def transform(self, interaction: discord.Interaction, value: str, /) -> Video:
         match = _CHOICE_VALUE.match(str(value).strip())
         bot = client(interaction)
+        version = await bot.db.catalog_version()
+        bot.recent_videos.at_version(version)
         if match:
             video_id = int(match.group(1))
             cached = bot.recent_videos.get(video_id)
@@ -88,7 +98,7 @@ class VideoTransformer(app_commands.Transformer):
             except NotFoundError:
                 video = None
             if video is not None:
-                bot.recent_videos.put(video)
+                bot.recent_videos.put(video, version)
                 return video
         typed = str(value)
         if (remembered := bot.recent_videos.get_typed(typed)) is not None:
@@ -100,7 +110,7 @@ class VideoTransformer(app_commands.Transformer):
         if found is None:
             async with bot.db.read() as session:
                 found = await session.videos.resolve_by_search(typed)
-        bot.recent_videos.put(found, typed=typed)
+        bot.recent_videos.put(found, version, typed=typed)
         return found
 
     async def autocomplete(  # type: ignore[override]
@@ -108,13 +118,16 @@ class VideoTransformer(app_commands.Transformer):
     ) -> list[app_commands.Choice[str]]:
         # Autocomplete is not checked like a command's options: drop what cannot be searched.
         text = SURROGATE.sub("", CONTROL.sub("", str(value)))[:100]
-        async with client(interaction).db.lookup() as session:
+        bot = client(interaction)
+        version = await bot.db.catalog_version()
+        bot.recent_videos.at_version(version)
+        async with bot.db.lookup() as session:
             videos = await session.videos.search_as_typed(text, limit=CHOICES)
         if not videos:  # nothing as typed: look for near misses, off the event loop
-            async with client(interaction).db.read() as session:
+            async with bot.db.read() as session:
                 videos = await session.videos.near_misses(text, limit=CHOICES)
         for video in videos:
-            client(interaction).recent_videos.put(video)
+            bot.recent_videos.put(video, version)
         return [
             app_commands.Choice(name=clip(v.label, CHOICE_NAME), value=f"{CHOICE_PREFIX}{v.id}")
             for v in videos

@@ -174,6 +174,13 @@ class SQLiteDatabase:
         assert saved.take is not None
         return saved.take
 
+    async def catalog_version(self) -> int:
+        # One row by primary key, on the loop's own connection: microseconds.
+        if self._loop_conn is None:
+            raise RuntimeError("database is not open")
+        [row] = await self._loop_conn.fetchall("SELECT version FROM catalog_version WHERE id = 1")
+        return int(row["version"])
+
     async def erase_deleted_text(self) -> None:
         if self._checkpointer is None:
             raise RuntimeError("database is not open")
