@@ -8,16 +8,10 @@ import random
 
 from bot.db.models import CATALOG_GUILD, DailyPost, DailySchedule, ShardSlice
 from bot.db.sqlite.connections import Executes, Fetches
-from bot.db.sqlite.rows import post_from, schedule_from
+from bot.db.sqlite.rows import columns_of, read_into
 
-_SCHEDULE = (
-    "guild_id, channel_id, post_time, timezone, next_local_date, due_at, next_quote_id, "
-    "paused_reason, last_error, last_error_at"
-)
-_POST = (
-    "guild_id, local_date, status, quote_id, channel_id, nonce, claimed_by, lease_until, "
-    "message_id, detail"
-)
+_SCHEDULE = columns_of(DailySchedule)
+_POST = columns_of(DailyPost)
 
 
 # A server belongs to shard (guild_id >> 22) % count; no count means every shard.
@@ -41,7 +35,7 @@ class SQLiteDailyReads:
         rows = await self.conn.fetchall(
             f"SELECT {_SCHEDULE} FROM daily_schedules WHERE guild_id = ?", (guild_id,)
         )
-        return schedule_from(rows[0]) if rows else None
+        return read_into(DailySchedule, rows[0]) if rows else None
 
     async def due(
         self, now: int, limit: int, shards: ShardSlice | None = None
@@ -53,7 +47,7 @@ class SQLiteDailyReads:
             "ORDER BY due_at LIMIT :limit",
             {"now": now, "limit": limit, **_shard_params(shards)},
         )
-        return [schedule_from(row) for row in rows]
+        return [read_into(DailySchedule, row) for row in rows]
 
     async def next_due_at(self, shards: ShardSlice | None = None) -> int | None:
         [row] = await self.conn.fetchall(
@@ -68,7 +62,7 @@ class SQLiteDailyReads:
             f"SELECT {_POST} FROM daily_posts WHERE guild_id = ? AND local_date = ?",
             (guild_id, local_date),
         )
-        return post_from(rows[0]) if rows else None
+        return read_into(DailyPost, rows[0]) if rows else None
 
     async def last_sent(self, guild_id: int) -> DailyPost | None:
         rows = await self.conn.fetchall(
@@ -76,7 +70,7 @@ class SQLiteDailyReads:
             "ORDER BY local_date DESC LIMIT 1",
             (guild_id,),
         )
-        return post_from(rows[0]) if rows else None
+        return read_into(DailyPost, rows[0]) if rows else None
 
     # The quote cycle
 

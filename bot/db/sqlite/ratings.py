@@ -18,9 +18,10 @@ from bot.db.models import (
     RankedVideo,
     ScoreSummary,
     TopList,
+    Video,
 )
 from bot.db.sqlite.connections import Executes, Fetches
-from bot.db.sqlite.rows import VIDEO_FIELDS, Named, as_json_array, json_rows, video_from
+from bot.db.sqlite.rows import VIDEO_FIELDS, Named, as_json_array, json_rows, read_into
 
 HISTOGRAM = [f"s{k}" for k in range(1, 11)]
 _HISTOGRAM = ", ".join(HISTOGRAM)
@@ -139,7 +140,7 @@ class SQLiteRatingReads(SQLiteRatingLookups):
         prior = rows[0]["prior"] if rows else (await self.server_mean(guild_id) or NEUTRAL_MEAN)
         entries = [
             RankedVideo(
-                video=video_from(row),
+                video=read_into(Video, row),
                 count=row["count"],
                 mean=row["total"] / row["count"],
                 weighted=row["weighted"],

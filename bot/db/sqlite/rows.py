@@ -10,14 +10,18 @@ single value.
 from __future__ import annotations
 
 import json
-from dataclasses import fields
-from typing import Any, Protocol, TypeVar
+from dataclasses import fields, replace
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from bot.db.models import Credit, DailyPost, DailySchedule, PressReview, Quote, Take, Video
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+from bot.db.models import Quote, Video
 from bot.db.sqlite.connections import Fetches, Params
 
 JsonRow = dict[str, Any]
 M = TypeVar("M")
+D = TypeVar("D", bound="DataclassInstance")
 
 
 def as_json_array(columns: list[str], body: str, *, json_columns: tuple[str, ...] = ()) -> str:
@@ -70,88 +74,11 @@ class Named(Protocol):
 VIDEO_FIELDS = [field.name for field in fields(Video)]
 
 
-def video_from(row: Named) -> Video:
-    return Video(
-        id=row["id"],
-        slug=row["slug"],
-        title=row["title"],
-        artist=row["artist"],
-        album=row["album"],
-        year=row["year"],
-        url=row["url"],
-    )
-
-
-def credit_from(row: Named) -> Credit:
-    return Credit(role=row["role"], name=row["name"], kind=row["kind"])
-
-
-def review_from(row: Named) -> PressReview:
-    return PressReview(
-        headline=row["headline"],
-        summary=row["summary"],
-        outlet=row["outlet"],
-        author=row["author"],
-        published_on=row["published_on"],
-        url=row["url"],
-    )
-
-
-def take_from(row: Named) -> Take:
-    return Take(
-        id=row["id"],
-        guild_id=row["guild_id"],
-        video_id=row["video_id"],
-        user_id=row["user_id"],
-        score=row["score"],
-        text=row["text"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-        agree_count=row["agree_count"],
-    )
+def read_into(model: type[D], row: Named) -> D:
+    """A row as the dataclass `model`: each field read from the column of its name."""
+    return model(**{field.name: row[field.name] for field in fields(model)})
 
 
 def quote_from(row: Named) -> Quote:
-    return Quote(
-        id=row["id"],
-        guild_id=row["guild_id"],
-        text=row["text"],
-        created_at=row["created_at"],
-        video_id=row["video_id"],
-        video_title=row["video_title"],
-        said_by=row["said_by"],
-        source_url=row["source_url"],
-        saved_by=row["saved_by"],
-        author_id=row["author_id"],
-        is_sample=bool(row["is_sample"]),
-    )
-
-
-def schedule_from(row: Named) -> DailySchedule:
-    return DailySchedule(
-        guild_id=row["guild_id"],
-        channel_id=row["channel_id"],
-        post_time=row["post_time"],
-        timezone=row["timezone"],
-        next_local_date=row["next_local_date"],
-        due_at=row["due_at"],
-        next_quote_id=row["next_quote_id"],
-        paused_reason=row["paused_reason"],
-        last_error=row["last_error"],
-        last_error_at=row["last_error_at"],
-    )
-
-
-def post_from(row: Named) -> DailyPost:
-    return DailyPost(
-        guild_id=row["guild_id"],
-        local_date=row["local_date"],
-        status=row["status"],
-        quote_id=row["quote_id"],
-        channel_id=row["channel_id"],
-        nonce=row["nonce"],
-        claimed_by=row["claimed_by"],
-        lease_until=row["lease_until"],
-        message_id=row["message_id"],
-        detail=row["detail"],
-    )
+    # SQLite keeps a flag as 0 or 1.
+    return replace(read_into(Quote, row), is_sample=bool(row["is_sample"]))

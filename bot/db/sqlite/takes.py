@@ -11,10 +11,10 @@ from typing import NamedTuple
 
 from bot.db.models import Take, TakesPage
 from bot.db.sqlite.connections import Executes, Fetches
-from bot.db.sqlite.rows import take_from
+from bot.db.sqlite.rows import columns_of, read_into
 from bot.errors import NotFoundError, UserFacingError
 
-_COLUMNS = "id, guild_id, video_id, user_id, score, text, created_at, updated_at, agree_count"
+_COLUMNS = columns_of(Take)
 SORTS = {
     "newest": "updated_at DESC, id DESC",
     "highest": "score DESC, updated_at DESC, id DESC",
@@ -48,7 +48,7 @@ class SQLiteTakeLookups:
 
     async def _one(self, sql: str, params: tuple[object, ...]) -> Take | None:
         rows = await self.conn.fetchall(sql, params)
-        return take_from(rows[0]) if rows else None
+        return read_into(Take, rows[0]) if rows else None
 
     async def get(self, take_id: int) -> Take | None:
         return await self._one(f"SELECT {_COLUMNS} FROM takes WHERE id = ?", (take_id,))
@@ -88,7 +88,7 @@ class SQLiteTakeReads(SQLiteTakeLookups):
             f"ORDER BY {SORTS[sort]} LIMIT ? OFFSET ?",
             (guild_id, video_id, page_size, page * page_size),
         )
-        takes = [take_from(row) for row in rows]
+        takes = [read_into(Take, row) for row in rows]
         return TakesPage(takes=takes, total=total, page=page, page_size=page_size)
 
 

@@ -14,10 +14,8 @@ from bot.db.sqlite.quotes import SQLiteQuoteWrites
 from bot.db.sqlite.rows import (
     VIDEO_FIELDS,
     as_json_array_of,
-    credit_from,
     json_models,
-    review_from,
-    video_from,
+    read_into,
 )
 from bot.db.text import fold
 from bot.errors import NotFoundError, UserFacingError
@@ -85,7 +83,7 @@ class SQLiteVideoLookups:
         self.conn = conn
 
     async def _fetch(self, sql: str, params: Iterable[object]) -> list[Video]:
-        return [video_from(row) for row in await self.conn.fetchall(sql, tuple(params))]
+        return [read_into(Video, row) for row in await self.conn.fetchall(sql, tuple(params))]
 
     async def _find(self, video_id: int) -> Video | None:
         found = await self._fetch(f"SELECT {_VIDEO_COLUMNS} FROM videos WHERE id = ?", (video_id,))
@@ -126,7 +124,7 @@ class SQLiteVideoLookups:
             "SELECT role, name, kind FROM credits WHERE video_id = ? ORDER BY position",
             (video_id,),
         )
-        return [credit_from(row) for row in rows]
+        return [read_into(Credit, row) for row in rows]
 
     async def sources(self, video_id: int) -> list[str]:
         """Links to the published pages that back the video's facts, in the catalog's order."""
@@ -138,7 +136,7 @@ class SQLiteVideoLookups:
     async def credits_and_sources(self, video_id: int) -> tuple[list[Credit], list[str]]:
         """What /credits shows, read in one statement (one round trip, one snapshot)."""
         [row] = await self.conn.fetchall(_CREDITS_AND_SOURCES, {"video": video_id})
-        credits = [credit_from(c) for c in json.loads(row["credits"])]
+        credits = [read_into(Credit, c) for c in json.loads(row["credits"])]
         return credits, json.loads(row["sources"])
 
     async def reviews(self, video_id: int) -> list[PressReview]:
@@ -147,7 +145,7 @@ class SQLiteVideoLookups:
             "WHERE video_id = ? ORDER BY position",
             (video_id,),
         )
-        return [review_from(row) for row in rows]
+        return [read_into(PressReview, row) for row in rows]
 
     async def search_as_typed(self, text: str, limit: int = 25) -> list[Video]:
         """Title prefix first, then substring, in one statement (a range scan of the
