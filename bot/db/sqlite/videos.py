@@ -71,6 +71,22 @@ def _rank_by_title_words(words: list[str], video: Video) -> tuple[int, str]:
     return (-sum(word in title for word in words), title)
 
 
+def _every_word_match(words: list[str]) -> str:
+    """A full-text query for the videos holding every word. A word of three letters or
+    more is a trigram phrase of its own; a shorter one has no trigram, so it is sought
+    together with a neighbour as typed ("we go" in "the examples we go"): the index then
+    does all the narrowing, and many videos holding only the long words cannot crowd out
+    the one holding them all."""
+    terms = []
+    for i, word in enumerate(words):
+        if len(word) >= 3:
+            terms.append(f'"{word}"')
+        else:
+            pairs = [f'"{words[j]} {words[j + 1]}"' for j in (i - 1, i) if 0 <= j < len(words) - 1]
+            terms.append("(" + " OR ".join(pairs) + ")")
+    return " AND ".join(terms)
+
+
 def _trigram_query(folded: str) -> str:
     grams = {folded[i : i + 3] for i in range(len(folded) - 2)}
     return " OR ".join(f'"{g}"' for g in sorted(grams))
@@ -179,23 +195,15 @@ class SQLiteVideoLookups:
         long_words = [w for w in words if len(w) >= 3]
         if len(found) < limit and len(words) > 1 and long_words:
             # Artist and title words in any order ("kendrick lamar we cry"): the videos that
-            # hold every word come next. The trigram index finds those with every word of
-            # three letters or more; shorter words are checked here.
-            # Short words are checked in the same statement, before its LIMIT, so that many
-            # videos holding the long words cannot crowd out the one holding them all.
-            short_words = [w for w in words if len(w) < 3]
+            # hold every word come next, found by the trigram index alone and at most
+            # ALL_WORDS_CANDIDATES of them, so a lookup's cost stays bounded however many
+            # videos share a common word (see `_every_word_match` for short words).
             every_word = [
                 video
                 for video in await self._fetch(
                     f"SELECT {_VIDEO_COLUMNS} FROM videos WHERE id IN "
-                    "(SELECT rowid FROM video_search WHERE video_search MATCH ?)"
-                    + " AND instr(search_text, ?) > 0" * len(short_words)
-                    + " LIMIT ?",
-                    (
-                        " AND ".join(f'"{w}"' for w in long_words),
-                        *short_words,
-                        ALL_WORDS_CANDIDATES,
-                    ),
+                    "(SELECT rowid FROM video_search WHERE video_search MATCH ? LIMIT ?)",
+                    (_every_word_match(words), ALL_WORDS_CANDIDATES),
                 )
                 if video.id not in found and holds_every_word(words, video)
             ]
