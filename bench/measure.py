@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.generate import Scale
+from bot.db.sqlite.connections import connect_on_loop, connect_on_thread
 from bot.db.sqlite.database import SQLiteDatabase
 
 WRITE_WARM_UP = 2.0  # seconds of writes before the sustained-write measurement
@@ -76,12 +77,12 @@ async def database_layer(
     db = SQLiteDatabase(path)
     await db.open()
     try:
+        # The baselines' own connection, of the kind the lookups use (on the loop's thread).
+        plain = connect_on_loop(path)
         async with db.read() as session:
             titles = [v.title for v in await session.videos.search("", limit=25)]
-            rows = await session.videos.conn.fetchall(
-                "SELECT title FROM videos ORDER BY random() LIMIT 500"
-            )
-            titles += [row["title"] for row in rows]
+        rows = await plain.fetchall("SELECT title FROM videos ORDER BY random() LIMIT 500")
+        titles += [row["title"] for row in rows]
 
         def guild() -> int:
             return rng.randint(1, scale.servers)
@@ -138,20 +139,18 @@ async def database_layer(
 
         # Baselines, through the same kind of connection as ours, so the ratio is the query's.
         async def naive_quote() -> None:
-            async with db.lookup() as s:
-                await s.videos.conn.fetchall(
-                    "SELECT id, text FROM quotes WHERE guild_id = ? ORDER BY RANDOM() LIMIT 1",
-                    (guild(),),
-                )
+            await plain.fetchall(
+                "SELECT id, text FROM quotes WHERE guild_id = ? ORDER BY RANDOM() LIMIT 1",
+                (guild(),),
+            )
 
         async def naive_score() -> None:
             histogram = ", ".join(f"sum(score = {k})" for k in range(1, 11))
-            async with db.lookup() as s:
-                await s.videos.conn.fetchall(
-                    f"SELECT count(*), sum(score), {histogram} FROM ratings "
-                    "WHERE guild_id = ? AND video_id = ?",
-                    (guild(), video()),
-                )
+            await plain.fetchall(
+                f"SELECT count(*), sum(score), {histogram} FROM ratings "
+                "WHERE guild_id = ? AND video_id = ?",
+                (guild(), video()),
+            )
 
         async def our_score() -> None:
             async with db.lookup() as s:
@@ -163,6 +162,7 @@ async def database_layer(
             await timed("naive: server score from all ratings", runs, naive_score),
         ]
         results += await sustained_writes(db, rng, scale, seconds=seconds)
+        plain.close()
     finally:
         await db.close()
     return results
@@ -214,7 +214,8 @@ async def sustained_writes(
     )
 
     naive_samples: list[float] = []
-    conn = db._open_writer().conn  # the shared connection, one transaction per rating
+    # A writer of its own (the bot's is idle now), one transaction per rating.
+    conn = await connect_on_thread(db.path, read_only=False)
     stop = time.perf_counter() + seconds
     started = time.perf_counter()
     while time.perf_counter() < stop:
@@ -232,5 +233,6 @@ async def sustained_writes(
         )
         await conn.execute("COMMIT")
         naive_samples.append(time.perf_counter() - t)
+    await conn.close()
     naive = Result("naive: one commit per rating", naive_samples, time.perf_counter() - started)
     return [ours, naive]

@@ -243,7 +243,7 @@ async def test_a_lookup_session_has_no_scans_and_a_read_session_no_writes(
                 getattr(getattr(read, family), write)
         # The connection refuses a write even if one were attempted.
         with pytest.raises(sqlite3.OperationalError, match="readonly"):
-            await read.videos.conn.fetchall("DELETE FROM videos")
+            await read.videos._conn.fetchall("DELETE FROM videos")
 
 
 def imports(path: Path) -> set[str]:

@@ -44,7 +44,7 @@ async def test_fresh_database_is_migrated_with_wal_and_foreign_keys(db: SQLiteDa
     assert db.is_new
     assert version(db.path) == len(list(MIGRATIONS_DIR.glob("*.sql")))
     async with db.read() as session:
-        conn = session.videos.conn
+        conn = session.videos._conn  # the reader's own connection
         assert (await conn.fetchall("PRAGMA journal_mode"))[0][0] == "wal"
         assert (await conn.fetchall("PRAGMA foreign_keys"))[0][0] == 1
         assert (await conn.fetchall("PRAGMA busy_timeout"))[0][0] > 0
@@ -267,17 +267,17 @@ async def test_ratings_move_to_the_member_first_table_with_their_aggregates(
     path = tmp_path / "x.sqlite3"
     db = SQLiteDatabase(path, migrations=migrations_upto(tmp_path, 3))
     await db.open()
-    async with db.transaction() as tx:
-        await tx.conn.execute(
+    await db.close()
+    with closing(sqlite3.connect(path)) as conn, conn:
+        conn.execute(
             "INSERT INTO videos (id, slug, title, artist, search_title, search_text) "
             "VALUES (1, 'one', 'One', 'Someone', 'one', 'one someone')"
         )
-        await tx.conn.executemany(
+        conn.executemany(
             "INSERT INTO ratings (guild_id, video_id, user_id, score, rated_at) "
             "VALUES (?, 1, ?, ?, '2026-11-20T10:00:00+00:00')",
             [(7, user, user % 10 + 1) for user in range(30)],
         )
-    await db.close()
 
     db = SQLiteDatabase(path)
     await db.open()
@@ -311,7 +311,7 @@ async def test_lookup_connection_sees_commits_at_once_and_cannot_write(db: SQLit
         quote = await session.quotes.random(9)
         assert quote is not None and quote.text == "Seen at once"
         with pytest.raises(sqlite3.OperationalError, match="readonly"):
-            await session.videos.conn.fetchall("DELETE FROM quotes")
+            await session.videos._conn.fetchall("DELETE FROM quotes")
     async with db.read() as session:
         assert await session.quotes.count(9) == 1
 

@@ -77,9 +77,10 @@ async def test_a_full_disk_refuses_writes_with_one_sentence_and_one_log_line(
     vacuum = sqlite3.connect(world.database_path)
     vacuum.execute("VACUUM")
     vacuum.close()
-    async with world.db.transaction() as tx:
-        [[pages]] = await tx.conn.fetchall("PRAGMA page_count")
-        await tx.conn.execute(f"PRAGMA max_page_count = {pages}")
+    # A cap is a setting of one connection: the writer's own, reached past the interface.
+    writer = world.db._open_writer().conn
+    [[pages]] = await writer.fetchall("PRAGMA page_count")
+    await writer.execute(f"PRAGMA max_page_count = {pages}")
     videos = await video_ids(world, "Alright", "HUMBLE.", "We Cry Together")
     members = [world.member(f"m{n}") for n in range(150)]
     caplog.set_level(logging.INFO)

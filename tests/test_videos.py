@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -112,11 +113,10 @@ async def test_removing_a_video_removes_its_sources(catalog_db: SQLiteDatabase) 
         assert await tx.videos.sources(video.id)
         await tx.videos.remove_everywhere(video.id)
     async with catalog_db.read() as session:
-        rows = await session.videos.conn.fetchall(
-            "SELECT count(*) FROM video_sources WHERE video_id = ?", (video.id,)
-        )
-        assert [tuple(row) for row in rows] == [(0,)]
         assert await session.videos.credits_and_sources(video.id) == ([], [])
+    with closing(sqlite3.connect(catalog_db.path)) as conn:
+        rows = conn.execute("SELECT count(*) FROM video_sources WHERE video_id = ?", (video.id,))
+        assert rows.fetchall() == [(0,)]
 
 
 async def test_credits_saved_before_credit_kinds_are_the_videos(tmp_path: Path) -> None:
@@ -129,15 +129,15 @@ async def test_credits_saved_before_credit_kinds_are_the_videos(tmp_path: Path) 
     path = tmp_path / "old.sqlite3"
     db = SQLiteDatabase(path, migrations=older)
     await db.open()
-    async with db.transaction() as tx:
-        await tx.conn.execute(
+    await db.close()
+    with closing(sqlite3.connect(path)) as conn, conn:
+        conn.execute(
             "INSERT INTO videos (id, slug, title, artist, search_title, search_text) "
             "VALUES (1, 'one', 'One', 'Someone', 'one', 'one someone')"
         )
-        await tx.conn.execute(
+        conn.execute(
             "INSERT INTO credits (video_id, position, role, name) VALUES (1, 0, 'Producer', 'P')"
         )
-    await db.close()
     db = SQLiteDatabase(path)
     await db.open()
     try:
@@ -146,11 +146,10 @@ async def test_credits_saved_before_credit_kinds_are_the_videos(tmp_path: Path) 
                 [Credit("Producer", "P", "video")],
                 [],
             )
-        async with db.transaction() as tx:
-            with pytest.raises(sqlite3.IntegrityError):
-                await tx.conn.execute(
-                    "INSERT INTO credits (video_id, position, role, name, kind) "
-                    "VALUES (1, 1, 'Producer', 'Q', 'album')"
-                )
+        with closing(sqlite3.connect(path)) as conn, pytest.raises(sqlite3.IntegrityError):
+            conn.execute(
+                "INSERT INTO credits (video_id, position, role, name, kind) "
+                "VALUES (1, 1, 'Producer', 'Q', 'album')"
+            )
     finally:
         await db.close()

@@ -12,6 +12,8 @@ import logging
 import time
 from collections.abc import Callable
 
+from bot.errors import NotFoundError
+
 log = logging.getLogger("taketwo.db")
 
 LOG_EVERY = 60.0
@@ -53,6 +55,13 @@ class DatabaseUnusable(Exception):
 class DatabaseBusy(DatabaseUnusable):
     """Another program held the database's lock for longer than the busy timeout: unusable
     now, but worth trying again later."""
+
+
+class ReferenceGone(NotFoundError):
+    """A write named something removed meanwhile (a video, a take): nothing was saved."""
+
+    def __init__(self, message: str = "That video is no longer in the catalog.") -> None:
+        super().__init__(message)
 
 
 class MigrationError(Exception):

@@ -29,10 +29,10 @@ def _shard_params(shards: ShardSlice | None) -> dict[str, object]:
 
 class SQLiteDailyReads:
     def __init__(self, conn: Fetches) -> None:
-        self.conn = conn
+        self._conn = conn
 
     async def schedule(self, guild_id: int) -> DailySchedule | None:
-        rows = await self.conn.fetchall(
+        rows = await self._conn.fetchall(
             f"SELECT {_SCHEDULE} FROM daily_schedules WHERE guild_id = ?", (guild_id,)
         )
         return read_into(DailySchedule, rows[0]) if rows else None
@@ -41,7 +41,7 @@ class SQLiteDailyReads:
         self, now: int, limit: int, shards: ShardSlice | None = None
     ) -> list[DailySchedule]:
         """Active schedules whose time has come, oldest first (one range scan of an index)."""
-        rows = await self.conn.fetchall(
+        rows = await self._conn.fetchall(
             f"SELECT {_SCHEDULE} FROM daily_schedules "
             f"WHERE paused_reason IS NULL AND due_at <= :now AND {_OF_SHARDS} "
             "ORDER BY due_at LIMIT :limit",
@@ -50,7 +50,7 @@ class SQLiteDailyReads:
         return [read_into(DailySchedule, row) for row in rows]
 
     async def next_due_at(self, shards: ShardSlice | None = None) -> int | None:
-        [row] = await self.conn.fetchall(
+        [row] = await self._conn.fetchall(
             "SELECT min(due_at) AS due_at FROM daily_schedules "
             f"WHERE paused_reason IS NULL AND {_OF_SHARDS}",
             _shard_params(shards),
@@ -58,14 +58,14 @@ class SQLiteDailyReads:
         return int(row["due_at"]) if row["due_at"] is not None else None
 
     async def post(self, guild_id: int, local_date: str) -> DailyPost | None:
-        rows = await self.conn.fetchall(
+        rows = await self._conn.fetchall(
             f"SELECT {_POST} FROM daily_posts WHERE guild_id = ? AND local_date = ?",
             (guild_id, local_date),
         )
         return read_into(DailyPost, rows[0]) if rows else None
 
     async def last_sent(self, guild_id: int) -> DailyPost | None:
-        rows = await self.conn.fetchall(
+        rows = await self._conn.fetchall(
             f"SELECT {_POST} FROM daily_posts WHERE guild_id = ? AND status = 'sent' "
             "ORDER BY local_date DESC LIMIT 1",
             (guild_id,),
@@ -76,14 +76,14 @@ class SQLiteDailyReads:
 
     async def _pool(self, guild_id: int) -> int:
         """The server's own quotes if it has any, else the catalog's."""
-        rows = await self.conn.fetchall(
+        rows = await self._conn.fetchall(
             "SELECT 1 FROM quotes WHERE guild_id = ? LIMIT 1", (guild_id,)
         )
         return guild_id if rows else CATALOG_GUILD
 
     async def unposted_count(self, guild_id: int) -> int:
         pool = await self._pool(guild_id)
-        [row] = await self.conn.fetchall(
+        [row] = await self._conn.fetchall(
             "SELECT count(*) AS n FROM quotes AS q WHERE q.guild_id = ? AND NOT EXISTS "
             "(SELECT 1 FROM daily_cycle AS c WHERE c.guild_id = ? AND c.quote_id = q.id)",
             (pool, guild_id),
@@ -94,7 +94,7 @@ class SQLiteDailyReads:
 class SQLiteDailyWrites(SQLiteDailyReads):
     def __init__(self, conn: Executes) -> None:
         super().__init__(conn)
-        self.writer = conn
+        self._writer = conn
 
     async def save_schedule(
         self,
@@ -109,7 +109,7 @@ class SQLiteDailyWrites(SQLiteDailyReads):
         now: int,
     ) -> None:
         """Create or replace a server's schedule; this also un-pauses it."""
-        await self.writer.execute(
+        await self._writer.execute(
             "INSERT INTO daily_schedules (guild_id, channel_id, post_time, timezone, "
             "next_local_date, due_at, updated_by, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (guild_id) DO UPDATE SET channel_id = excluded.channel_id, "
@@ -121,43 +121,43 @@ class SQLiteDailyWrites(SQLiteDailyReads):
         )
 
     async def delete_schedule(self, guild_id: int) -> bool:
-        deleted = await self.writer.fetchall(
+        deleted = await self._writer.fetchall(
             "DELETE FROM daily_schedules WHERE guild_id = ? RETURNING guild_id", (guild_id,)
         )
         return bool(deleted)
 
     async def delete_schedules_in_channel(self, channel_id: int) -> int:
-        deleted = await self.writer.fetchall(
+        deleted = await self._writer.fetchall(
             "DELETE FROM daily_schedules WHERE channel_id = ? RETURNING guild_id", (channel_id,)
         )
         return len(deleted)
 
     async def move_to(self, guild_id: int, next_local_date: str, due_at: int) -> None:
-        await self.writer.execute(
+        await self._writer.execute(
             "UPDATE daily_schedules SET next_local_date = ?, due_at = ? WHERE guild_id = ?",
             (next_local_date, due_at, guild_id),
         )
 
     async def retry_at(self, guild_id: int, due_at: int) -> None:
-        await self.writer.execute(
+        await self._writer.execute(
             "UPDATE daily_schedules SET due_at = ? WHERE guild_id = ?", (due_at, guild_id)
         )
 
     async def pause(self, guild_id: int, reason: str, now: int) -> None:
-        await self.writer.execute(
+        await self._writer.execute(
             "UPDATE daily_schedules SET paused_reason = ?, last_error = ?, last_error_at = ? "
             "WHERE guild_id = ?",
             (reason, reason, now, guild_id),
         )
 
     async def note_error(self, guild_id: int, error: str | None, now: int) -> None:
-        await self.writer.execute(
+        await self._writer.execute(
             "UPDATE daily_schedules SET last_error = ?, last_error_at = ? WHERE guild_id = ?",
             (error, now if error else None, guild_id),
         )
 
     async def set_next_quote(self, guild_id: int, quote_id: int | None) -> None:
-        await self.writer.execute(
+        await self._writer.execute(
             "UPDATE daily_schedules SET next_quote_id = ? WHERE guild_id = ?",
             (quote_id, guild_id),
         )
@@ -179,7 +179,7 @@ class SQLiteDailyWrites(SQLiteDailyReads):
         message_id: int | None = None,
         detail: str | None = None,
     ) -> None:
-        await self.writer.execute(
+        await self._writer.execute(
             "INSERT INTO daily_posts (guild_id, local_date, status, quote_id, channel_id, nonce, "
             "claimed_by, lease_until, message_id, detail, updated_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (guild_id, local_date) DO UPDATE "
@@ -208,7 +208,7 @@ class SQLiteDailyWrites(SQLiteDailyReads):
         """Hold an earlier attempt's claim under a new lease; returns when that attempt
         claimed the day (its updated_at, which this leaves as it was), or None when the
         day is no longer claimed."""
-        rows = await self.writer.fetchall(
+        rows = await self._writer.fetchall(
             "UPDATE daily_posts SET claimed_by = ?, lease_until = ? "
             "WHERE guild_id = ? AND local_date = ? AND status = 'claimed' RETURNING updated_at",
             (owner, lease_until, guild_id, local_date),
@@ -225,12 +225,12 @@ class SQLiteDailyWrites(SQLiteDailyReads):
         pool = await self._pool(guild_id)
         remaining = await self.unposted_count(guild_id)
         if remaining == 0:
-            await self.writer.execute("DELETE FROM daily_cycle WHERE guild_id = ?", (guild_id,))
+            await self._writer.execute("DELETE FROM daily_cycle WHERE guild_id = ?", (guild_id,))
             remaining = await self.unposted_count(guild_id)
             if remaining == 0:
                 return None
         offset = (rng or random).randrange(remaining)
-        rows = await self.writer.fetchall(
+        rows = await self._writer.fetchall(
             "SELECT q.id FROM quotes AS q WHERE q.guild_id = ? AND NOT EXISTS "
             "(SELECT 1 FROM daily_cycle AS c WHERE c.guild_id = ? AND c.quote_id = q.id) "
             "ORDER BY q.slot LIMIT 1 OFFSET ?",
@@ -239,7 +239,7 @@ class SQLiteDailyWrites(SQLiteDailyReads):
         return int(rows[0]["id"]) if rows else None
 
     async def mark_posted(self, guild_id: int, quote_id: int) -> None:
-        await self.writer.execute(
+        await self._writer.execute(
             "INSERT OR IGNORE INTO daily_cycle (guild_id, quote_id) VALUES (?, ?)",
             (guild_id, quote_id),
         )

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 
 from bot.db.failures import FailureLog
@@ -56,7 +56,7 @@ class SQLiteDatabase:
         self._lookup: SQLiteLookupSession | None = None
         self._reader_conns: list[ThreadConnection] = []
         self._readers: asyncio.Queue[SQLiteReadSession] = asyncio.Queue()
-        self._group_commit = GroupCommit(self.transaction)
+        self._group_commit: GroupCommit | None = None
         # The schema version found before migrating; 0 means the file was new.
         self.started_at_version: int | None = None
 
@@ -67,6 +67,7 @@ class SQLiteDatabase:
         try:
             writer = await connect_on_thread(self.path, read_only=False)
             self._writer = Writer(writer, self._failures, self._committed)
+            self._group_commit = GroupCommit(self._writer.batch)
             self.started_at_version = await migrate(writer.raw, self.migrations)
             await _check_writable(writer)
             for _ in range(self.reader_count):
@@ -86,22 +87,28 @@ class SQLiteDatabase:
             raise
 
     async def close(self) -> None:
-        # Writes already queued are written (or refused) before the writer closes.
-        await self._group_commit.drain()
-        if self._checkpointer is not None:
-            checkpointer, self._checkpointer = self._checkpointer, None
-            await checkpointer.close()
+        """Close every piece, each even if another fails to: queued ratings and takes are
+        answered first, a transaction under way ends before the writer closes, and whatever
+        tries to write meanwhile hears that nothing was saved."""
+        async with AsyncExitStack() as stack:  # callbacks run last-pushed first
+            stack.push_async_callback(self._close_readers)
+            if (checkpointer := self._checkpointer) is not None:
+                stack.push_async_callback(checkpointer.close)
+            if (writer := self._writer) is not None:
+                stack.push_async_callback(writer.close)
+            if (group_commit := self._group_commit) is not None:
+                stack.push_async_callback(group_commit.close)
+        self._writer = self._checkpointer = self._group_commit = None
+
+    async def _close_readers(self) -> None:
         self._lookup = None
         if self._loop_conn is not None:
             loop_conn, self._loop_conn = self._loop_conn, None
             loop_conn.close()
-        for reader in self._reader_conns:
-            await reader.close()
-        self._reader_conns.clear()
+        readers, self._reader_conns = self._reader_conns, []
         self._readers = asyncio.Queue()
-        if self._writer is not None:
-            writer, self._writer = self._writer, None
-            await writer.conn.close()
+        for reader in readers:
+            await reader.close()
 
     def _committed(self) -> None:
         if self._checkpointer is not None:
@@ -123,6 +130,11 @@ class SQLiteDatabase:
         if self._writer is None:
             raise RuntimeError("database is not open")
         return self._writer
+
+    def _open_group_commit(self) -> GroupCommit:
+        if self._group_commit is None:
+            raise RuntimeError("database is not open")
+        return self._group_commit
 
     def refuse_writes(self, reason: str) -> None:
         self._open_writer().refuse_writes(reason)
@@ -156,7 +168,7 @@ class SQLiteDatabase:
         self, *, guild_id: int, video_id: int, user_id: int, score: int, rated_at: int
     ) -> ScoreSummary:
         _check_score(score)
-        saved = await self._group_commit.write(
+        saved = await self._open_group_commit().write(
             RatingRow(guild_id, video_id, user_id, score, rated_at)
         )
         return saved.summary
@@ -167,7 +179,7 @@ class SQLiteDatabase:
         _check_score(score)
         if not text.strip():
             raise UserFacingError("Write a few words for your take.")
-        saved = await self._group_commit.write(
+        saved = await self._open_group_commit().write(
             RatingRow(guild_id, video_id, user_id, score, now),
             TakeRow(guild_id, video_id, user_id, score, text.strip(), now),
         )

@@ -11,10 +11,10 @@ from bot.db.sqlite.connections import Fetches
 
 class SQLiteExportReads:
     def __init__(self, conn: Fetches) -> None:
-        self.conn = conn
+        self._conn = conn
 
     async def _rows(self, sql: str, params: tuple[object, ...]) -> list[dict[str, Any]]:
-        rows = await self.conn.fetchall(sql, params)
+        rows = await self._conn.fetchall(sql, params)
         return [clean({name: row[name] for name in row.keys()}) for row in rows]  # noqa: SIM118
 
     async def server(self, guild_id: int) -> dict[str, Any]:

@@ -10,10 +10,10 @@ from bot.db.sqlite.quotes import SQLiteQuoteWrites
 
 class SQLiteMemberLookups:
     def __init__(self, conn: Fetches) -> None:
-        self.conn = conn
+        self._conn = conn
 
     async def no_quotes(self, guild_id: int, user_id: int) -> bool:
-        rows = await self.conn.fetchall(
+        rows = await self._conn.fetchall(
             "SELECT no_quotes FROM member_settings WHERE guild_id = ? AND user_id = ?",
             (guild_id, user_id),
         )
@@ -23,10 +23,10 @@ class SQLiteMemberLookups:
 class SQLiteMemberWrites(SQLiteMemberLookups):
     def __init__(self, conn: Executes) -> None:
         super().__init__(conn)
-        self.writer = conn
+        self._writer = conn
 
     async def set_no_quotes(self, guild_id: int, user_id: int, value: bool) -> None:
-        await self.writer.execute(
+        await self._writer.execute(
             "INSERT INTO member_settings (guild_id, user_id, no_quotes) VALUES (?, ?, ?) "
             "ON CONFLICT (guild_id, user_id) DO UPDATE SET no_quotes = excluded.no_quotes",
             (guild_id, user_id, int(value)),
@@ -43,7 +43,7 @@ class SQLiteMemberWrites(SQLiteMemberLookups):
         reason: str | None,
         now: int,
     ) -> None:
-        await self.writer.execute(
+        await self._writer.execute(
             "INSERT INTO moderation_log (guild_id, kind, item_id, author_id, removed_by, reason, "
             "removed_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
             (guild_id, kind, item_id, author_id, removed_by, reason, now),
@@ -55,7 +55,7 @@ class SQLiteMemberWrites(SQLiteMemberLookups):
         counts: dict[str, int] = {}
 
         async def run(name: str, sql: str, params: tuple[object, ...]) -> None:
-            counts[name] = len(await self.writer.fetchall(sql, params))
+            counts[name] = len(await self._writer.fetchall(sql, params))
 
         await run(
             "ratings",
@@ -72,12 +72,12 @@ class SQLiteMemberWrites(SQLiteMemberLookups):
             "DELETE FROM takes WHERE guild_id = ? AND user_id = ? RETURNING 1",
             (guild_id, user_id),
         )
-        rows = await self.writer.fetchall(
+        rows = await self._writer.fetchall(
             "SELECT id FROM quotes WHERE guild_id = ? AND (saved_by = ? OR author_id = ?)",
             (guild_id, user_id, user_id),
         )
         quote_ids = [int(row["id"]) for row in rows]
-        quotes = SQLiteQuoteWrites(self.writer)
+        quotes = SQLiteQuoteWrites(self._writer)
         for quote_id in quote_ids:
             await quotes.remove(quote_id)
         counts["quotes"] = len(quote_ids)
@@ -88,7 +88,7 @@ class SQLiteMemberWrites(SQLiteMemberLookups):
         )
         # A moderator's own actions stay on record, without saying who took them or keeping
         # the reason they wrote (their words, which may well name them).
-        await self.writer.execute(
+        await self._writer.execute(
             "UPDATE moderation_log SET removed_by = 0, reason = NULL "
             "WHERE guild_id = ? AND removed_by = ?",
             (guild_id, user_id),
@@ -98,12 +98,12 @@ class SQLiteMemberWrites(SQLiteMemberLookups):
             "DELETE FROM member_settings WHERE guild_id = ? AND user_id = ? RETURNING 1",
             (guild_id, user_id),
         )
-        await self.writer.execute(
+        await self._writer.execute(
             "UPDATE daily_schedules SET updated_by = NULL WHERE guild_id = ? AND updated_by = ?",
             (guild_id, user_id),
         )
         # Skips recorded before /daily skip stopped writing down who skipped.
-        await self.writer.execute(
+        await self._writer.execute(
             "UPDATE daily_posts SET detail = ? "
             "WHERE guild_id = ? AND detail = 'skipped by member ' || ?",
             (SKIPPED_DETAIL, guild_id, user_id),

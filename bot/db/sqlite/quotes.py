@@ -46,29 +46,29 @@ LEFT JOIN videos AS v ON v.id = q.video_id
 
 class SQLiteQuoteLookups:
     def __init__(self, conn: Fetches) -> None:
-        self.conn = conn
+        self._conn = conn
 
     async def _size(self, guild_id: int, video_id: int | None) -> int:
         """How many quotes the scope holds: its highest slot, one index probe."""
         if video_id is None:
-            rows = await self.conn.fetchall(
+            rows = await self._conn.fetchall(
                 "SELECT max(slot) AS n FROM quotes WHERE guild_id = ?", (guild_id,)
             )
         else:
-            rows = await self.conn.fetchall(
+            rows = await self._conn.fetchall(
                 "SELECT max(video_slot) AS n FROM quotes WHERE guild_id = ? AND video_id = ?",
                 (guild_id, video_id),
             )
         return int(rows[0]["n"] or 0)
 
     async def get(self, quote_id: int) -> Quote | None:
-        rows = await self.conn.fetchall(f"SELECT {_COLUMNS} {_FROM} WHERE q.id = ?", (quote_id,))
+        rows = await self._conn.fetchall(f"SELECT {_COLUMNS} {_FROM} WHERE q.id = ?", (quote_id,))
         return quote_from(rows[0]) if rows else None
 
     async def of_message(self, guild_id: int, author_id: int, source_url: str) -> Quote | None:
         """The quote already saved from this message, if any: one probe of quotes_by_author
         (server, author, link)."""
-        rows = await self.conn.fetchall(
+        rows = await self._conn.fetchall(
             f"SELECT {_COLUMNS} {_FROM} WHERE q.guild_id = ? AND q.author_id = ? "
             "AND q.source_url = ? LIMIT 1",
             (guild_id, author_id, source_url),
@@ -92,7 +92,7 @@ class SQLiteQuoteLookups:
         """
         fraction = (rng or random).random()
         sql = _RANDOM_OF_VIDEO if video_id is not None else _RANDOM
-        rows = await self.conn.fetchall(sql, {"guild": guild_id, "video": video_id, "r": fraction})
+        rows = await self._conn.fetchall(sql, {"guild": guild_id, "video": video_id, "r": fraction})
         return quote_from(rows[0]) if rows else None
 
     async def count(self, guild_id: int, video_id: int | None = None) -> int:
@@ -101,7 +101,7 @@ class SQLiteQuoteLookups:
 
 class SQLiteQuoteReads(SQLiteQuoteLookups):
     async def catalog_quotes(self, video_id: int) -> list[Quote]:
-        rows = await self.conn.fetchall(
+        rows = await self._conn.fetchall(
             f"SELECT {_COLUMNS} {_FROM} WHERE q.guild_id = ? AND q.video_id = ? ORDER BY q.id",
             (CATALOG_GUILD, video_id),
         )
@@ -111,7 +111,7 @@ class SQLiteQuoteReads(SQLiteQuoteLookups):
 class SQLiteQuoteWrites(SQLiteQuoteReads):
     def __init__(self, conn: Executes) -> None:
         super().__init__(conn)
-        self.writer = conn
+        self._writer = conn
 
     async def add(
         self,
@@ -128,7 +128,7 @@ class SQLiteQuoteWrites(SQLiteQuoteReads):
     ) -> Quote:
         slot = await self._size(guild_id, None) + 1
         video_slot = await self._size(guild_id, video_id) + 1 if video_id is not None else None
-        [row] = await self.writer.fetchall(
+        [row] = await self._writer.fetchall(
             "INSERT INTO quotes (guild_id, video_id, text, said_by, source_url, saved_by, "
             "author_id, is_sample, created_at, slot, video_slot) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
@@ -155,20 +155,20 @@ class SQLiteQuoteWrites(SQLiteQuoteReads):
         quote = await self.get(quote_id)
         if quote is None:
             raise NotFoundError(f"There is no quote #{quote_id}.")
-        [row] = await self.writer.fetchall(
+        [row] = await self._writer.fetchall(
             "DELETE FROM quotes WHERE id = ? RETURNING slot, video_slot", (quote_id,)
         )
         slot, video_slot = row["slot"], row["video_slot"]
         last = await self._size(quote.guild_id, None)
         if slot < last:
-            await self.writer.execute(
+            await self._writer.execute(
                 "UPDATE quotes SET slot = ? WHERE guild_id = ? AND slot = ?",
                 (slot, quote.guild_id, last),
             )
         if quote.video_id is not None:
             last_video = await self._size(quote.guild_id, quote.video_id)
             if video_slot < last_video:
-                await self.writer.execute(
+                await self._writer.execute(
                     "UPDATE quotes SET video_slot = ? "
                     "WHERE guild_id = ? AND video_id = ? AND video_slot = ?",
                     (video_slot, quote.guild_id, quote.video_id, last_video),

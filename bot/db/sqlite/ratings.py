@@ -60,7 +60,7 @@ def _summary_from(row: Named) -> ScoreSummary:
 
 class SQLiteRatingLookups:
     def __init__(self, conn: Fetches) -> None:
-        self.conn = conn
+        self._conn = conn
 
     async def summaries(self, keys: set[tuple[int, int]]) -> dict[tuple[int, int], ScoreSummary]:
         """The aggregates of many (guild_id, video_id) pairs in one query."""
@@ -70,7 +70,7 @@ class SQLiteRatingLookups:
         # CROSS JOIN keeps the wanted pairs as the outer loop, so each is one primary-key
         # lookup; one fixed statement whatever the number of pairs, one JSON row back.
         rows = await json_rows(
-            self.conn,
+            self._conn,
             as_json_array(
                 ["guild_id", "video_id", "count", "total", "histogram"],
                 f"SELECT s.guild_id, s.video_id, s.count, s.total, json_array({_HISTOGRAM}) "
@@ -89,7 +89,7 @@ class SQLiteRatingLookups:
         return {key: found.get(key, ScoreSummary()) for key in pairs}
 
     async def summary(self, guild_id: int, video_id: int) -> ScoreSummary:
-        rows = await self.conn.fetchall(
+        rows = await self._conn.fetchall(
             f"SELECT count, total, {_HISTOGRAM} FROM video_scores "
             "WHERE guild_id = ? AND video_id = ?",
             (guild_id, video_id),
@@ -97,14 +97,14 @@ class SQLiteRatingLookups:
         return _summary_from(rows[0]) if rows else ScoreSummary()
 
     async def member_score(self, guild_id: int, video_id: int, user_id: int) -> int | None:
-        rows = await self.conn.fetchall(
+        rows = await self._conn.fetchall(
             "SELECT score FROM ratings WHERE guild_id = ? AND video_id = ? AND user_id = ?",
             (guild_id, video_id, user_id),
         )
         return int(rows[0]["score"]) if rows else None
 
     async def server_mean(self, guild_id: int) -> float | None:
-        rows = await self.conn.fetchall(
+        rows = await self._conn.fetchall(
             "SELECT count, total FROM guild_scores WHERE guild_id = ?", (guild_id,)
         )
         return rows[0]["total"] / rows[0]["count"] if rows and rows[0]["count"] else None
@@ -116,7 +116,7 @@ class SQLiteRatingReads(SQLiteRatingLookups):
         server's aggregates (20,000 rated videos take a few milliseconds), so off the loop."""
         columns = [*VIDEO_FIELDS, "count", "total", "weighted", "prior"]
         rows = await json_rows(
-            self.conn,
+            self._conn,
             # One statement: the prior (the server's mean) is computed inline.
             "WITH prior (m) AS (SELECT coalesce((SELECT CAST(total AS REAL) / count "
             "FROM guild_scores WHERE guild_id = :guild AND count > 0), :neutral)) "

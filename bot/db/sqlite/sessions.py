@@ -37,7 +37,7 @@ class CoalescedVideoLookups(SQLiteVideoLookups):
         self._pages = Coalescer[PageKey, VideoPage](self._pages_of, gone, COALESCE_BATCH)
 
     async def _pages_of(self, keys: list[PageKey]) -> list[VideoPage | None]:
-        return await pages.video_pages(self.conn, keys)
+        return await pages.video_pages(self._conn, keys)
 
     async def get(self, video_id: int) -> Video:
         return await self._videos.get(video_id)
@@ -69,7 +69,6 @@ class SQLiteReadSession:
 
 class SQLiteWriteSession:
     def __init__(self, conn: Executes) -> None:
-        self.conn = conn  # for the group commit's batch statements
         self.videos = SQLiteVideoWrites(conn)
         self.ratings = SQLiteRatingReads(conn)
         self.takes = SQLiteTakeWrites(conn)

@@ -13,19 +13,19 @@ CATALOG_DECISION_VERSION = 7
 
 class SQLiteSetupReads:
     def __init__(self, conn: Fetches) -> None:
-        self.conn = conn
+        self._conn = conn
 
     async def catalog_decided(self) -> bool:
-        return bool(await self.conn.fetchall("SELECT 1 FROM catalog_decision WHERE id = 1"))
+        return bool(await self._conn.fetchall("SELECT 1 FROM catalog_decision WHERE id = 1"))
 
 
 class SQLiteSetupWrites(SQLiteSetupReads):
     def __init__(self, conn: Executes) -> None:
         super().__init__(conn)
-        self.writer = conn
+        self._writer = conn
 
     async def record_catalog_decision(self, *, sample_loaded: bool) -> None:
-        await self.writer.execute(
+        await self._writer.execute(
             "INSERT INTO catalog_decision (id, sample_loaded, decided_at) VALUES (1, ?, ?)",
             (int(sample_loaded), int(time.time())),
         )

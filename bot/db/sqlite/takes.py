@@ -42,12 +42,25 @@ async def write_takes(conn: Executes, rows: list[TakeRow]) -> None:
     )
 
 
+async def saved_takes(conn: Fetches, rows: list[TakeRow]) -> dict[tuple[int, int, int], Take]:
+    """The takes as stored for these rows' (server, video, member), in one statement."""
+    keys = json.dumps(sorted({(r.guild_id, r.video_id, r.user_id) for r in rows}))
+    found = await conn.fetchall(
+        f"SELECT {columns_of(Take, 't')} FROM json_each(?) AS k CROSS JOIN takes AS t "
+        "ON t.guild_id = k.value ->> 0 AND t.video_id = k.value ->> 1 "
+        "AND t.user_id = k.value ->> 2",
+        (keys,),
+    )
+    takes = [read_into(Take, row) for row in found]
+    return {(t.guild_id, t.video_id, t.user_id): t for t in takes}
+
+
 class SQLiteTakeLookups:
     def __init__(self, conn: Fetches) -> None:
-        self.conn = conn
+        self._conn = conn
 
     async def _one(self, sql: str, params: tuple[object, ...]) -> Take | None:
-        rows = await self.conn.fetchall(sql, params)
+        rows = await self._conn.fetchall(sql, params)
         return read_into(Take, rows[0]) if rows else None
 
     async def get(self, take_id: int) -> Take | None:
@@ -66,7 +79,7 @@ class SQLiteTakeLookups:
         )
 
     async def count(self, guild_id: int, video_id: int) -> int:
-        rows = await self.conn.fetchall(
+        rows = await self._conn.fetchall(
             "SELECT count FROM video_take_counts WHERE guild_id = ? AND video_id = ?",
             (guild_id, video_id),
         )
@@ -83,7 +96,7 @@ class SQLiteTakeReads(SQLiteTakeLookups):
         total = await self.count(guild_id, video_id)
         pages = max(1, -(-total // page_size))
         page = min(max(page, 0), pages - 1)
-        rows = await self.conn.fetchall(
+        rows = await self._conn.fetchall(
             f"SELECT {_COLUMNS} FROM takes WHERE guild_id = ? AND video_id = ? "
             f"ORDER BY {SORTS[sort]} LIMIT ? OFFSET ?",
             (guild_id, video_id, page_size, page * page_size),
@@ -95,13 +108,13 @@ class SQLiteTakeReads(SQLiteTakeLookups):
 class SQLiteTakeWrites(SQLiteTakeReads):
     def __init__(self, conn: Executes) -> None:
         super().__init__(conn)
-        self.writer = conn
+        self._writer = conn
 
     async def agree(self, take: Take, user_id: int) -> bool:
         """Mark a take "agree" once per member. Returns False if they already had."""
         if take.user_id == user_id:
             raise UserFacingError("That is your own take: agreeing with yourself doesn't count.")
-        added = await self.writer.fetchall(
+        added = await self._writer.fetchall(
             "INSERT OR IGNORE INTO take_agrees (take_id, user_id, guild_id) VALUES (?, ?, ?) "
             "RETURNING take_id",
             (take.id, user_id, take.guild_id),
@@ -109,4 +122,4 @@ class SQLiteTakeWrites(SQLiteTakeReads):
         return bool(added)
 
     async def remove(self, take_id: int) -> None:
-        await self.writer.execute("DELETE FROM takes WHERE id = ?", (take_id,))
+        await self._writer.execute("DELETE FROM takes WHERE id = ?", (take_id,))

@@ -96,10 +96,10 @@ class SQLiteVideoLookups:
     """Bounded by the size of their answer: safe on the event loop's connection."""
 
     def __init__(self, conn: Fetches) -> None:
-        self.conn = conn
+        self._conn = conn
 
     async def _fetch(self, sql: str, params: Iterable[object]) -> list[Video]:
-        return [read_into(Video, row) for row in await self.conn.fetchall(sql, tuple(params))]
+        return [read_into(Video, row) for row in await self._conn.fetchall(sql, tuple(params))]
 
     async def _find(self, video_id: int) -> Video | None:
         found = await self._fetch(f"SELECT {_VIDEO_COLUMNS} FROM videos WHERE id = ?", (video_id,))
@@ -114,7 +114,7 @@ class SQLiteVideoLookups:
     async def many(self, ids: list[int]) -> list[Video | None]:
         """Videos by id, in the order asked, None for an id that is not in the catalog."""
         videos = await json_models(
-            self.conn,
+            self._conn,
             Video,
             as_json_array_of(
                 Video,
@@ -130,13 +130,13 @@ class SQLiteVideoLookups:
         return found[0] if found else None
 
     async def page(self, guild_id: int, video_id: int, user_id: int | None = None) -> VideoPage:
-        [found] = await pages.video_pages(self.conn, [(guild_id, video_id, user_id)])
+        [found] = await pages.video_pages(self._conn, [(guild_id, video_id, user_id)])
         if found is None:
             raise gone()
         return found
 
     async def credits(self, video_id: int) -> list[Credit]:
-        rows = await self.conn.fetchall(
+        rows = await self._conn.fetchall(
             "SELECT role, name, kind FROM credits WHERE video_id = ? ORDER BY position",
             (video_id,),
         )
@@ -144,19 +144,19 @@ class SQLiteVideoLookups:
 
     async def sources(self, video_id: int) -> list[str]:
         """Links to the published pages that back the video's facts, in the catalog's order."""
-        rows = await self.conn.fetchall(
+        rows = await self._conn.fetchall(
             "SELECT url FROM video_sources WHERE video_id = ? ORDER BY position", (video_id,)
         )
         return [row["url"] for row in rows]
 
     async def credits_and_sources(self, video_id: int) -> tuple[list[Credit], list[str]]:
         """What /credits shows, read in one statement (one round trip, one snapshot)."""
-        [row] = await self.conn.fetchall(_CREDITS_AND_SOURCES, {"video": video_id})
+        [row] = await self._conn.fetchall(_CREDITS_AND_SOURCES, {"video": video_id})
         credits = [read_into(Credit, c) for c in json.loads(row["credits"])]
         return credits, json.loads(row["sources"])
 
     async def reviews(self, video_id: int) -> list[PressReview]:
-        rows = await self.conn.fetchall(
+        rows = await self._conn.fetchall(
             "SELECT headline, summary, outlet, author, published_on, url FROM press_reviews "
             "WHERE video_id = ? ORDER BY position",
             (video_id,),
@@ -189,7 +189,7 @@ class SQLiteVideoLookups:
         }
         sql = prefix if len(query) < 3 else f"{prefix} UNION ALL {substring}"
         found: dict[int, Video] = {}
-        for video in await json_models(self.conn, Video, as_json_array_of(Video, sql), params):
+        for video in await json_models(self._conn, Video, as_json_array_of(Video, sql), params):
             found.setdefault(video.id, video)
         words = query.split()
         long_words = [w for w in words if len(w) >= 3]
@@ -253,7 +253,7 @@ class SQLiteVideoReads(SQLiteVideoLookups):
     """Reads that scan or rank: off the event loop."""
 
     async def count(self) -> int:
-        [row] = await self.conn.fetchall("SELECT count(*) AS n FROM videos")
+        [row] = await self._conn.fetchall("SELECT count(*) AS n FROM videos")
         return int(row["n"])
 
     async def all(self) -> list[Video]:
@@ -320,7 +320,7 @@ class SQLiteVideoWrites(SQLiteVideoReads):
 
     def __init__(self, conn: Executes) -> None:
         super().__init__(conn)
-        self.writer = conn
+        self._writer = conn
 
     async def upsert(
         self,
@@ -332,7 +332,7 @@ class SQLiteVideoWrites(SQLiteVideoReads):
         year: int | None,
         url: str | None,
     ) -> int:
-        [row] = await self.writer.fetchall(
+        [row] = await self._writer.fetchall(
             "INSERT INTO videos (slug, title, artist, album, year, url, search_title, search_text) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (slug) DO UPDATE SET title = excluded.title, artist = excluded.artist, "
@@ -354,22 +354,22 @@ class SQLiteVideoWrites(SQLiteVideoReads):
         return slug
 
     async def replace_credits(self, video_id: int, credits: list[Credit]) -> None:
-        await self.writer.execute("DELETE FROM credits WHERE video_id = ?", (video_id,))
-        await self.writer.executemany(
+        await self._writer.execute("DELETE FROM credits WHERE video_id = ?", (video_id,))
+        await self._writer.executemany(
             "INSERT INTO credits (video_id, position, role, name, kind) VALUES (?, ?, ?, ?, ?)",
             [(video_id, i, c.role, c.name, c.kind) for i, c in enumerate(credits)],
         )
 
     async def replace_sources(self, video_id: int, sources: list[str]) -> None:
-        await self.writer.execute("DELETE FROM video_sources WHERE video_id = ?", (video_id,))
-        await self.writer.executemany(
+        await self._writer.execute("DELETE FROM video_sources WHERE video_id = ?", (video_id,))
+        await self._writer.executemany(
             "INSERT INTO video_sources (video_id, position, url) VALUES (?, ?, ?)",
             [(video_id, i, url) for i, url in enumerate(sources)],
         )
 
     async def replace_reviews(self, video_id: int, reviews: list[PressReview]) -> None:
-        await self.writer.execute("DELETE FROM press_reviews WHERE video_id = ?", (video_id,))
-        await self.writer.executemany(
+        await self._writer.execute("DELETE FROM press_reviews WHERE video_id = ?", (video_id,))
+        await self._writer.executemany(
             "INSERT INTO press_reviews (video_id, position, outlet, headline, author, "
             "published_on, url, summary) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [
@@ -386,15 +386,15 @@ class SQLiteVideoWrites(SQLiteVideoReads):
         """Remove a video with everything every server said about it. Aggregates follow."""
         counts: dict[str, int] = {}
         for table in ("ratings", "takes"):
-            deleted = await self.writer.fetchall(
+            deleted = await self._writer.fetchall(
                 f"DELETE FROM {table} WHERE video_id = ? RETURNING 1", (video_id,)
             )
             counts[table] = len(deleted)
-        rows = await self.writer.fetchall("SELECT id FROM quotes WHERE video_id = ?", (video_id,))
-        quotes = SQLiteQuoteWrites(self.writer)
+        rows = await self._writer.fetchall("SELECT id FROM quotes WHERE video_id = ?", (video_id,))
+        quotes = SQLiteQuoteWrites(self._writer)
         for row in rows:
             await quotes.remove(int(row["id"]))
         counts["quotes"] = len(rows)
         # Its credits, press reviews and sources go with it (ON DELETE CASCADE).
-        await self.writer.execute("DELETE FROM videos WHERE id = ?", (video_id,))
+        await self._writer.execute("DELETE FROM videos WHERE id = ?", (video_id,))
         return counts

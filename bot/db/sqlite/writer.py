@@ -14,8 +14,8 @@ import sqlite3
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
-from bot.db.failures import FailureLog
-from bot.db.sqlite.connections import ThreadConnection
+from bot.db.failures import FailureLog, ReferenceGone
+from bot.db.sqlite.connections import Executes, ThreadConnection
 from bot.db.sqlite.failures import cannot_save, is_storage_failure
 from bot.db.sqlite.sessions import SQLiteWriteSession
 from bot.errors import CannotSaveError
@@ -50,6 +50,12 @@ class Writer:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[SQLiteWriteSession]:
         """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any error."""
+        async with self.batch() as (session, _):
+            yield session
+
+    @asynccontextmanager
+    async def batch(self) -> AsyncIterator[tuple[SQLiteWriteSession, Executes]]:
+        """A unit of work with its connection, for the group commit's batch statements."""
         async with self._lock:
             self._refuse_if_closing()
             try:
@@ -58,7 +64,7 @@ class Writer:
                 self._raise_if_storage_failure(exc)
                 raise
             try:
-                yield self._session
+                yield self._session, self.conn
                 self._refuse_if_closing()
                 await self.conn.execute("COMMIT")
             except BaseException as exc:
@@ -69,5 +75,16 @@ class Writer:
                         log.warning("rollback failed after %r", exc)
                 if isinstance(exc, sqlite3.Error):
                     self._raise_if_storage_failure(exc)
+                if isinstance(exc, sqlite3.IntegrityError) and "FOREIGN KEY" in str(exc):
+                    # What the write points at was removed by a write just before it.
+                    raise ReferenceGone() from exc
                 raise
             self._on_commit()
+
+    async def close(self) -> None:
+        """Refuse what comes next, let a transaction under way end (it is rolled back, since
+        it can no longer commit), then close the connection."""
+        if self._refusing is None:
+            self._refusing = "TakeTwo is restarting"
+        async with self._lock:
+            await self.conn.close()
