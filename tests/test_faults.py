@@ -10,6 +10,7 @@ import sqlite3
 import subprocess
 import threading
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -91,6 +92,27 @@ def test_a_damaged_file_stops_every_cli_command_with_one_line(
     for thread in set(threading.enumerate()) - threads:
         thread.join(timeout=5)
         assert thread.daemon or not thread.is_alive(), f"{thread.name} outlived the command"
+
+
+def test_a_table_damaged_inside_a_good_file_stops_a_cli_command_with_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The file opens and migrates (its first pages are fine); the damage is met only when
+    a command reads the broken table."""
+    database = tmp_path / "bot.sqlite3"
+    made = run_bot(tmp_path, "catalog", "export", "x.json", DATABASE_PATH=str(database))
+    assert made.returncode == 0, made.stderr
+    with closing(sqlite3.connect(database)) as conn:
+        [[page]] = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = 'ratings'")
+        [[size]] = conn.execute("PRAGMA page_size")
+    with database.open("r+b") as file:
+        file.seek((page - 1) * size)
+        file.write(b"\xa5" * size)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DATABASE_PATH", str(database))
+    assert main(["export-server", "1", "server.json"]) == 4
+    _check_one_line(capsys.readouterr().err, database)
+    assert not (tmp_path / "server.json").exists()
 
 
 @pytest.fixture

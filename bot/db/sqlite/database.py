@@ -13,11 +13,12 @@ Its pieces, each in a module of its own:
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 
-from bot.db.failures import FailureLog
+from bot.db.failures import FailureLog, damaged
 from bot.db.models import ScoreSummary, Take
 from bot.db.sqlite.checkpoints import Checkpointer
 from bot.db.sqlite.connections import (
@@ -26,7 +27,7 @@ from bot.db.sqlite.connections import (
     connect_on_loop,
     connect_on_thread,
 )
-from bot.db.sqlite.failures import unusable
+from bot.db.sqlite.failures import Storage, storage_failure, unusable
 from bot.db.sqlite.group_commit import GroupCommit
 from bot.db.sqlite.migrations import MIGRATIONS_DIR, migrate
 from bot.db.sqlite.ratings import RatingRow
@@ -149,20 +150,32 @@ class SQLiteDatabase:
         """Lookups, on the event loop's own thread: their queries run when awaited."""
         if self._lookup is None:
             raise RuntimeError("database is not open")
-        yield self._lookup
+        try:
+            yield self._lookup
+        except sqlite3.DatabaseError as exc:
+            self._raise_if_damaged(exc)
+            raise
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[SQLiteReadSession]:
-        """A read-only connection on its own thread. Each statement sees committed state;
-        the reads that must agree with each other are single statements, so they are
-        consistent without the two extra round trips of BEGIN and COMMIT."""
+        """A read-only connection on its own thread. Each statement sees committed state
+        (the hot reads are single statements; an export reads table by table)."""
         if not self._reader_conns:
             raise RuntimeError("database is not open")
         session = await self._readers.get()
         try:
             yield session
+        except sqlite3.DatabaseError as exc:
+            self._raise_if_damaged(exc)
+            raise
         finally:
             self._readers.put_nowait(session)
+
+    def _raise_if_damaged(self, error: sqlite3.DatabaseError) -> None:
+        """A damaged page met while reading is the operator's one line (DatabaseUnusable);
+        any other error is left as it is."""
+        if storage_failure(error) is Storage.DAMAGED:
+            raise damaged(self.path, str(error)) from error
 
     async def rate(
         self, *, guild_id: int, video_id: int, user_id: int, score: int, rated_at: int
