@@ -15,8 +15,11 @@ A `Database` hands out three kinds of session, each with the queries its place a
         await tx.quotes.add(...)
 
 A lookup's cost is bounded by the size of its answer (an index lookup, a LIMIT), so it may
-run on the event loop's own thread: `LookupSession` offers only such queries, and a query
-that scans (a count, a typo search, an export, a ranking) exists only on `ReadSession`.
+run on the event loop's own thread: `LookupSession` offers only such queries (a count is
+one when it is kept as a number), and a query that scans (a typo search, a ranking, an
+export, a page that steps over others) exists only on `ReadSession`. A write that names
+something removed meanwhile raises NotFoundError (bot.db.failures.ReferenceGone); a
+storage that cannot save raises CannotSaveError with the member's sentence.
 Ratings, and takes (whose score is a rating), are written only through `Database.rate` and
 `Database.save_take`, which batch concurrent writes into one commit and answer each caller
 after it. Every moment is a whole number of Unix seconds (UTC).
