@@ -46,6 +46,12 @@ class Coalescer(Generic[K, V]):
                     if not future.done():
                         future.set_exception(exc)
                 continue
+            except BaseException:
+                # Cancelled (the loop is closing): no caller may wait forever.
+                for _, future in batch + self._pending:
+                    future.cancel()
+                self._pending.clear()
+                raise
             for (_, future), value in zip(batch, found, strict=True):
                 if future.done():
                     continue
