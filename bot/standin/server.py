@@ -4,6 +4,10 @@ The bot reaches it through its ordinary startup path, with DISCORD_API_BASE set 
 `StandIn.api_base` and DISCORD_GATEWAY_URL to `StandIn.gateway_url`. Every body the bot sends
 is checked against Discord's schema (see schema.py and spec_check.py); an invalid one gets
 Discord's 400 answer and is kept in `StandIn.invalid` so a test can fail on it.
+
+The gateway shards as Discord documents: an IDENTIFY may carry `shard: [shard_id, shard_count]`,
+each server's events go to the newest session of shard `(guild_id >> 22) % shard_count`, and
+identifies spend the session start limit that GET /gateway/bot reports.
 """
 
 from __future__ import annotations
@@ -12,8 +16,10 @@ import asyncio
 import itertools
 import json
 import logging
+import math
 import secrets
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -41,6 +47,45 @@ ALL_PERMISSIONS = (1 << 53) - 1
 BODY = web.RequestKey[Any]("body")
 # Files sent as multipart/form-data parts beside payload_json: (filename, bytes).
 FILES = web.RequestKey[list[tuple[str, bytes]]]("files")
+
+# Sharding, as Discord's gateway documentation describes it (docs/topics/gateway.mdx in
+# github.com/discord/discord-api-docs, "Sharding" and "Identifying"):
+# "Each shard can only support a maximum of 2500 guilds", enforced with close code 4011.
+MAX_GUILDS_PER_SHARD = 2500
+# GET /gateway/bot recommends a shard count; Discord does not publish its formula, but it
+# amounts to about one shard per 1,000 servers.
+GUILDS_PER_RECOMMENDED_SHARD = 1000
+# Identifies in one max_concurrency bucket (shard_id % max_concurrency) must be this far apart:
+# the session start limit's max_concurrency is "the number of identify requests allowed per 5
+# seconds".
+IDENTIFY_INTERVAL = 5.0
+SESSION_START_WINDOW = 24 * 60 * 60  # "1000 IDENTIFY calls ... in a 24-hour period"
+# Gateway close codes (docs/topics/opcodes-and-status-codes, "Gateway Close Event Codes").
+CLOSE_DECODE_ERROR = 4002
+CLOSE_AUTHENTICATION_FAILED = 4004
+CLOSE_ALREADY_AUTHENTICATED = 4005
+CLOSE_INVALID_SHARD = 4010
+CLOSE_SHARDING_REQUIRED = 4011
+# Real servers were made at different moments, so the timestamps in their ids differ and
+# `(guild_id >> 22) % shard_count` spreads them over the shards. The stand-in dates each new
+# server one millisecond after the last, starting a year before the stand-in itself.
+GUILD_AGE_MS = 365 * 24 * 60 * 60 * 1000
+
+
+def shard_for(guild_id: int, shard_count: int) -> int:
+    """The shard whose sessions receive this server's events (Discord's sharding formula)."""
+    return (guild_id >> 22) % shard_count
+
+
+def _shard_array(value: Any) -> tuple[int, int] | None:
+    """IDENTIFY's `shard` as (shard_id, shard_count) if Discord would take it: two integers,
+    0 <= shard_id < shard_count."""
+    if not isinstance(value, list) or len(value) != 2:
+        return None
+    shard_id, shard_count = value
+    if any(isinstance(n, bool) or not isinstance(n, int) for n in value):
+        return None
+    return (shard_id, shard_count) if 0 <= shard_id < shard_count else None
 
 
 def _has_lone_surrogate(value: Any) -> bool:
@@ -161,6 +206,76 @@ class Interaction:
 
 
 @dataclass
+class SessionStartLimit:
+    """What GET /gateway/bot reports and every IDENTIFY spends: by default what most bots get
+    (1,000 session starts a day, one identify at a time)."""
+
+    total: int = 1000
+    remaining: int = 1000
+    max_concurrency: int = 1
+    # Stand-in clock time at which `remaining` is back at `total`; the day-long window starts
+    # with the first IDENTIFY after a reset. Set it to make `reset_after` report something.
+    resets_at: float | None = None
+
+    def _refresh(self, now: float) -> None:
+        if self.resets_at is not None and now >= self.resets_at:
+            self.remaining = self.total
+            self.resets_at = None
+
+    def spend(self, now: float) -> bool:
+        """Take one session start; False when none is left."""
+        self._refresh(now)
+        if self.remaining <= 0:
+            return False
+        self.remaining -= 1
+        if self.resets_at is None:
+            self.resets_at = now + SESSION_START_WINDOW
+        return True
+
+    def payload(self, now: float) -> dict[str, int]:
+        self._refresh(now)
+        reset_after = 0 if self.resets_at is None else math.ceil((self.resets_at - now) * 1000)
+        return {
+            "total": self.total,
+            "remaining": self.remaining,
+            "reset_after": reset_after,
+            "max_concurrency": self.max_concurrency,
+        }
+
+
+@dataclass(eq=False)
+class Session:
+    """One identified gateway connection and the shard it runs ([0, 1] when unsharded)."""
+
+    ws: web.WebSocketResponse
+    shard_id: int
+    shard_count: int
+    # Whether the IDENTIFY carried a shard array: only then does READY say which shard it is.
+    sharded: bool
+    order: int  # sessions started later have higher numbers
+    id: str = field(default_factory=lambda: secrets.token_hex(16))
+    sequence: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    @property
+    def shard(self) -> tuple[int, int]:
+        return (self.shard_id, self.shard_count)
+
+    def owns(self, guild_id: int) -> bool:
+        return shard_for(guild_id, self.shard_count) == self.shard_id
+
+
+@dataclass(frozen=True)
+class IdentifyAttempt:
+    """One IDENTIFY the stand-in received and what came of it: "ready", "invalid session"
+    (max_concurrency), or the reason the connection was closed ("authentication failed",
+    "already authenticated", "invalid shard", "sharding required", "token reset")."""
+
+    shard: tuple[int, int] | None  # None when the shard array was not a valid one
+    outcome: str
+    at: float  # stand-in clock
+
+
+@dataclass
 class Problem:
     """A request the stand-in refused: what Discord would have answered with an error."""
 
@@ -179,6 +294,9 @@ class StandIn:
         application_id: int | None = None,
         validate: bool = True,
         clock: Callable[[], float] = time.time,
+        max_guilds_per_shard: int = MAX_GUILDS_PER_SHARD,
+        session_start_limit: SessionStartLimit | None = None,
+        identify_interval: float = IDENTIFY_INTERVAL,
     ) -> None:
         # Benchmarks turn the schema checks off so that they measure the bot, not this; the
         # spec's models are imported only when checks are on (they come with the test extra).
@@ -221,8 +339,21 @@ class StandIn:
         self.late: list[Interaction] = []
         self.unknown_routes: list[str] = []
         self.identified = asyncio.Event()
+        # Sharding: a session refused when it would hold more servers than this (4011).
+        self.max_guilds_per_shard = max_guilds_per_shard
+        self.session_start_limit = session_start_limit or SessionStartLimit()
+        # Seconds (stand-in clock) between identifies of one max_concurrency bucket; tests
+        # shorten Discord's 5 s.
+        self.identify_interval = identify_interval
+        self.identifies: list[IdentifyAttempt] = []
+        self.token_resets = 0  # Discord resets the token when the session starts run out
+        # Identified sessions in the order they started; the newest one that owns a server
+        # receives its events.
+        self.sessions: list[Session] = []
+        self._session_order = itertools.count()
+        self._bucket_identified: dict[int, float] = {}  # max_concurrency bucket -> last start
+        self._guild_ms = max(0, int(self.clock() * 1000) - DISCORD_EPOCH_MS - GUILD_AGE_MS)
         self._sockets: set[web.WebSocketResponse] = set()
-        self._sequence = itertools.count(1)
         self._runner: web.AppRunner | None = None
         self.port = 0
 
@@ -242,8 +373,8 @@ class StandIn:
         api = "/api/v10"
         app.router.add_get(api + "/users/@me", self._me)
         app.router.add_get(api + "/oauth2/applications/@me", self._application)
-        app.router.add_get(api + "/gateway", self._gateway_info)
-        app.router.add_get(api + "/gateway/bot", self._gateway_info)
+        app.router.add_get(api + "/gateway", self._gateway_url)
+        app.router.add_get(api + "/gateway/bot", self._gateway_bot)
         app.router.add_put(api + "/applications/{app}/commands", self._put_commands)
         app.router.add_get(api + "/applications/{app}/commands", self._get_commands)
         app.router.add_put(api + "/applications/{app}/guilds/{guild}/commands", self._put_commands)
@@ -277,12 +408,29 @@ class StandIn:
         channels: tuple[str, ...] = ("general",),
         guild_id: int | None = None,
     ) -> Guild:
-        guild = Guild(id=guild_id or self.ids.next(), name=name, owner_id=int(self.owner["id"]))
+        guild = Guild(
+            id=guild_id or self._new_guild_id(), name=name, owner_id=int(self.owner["id"])
+        )
         for channel_name in channels:
             channel = Channel(id=self.ids.next(), guild_id=guild.id, name=channel_name)
             guild.channels[channel.id] = channel
         self.guilds[guild.id] = guild
         return guild
+
+    def add_guilds(
+        self, count: int, name: str = "Server", channels: tuple[str, ...] = ("general",)
+    ) -> list[Guild]:
+        """Many servers at once ("Server 1", "Server 2", ...); their payloads are built only
+        when a session receives them."""
+        return [self.add_guild(f"{name} {n}", channels) for n in range(1, count + 1)]
+
+    def _new_guild_id(self) -> int:
+        self._guild_ms += 1
+        return self._guild_ms << 22
+
+    @property
+    def recommended_shards(self) -> int:
+        return max(1, math.ceil(len(self.guilds) / GUILDS_PER_RECOMMENDED_SHARD))
 
     def channel(self, channel_id: int) -> Channel | None:
         for guild in self.guilds.values():
@@ -326,7 +474,9 @@ class StandIn:
             )
         path = request.path
         needs_auth = (
-            "/webhooks/" not in path and "/interactions/" not in path and path != "/gateway"
+            "/webhooks/" not in path
+            and "/interactions/" not in path
+            and path not in ("/gateway", "/api/v10/gateway")
         )
         if needs_auth and request.headers.get("Authorization") != f"Bot {self.token}":
             return _json({"message": "401: Unauthorized", "code": 0}, status=401)
@@ -373,17 +523,15 @@ class StandIn:
             }
         )
 
-    async def _gateway_info(self, request: web.Request) -> web.Response:
+    async def _gateway_url(self, request: web.Request) -> web.Response:
+        return _json({"url": self.gateway_url})
+
+    async def _gateway_bot(self, request: web.Request) -> web.Response:
         return _json(
             {
                 "url": self.gateway_url,
-                "shards": 1,
-                "session_start_limit": {
-                    "total": 1000,
-                    "remaining": 1000,
-                    "reset_after": 0,
-                    "max_concurrency": 1,
-                },
+                "shards": self.recommended_shards,
+                "session_start_limit": self.session_start_limit.payload(self.clock()),
             }
         )
 
@@ -718,6 +866,7 @@ class StandIn:
         ws = web.WebSocketResponse()
         await ws.prepare(request)
         self._sockets.add(ws)
+        session: Session | None = None
         await ws.send_json({"op": 10, "d": {"heartbeat_interval": 41250}})
         try:
             async for msg in ws:
@@ -727,38 +876,122 @@ class StandIn:
                 op = frame.get("op")
                 if op == 1:
                     await ws.send_json({"op": 11})
+                elif op == 2 and session is not None:
+                    await self._refuse_identify(
+                        ws, session.shard, "already authenticated", CLOSE_ALREADY_AUTHENTICATED
+                    )
                 elif op == 2:
-                    if frame["d"].get("token") != self.token:
-                        await ws.close(code=4004, message=b"Authentication failed.")
-                        break
-                    await self._ready(ws)
+                    session = await self._identify(ws, frame.get("d"))
                 elif op == 6:
                     # Sessions are not kept: ask the client to identify again.
                     await ws.send_json({"op": 9, "d": False})
         finally:
             self._sockets.discard(ws)
+            if session in self.sessions:
+                self.sessions.remove(session)
         return ws
 
-    async def _dispatch(self, ws: web.WebSocketResponse, event: str, data: Any) -> None:
-        await ws.send_json({"op": 0, "s": next(self._sequence), "t": event, "d": data})
+    async def _identify(self, ws: web.WebSocketResponse, data: Any) -> Session | None:
+        """Start a session as Discord does, or refuse it with Discord's answer."""
+        if not isinstance(data, dict):
+            await ws.close(code=CLOSE_DECODE_ERROR, message=b"Error while decoding payload.")
+            return None
+        if data.get("token") != self.token:
+            await self._refuse_identify(
+                ws, None, "authentication failed", CLOSE_AUTHENTICATION_FAILED
+            )
+            return None
+        sharded = data.get("shard") is not None
+        shard = _shard_array(data["shard"]) if sharded else (0, 1)
+        if shard is None:
+            await self._refuse_identify(ws, None, "invalid shard", CLOSE_INVALID_SHARD)
+            return None
+        guild_ids = [g for g in self.guilds if shard_for(g, shard[1]) == shard[0]]
+        if len(guild_ids) > self.max_guilds_per_shard:
+            await self._refuse_identify(ws, shard, "sharding required", CLOSE_SHARDING_REQUIRED)
+            return None
+        now = self.clock()
+        if not self.session_start_limit.spend(now):
+            # "Upon hitting this limit, all active sessions for the app will be terminated,
+            # the bot token will be reset" (gateway docs, "Identifying"). Which close code the
+            # sessions get is not documented: 4004, as their token is no longer valid.
+            self.token = f"standin-token-{secrets.token_hex(8)}"
+            self.token_resets += 1
+            self.identifies.append(IdentifyAttempt(shard, "token reset", now))
+            # Together: each close waits for its own client's answer.
+            await asyncio.gather(
+                *(
+                    socket.close(code=CLOSE_AUTHENTICATION_FAILED, message=b"Token reset.")
+                    for socket in self._sockets
+                )
+            )
+            return None
+        # Identifies of one bucket closer together than allowed get "Invalid Session (opcode
+        # 9)" (gateway docs, "Rate Limiting"); the refused identify still spent a session
+        # start, as Discord's own answer in discord-api-docs#1328 warns.
+        bucket = shard[0] % self.session_start_limit.max_concurrency
+        last = self._bucket_identified.get(bucket)
+        if last is not None and now - last < self.identify_interval:
+            self.identifies.append(IdentifyAttempt(shard, "invalid session", now))
+            await ws.send_json({"op": 9, "d": False})
+            return None
+        self._bucket_identified[bucket] = now
+        self.identifies.append(IdentifyAttempt(shard, "ready", now))
+        session = Session(ws, shard[0], shard[1], sharded, next(self._session_order))
+        self.sessions.append(session)
+        await self._ready(session, guild_ids)
+        return session
 
-    async def _ready(self, ws: web.WebSocketResponse) -> None:
-        await self._dispatch(
-            ws,
-            "READY",
-            {
-                "v": 10,
-                "user": self.bot_user,
-                "session_id": secrets.token_hex(16),
-                "resume_gateway_url": self.gateway_url,
-                "private_channels": [],
-                "guilds": [{"id": str(g), "unavailable": True} for g in self.guilds],
-                "application": {"id": str(self.application_id), "flags": 0},
-            },
-        )
-        for guild in self.guilds.values():
-            await self._dispatch(ws, "GUILD_CREATE", self.guild_payload(guild))
+    async def _refuse_identify(
+        self, ws: web.WebSocketResponse, shard: tuple[int, int] | None, outcome: str, code: int
+    ) -> None:
+        self.identifies.append(IdentifyAttempt(shard, outcome, self.clock()))
+        await ws.close(code=code, message=outcome.capitalize().encode() + b".")
+
+    async def _dispatch(self, session: Session, event: str, data: Any) -> None:
+        frame = {"op": 0, "s": next(session.sequence), "t": event, "d": data}
+        await session.ws.send_json(frame)
+
+    async def _ready(self, session: Session, guild_ids: list[int]) -> None:
+        ready: dict[str, Any] = {
+            "v": 10,
+            "user": self.bot_user,
+            "session_id": session.id,
+            "resume_gateway_url": self.gateway_url,
+            "private_channels": [],
+            "guilds": [{"id": str(g), "unavailable": True} for g in guild_ids],
+            "application": {"id": str(self.application_id), "flags": 0},
+        }
+        if session.sharded:
+            ready["shard"] = list(session.shard)
+        await self._dispatch(session, "READY", ready)
+        for guild_id in guild_ids:
+            if (guild := self.guilds.get(guild_id)) is not None:  # not removed meanwhile
+                await self._dispatch(session, "GUILD_CREATE", self.guild_payload(guild))
         self.identified.set()
+
+    # Sharding, for tests
+
+    def session_for(self, guild_id: int | None) -> Session | None:
+        """The session that receives a server's events: of the open sessions whose shard owns
+        the server, the newest (Discord hands a shard's traffic to the session that took it
+        over). Events without a server, like DMs, go to shard 0."""
+        owners = [
+            s
+            for s in self.sessions
+            if not s.ws.closed and (s.owns(guild_id) if guild_id is not None else s.shard_id == 0)
+        ]
+        return max(owners, key=lambda s: s.order, default=None)
+
+    @property
+    def connected_shards(self) -> list[tuple[int, int]]:
+        """[shard_id, shard_count] of each open session, oldest first."""
+        return [s.shard for s in self.sessions if not s.ws.closed]
+
+    @property
+    def identify_counts(self) -> Counter[tuple[int, int]]:
+        """Sessions started (READY sent) per [shard_id, shard_count]."""
+        return Counter(a.shard for a in self.identifies if a.outcome == "ready" and a.shard)
 
     def guild_payload(self, guild: Guild) -> dict[str, Any]:
         return {
@@ -806,11 +1039,15 @@ class StandIn:
             "channels": [c.payload() for c in guild.channels.values()],
         }
 
-    async def send_event(self, event: str, data: Any) -> None:
-        if not self._sockets:
-            raise RuntimeError("the bot is not connected to the stand-in gateway")
-        for ws in list(self._sockets):
-            await self._dispatch(ws, event, data)
+    async def send_event(self, event: str, data: Any, *, guild_id: int | None = None) -> None:
+        """Dispatch an event to the session that owns its server (`guild_id`, else the
+        payload's "guild_id"), as Discord routes them between shards."""
+        if guild_id is None and isinstance(data, dict) and data.get("guild_id"):
+            guild_id = int(data["guild_id"])
+        session = self.session_for(guild_id)
+        if session is None:
+            raise RuntimeError("no session of the bot receives this server's events")
+        await self._dispatch(session, event, data)
 
     async def delete_channel(self, channel_id: int) -> None:
         channel = self.channel(channel_id)
@@ -820,11 +1057,14 @@ class StandIn:
 
     async def remove_bot_from(self, guild_id: int) -> None:
         del self.guilds[guild_id]
-        await self.send_event("GUILD_DELETE", {"id": str(guild_id), "unavailable": False})
+        await self.send_event(
+            "GUILD_DELETE", {"id": str(guild_id), "unavailable": False}, guild_id=guild_id
+        )
 
     async def disconnect_bot(self) -> None:
         for ws in list(self._sockets):
             await ws.close()
+        self.sessions.clear()
         self.identified.clear()
 
     def new_interaction(
