@@ -12,10 +12,11 @@ Exactly once per server per local day, whatever happens, because:
 
 With several processes, each scheduler handles the servers of its own shards (`shards`).
 Two processes briefly own the same shard during a rolling deploy: both see the same
-schedules due, and the claim settles it as it does for two schedulers of any kind, since
-it is taken in one write transaction that re-reads the schedule and the day's post, and a
-claim held by another live owner is left alone. Nothing in it depends on which process
-sees which servers.
+schedules due, and the claim settles it as it does for two schedulers of any kind: it is
+taken in one write transaction that re-reads the schedule and the day's post under a lock
+(SQLite's write lock; a backend with concurrent writers locks the server), so the second
+finds the day claimed, and a claim held by another live owner is left alone. Nothing in it
+depends on which process sees which servers.
 
 Times are stored as an IANA zone and a local HH:MM, never an offset, so daylight-saving
 changes move nothing. A local time that does not exist (02:30 on a spring-forward day)
