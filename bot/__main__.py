@@ -3,8 +3,10 @@
 Every start failure is one line on stderr that says what is wrong and what to do, and an
 exit status that tells a supervisor (systemd) whether to try again:
   1  an unexpected error (a bug): restarting may help
-  2  a setting is missing or wrong, or Discord rejected the token: a person must fix it
-  3  Discord cannot be reached, or the database is locked by another program: try again
+  2  a setting is missing or wrong, Discord rejected the token, or Discord refused the
+     shard settings (SHARD_COUNT too small for the servers): a person must fix it
+  3  Discord cannot be reached, the database is locked by another program, or Discord's
+     daily session start budget is too low for this process's shards: try again later
   4  the database cannot be used (damaged, unwritable, a failed migration): a person must
      fix it (restore a backup)
 The token is never printed.
@@ -29,6 +31,7 @@ from bot.client import TakeTwoBot
 from bot.db.failures import DatabaseBusy, DatabaseUnusable, MigrationError
 from bot.errors import UserFacingError
 from bot.settings import Settings, SettingsError, configure_logging, load_settings
+from bot.sharding import StartRefused
 from bot.startup import (
     configure_process,
     freeze_what_start_up_loaded,
@@ -41,6 +44,17 @@ log = logging.getLogger("taketwo")
 EXIT_CONFIG = 2
 EXIT_TRY_AGAIN = 3
 EXIT_DATABASE = 4
+
+# Gateway close codes that mean the shard settings are wrong for this bot: a person must
+# change SHARD_COUNT / SHARD_IDS, so they stop the bot instead of being retried.
+SHARDING_REFUSED = {
+    4010: "Discord refused the shard settings (close code 4010, invalid shard): check that "
+    "every id in SHARD_IDS is below SHARD_COUNT and that SHARD_COUNT is the same for every "
+    "process.",
+    4011: "Discord refused the connection because a shard would hold more than 2,500 servers "
+    "(close code 4011, sharding required): raise SHARD_COUNT, or leave SHARD_COUNT and "
+    "SHARD_IDS empty to run as many shards as Discord recommends.",
+}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -206,6 +220,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_CONFIG
+    except discord.ConnectionClosed as exc:
+        if exc.code not in SHARDING_REFUSED:
+            raise
+        print(f"taketwo: {SHARDING_REFUSED[exc.code]}", file=sys.stderr)
+        return EXIT_CONFIG
+    except StartRefused as exc:
+        print(f"taketwo: {exc}", file=sys.stderr)
+        return EXIT_TRY_AGAIN
     except MigrationError as exc:
         print(
             f"taketwo: the database at DATABASE_PATH could not be upgraded: {exc}", file=sys.stderr

@@ -1,7 +1,8 @@
-"""The TakeTwo bot: a commands.Bot with the database and settings it runs on."""
+"""The TakeTwo bot: a sharded commands.Bot with the database and settings it runs on."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Mapping
@@ -11,7 +12,9 @@ import discord
 from discord.ext import commands
 
 from bot.db import Database
+from bot.db.models import ShardSlice
 from bot.settings import Settings
+from bot.sharding import IdentifySpacing, check_start_budget, shard_of, shards_phrase
 from bot.startup import new_database, prepare_database
 from bot.ui import forms, replies
 from bot.ui.components import VIDEO_BUTTONS
@@ -80,7 +83,7 @@ def command_shape(data: Mapping[str, Any]) -> str:
     )
 
 
-class TakeTwoBot(commands.Bot):
+class TakeTwoBot(commands.AutoShardedBot):
     db: Database
     settings: Settings
     write_limits: WriteLimits
@@ -104,8 +107,14 @@ class TakeTwoBot(commands.Bot):
             tree_cls=TakeTwoTree,
             # Nothing the bot sends may ping anyone unless a reply asks for it explicitly.
             allowed_mentions=discord.AllowedMentions.none(),
+            # None: as many as Discord recommends, asked at start (launch_shards).
+            shard_count=settings.shard_count,
         )
+        # Set here because discord.py's keyword takes only a list; None runs every shard.
+        self.shard_ids = None if settings.shard_ids is None else list(settings.shard_ids)
         self.settings = settings
+        # Replaced at start by one that knows Discord's max_concurrency.
+        self.identify_spacing = IdentifySpacing(1)
         self.db: Database = new_database(settings.database_path)
         self.write_limits = WriteLimits()
         self.recent_videos = RecentVideos()
@@ -117,6 +126,10 @@ class TakeTwoBot(commands.Bot):
 
     async def prepare(self) -> None:
         """Open the database and load every extension. Needs no connection to Discord."""
+        if not isinstance(self.loop, asyncio.AbstractEventLoop):
+            # Not logging in (a test drives the bot directly): set up the loop-bound state
+            # that login would, as `async with bot` does; the sharded close() needs it.
+            await self.__aenter__()
         if not self.db.is_open:  # `python -m bot` opens it before contacting Discord
             await prepare_database(self.db, load_sample_catalog=self.settings.load_sample_catalog)
         # The Rate, Credits and Quote buttons sit under /review replies and daily posts
@@ -134,6 +147,39 @@ class TakeTwoBot(commands.Bot):
             self.tree.copy_global_to(guild=guild)
             synced = await self.tree.sync(guild=guild)
             log.info("synced %d commands to development server %s", len(synced), guild_id)
+
+    @property
+    def shard_slice(self) -> ShardSlice | None:
+        """The shards whose servers this process owns (their daily posts too); None when it
+        runs every shard there is."""
+        ids, count = self.settings.shard_ids, self.settings.shard_count
+        return None if ids is None or count is None else ShardSlice(frozenset(ids), count)
+
+    def server_shard(self, guild_id: int | None) -> str | None:
+        """Which shard a server is on, for /help; None while the bot runs unsharded."""
+        count = self.shard_count
+        if guild_id is None or count is None or count <= 1:
+            return None
+        return f"This server is on shard {shard_of(guild_id, count)} of {count}."
+
+    async def launch_shards(self) -> None:
+        """Settle the shards before any connects: SHARD_COUNT or Discord's recommendation,
+        and refuse (StartRefused) when today's session start budget cannot cover them."""
+        if self.is_closed():
+            return
+        recommended, _, limit = await self.http.get_bot_gateway()
+        if self.shard_count is None:
+            self.shard_count = recommended
+        check_start_budget(limit, self.shard_ids or range(self.shard_count), self.shard_count)
+        self.identify_spacing = IdentifySpacing(limit["max_concurrency"])
+        # With the count known, discord.py connects each shard to DISCORD_GATEWAY_URL (its
+        # default is Discord's) and asks /gateway/bot nothing more.
+        await super().launch_shards()
+
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        # Every IDENTIFY waits for its max_concurrency bucket (bot/sharding.py says why
+        # discord.py's own 5-second pause is replaced).
+        await self.identify_spacing.wait_turn(shard_id)
 
     def catalog_owner_ids(self) -> set[int]:
         """The Discord application's owners (its team, if it has one) and OWNER_IDS."""
@@ -178,11 +224,13 @@ class TakeTwoBot(commands.Bot):
 
     async def on_ready(self) -> None:
         servers = len(self.guilds)
+        count = self.shard_count or 1
         log.info(
-            "TakeTwo is up as %s in %d %s; %s",
+            "TakeTwo is up as %s in %d %s on %s; %s",
             self.user,
             servers,
             "server" if servers == 1 else "servers",
+            shards_phrase(self.shard_ids or range(count), count),
             await self.commands_status(),
         )
 

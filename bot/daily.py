@@ -10,6 +10,14 @@ Exactly once per server per local day, whatever happens, because:
   channel is read first: the bot's own post marked with that local date, if there, is
   recorded as the day's post and nothing is sent.
 
+With several processes, each scheduler handles the servers of its own shards (`shards`).
+Two processes briefly own the same shard during a rolling deploy: both see the same
+schedules due, and the claim settles it as it does for two schedulers of any kind: it is
+taken in one write transaction that re-reads the schedule and the day's post under a lock
+(SQLite's write lock; a backend with concurrent writers locks the server), so the second
+finds the day claimed, and a claim held by another live owner is left alone. Nothing in it
+depends on which process sees which servers.
+
 Times are stored as an IANA zone and a local HH:MM, never an offset, so daylight-saving
 changes move nothing. A local time that does not exist (02:30 on a spring-forward day)
 posts at the first instant after the gap; one that happens twice posts at the first.
@@ -32,7 +40,7 @@ from typing import Protocol
 from zoneinfo import ZoneInfo, available_timezones
 
 from bot.db import Database, WriteSession
-from bot.db.models import SKIPPED_DETAIL, DailySchedule, Quote
+from bot.db.models import SKIPPED_DETAIL, DailySchedule, Quote, ShardSlice
 from bot.errors import UserFacingError
 
 log = logging.getLogger(__name__)
@@ -148,6 +156,8 @@ class DailyScheduler:
     max_sleep: float = 300.0
     batch: int = 100
     owner: str = field(default_factory=lambda: secrets.token_hex(8))
+    # The shards whose servers this scheduler posts to; None: every server.
+    shards: ShardSlice | None = None
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
 
     def wake(self) -> None:
@@ -168,7 +178,7 @@ class DailyScheduler:
 
     async def seconds_until_next(self) -> float:
         async with self.db.read() as session:
-            next_due = await session.daily.next_due_at()
+            next_due = await session.daily.next_due_at(self.shards)
         if next_due is None:
             return self.max_sleep
         wait = next_due - self.clock().timestamp()
@@ -184,7 +194,7 @@ class DailyScheduler:
         while True:
             now = int(self.clock().timestamp())
             async with self.db.read() as session:
-                due = await session.daily.due(now, self.batch)
+                due = await session.daily.due(now, self.batch, self.shards)
             if not due:
                 return outcomes
             for schedule in due:

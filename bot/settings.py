@@ -39,6 +39,10 @@ class Settings:
     # Who may edit the shared catalog, besides the Discord application's owners.
     owner_ids: frozenset[int] = frozenset()
     managers_edit_catalog: bool = False
+    # Which shards this process runs: all of them when SHARD_IDS is unset, and as many as
+    # Discord recommends when SHARD_COUNT is unset too. shard_ids is sorted, without repeats.
+    shard_count: int | None = None
+    shard_ids: tuple[int, ...] | None = None
 
 
 def _merged_environment(environ: Mapping[str, str] | None, env_file: Path | None) -> dict[str, str]:
@@ -77,6 +81,50 @@ def _url(name: str, raw: str, schemes: tuple[str, ...]) -> str:
             "Leave it empty to use Discord's own."
         )
     return raw
+
+
+def _shard_count(raw: str) -> int | None:
+    if not raw:
+        return None
+    if not re.fullmatch(r"\d{1,6}", raw) or int(raw) == 0:
+        raise SettingsError(
+            f"SHARD_COUNT must be a whole number of shards, 1 or more (e.g. 4); got {raw!r}. "
+            "Leave it empty to use as many shards as Discord recommends."
+        )
+    return int(raw)
+
+
+def _shard_ids(raw: str, count: int | None) -> tuple[int, ...] | None:
+    """`0-3` or `0,2` or `0-1,4`: numbers and ranges, each checked against SHARD_COUNT
+    before a range is expanded."""
+    if not raw:
+        return None
+    if count is None:
+        raise SettingsError(
+            f"SHARD_IDS is {raw!r} but SHARD_COUNT is not set: set SHARD_COUNT to the total "
+            "number of shards over all processes (e.g. SHARD_COUNT=4 with SHARD_IDS=0-1 here "
+            "and SHARD_IDS=2-3 on the other process)."
+        )
+    ids: set[int] = set()
+    for part in raw.split(","):
+        match = re.fullmatch(r"\s*(\d{1,6})\s*(?:-\s*(\d{1,6})\s*)?", part)
+        if match is None:
+            raise SettingsError(
+                f"SHARD_IDS must list shard numbers and ranges, like 0-3 or 0,2; got {raw!r}."
+            )
+        first = int(match.group(1))
+        last = int(match.group(2) or first)
+        if last < first:
+            raise SettingsError(
+                f"SHARD_IDS: the range {part.strip()!r} runs backwards; write it as {last}-{first}."
+            )
+        if last >= count:
+            raise SettingsError(
+                f"SHARD_IDS lists shard {last}, but with SHARD_COUNT={count} the shards are "
+                f"numbered 0 to {count - 1}."
+            )
+        ids.update(range(first, last + 1))
+    return tuple(sorted(ids))
 
 
 def _database_path(raw: str) -> Path:
@@ -127,6 +175,7 @@ def load_settings(
         )
 
     dev_guild = get("DEV_GUILD_ID")
+    shard_count = _shard_count(get("SHARD_COUNT"))
     owner_ids = frozenset(
         _snowflake("OWNER_IDS", part.strip())
         for part in get("OWNER_IDS").split(",")
@@ -149,6 +198,8 @@ def load_settings(
         managers_edit_catalog=_boolean(
             "MANAGERS_EDIT_CATALOG", get("MANAGERS_EDIT_CATALOG") or "false"
         ),
+        shard_count=shard_count,
+        shard_ids=_shard_ids(get("SHARD_IDS"), shard_count),
     )
 
 

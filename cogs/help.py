@@ -111,7 +111,10 @@ def _shown(name: str, tree: app_commands.CommandTree) -> str:
     return name if is_menu else f"/{name}"
 
 
-def help_embed(interaction: discord.Interaction, tree: app_commands.CommandTree) -> discord.Embed:
+def help_embed(
+    interaction: discord.Interaction, tree: app_commands.CommandTree, shard: str | None = None
+) -> discord.Embed:
+    """`shard` says which shard the server is on (for whoever runs a sharded bot)."""
     described = descriptions(tree)
     embed = discord.Embed(
         title="TakeTwo",
@@ -135,6 +138,8 @@ def help_embed(interaction: discord.Interaction, tree: app_commands.CommandTree)
             value=clip("Also: " + ", ".join(elsewhere) + ".", FIELD_VALUE),
             inline=False,
         )
+    if shard is not None:
+        embed.set_footer(text=shard)
     return fit_embed(embed)
 
 
@@ -145,8 +150,9 @@ class Help(commands.Cog):
     @app_commands.command(name="help", description="What TakeTwo can do")
     @app_commands.guild_only()
     async def help(self, interaction: discord.Interaction) -> None:
+        shard = self.bot.server_shard(interaction.guild_id)
         await replies.send(
-            interaction, embed=help_embed(interaction, self.bot.tree), ephemeral=True
+            interaction, embed=help_embed(interaction, self.bot.tree, shard), ephemeral=True
         )
 
 

@@ -65,7 +65,7 @@ async def test_bot_starts_and_closes_cleanly_on_signal(
     # No global sync on start: only `python -m bot sync` does that.
     assert standin.global_commands == []
     if up:
-        assert "INFO" in up and "as TakeTwo" in up and "in 1 server;" in up
+        assert "INFO" in up and "as TakeTwo" in up and "in 1 server on one shard;" in up
         assert "run `python -m bot sync`" in up  # nothing was published globally yet
     # The stand-in's schema checks are a test extra: the bot never imports them.
     imported = {

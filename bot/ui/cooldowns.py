@@ -7,7 +7,12 @@ a check costs O(1) whatever the number of members. Members are kept in the order
 wrote; whoever's allowance is full again can no longer be limited and is forgotten from the
 front, so the table holds only members who wrote within the last `seconds`.
 
-Kept in memory: a restart forgives everyone, which is harmless.
+Kept in memory: a restart forgives everyone, which is harmless. Kept per process, which is
+exact even when several processes share one database: a member's key holds their server,
+and Discord delivers every interaction of a server to that server's one shard
+(`(guild_id >> 22) % shard_count`), which one process runs. Only during a rolling deploy,
+when two processes briefly run the same shard, could a member's burst be counted in two
+places for a moment.
 """
 
 from __future__ import annotations
