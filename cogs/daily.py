@@ -128,7 +128,7 @@ class ChannelSender:
 class Daily(commands.GroupCog, group_name="daily", group_description="A quote posted every day"):
     def __init__(self, bot: TakeTwoBot) -> None:
         self.bot = bot
-        self.scheduler = DailyScheduler(bot.db, ChannelSender(bot))
+        self.scheduler = DailyScheduler(bot.db, ChannelSender(bot), shards=bot.shard_slice)
         self._task: asyncio.Task[None] | None = None
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
