@@ -12,6 +12,7 @@ from pathlib import Path
 from dotenv import dotenv_values
 
 DEFAULT_DATABASE_PATH = "data/taketwo.sqlite3"
+DEFAULT_POOL_SIZE = 10
 DEFAULT_API_BASE = "https://discord.com/api/v10"
 DEFAULT_GATEWAY_URL = "wss://gateway.discord.gg/"
 
@@ -29,6 +30,11 @@ class Settings:
     # repr=False keeps the token out of every log line and traceback that prints settings.
     token: str = field(repr=False)
     database_path: Path = Path(DEFAULT_DATABASE_PATH)
+    # PostgreSQL instead of SQLite when set (postgresql://user:password@host/db). Not in
+    # repr: it may hold a password.
+    database_url: str | None = field(default=None, repr=False)
+    # Connections each process keeps open to PostgreSQL.
+    database_pool_size: int = DEFAULT_POOL_SIZE
     dev_guild_id: int | None = None
     log_level: str = "INFO"
     load_sample_catalog: bool = True
@@ -127,6 +133,29 @@ def _shard_ids(raw: str, count: int | None) -> tuple[int, ...] | None:
     return tuple(sorted(ids))
 
 
+def _database_url(raw: str) -> str | None:
+    if not raw:
+        return None
+    if not re.match(r"postgres(ql)?://\S+$", raw):
+        raise SettingsError(
+            "DATABASE_URL must be a PostgreSQL address such as "
+            "postgresql://taketwo:password@localhost:5432/taketwo; leave it empty to keep "
+            "SQLite at DATABASE_PATH."
+        )
+    return raw
+
+
+def _pool_size(raw: str) -> int:
+    if not raw:
+        return DEFAULT_POOL_SIZE
+    if not re.fullmatch(r"\d{1,3}", raw) or not 1 <= int(raw) <= 100:
+        raise SettingsError(
+            f"DATABASE_POOL_SIZE must be a whole number of connections from 1 to 100; got "
+            f"{raw!r}. Leave it empty for {DEFAULT_POOL_SIZE}."
+        )
+    return int(raw)
+
+
 def _database_path(raw: str) -> Path:
     path = Path(raw).expanduser()
     if path.is_dir():
@@ -185,6 +214,8 @@ def load_settings(
     return Settings(
         token=token,
         database_path=_database_path(get("DATABASE_PATH") or DEFAULT_DATABASE_PATH),
+        database_url=_database_url(get("DATABASE_URL")),
+        database_pool_size=_pool_size(get("DATABASE_POOL_SIZE")),
         dev_guild_id=_snowflake("DEV_GUILD_ID", dev_guild) if dev_guild else None,
         log_level=log_level,
         load_sample_catalog=_boolean("LOAD_SAMPLE_CATALOG", get("LOAD_SAMPLE_CATALOG") or "true"),

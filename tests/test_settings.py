@@ -66,12 +66,25 @@ def test_environment_wins_over_env_file(tmp_path: Path) -> None:
         ("LOAD_SAMPLE_CATALOG", "maybe"),
         ("DEV_GUILD_ID", "12ab"),
         ("DISCORD_TOKEN", "two words"),
+        ("DATABASE_URL", "mysql://localhost/taketwo"),
+        ("DATABASE_URL", "/var/lib/taketwo.sqlite3"),
+        ("DATABASE_POOL_SIZE", "0"),
+        ("DATABASE_POOL_SIZE", "many"),
     ],
 )
 def test_each_malformed_setting_is_named(tmp_path: Path, name: str, value: str) -> None:
     env = {"DISCORD_TOKEN": "t", "DATABASE_PATH": str(tmp_path / "x.sqlite3"), name: value}
     with pytest.raises(SettingsError, match=name):
         load_settings(env, env_file=None)
+
+
+def test_a_postgresql_url_is_kept_out_of_the_settings_repr(tmp_path: Path) -> None:
+    url = "postgresql://taketwo:s3cret@db.internal:5432/taketwo"
+    settings = load_settings(
+        {"DISCORD_TOKEN": "t", "DATABASE_URL": url, "DATABASE_POOL_SIZE": "4"}, env_file=None
+    )
+    assert (settings.database_url, settings.database_pool_size) == (url, 4)
+    assert "s3cret" not in repr(settings)
 
 
 def test_database_path_that_is_a_folder_is_rejected(tmp_path: Path) -> None:
