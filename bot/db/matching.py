@@ -53,6 +53,12 @@ def rank_by_title_words(words: list[str], video: Video) -> tuple[int, str]:
     return (-sum(word in title for word in words), title)
 
 
+def trigrams(folded: str) -> list[str]:
+    """Every three characters in a row of folded text: a candidate for a near miss shares
+    at least one with the text typed."""
+    return sorted({folded[i : i + 3] for i in range(len(folded) - 2)})
+
+
 def closest(folded: str, candidates: list[Video], limit: int) -> list[Video]:
     """The candidates near enough to the folded text, best first."""
     scored = sorted(((similarity(folded, v), v) for v in candidates), key=lambda p: -p[0])

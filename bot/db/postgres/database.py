@@ -249,12 +249,12 @@ class PostgresDatabase:
 
 
 async def _roll_back(conn: Connection, error: BaseException) -> None:
-    """Roll back after an error, if there is a transaction to roll back (on a lost
-    connection the server has rolled it back already)."""
-    if not conn.is_in_transaction():
-        return
+    """Roll back after an error, if there is a transaction to roll back. A connection the
+    server dropped has rolled back already: the pool has let go of it, and asking it
+    anything raises."""
     try:
-        await conn.execute("ROLLBACK")
+        if conn.is_in_transaction():
+            await conn.execute("ROLLBACK")
     except Exception:  # the original error is the one to report
         if not is_storage_failure(error):
             log.warning("rollback failed after %r", error)

@@ -6,6 +6,7 @@ An error of one statement (a constraint, a bug) is none of these: it is left to 
 
 from __future__ import annotations
 
+import re
 import socket
 from enum import Enum
 
@@ -54,13 +55,18 @@ _BY_CLASS = {
 }
 
 
+# asyncpg's words for a connection it has already found dead (and handed back to the pool)
+# when it is used again.
+_LOST = re.compile(r"connection is closed|released back to the pool")
+
+
 def storage_failure(error: BaseException) -> Storage | None:
     """What is wrong with the storage as a whole, or None for an error of one statement."""
     if isinstance(error, asyncpg.PostgresError):
         state = error.sqlstate or ""
         return _BY_STATE.get(state) or _BY_CLASS.get(state[:2])
-    if isinstance(error, asyncpg.InterfaceError) and "closed" in str(error):
-        return Storage.GONE  # "connection is closed": the server went away between statements
+    if isinstance(error, asyncpg.InterfaceError) and _LOST.search(str(error)):
+        return Storage.GONE  # the server went away between statements
     if isinstance(error, OSError | TimeoutError):
         return Storage.GONE  # refused, reset, unreachable, or no answer in time
     return None

@@ -103,6 +103,17 @@ class PostgresMemberWrites(PostgresMemberLookups):
         )
         for row in rows:
             await self.quotes.remove(row[0])
+        removals = await self._delete(
+            "DELETE FROM moderation_log WHERE guild_id = $1 AND author_id = $2", guild_id, user_id
+        )
+        # A moderator's own actions stay on record, without saying who took them or keeping
+        # the reason they wrote (their words, which may well name them).
+        await self.writer.execute(
+            "UPDATE moderation_log SET removed_by = 0, reason = NULL "
+            "WHERE guild_id = $1 AND removed_by = $2",
+            guild_id,
+            user_id,
+        )
         settings = await self._delete(
             "DELETE FROM member_settings WHERE guild_id = $1 AND user_id = $2", guild_id, user_id
         )
@@ -125,5 +136,6 @@ class PostgresMemberWrites(PostgresMemberLookups):
             "agrees": agrees,
             "takes": takes,
             "quotes": len(rows),
+            "moderation log entries": removals,
             "settings": settings,
         }

@@ -29,7 +29,7 @@ scope (g, n) AS (
     SELECT CASE WHEN own.n IS NULL THEN 0 ELSE $1 END,
            coalesce(own.n, (SELECT max(slot) FROM quotes WHERE guild_id = 0)) FROM own)
 SELECT {_COLUMNS} FROM scope
-JOIN quotes AS q ON q.guild_id = scope.g AND q.slot = 1 + floor($2 * scope.n)::integer
+JOIN quotes AS q ON q.guild_id = scope.g AND q.slot = 1 + floor($2::float8 * scope.n)::integer
 LEFT JOIN videos AS v ON v.id = q.video_id
 """
 _RANDOM_OF_VIDEO = f"""
@@ -40,7 +40,7 @@ scope (g, n) AS (
                             WHERE guild_id = 0 AND video_id = $3)) FROM own)
 SELECT {_COLUMNS} FROM scope
 JOIN quotes AS q ON q.guild_id = scope.g AND q.video_id = $3
-    AND q.video_slot = 1 + floor($2 * scope.n)::integer
+    AND q.video_slot = 1 + floor($2::float8 * scope.n)::integer
 LEFT JOIN videos AS v ON v.id = q.video_id
 """
 # The next slots are read in the same statement that takes them, under the quote lock.

@@ -17,6 +17,7 @@ from bot.db.matching import (
     gone,
     holds_every_word,
     rank_by_title_words,
+    trigrams,
 )
 from bot.db.models import Credit, PressReview, Video, VideoPage
 from bot.db.postgres import pages
@@ -203,14 +204,17 @@ class PostgresVideoReads(PostgresVideoLookups):
         return found[:limit]
 
     async def near_misses(self, text: str, limit: int = 25) -> list[Video]:
-        """The videos nearest the text by trigram word distance (the GiST index reads them
-        in that order), ranked again by similarity: tolerates typos."""
+        """Among the videos sharing three characters in a row with the text, those nearest
+        it by trigram word distance (the GiST index reads them in that order), ranked again
+        by similarity: tolerates typos."""
         folded = fold(text)
         if len(folded) < 3:
             return []
         candidates = await self._fetch(
-            f"SELECT {VIDEO} FROM videos ORDER BY search_text <->> $1 LIMIT $2",
+            f"SELECT {VIDEO} FROM videos WHERE search_text LIKE ANY($2::text[]) "
+            "ORDER BY search_text <->> $1 LIMIT $3",
             folded,
+            [_holding(gram) for gram in trigrams(folded)],
             NEAR_MISS_CANDIDATES,
         )
         return closest(folded, candidates, limit)
