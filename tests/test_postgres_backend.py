@@ -375,24 +375,33 @@ async def test_ratings_from_two_processes_keep_every_aggregate_exact(
     try:
         videos = [await video_id(pg_catalog, v.slug) for v in sample_catalog()[:3]]
         rng = random.Random(13)
-        # 200 members rate at once, half through each process, some of them twice (a change
-        # of mind), all on three videos of two servers: every batch meets the other's rows.
+        both = (pg_catalog, other)
+
+        async def rate_at_once(writes: list[tuple[int, int, int, int]], first: int) -> None:
+            answered = await asyncio.gather(
+                *(
+                    both[(first + n) % 2].rate(
+                        guild_id=g, video_id=v, user_id=u, score=s, rated_at=n
+                    )
+                    for n, (g, v, u, s) in enumerate(writes)
+                )
+            )
+            assert all(summary.count >= 1 for summary in answered)
+
+        # 200 ratings at once, half through each process, on three videos of two servers:
+        # every batch meets the other process's rows.
         writes = [
             (guild, rng.choice(videos), user, rng.randint(1, 10))
             for user in range(100)
             for guild in (GUILD, ODD_SHARD)
         ]
-        writes += [(g, v, u, rng.randint(1, 10)) for g, v, u, _ in writes[:40]]
-        final = {(g, v, u): s for g, v, u, s in writes}
-        answered = await asyncio.gather(
-            *(
-                (pg_catalog, other)[n % 2].rate(
-                    guild_id=g, video_id=v, user_id=u, score=s, rated_at=n
-                )
-                for n, (g, v, u, s) in enumerate(writes)
-            )
-        )
-        assert all(summary.count >= 1 for summary in answered)
+        await rate_at_once(writes, first=0)
+        # Then 60 members change their minds through the other process, while 60 more rate
+        # for the first time.
+        changes = [(g, v, u, rng.randint(1, 10)) for g, v, u, _ in writes[:120:2]]
+        changes += [(GUILD, rng.choice(videos), 1000 + u, rng.randint(1, 10)) for u in range(60)]
+        await rate_at_once(changes, first=1)
+        final = {(g, v, u): s for g, v, u, s in writes + changes}
         async with pg_catalog.lookup() as lookup:
             for guild in (GUILD, ODD_SHARD):
                 for video in videos:
@@ -579,7 +588,7 @@ async def test_a_batch_of_ratings_cut_off_mid_write_saves_none_of_them(
 
 async def waiting_for_a_lock(admin: asyncpg.Connection[Any]) -> int:
     """The server process of the connection that waits for a lock (another holds it)."""
-    while True:
+    for _ in range(1000):  # ten seconds at most: a wait that never comes fails the test
         pid = await admin.fetchval(
             "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
             "AND datname = current_database() LIMIT 1"
@@ -587,6 +596,7 @@ async def waiting_for_a_lock(admin: asyncpg.Connection[Any]) -> int:
         if pid is not None:
             return int(pid)
         await asyncio.sleep(0.01)
+    raise AssertionError("no connection waited for a lock")
 
 
 async def test_writes_are_refused_once_shutdown_begins(pg_catalog: PostgresDatabase) -> None:
