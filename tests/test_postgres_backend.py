@@ -21,14 +21,25 @@ import pytest
 import bot.catalog
 from bot.catalog import import_catalog, sample_catalog
 from bot.daily import DailyScheduler
-from bot.db.failures import BROKEN_SENTENCE, DatabaseBusy, DatabaseUnusable, MigrationError
+from bot.db.failures import (
+    BROKEN_SENTENCE,
+    BUSY_SENTENCE,
+    FULL_SENTENCE,
+    DatabaseBusy,
+    DatabaseUnusable,
+    FailureLog,
+    MigrationError,
+)
 from bot.db.interface import Database
 from bot.db.models import Credit, PressReview, Quote, ScoreSummary, ShardSlice
+from bot.db.postgres import connections
 from bot.db.postgres.database import PostgresDatabase, postgres_database
+from bot.db.postgres.failures import cannot_save
 from bot.db.postgres.migrations import MIGRATIONS_DIR
 from bot.db.postgres.sessions import PostgresLookupSession, PostgresReadSession
 from bot.db.sqlite.database import SQLiteDatabase
 from bot.errors import CannotSaveError, UserFacingError
+from bot.startup import prepare_database
 
 GUILD = 500
 # Servers on shard 1 and shard 0 of two: (guild_id >> 22) % 2.
@@ -480,6 +491,28 @@ async def test_two_processes_starting_on_an_empty_database_migrate_it_once(
         await second.close()
 
 
+async def test_two_processes_starting_on_an_empty_database_load_the_sample_once(
+    postgres_url: str,
+) -> None:
+    first, second = PostgresDatabase(postgres_url), PostgresDatabase(postgres_url)
+    await asyncio.gather(
+        prepare_database(first, load_sample_catalog=True),
+        prepare_database(second, load_sample_catalog=True),
+    )
+    try:
+        async with first.read() as session:
+            assert await session.videos.count() == len(sample_catalog())
+            catalog_quotes = [
+                q
+                for v in await session.videos.all()
+                for q in await session.quotes.catalog_quotes(v.id)
+            ]
+        assert len(catalog_quotes) == sum(len(v.quotes) for v in sample_catalog())
+    finally:
+        await first.close()
+        await second.close()
+
+
 async def test_a_migration_that_fails_leaves_the_database_as_it_was(
     postgres_url: str, tmp_path: Path
 ) -> None:
@@ -635,6 +668,31 @@ async def test_a_read_only_server_refuses_writes_with_one_log_line(
             await standby.close()
     finally:
         await admin.close()
+
+
+async def test_a_lock_held_too_long_tells_the_member_to_try_again(
+    pg_catalog: PostgresDatabase, postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(connections.SERVER_SETTINGS, "lock_timeout", "200")
+    impatient = PostgresDatabase(postgres_url)
+    await impatient.open()
+    admin = await asyncpg.connect(postgres_url)
+    try:
+        async with admin.transaction():  # a long import beside the bot, say
+            await admin.execute("LOCK TABLE member_settings IN EXCLUSIVE MODE")
+            with pytest.raises(CannotSaveError) as refused:
+                async with impatient.transaction() as tx:
+                    await tx.members.set_no_quotes(GUILD, 1, True)
+        assert refused.value.message == BUSY_SENTENCE
+    finally:
+        await admin.close()
+        await impatient.close()
+
+
+def test_a_full_disk_is_named_as_such() -> None:
+    """PostgreSQL's own error for a full disk (SQLSTATE 53100), as asyncpg raises it."""
+    full = asyncpg.DiskFullError("could not extend file: No space left on device")
+    assert cannot_save(full, FailureLog()).message == FULL_SENTENCE
 
 
 @pytest.mark.parametrize(
