@@ -67,6 +67,10 @@ def storage_failure(error: BaseException) -> Storage | None:
         return _BY_STATE.get(state) or _BY_CLASS.get(state[:2])
     if isinstance(error, asyncpg.InterfaceError) and _LOST.search(str(error)):
         return Storage.GONE  # the server went away between statements
+    if isinstance(error, asyncpg.InternalClientError):
+        # A statement begun just as the server dropped the connection can find asyncpg's
+        # protocol still busy with the drop ("another operation is in progress").
+        return Storage.GONE
     if isinstance(error, OSError | TimeoutError):
         return Storage.GONE  # refused, reset, unreachable, or no answer in time
     return None
