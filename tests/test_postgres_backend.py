@@ -852,6 +852,44 @@ async def test_two_editors_adding_the_same_title_at_once_get_two_slugs(
         await other.close()
 
 
+async def test_two_moderators_removing_one_take_at_once_log_one_removal(
+    pg_catalog: PostgresDatabase, postgres_url: str
+) -> None:
+    other = PostgresDatabase(postgres_url)
+    await other.open()
+    alright = await video_id(pg_catalog, "kendrick-lamar-alright")
+    take = await pg_catalog.save_take(
+        guild_id=GUILD, video_id=alright, user_id=1, score=2, text="Spoilers!", now=1
+    )
+    try:
+
+        async def remove(db: PostgresDatabase, moderator: int) -> None:
+            """What /take-remove does."""
+            async with db.transaction() as tx:
+                found = await tx.takes.in_guild(GUILD, take.id)
+                await tx.takes.remove(found.id)
+                await tx.members.log_removal(
+                    guild_id=GUILD, kind="take", item_id=found.id, author_id=found.user_id,
+                    removed_by=moderator, reason=None, now=2,
+                )  # fmt: skip
+
+        async with pg_catalog.transaction() as tx:
+            found = await tx.takes.in_guild(GUILD, take.id)
+            waiting = await once_it_waits(postgres_url, remove(other, 9))
+            await tx.takes.remove(found.id)
+            await tx.members.log_removal(
+                guild_id=GUILD, kind="take", item_id=found.id, author_id=1, removed_by=8,
+                reason=None, now=2,
+            )  # fmt: skip
+        with pytest.raises(UserFacingError, match=f"There is no take #{take.id} in this server"):
+            await waiting
+        async with pg_catalog.read() as session:
+            log = (await session.exports.server(GUILD))["moderation_log"]
+        assert [(entry["item_id"], entry["removed_by"]) for entry in log] == [(str(take.id), "8")]
+    finally:
+        await other.close()
+
+
 class CountingSender:
     """Discord as the daily scheduler sees it: counts each server's posts."""
 

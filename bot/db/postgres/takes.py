@@ -112,6 +112,11 @@ class PostgresTakeWrites(PostgresTakeReads):
         super().__init__(conn)
         self.writer = conn
 
+    async def get(self, take_id: int) -> Take | None:
+        """The take, held until the transaction ends: two moderators removing it at once
+        take turns, and the second finds it gone instead of logging a second removal."""
+        return await self._one(f"SELECT {TAKE} FROM takes WHERE id = $1 FOR UPDATE", take_id)
+
     async def agree(self, take: Take, user_id: int) -> bool:
         """Mark a take "agree" once per member. Returns False if they already had."""
         if take.user_id == user_id:
