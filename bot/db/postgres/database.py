@@ -1,0 +1,270 @@
+"""The PostgreSQL database: the implementation of `bot.db.interface.Database` for several
+bot processes (on several machines) sharing one database.
+
+Its pieces, each in a module of its own:
+- connections.py: the pool (every session's connections come from it);
+- migrations.py + migrations/: the schema, applied once whoever starts first;
+- locks.py: which units of work take turns, and on what (transactions are READ COMMITTED);
+- sessions.py: which queries each kind of session offers;
+- bot/db/group_commit.py: ratings and takes, batched into shared commits (`rate`,
+  `save_take`), written here by `_write_batch` with one statement per table.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from bot.db.failures import FailureLog
+from bot.db.group_commit import (
+    GroupCommit,
+    RatingRow,
+    Saved,
+    TakeRow,
+    Write,
+    check_score,
+    take_text,
+)
+from bot.db.interface import Database
+from bot.db.models import ScoreSummary, Take
+from bot.db.postgres.connections import MAX_CONNECTIONS, MIN_CONNECTIONS, create_pool, redacted
+from bot.db.postgres.failures import (
+    bad_url,
+    cannot_save,
+    is_conflict,
+    is_storage_failure,
+    is_video_removed,
+    unusable,
+)
+from bot.db.postgres.migrations import MIGRATIONS_DIR, migrate
+from bot.db.postgres.ratings import write_ratings
+from bot.db.postgres.sessions import (
+    PostgresLookupSession,
+    PostgresReadSession,
+    PostgresWriteSession,
+)
+from bot.db.postgres.takes import write_takes
+from bot.errors import CannotSaveError
+
+if TYPE_CHECKING:
+    from bot.db.postgres.connections import Connection, Pool
+
+log = logging.getLogger(__name__)
+
+# The tables that hold what members wrote, and so what /privacy forget-me deletes.
+MEMBER_TABLES = (
+    "ratings",
+    "takes",
+    "take_agrees",
+    "quotes",
+    "member_settings",
+    "moderation_log",
+    "daily_schedules",
+    "daily_posts",
+)
+
+
+class PostgresDatabase:
+    def __init__(
+        self,
+        url: str,
+        *,
+        min_connections: int = MIN_CONNECTIONS,
+        max_connections: int = MAX_CONNECTIONS,
+        migrations: Path = MIGRATIONS_DIR,
+    ) -> None:
+        self.url = url
+        self.min_connections = min(min_connections, max_connections)
+        self.max_connections = max_connections
+        self.migrations = migrations
+        self._failures = FailureLog()
+        self._pool: Pool | None = None
+        self._lookup: PostgresLookupSession | None = None
+        self._read: PostgresReadSession | None = None
+        self._refusing: str | None = None
+        self._group_commit = GroupCommit(
+            self._write_batch, video_removed=is_video_removed, conflicted=is_conflict
+        )
+        # The schema version found before migrating; 0 means the database was empty.
+        self.started_at_version: int | None = None
+
+    @property
+    def where(self) -> str:
+        """The database's URL as logs and operators see it: without the password."""
+        return redacted(self.url)
+
+    async def open(self) -> None:
+        """Connect and migrate. A server that cannot be reached, refuses TakeTwo or cannot
+        store anything raises DatabaseUnusable (DatabaseBusy when trying again later may
+        help), with one line for the operator and every connection closed."""
+        try:
+            try:
+                self._pool = await create_pool(
+                    self.url, min_size=self.min_connections, max_size=self.max_connections
+                )
+            except ValueError as exc:  # asyncpg could not read the URL
+                raise bad_url(exc) from exc
+            async with self._pool.acquire() as conn:
+                self.started_at_version = await migrate(conn, self.migrations)
+        except BaseException as exc:
+            await self.close()
+            if (reason := unusable(self.where, exc)) is not None:
+                raise reason from exc
+            raise
+        self._lookup = PostgresLookupSession(self._pool)
+        self._read = PostgresReadSession(self._pool)
+
+    async def close(self) -> None:
+        # Writes already queued are written (or refused) before the pool closes.
+        await self._group_commit.drain()
+        self._lookup = None
+        self._read = None
+        if self._pool is not None:
+            pool, self._pool = self._pool, None
+            await pool.close()
+
+    @property
+    def is_open(self) -> bool:
+        return self._pool is not None
+
+    @property
+    def is_new(self) -> bool:
+        return self.started_at_version == 0
+
+    @property
+    def predates_catalog_decisions(self) -> bool:
+        # Every PostgreSQL database TakeTwo uses was created by this code, which records
+        # the decision.
+        return False
+
+    def _open_pool(self) -> Pool:
+        if self._pool is None:
+            raise RuntimeError("database is not open")
+        return self._pool
+
+    def refuse_writes(self, reason: str) -> None:
+        self._refusing = reason
+
+    def _refuse_if_closing(self) -> None:
+        if self._refusing is not None:
+            raise CannotSaveError(f"{self._refusing}: nothing was saved. Try again soon.")
+
+    def _storage_failed(self, error: BaseException) -> CannotSaveError | None:
+        """The member's sentence when the storage failed (logged once per kind a minute);
+        None for any other error, such as a constraint, which is left to the caller."""
+        return cannot_save(error, self._failures) if is_storage_failure(error) else None
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[PostgresWriteSession]:
+        """BEGIN ... COMMIT on a connection of the pool, or ROLLBACK on any error."""
+        self._refuse_if_closing()
+        pool = self._open_pool()
+        try:
+            conn = await pool.acquire()
+        except Exception as exc:
+            if (failed := self._storage_failed(exc)) is not None:
+                raise failed from exc
+            raise
+        try:
+            await conn.execute("BEGIN")
+            yield PostgresWriteSession(conn)
+            self._refuse_if_closing()
+            await conn.execute("COMMIT")
+        except BaseException as exc:
+            await _roll_back(conn, exc)
+            if (failed := self._storage_failed(exc)) is not None:
+                raise failed from exc
+            raise
+        finally:
+            await pool.release(conn)
+
+    @asynccontextmanager
+    async def lookup(self) -> AsyncIterator[PostgresLookupSession]:
+        """Lookups: each statement borrows a pool connection while it runs."""
+        if self._lookup is None:
+            raise RuntimeError("database is not open")
+        yield self._lookup
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[PostgresReadSession]:
+        """Any read. Each statement sees what was committed when it began; the reads that
+        must agree with each other are single statements."""
+        if self._read is None:
+            raise RuntimeError("database is not open")
+        yield self._read
+
+    async def _write_batch(self, writes: list[Write]) -> list[Saved]:
+        """A batch of ratings and takes in one transaction: the takes, the ratings (their
+        triggers add them to the aggregates), then the aggregates the callers hear."""
+        async with self.transaction() as tx:
+            take_rows = [w.take for w in writes if w.take is not None]
+            takes = await write_takes(tx.conn, take_rows) if take_rows else {}
+            await write_ratings(tx.conn, [w.rating for w in writes])
+            summaries = await tx.ratings.summaries(
+                {(w.rating.guild_id, w.rating.video_id) for w in writes}
+            )
+        return [
+            Saved(
+                summaries[(w.rating.guild_id, w.rating.video_id)],
+                takes[(w.take.guild_id, w.take.video_id, w.take.user_id)] if w.take else None,
+            )
+            for w in writes
+        ]
+
+    async def rate(
+        self, *, guild_id: int, video_id: int, user_id: int, score: int, rated_at: int
+    ) -> ScoreSummary:
+        check_score(score)
+        saved = await self._group_commit.write(
+            Write(RatingRow(guild_id, video_id, user_id, score, rated_at))
+        )
+        return saved.summary
+
+    async def save_take(
+        self, *, guild_id: int, video_id: int, user_id: int, score: int, text: str, now: int
+    ) -> Take:
+        check_score(score)
+        words = take_text(text)
+        saved = await self._group_commit.write(
+            Write(
+                RatingRow(guild_id, video_id, user_id, score, now),
+                TakeRow(guild_id, video_id, user_id, score, words, now),
+            )
+        )
+        assert saved.take is not None
+        return saved.take
+
+    async def erase_deleted_text(self) -> None:
+        """Deleted rows are gone from every query the moment their transaction commits.
+        VACUUM then removes them from the member tables' pages and indexes and makes their
+        space free for new rows. PostgreSQL has no secure delete: until new rows reuse that
+        space, and until the server recycles its write-ahead log segments, the old bytes
+        may remain on its disk (as they do in its backups). Plain VACUUM runs beside reads
+        and writes; it is not VACUUM FULL, which would lock every member table meanwhile."""
+        async with self._open_pool().acquire() as conn:
+            await conn.execute(f"VACUUM {', '.join(MEMBER_TABLES)}")
+
+
+async def _roll_back(conn: Connection, error: BaseException) -> None:
+    """Roll back after an error, if there is a transaction to roll back. A connection the
+    server dropped has rolled back already: the pool has let go of it, and asking it
+    anything raises."""
+    try:
+        if conn.is_in_transaction():
+            await conn.execute("ROLLBACK")
+    except Exception:  # the original error is the one to report
+        if not is_storage_failure(error):
+            log.warning("rollback failed after %r", error)
+
+
+def postgres_database(
+    url: str,
+    *,
+    min_connections: int = MIN_CONNECTIONS,
+    max_connections: int = MAX_CONNECTIONS,
+) -> Database:
+    """The database at a postgresql:// URL, not yet opened, as the rest of the bot sees it."""
+    return PostgresDatabase(url, min_connections=min_connections, max_connections=max_connections)
