@@ -34,6 +34,7 @@ from bot.settings import Settings, SettingsError, configure_logging, load_settin
 from bot.sharding import StartRefused
 from bot.startup import (
     configure_process,
+    database_name,
     freeze_what_start_up_loaded,
     prepare_database,
     use_endpoints,
@@ -96,20 +97,19 @@ def _admin(args: argparse.Namespace) -> int:
     except SettingsError as exc:
         print(f"taketwo: {exc}", file=sys.stderr)
         return EXIT_CONFIG
-    database = settings.database_path
-    sample = settings.load_sample_catalog
+    database = database_name(settings)
     try:
         if args.command == "catalog" and args.catalog_command == "import":
-            count = asyncio.run(admin.catalog_import(database, args.file, sample))
+            count = asyncio.run(admin.catalog_import(settings, args.file))
             print(f"Imported {wording.count(count, 'videos')} from {args.file} into {database}.")
         elif args.command == "catalog":
-            count = asyncio.run(admin.catalog_export(database, args.file, sample))
+            count = asyncio.run(admin.catalog_export(settings, args.file))
             print(f"Exported {wording.count(count, 'videos')} to {args.file}.")
         elif args.command == "backup":
-            admin.backup(database, args.file)
+            admin.backup(settings, args.file)
             print(f"Backed up {database} to {args.file}.")
         else:
-            counts = asyncio.run(admin.export_server(database, args.guild_id, args.file, sample))
+            counts = asyncio.run(admin.export_server(settings, args.guild_id, args.file))
             summary = wording.counts(counts)
             print(f"Exported server {args.guild_id} ({summary}) to {args.file}.")
     except CatalogError as exc:
@@ -126,7 +126,7 @@ def _admin(args: argparse.Namespace) -> int:
     except UserFacingError as exc:  # a write refused at start: a full disk, say
         print(f"taketwo: {database}: {exc.message}", file=sys.stderr)
         return EXIT_DATABASE
-    except OSError as exc:
+    except (OSError, admin.BackupElsewhere) as exc:
         print(f"taketwo: {exc}", file=sys.stderr)
         return 1
     return 0
@@ -230,7 +230,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_TRY_AGAIN
     except MigrationError as exc:
         print(
-            f"taketwo: the database at DATABASE_PATH could not be upgraded: {exc}", file=sys.stderr
+            f"taketwo: the database {database_name(settings)} could not be upgraded: {exc}",
+            file=sys.stderr,
         )
         return EXIT_DATABASE
     except DatabaseBusy as exc:
@@ -240,7 +241,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"taketwo: {exc}", file=sys.stderr)
         return EXIT_DATABASE
     except UserFacingError as exc:  # a write refused at start: a full disk, say
-        print(f"taketwo: {settings.database_path}: {exc.message}", file=sys.stderr)
+        print(f"taketwo: {database_name(settings)}: {exc.message}", file=sys.stderr)
         return EXIT_DATABASE
     except (
         aiohttp.ClientError,

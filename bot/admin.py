@@ -1,7 +1,8 @@
 """Command-line administration: catalog import and export, backups, one server's export.
 
-These run beside a live bot: SQLite's WAL lets them read while the bot writes, imports take
-the same write lock as any other writer, and the backup uses SQLite's online backup API.
+These run beside a live bot, on the database the settings choose: SQLite's WAL (or
+PostgreSQL) lets them read while the bot writes, imports take the same locks as any other
+writer, and the backup uses SQLite's online backup API.
 """
 
 from __future__ import annotations
@@ -12,13 +13,18 @@ from typing import Any
 
 from bot.catalog import export_catalog, import_catalog, read_catalog_file
 from bot.db.sqlite.backup import copy_database
+from bot.settings import Settings
 from bot.startup import open_database
 
 
-async def catalog_import(database: Path, file: Path, load_sample_catalog: bool = True) -> int:
+class BackupElsewhere(Exception):
+    """The database is not a file this command can copy."""
+
+
+async def catalog_import(settings: Settings, file: Path) -> int:
     """Check the whole file first (CatalogError lists every problem); write it in one go."""
     videos = read_catalog_file(file)
-    db = await open_database(database, load_sample_catalog=load_sample_catalog)
+    db = await open_database(settings)
     try:
         async with db.transaction() as tx:
             return await import_catalog(tx, videos)
@@ -26,8 +32,8 @@ async def catalog_import(database: Path, file: Path, load_sample_catalog: bool =
         await db.close()
 
 
-async def catalog_export(database: Path, file: Path, load_sample_catalog: bool = True) -> int:
-    db = await open_database(database, load_sample_catalog=load_sample_catalog)
+async def catalog_export(settings: Settings, file: Path) -> int:
+    db = await open_database(settings)
     try:
         async with db.read() as session:
             data = await export_catalog(session)
@@ -37,16 +43,19 @@ async def catalog_export(database: Path, file: Path, load_sample_catalog: bool =
     return len(data["videos"])
 
 
-def backup(database: Path, target: Path) -> None:
-    """A consistent copy of the live database (see bot.db.sqlite.backup)."""
-    copy_database(database, target)
+def backup(settings: Settings, target: Path) -> None:
+    """A consistent copy of the live SQLite database (see bot.db.sqlite.backup)."""
+    if settings.database_url is not None:
+        raise BackupElsewhere(
+            "backup copies the SQLite file; a PostgreSQL database is backed up with its own "
+            "tools (pg_dump, or the server's continuous archiving)."
+        )
+    copy_database(settings.database_path, target)
 
 
-async def export_server(
-    database: Path, guild_id: int, file: Path, load_sample_catalog: bool = True
-) -> dict[str, int]:
+async def export_server(settings: Settings, guild_id: int, file: Path) -> dict[str, int]:
     """One server's ratings, takes, agrees, quotes and moderation log as JSON."""
-    db = await open_database(database, load_sample_catalog=load_sample_catalog)
+    db = await open_database(settings)
     try:
         async with db.read() as session:
             data = await session.exports.server(guild_id)

@@ -115,7 +115,7 @@ class TakeTwoBot(commands.AutoShardedBot):
         self.settings = settings
         # Replaced at start by one that knows Discord's max_concurrency.
         self.identify_spacing = IdentifySpacing(1)
-        self.db: Database = new_database(settings.database_path)
+        self.db: Database = new_database(settings)
         self.write_limits = WriteLimits()
         self.recent_videos = RecentVideos()
         self.sync_dev_guild = sync_dev_guild

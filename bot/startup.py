@@ -15,7 +15,6 @@ from __future__ import annotations
 import gc
 import logging
 import sys
-from pathlib import Path
 
 import yarl
 from discord.gateway import DiscordWebSocket
@@ -23,6 +22,8 @@ from discord.http import Route
 
 from bot.catalog import import_catalog, sample_catalog
 from bot.db import Database
+from bot.db.postgres.connections import redacted
+from bot.db.postgres.database import postgres_database
 from bot.db.sqlite.database import SQLiteDatabase
 from bot.settings import Settings
 
@@ -85,12 +86,22 @@ async def prepare_database(db: Database, *, load_sample_catalog: bool) -> None:
         raise
 
 
-def new_database(path: Path) -> Database:
-    """The database the settings choose, not yet opened: SQLite at DATABASE_PATH."""
-    return SQLiteDatabase(path)
+def new_database(settings: Settings) -> Database:
+    """The database the settings choose, not yet opened: PostgreSQL at DATABASE_URL when it
+    is set, else SQLite at DATABASE_PATH."""
+    if settings.database_url is not None:
+        return postgres_database(settings.database_url, max_connections=settings.database_pool_size)
+    return SQLiteDatabase(settings.database_path)
 
 
-async def open_database(path: Path, *, load_sample_catalog: bool) -> Database:
-    db = new_database(path)
-    await prepare_database(db, load_sample_catalog=load_sample_catalog)
+def database_name(settings: Settings) -> str:
+    """Where the data is, as an operator reads it in a line: no password."""
+    if settings.database_url is not None:
+        return redacted(settings.database_url)
+    return str(settings.database_path)
+
+
+async def open_database(settings: Settings) -> Database:
+    db = new_database(settings)
+    await prepare_database(db, load_sample_catalog=settings.load_sample_catalog)
     return db

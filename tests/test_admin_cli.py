@@ -101,7 +101,8 @@ async def test_backup_is_consistent_while_the_bot_writes(tmp_path: Path) -> None
             await db.rate(guild_id=1, video_id=1, user_id=user, score=7, rated_at=1_795_219_200)
         async with db.transaction() as tx:  # a write in progress during the backup
             await tx.quotes.add(guild_id=1, text="Not committed yet", created_at=1_795_219_200)
-            await asyncio.to_thread(admin.backup, database, tmp_path / "copy.sqlite3")
+            settings = Settings(token="", database_path=database)
+            await asyncio.to_thread(admin.backup, settings, tmp_path / "copy.sqlite3")
         with sqlite3.connect(tmp_path / "copy.sqlite3") as copy:
             assert copy.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
             assert copy.execute("SELECT count(*) FROM ratings").fetchone()[0] == 50

@@ -41,15 +41,15 @@ async def test_titles_in_every_script_get_a_slug_that_export_and_import_keep(
     answer = await add(editor_bot, title, artist)
     assert f"(slug `{slug}`)" in answer, answer
     exported = tmp_path / "catalog.json"
-    path = editor_bot.settings.database_path
+    settings = editor_bot.settings
     await editor_bot.close()
-    await admin.catalog_export(path, exported)
+    await admin.catalog_export(settings, exported)
     assert slug in {v["slug"] for v in json.loads(exported.read_text())["videos"]}
     # Whatever the bot exports, it imports, into the same database.
-    count = await admin.catalog_import(path, exported)
+    count = await admin.catalog_import(settings, exported)
     assert count == len(json.loads(exported.read_text())["videos"])
     again = tmp_path / "again.json"
-    await admin.catalog_export(path, again)
+    await admin.catalog_export(settings, again)
     assert again.read_text() == exported.read_text()
 
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import replace
+from typing import NamedTuple
 
 from bot.db.matching import gone
 from bot.db.models import ScoreSummary, Take
@@ -24,8 +25,8 @@ BATCH = 512
 CONFLICT_ATTEMPTS = 3
 
 
-@dataclass(frozen=True, slots=True)
-class RatingRow:
+# Named tuples: one of each per rating, so cheap to make, and JSON as they are.
+class RatingRow(NamedTuple):
     guild_id: int
     video_id: int
     user_id: int
@@ -33,8 +34,7 @@ class RatingRow:
     rated_at: int  # Unix seconds
 
 
-@dataclass(frozen=True, slots=True)
-class TakeRow:
+class TakeRow(NamedTuple):
     guild_id: int
     video_id: int
     user_id: int
@@ -43,14 +43,12 @@ class TakeRow:
     at: int  # Unix seconds: created_at for a new take, updated_at always
 
 
-@dataclass(frozen=True, slots=True)
-class Write:
+class Write(NamedTuple):
     rating: RatingRow
     take: TakeRow | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Saved:
+class Saved(NamedTuple):
     """What a caller hears once its write committed: the video's server aggregate, and the
     take as saved when the write was one."""
 
@@ -70,8 +68,7 @@ def take_text(text: str) -> str:
     return text.strip()
 
 
-@dataclass(frozen=True, slots=True)
-class _Pending:
+class _Pending(NamedTuple):
     write: Write
     future: asyncio.Future[Saved]
 
@@ -86,14 +83,31 @@ def _settle(future: asyncio.Future[Saved], result: Saved | BaseException) -> Non
         future.set_result(result)
 
 
+def _as_sent(write: Write, saved: Saved) -> Saved:
+    """A member who sent two takes in one batch hears of each as they sent it: the stored
+    row (its id, creation time, agrees) with their own score and words."""
+    if write.take is None or saved.take is None:
+        return saved
+    own = write.take
+    return saved._replace(
+        take=replace(saved.take, score=own.score, text=own.text, updated_at=own.at)
+    )
+
+
+def _not_saved(write: Write) -> CannotSaveError:
+    what = "rating" if write.take is None else "take"
+    return CannotSaveError(f"Your {what} was not saved: try again.")
+
+
 WriteBatch = Callable[[list[Write]], Awaitable[list[Saved]]]
 Classifies = Callable[[BaseException], bool]
 
 
 class GroupCommit:
     """`write_batch` writes a batch in one transaction and returns what each write's caller
-    hears, in order; `video_removed` says an error means a write named a video no longer
-    in the catalog; `conflicted` that the batch lost a race and may simply run again."""
+    hears, in order (takes as stored); `video_removed` says an error means a write named a
+    video no longer in the catalog; `conflicted` that the batch lost a race and may simply
+    run again."""
 
     def __init__(
         self,
@@ -107,19 +121,23 @@ class GroupCommit:
         self._conflicted = conflicted
         self._pending: list[_Pending] = []
         self._flusher: asyncio.Task[None] | None = None
+        self._closing = False
 
     async def write(self, write: Write) -> Saved:
+        if self._closing:
+            raise _not_saved(write)
         future: asyncio.Future[Saved] = asyncio.get_running_loop().create_future()
         self._pending.append(_Pending(write, future))
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.create_task(self._flush())
         return await future
 
-    async def drain(self) -> None:
-        """Wait until every write queued so far is written (or refused)."""
-        if self._flusher is not None:
+    async def close(self) -> None:
+        """Refuse new writes, and wait until every write queued so far is written (or
+        refused): none is left without an answer."""
+        self._closing = True
+        while self._flusher is not None and not self._flusher.done():
             await asyncio.gather(self._flusher, return_exceptions=True)
-            self._flusher = None
 
     async def _flush(self) -> None:
         batch: list[_Pending] = []
@@ -140,15 +158,14 @@ class GroupCommit:
                             _settle(pending.future, exc)
                 else:
                     for pending, result in zip(batch, saved, strict=True):
-                        _settle(pending.future, result)
+                        _settle(pending.future, _as_sent(pending.write, result))
                 batch = []
         finally:
             # Whatever stopped this loop (even its cancellation), no caller waits forever.
             stranded = batch + self._pending
             self._pending = []
             for pending in stranded:
-                what = "rating" if pending.write.take is None else "take"
-                _settle(pending.future, CannotSaveError(f"Your {what} was not saved: try again."))
+                _settle(pending.future, _not_saved(pending.write))
 
     async def _write(self, writes: list[Write]) -> list[Saved]:
         for attempt in range(1, CONFLICT_ATTEMPTS + 1):
@@ -166,4 +183,4 @@ class GroupCommit:
             except Exception as exc:
                 _settle(pending.future, gone() if self._video_removed(exc) else exc)
             else:
-                _settle(pending.future, saved)
+                _settle(pending.future, _as_sent(pending.write, saved))

@@ -478,6 +478,8 @@ class Database(Protocol):
         ...
 
     async def erase_deleted_text(self) -> None:
-        """Make sure deleted text (after /privacy forget-me) is gone from every file the
-        engine keeps, not only unreachable."""
+        """Make deleted text (after /privacy forget-me) as unrecoverable as the engine
+        allows: SQLite overwrites it in its file and empties its write-ahead log;
+        PostgreSQL vacuums it out of every row and index (the freed bytes stay on its disk
+        until reused, as in the server's own write-ahead log)."""
         ...

@@ -30,6 +30,7 @@ from bot.db.group_commit import (
 )
 from bot.db.interface import Database
 from bot.db.models import ScoreSummary, Take
+from bot.db.postgres.catalog_watch import CatalogWatch
 from bot.db.postgres.connections import MAX_CONNECTIONS, MIN_CONNECTIONS, create_pool, redacted
 from bot.db.postgres.failures import (
     bad_url,
@@ -85,9 +86,8 @@ class PostgresDatabase:
         self._lookup: PostgresLookupSession | None = None
         self._read: PostgresReadSession | None = None
         self._refusing: str | None = None
-        self._group_commit = GroupCommit(
-            self._write_batch, video_removed=is_video_removed, conflicted=is_conflict
-        )
+        self._group_commit = self._new_group_commit()
+        self._catalog = CatalogWatch(url)
         # The schema version found before migrating; 0 means the database was empty.
         self.started_at_version: int | None = None
 
@@ -96,10 +96,16 @@ class PostgresDatabase:
         """The database's URL as logs and operators see it: without the password."""
         return redacted(self.url)
 
+    def _new_group_commit(self) -> GroupCommit:
+        return GroupCommit(
+            self._write_batch, video_removed=is_video_removed, conflicted=is_conflict
+        )
+
     async def open(self) -> None:
         """Connect and migrate. A server that cannot be reached, refuses TakeTwo or cannot
         store anything raises DatabaseUnusable (DatabaseBusy when trying again later may
         help), with one line for the operator and every connection closed."""
+        self._group_commit = self._new_group_commit()  # a closed one refuses every write
         try:
             try:
                 self._pool = await create_pool(
@@ -109,6 +115,7 @@ class PostgresDatabase:
                 raise bad_url(exc) from exc
             async with self._pool.acquire() as conn:
                 self.started_at_version = await migrate(conn, self.migrations)
+            await self._catalog.start()
         except BaseException as exc:
             await self.close()
             if (reason := unusable(self.where, exc)) is not None:
@@ -119,7 +126,8 @@ class PostgresDatabase:
 
     async def close(self) -> None:
         # Writes already queued are written (or refused) before the pool closes.
-        await self._group_commit.drain()
+        await self._group_commit.close()
+        await self._catalog.close()
         self._lookup = None
         self._read = None
         if self._pool is not None:
@@ -236,6 +244,11 @@ class PostgresDatabase:
         )
         assert saved.take is not None
         return saved.take
+
+    async def catalog_version(self) -> int:
+        if self._pool is None:
+            raise RuntimeError("database is not open")
+        return await self._catalog.version(self._pool)
 
     async def erase_deleted_text(self) -> None:
         """Deleted rows are gone from every query the moment their transaction commits.

@@ -5,7 +5,8 @@ Its pieces, each in a module of its own:
   aiosqlite's threads, and one read-only connection used on the event loop's own thread for
   lookups (a few index probes cost far less than a round trip to a thread);
 - writer.py: the writer's lock and units of work (`transaction()`);
-- group_commit.py: ratings and takes, batched into shared commits (`rate`, `save_take`);
+- bot/db/group_commit.py: ratings and takes, batched into shared commits (`rate`,
+  `save_take`), with `_write_batch` below writing a batch;
 - checkpoints.py: copying the write-ahead log back into the file, off the writer's path;
 - sessions.py: which queries each kind of connection offers.
 """
@@ -18,7 +19,16 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 
-from bot.db.failures import FailureLog, damaged
+from bot.db.failures import FailureLog, ReferenceGone, damaged
+from bot.db.group_commit import (
+    GroupCommit,
+    RatingRow,
+    Saved,
+    TakeRow,
+    Write,
+    check_score,
+    take_text,
+)
 from bot.db.models import ScoreSummary, Take
 from bot.db.sqlite.checkpoints import Checkpointer
 from bot.db.sqlite.connections import (
@@ -28,19 +38,12 @@ from bot.db.sqlite.connections import (
     connect_on_thread,
 )
 from bot.db.sqlite.failures import Storage, storage_failure, unusable
-from bot.db.sqlite.group_commit import GroupCommit
 from bot.db.sqlite.migrations import MIGRATIONS_DIR, migrate
-from bot.db.sqlite.ratings import RatingRow
+from bot.db.sqlite.ratings import write_ratings
 from bot.db.sqlite.sessions import SQLiteLookupSession, SQLiteReadSession, SQLiteWriteSession
 from bot.db.sqlite.setup import CATALOG_DECISION_VERSION
-from bot.db.sqlite.takes import TakeRow
+from bot.db.sqlite.takes import saved_takes, write_takes
 from bot.db.sqlite.writer import Writer
-from bot.errors import UserFacingError
-
-
-def _check_score(score: int) -> None:
-    if type(score) is not int or not 1 <= score <= 10:
-        raise UserFacingError("A score is a whole number from 1 to 10.")
 
 
 class SQLiteDatabase:
@@ -68,7 +71,9 @@ class SQLiteDatabase:
         try:
             writer = await connect_on_thread(self.path, read_only=False)
             self._writer = Writer(writer, self._failures, self._committed)
-            self._group_commit = GroupCommit(self._writer.batch)
+            self._group_commit = GroupCommit(
+                self._write_batch, video_removed=lambda error: isinstance(error, ReferenceGone)
+            )
             self.started_at_version = await migrate(writer.raw, self.migrations)
             await _check_writable(writer)
             for _ in range(self.reader_count):
@@ -180,24 +185,45 @@ class SQLiteDatabase:
     async def rate(
         self, *, guild_id: int, video_id: int, user_id: int, score: int, rated_at: int
     ) -> ScoreSummary:
-        _check_score(score)
+        check_score(score)
         saved = await self._open_group_commit().write(
-            RatingRow(guild_id, video_id, user_id, score, rated_at)
+            Write(RatingRow(guild_id, video_id, user_id, score, rated_at))
         )
         return saved.summary
 
     async def save_take(
         self, *, guild_id: int, video_id: int, user_id: int, score: int, text: str, now: int
     ) -> Take:
-        _check_score(score)
-        if not text.strip():
-            raise UserFacingError("Write a few words for your take.")
+        check_score(score)
+        words = take_text(text)
         saved = await self._open_group_commit().write(
-            RatingRow(guild_id, video_id, user_id, score, now),
-            TakeRow(guild_id, video_id, user_id, score, text.strip(), now),
+            Write(
+                RatingRow(guild_id, video_id, user_id, score, now),
+                TakeRow(guild_id, video_id, user_id, score, words, now),
+            )
         )
         assert saved.take is not None
         return saved.take
+
+    async def _write_batch(self, writes: list[Write]) -> list[Saved]:
+        """A batch of ratings and takes in one transaction: the takes, the ratings (their
+        triggers add them to the aggregates), then what the callers hear."""
+        async with self._open_writer().batch() as (tx, conn):
+            takes = [w.take for w in writes if w.take is not None]
+            if takes:
+                await write_takes(conn, takes)
+            await write_ratings(conn, [w.rating for w in writes])
+            summaries = await tx.ratings.summaries(
+                {(w.rating.guild_id, w.rating.video_id) for w in writes}
+            )
+            stored = await saved_takes(conn, takes) if takes else {}
+        return [
+            Saved(
+                summaries[(w.rating.guild_id, w.rating.video_id)],
+                stored[(w.take.guild_id, w.take.video_id, w.take.user_id)] if w.take else None,
+            )
+            for w in writes
+        ]
 
     async def catalog_version(self) -> int:
         # One row by primary key, on the loop's own connection: microseconds.

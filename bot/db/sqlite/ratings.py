@@ -9,8 +9,8 @@ Ratings are written only by the group commit (bot/db/sqlite/group_commit.py), th
 from __future__ import annotations
 
 import json
-from typing import NamedTuple
 
+from bot.db.group_commit import RatingRow
 from bot.db.models import (
     MIN_RATINGS,
     NEUTRAL_MEAN,
@@ -25,14 +25,6 @@ from bot.db.sqlite.rows import VIDEO_FIELDS, Named, as_json_array, json_rows, re
 
 HISTOGRAM = [f"s{k}" for k in range(1, 11)]
 _HISTOGRAM = ", ".join(HISTOGRAM)
-
-
-class RatingRow(NamedTuple):  # a tuple: cheap to make, and JSON as it is
-    guild_id: int
-    video_id: int
-    user_id: int
-    score: int
-    rated_at: int  # Unix seconds
 
 
 async def write_ratings(conn: Executes, rows: list[RatingRow]) -> None:

@@ -9,6 +9,7 @@ for a scan is an AttributeError at run time and a type error before that.
 from __future__ import annotations
 
 from bot.db.coalesce import Coalescer
+from bot.db.matching import gone
 from bot.db.models import Video, VideoPage
 from bot.db.sqlite import pages
 from bot.db.sqlite.connections import Executes, Fetches
@@ -19,7 +20,7 @@ from bot.db.sqlite.quotes import SQLiteQuoteLookups, SQLiteQuoteReads, SQLiteQuo
 from bot.db.sqlite.ratings import SQLiteRatingLookups, SQLiteRatingReads
 from bot.db.sqlite.setup import SQLiteSetupReads, SQLiteSetupWrites
 from bot.db.sqlite.takes import SQLiteTakeLookups, SQLiteTakeReads, SQLiteTakeWrites
-from bot.db.sqlite.videos import SQLiteVideoLookups, SQLiteVideoReads, SQLiteVideoWrites, gone
+from bot.db.sqlite.videos import SQLiteVideoLookups, SQLiteVideoReads, SQLiteVideoWrites
 
 PageKey = tuple[int, int, int | None]  # guild, video, member
 # Lookups asked for at the same moment are answered by one statement of at most this many.

@@ -7,8 +7,8 @@ A take is saved only by the group commit (bot/db/sqlite/group_commit.py), throug
 from __future__ import annotations
 
 import json
-from typing import NamedTuple
 
+from bot.db.group_commit import TakeRow
 from bot.db.models import Take, TakesPage
 from bot.db.sqlite.connections import Executes, Fetches
 from bot.db.sqlite.rows import columns_of, read_into
@@ -19,15 +19,6 @@ SORTS = {
     "newest": "updated_at DESC, id DESC",
     "highest": "score DESC, updated_at DESC, id DESC",
 }
-
-
-class TakeRow(NamedTuple):  # a tuple: cheap to make, and JSON as it is
-    guild_id: int
-    video_id: int
-    user_id: int
-    score: int
-    text: str
-    at: int  # Unix seconds: created_at for a new take, updated_at always
 
 
 async def write_takes(conn: Executes, rows: list[TakeRow]) -> None:

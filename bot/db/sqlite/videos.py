@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-import difflib
 import json
-import re
 from collections.abc import Iterable
 
-from bot.db.models import CHOICE_PREFIX, Credit, PressReview, Video, VideoPage
+from bot.db.matching import (
+    best_guess,
+    chosen_id,
+    closest,
+    exact_pick,
+    gone,
+    holds_every_word,
+    rank_by_title_words,
+    trigrams,
+)
+from bot.db.models import Credit, PressReview, Video, VideoPage
 from bot.db.sqlite import pages
 from bot.db.sqlite.connections import Executes, Fetches
 from bot.db.sqlite.quotes import SQLiteQuoteWrites
@@ -18,12 +26,8 @@ from bot.db.sqlite.rows import (
     read_into,
 )
 from bot.db.text import fold
-from bot.errors import NotFoundError, UserFacingError
+from bot.errors import UserFacingError
 
-_CHOICE = re.compile(rf"^{CHOICE_PREFIX}([0-9]{{1,18}})$")
-# A hand-typed title this close to exactly one video is taken to mean it.
-_CONFIDENT = 0.8
-_MARGIN = 0.08
 _VIDEO_COLUMNS = ", ".join(VIDEO_FIELDS)
 # The typo-tolerant pass ranks this many trigram candidates by similarity.
 NEAR_MISS_CANDIDATES = 40
@@ -37,38 +41,6 @@ SELECT
     (SELECT json_group_array(url) FROM
         (SELECT url FROM video_sources WHERE video_id = :video ORDER BY position)) AS sources
 """
-
-
-def gone() -> NotFoundError:
-    return NotFoundError("That video is no longer in the catalog.")
-
-
-def similarity(query: str, video: Video) -> float:
-    """How closely folded text matches a video's title, or its title with the artist."""
-    title = fold(video.title)
-    full = fold(f"{video.title} {video.artist}")
-    return max(
-        difflib.SequenceMatcher(None, query, title).ratio(),
-        difflib.SequenceMatcher(None, query, full).ratio(),
-    )
-
-
-def _ambiguous(verb: str, value: str, videos: list[Video]) -> UserFacingError:
-    names = ", ".join(v.label for v in videos[:5])
-    return UserFacingError(
-        f"Several videos {verb} “{value[:80]}”: {names}. Pick one from the list."
-    )
-
-
-def holds_every_word(words: list[str], video: Video) -> bool:
-    text = fold(f"{video.title} {video.artist}")
-    return all(word in text for word in words)
-
-
-def _rank_by_title_words(words: list[str], video: Video) -> tuple[int, str]:
-    """Most query words in the title first, then by title."""
-    title = fold(video.title)
-    return (-sum(word in title for word in words), title)
 
 
 def _every_word_match(words: list[str]) -> str:
@@ -88,8 +60,7 @@ def _every_word_match(words: list[str]) -> str:
 
 
 def _trigram_query(folded: str) -> str:
-    grams = {folded[i : i + 3] for i in range(len(folded) - 2)}
-    return " OR ".join(f'"{g}"' for g in sorted(grams))
+    return " OR ".join(f'"{gram}"' for gram in trigrams(folded))
 
 
 class SQLiteVideoLookups:
@@ -195,29 +166,34 @@ class SQLiteVideoLookups:
         long_words = [w for w in words if len(w) >= 3]
         if len(found) < limit and len(words) > 1 and long_words:
             # Artist and title words in any order ("kendrick lamar we cry"): the videos that
-            # hold every word come next, found by the trigram index alone and at most
-            # ALL_WORDS_CANDIDATES of them, so a lookup's cost stays bounded however many
-            # videos share a common word (see `_every_word_match` for short words).
-            every_word = [
-                video
+            # hold every word come next. The trigram index finds them, at most
+            # ALL_WORDS_CANDIDATES per statement, so a lookup's cost stays bounded however
+            # many videos share a common word: first with each short word beside a
+            # neighbour as typed (see `_every_word_match`), then, if that leaves room and
+            # some words are short, by the long words alone.
+            queries = [_every_word_match(words)]
+            if len(long_words) < len(words):
+                queries.append(" AND ".join(f'"{w}"' for w in long_words))
+            every_word: dict[int, Video] = {}
+            for match in queries:
+                if len(found) + len(every_word) >= limit:
+                    break
                 for video in await self._fetch(
                     f"SELECT {_VIDEO_COLUMNS} FROM videos WHERE id IN "
                     "(SELECT rowid FROM video_search WHERE video_search MATCH ? LIMIT ?)",
-                    (_every_word_match(words), ALL_WORDS_CANDIDATES),
-                )
-                if video.id not in found and holds_every_word(words, video)
-            ]
-            every_word.sort(key=lambda v: _rank_by_title_words(words, v))
-            for video in every_word:
+                    (match, ALL_WORDS_CANDIDATES),
+                ):
+                    if video.id not in found and holds_every_word(words, video):
+                        every_word.setdefault(video.id, video)
+            for video in sorted(every_word.values(), key=lambda v: rank_by_title_words(words, v)):
                 found.setdefault(video.id, video)
         return list(found.values())[:limit]
 
     async def resolve_exactly(self, value: str) -> Video | None:
         """The video a member meant when the value is a choice's id or a whole title (with or
         without its artist): a few index lookups. None when only a search can tell."""
-        value = value.strip()
-        if match := _CHOICE.match(value):
-            video = await self._find(int(match.group(1)))
+        if (video_id := chosen_id(value)) is not None:
+            video = await self._find(video_id)
             if video is not None:
                 return video
         query = fold(value)
@@ -228,14 +204,7 @@ class SQLiteVideoLookups:
             "ORDER BY id LIMIT 10",
             (query, query),
         )
-        full_matches = [v for v in exact if fold(f"{v.title} {v.artist}") == query]
-        if len(full_matches) == 1:
-            return full_matches[0]
-        if len(exact) == 1:
-            return exact[0]
-        if len(exact) > 1:
-            raise _ambiguous("are called", value, exact)
-        return None
+        return exact_pick(value, exact)
 
     async def same_title_and_artist(
         self, title: str, artist: str, *, other_than: int | None = None
@@ -279,8 +248,7 @@ class SQLiteVideoReads(SQLiteVideoLookups):
             "(SELECT rowid FROM video_search WHERE video_search MATCH ? ORDER BY rank LIMIT ?)",
             (_trigram_query(folded), NEAR_MISS_CANDIDATES),
         )
-        scored = sorted(((similarity(folded, v), v) for v in candidates), key=lambda p: -p[0])
-        return [v for score, v in scored if score >= 0.5][:limit]
+        return closest(folded, candidates, limit)
 
     async def resolve(self, value: str) -> Video:
         """The video a member meant: an autocomplete choice, or a title typed by hand."""
@@ -289,30 +257,7 @@ class SQLiteVideoReads(SQLiteVideoLookups):
 
     async def resolve_by_search(self, value: str) -> Video:
         """The video a partial or misspelt title means, when `resolve_exactly` found none."""
-        value = value.strip()
-        query = fold(value)
-        candidates = await self.search(value, limit=5)
-        # The start of exactly one title ("we cry") means that video.
-        starts = [v for v in candidates if fold(v.title).startswith(query)]
-        if len(starts) == 1 and len(query) >= 3:
-            return starts[0]
-        # So does exactly one video holding every word typed ("kendrick lamar we cry").
-        words = query.split()
-        every_word = [v for v in candidates if len(words) > 1 and holds_every_word(words, v)]
-        if len(every_word) == 1:
-            return every_word[0]
-        if len(every_word) > 1:
-            raise _ambiguous("match", value, every_word)
-        ranked = sorted(((similarity(query, v), v) for v in candidates), key=lambda p: -p[0])
-        confident = bool(ranked) and ranked[0][0] >= _CONFIDENT
-        unambiguous = len(ranked) == 1 or (
-            len(ranked) > 1 and ranked[1][0] < ranked[0][0] - _MARGIN
-        )
-        if confident and unambiguous:
-            return ranked[0][1]
-        closest = ", ".join(f"“{v.title}”" for _, v in ranked[:3])
-        hint = f" Closest titles: {closest}." if closest else ""
-        raise NotFoundError(f"No video matches “{value[:80]}”.{hint}")
+        return best_guess(value, await self.search(value.strip(), limit=5))
 
 
 class SQLiteVideoWrites(SQLiteVideoReads):
