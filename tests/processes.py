@@ -13,12 +13,17 @@ from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-# Settings a developer's own shell may hold; a test sets the ones it needs itself.
-_MACHINE_SETTINGS = ("DISCORD_", "DEV_GUILD_ID")
+# Settings a developer's own shell may hold; a test sets the ones it needs itself (a
+# DATABASE_URL left in the shell would otherwise send a SQLite test to PostgreSQL).
+_MACHINE_SETTINGS = ("DISCORD_", "DEV_GUILD_ID", "DATABASE_")
+
+
+def _machine_settings() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k.startswith(_MACHINE_SETTINGS)}
 
 
 def bot_environment(**settings: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(_MACHINE_SETTINGS)}
+    env = {k: v for k, v in os.environ.items() if k not in _machine_settings()}
     env["PYTHONPATH"] = str(ROOT)
     env.update(settings)
     return env
@@ -61,8 +66,9 @@ def run_main(cwd: Path, *args: str, **settings: str) -> subprocess.CompletedProc
 
     out, err = io.StringIO(), io.StringIO()
     result: list[int] = []
+    unset = dict.fromkeys(_machine_settings(), "")  # an empty setting counts as unset
     with (
-        environment_set(**settings),
+        environment_set(**{**unset, **settings}),
         contextlib.chdir(cwd),
         redirect_stdout(out),
         redirect_stderr(err),

@@ -6,34 +6,40 @@ import asyncio
 from pathlib import Path
 
 from bot.client import TakeTwoBot
+from bot.db import Database
 from bot.db.sqlite.database import SQLiteDatabase
 from bot.settings import Settings
 from bot.standin.member import Member
 from bot.standin.server import Guild, StandIn
 from bot.startup import use_endpoints
-from tests.templates import sample_database
+from tests.stores import Store
 
 MANAGE_MESSAGES = 1 << 13
 
 
 class World:
-    def __init__(self, tmp_path: Path) -> None:
-        self.standin = StandIn()
-        self.database_path = tmp_path / "e2e.sqlite3"
+    def __init__(self, store: Store | Path) -> None:
+        """`store` holds the bot's database (on either engine), as its first start left it;
+        given a folder instead (tests/test_sharding_e2e.py), the bot uses the SQLite file
+        `e2e.sqlite3` there, which the caller fills."""
+        if isinstance(store, Path):
+            store = Store(store / "e2e.sqlite3")
+        # A restarted bot identifies again at once: Discord's five seconds between identifies
+        # would only make every restart here wait (tests/test_standin_shards.py checks them).
+        self.standin = StandIn(identify_interval=0)
+        self.store = store
         self.guild: Guild
         self.bot: TakeTwoBot | None = None
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        await sample_database(self.database_path)
         await self.standin.start()
         self.guild = self.standin.add_guild("Video Club")
         await self.start_bot()
 
     def settings(self) -> Settings:
-        return Settings(
+        return self.store.settings(
             token=self.standin.token,
-            database_path=self.database_path,
             dev_guild_id=self.guild.id,
             api_base=self.standin.api_base,
             gateway_url=self.standin.gateway_url,
@@ -81,10 +87,19 @@ class World:
         return self.bot
 
     @property
-    def db(self) -> SQLiteDatabase:
-        """The running bot's database; the tests read its SQLite file directly too."""
+    def database_path(self) -> Path:
+        return self.store.path
+
+    @property
+    def db(self) -> Database:
+        """The running bot's database (tests/raw.py reads it straight from its engine)."""
+        return self.running_bot.db
+
+    @property
+    def sqlite_db(self) -> SQLiteDatabase:
+        """The running bot's database, for a test of what only SQLite has."""
         db = self.running_bot.db
-        assert isinstance(db, SQLiteDatabase)
+        assert isinstance(db, SQLiteDatabase), "this test runs on SQLite alone"
         return db
 
     def assert_discord_was_happy(self) -> None:

@@ -1,17 +1,31 @@
-"""A migrated database holding the sample catalog, built once per test process and copied
-for each test that starts the bot: migrating and importing the sample anew every time cost
-about 40 ms a test, for the same file each time."""
+"""Databases holding the sample catalog, made from a template built once per test process:
+migrating and importing the sample anew every time cost about 40 ms a test (90 ms on
+PostgreSQL), for the same data each time.
+
+SQLite's template is a file, copied for each test. PostgreSQL's is a database on the test
+process's server, from which `CREATE DATABASE ... TEMPLATE` makes each test's copy.
+"""
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+import asyncpg
+
+from bot.db.postgres.database import PostgresDatabase
 from bot.db.sqlite.database import SQLiteDatabase
 from bot.startup import load_sample_if_new
 
 _template: Path | None = None
+# Each server's template database, by the server's address.
+_postgres_templates: dict[str, str] = {}
+
+if TYPE_CHECKING:  # importing it here would keep pytest from rewriting its asserts
+    from tests.postgres import Cluster
 
 
 async def sample_database(target: Path) -> Path:
@@ -27,3 +41,22 @@ async def sample_database(target: Path) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(_template, target)
     return target
+
+
+async def sample_postgres_database(
+    admin: asyncpg.Connection[asyncpg.Record], cluster: Cluster, name: str
+) -> str:
+    """Create the database `name` on the cluster as a copy of the template (made on first
+    use); returns its URL. `admin` is a connection to the cluster's own database."""
+    template = _postgres_templates.get(cluster.url())
+    if template is None:
+        template = f"sample_template_{os.getpid()}"
+        await admin.execute(f'CREATE DATABASE "{template}"')
+        db = PostgresDatabase(cluster.url(template))
+        await db.open()
+        await load_sample_if_new(db, load_sample_catalog=True)
+        await db.close()  # a template with a session open cannot be copied
+        _postgres_templates[cluster.url()] = template
+    # FILE_COPY copies the files whole: with fsync off, quicker than logging every block.
+    await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}" STRATEGY FILE_COPY')
+    return cluster.url(name)

@@ -15,30 +15,31 @@ from bot.catalog import import_catalog, sample_catalog
 from bot.client import TakeTwoBot
 from bot.db.sqlite.database import SQLiteDatabase
 from bot.settings import Settings
+from tests import raw
 from tests.processes import ROOT, run_main
+from tests.stores import Store, Stores
 from tests.test_catalog import _bad_file, _one_video_text
 
 
-def cli(tmp_path: Path, database: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def cli(tmp_path: Path, database: Store, *args: str) -> subprocess.CompletedProcess[str]:
     # In process: tests/test_faults.py and tests/test_process.py run the CLI as a process.
-    return run_main(tmp_path, *args, DATABASE_PATH=str(database))
+    return run_main(tmp_path, *args, **database.environment())
 
 
-def dump(database: Path) -> list[tuple[object, ...]]:
-    with sqlite3.connect(database) as conn:
-        return [
-            row
-            for table in ("videos", "credits", "press_reviews", "quotes")
-            for row in conn.execute(f"SELECT * FROM {table} ORDER BY 1, 2")
-        ]
+async def dump(database: Store) -> list[tuple[object, ...]]:
+    return [
+        row
+        for table in ("videos", "credits", "press_reviews", "quotes")
+        for row in await raw.rows(database, f"SELECT * FROM {table} ORDER BY 1, 2")
+    ]
 
 
-def test_import_with_ten_mistakes_writes_nothing(tmp_path: Path) -> None:
-    database = tmp_path / "db.sqlite3"
+async def test_import_with_ten_mistakes_writes_nothing(tmp_path: Path, stores: Stores) -> None:
+    database = await stores.empty()
     good = tmp_path / "good.json"
     good.write_text((ROOT / "bot" / "data" / "sample_catalog.json").read_text())
     assert cli(tmp_path, database, "catalog", "import", str(good)).returncode == 0
-    before = dump(database)
+    before = await dump(database)
 
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps(_bad_file()))
@@ -48,14 +49,16 @@ def test_import_with_ten_mistakes_writes_nothing(tmp_path: Path) -> None:
     assert len(problems) == 10
     assert problems[0].startswith("catalog.videos[5].slug:")
     assert "nothing was written" in result.stderr.splitlines()[0]
-    assert dump(database) == before
+    assert await dump(database) == before
 
 
-def test_hostile_file_gets_one_line_per_problem_and_writes_nothing(tmp_path: Path) -> None:
-    database = tmp_path / "db.sqlite3"
+async def test_hostile_file_gets_one_line_per_problem_and_writes_nothing(
+    tmp_path: Path, stores: Stores
+) -> None:
+    database = await stores.empty()
     sample = ROOT / "bot" / "data" / "sample_catalog.json"
     assert cli(tmp_path, database, "catalog", "import", str(sample)).returncode == 0
-    before = dump(database)
+    before = await dump(database)
 
     hostile = tmp_path / "hostile.json"
     hostile.write_text(
@@ -69,17 +72,19 @@ def test_hostile_file_gets_one_line_per_problem_and_writes_nothing(tmp_path: Pat
         "  catalog.videos[0].album: contains \\ud800, half of a UTF-16 pair, not a character",
         "  catalog.videos[0].year: must be a whole year between 1900 and 2100",
     ]
-    assert dump(database) == before
+    assert await dump(database) == before
 
 
-def test_import_twice_changes_nothing_and_export_round_trips(tmp_path: Path) -> None:
-    database, other = tmp_path / "a.sqlite3", tmp_path / "b.sqlite3"
+async def test_import_twice_changes_nothing_and_export_round_trips(
+    tmp_path: Path, stores: Stores
+) -> None:
+    database, other = await stores.empty("a.sqlite3"), await stores.empty("b.sqlite3")
     sample = ROOT / "bot" / "data" / "sample_catalog.json"
     assert cli(tmp_path, database, "catalog", "import", str(sample)).returncode == 0
-    once = dump(database)
+    once = await dump(database)
     result = cli(tmp_path, database, "catalog", "import", str(sample))
     assert result.returncode == 0 and result.stdout.startswith("Imported 5 videos")
-    assert dump(database) == once
+    assert await dump(database) == once
 
     exported = tmp_path / "export.json"
     assert cli(tmp_path, database, "catalog", "export", str(exported)).returncode == 0
@@ -90,6 +95,7 @@ def test_import_twice_changes_nothing_and_export_round_trips(tmp_path: Path) -> 
     assert json.loads(exported.read_text())["videos"][0]["title"] == "We Cry Together"
 
 
+@pytest.mark.sqlite_only  # backup copies SQLite's file; PostgreSQL has its own tools
 async def test_backup_is_consistent_while_the_bot_writes(tmp_path: Path) -> None:
     database = tmp_path / "live.sqlite3"
     db = SQLiteDatabase(database)
@@ -112,9 +118,9 @@ async def test_backup_is_consistent_while_the_bot_writes(tmp_path: Path) -> None
         await db.close()
 
 
-async def test_export_server_holds_only_that_server(tmp_path: Path) -> None:
-    database = tmp_path / "db.sqlite3"
-    db = SQLiteDatabase(database)
+async def test_export_server_holds_only_that_server(tmp_path: Path, stores: Stores) -> None:
+    database = await stores.empty()
+    db = database.database()
     await db.open()
     try:
         async with db.transaction() as tx:
@@ -146,22 +152,13 @@ async def test_export_server_holds_only_that_server(tmp_path: Path) -> None:
     assert [q["text"] for q in data["quotes"]] == ["ours"]
 
 
-@pytest.mark.parametrize("first", [("backup", "b.sqlite3"), ("export-server", "1", "s.json")])
-async def test_a_cli_command_before_the_first_start_leaves_the_sample_for_the_bot(
-    tmp_path: Path, first: tuple[str, ...]
-) -> None:
-    database = tmp_path / "fresh.sqlite3"
-    if first[0] == "backup":
-        # A backup of a file that does not exist yet creates nothing.
-        assert cli(tmp_path, database, *first).returncode == 1
-        assert not database.exists()
-    else:
-        assert cli(tmp_path, database, *first).returncode == 0
+async def bot_finds_the_sample(tmp_path: Path, database: Store) -> None:
+    """A CLI command and the bot, each the first to open the database, find the sample."""
     exported = cli(tmp_path, database, "catalog", "export", "catalog.json")
     assert exported.returncode == 0, exported.stderr
     titles = {v["title"] for v in json.loads((tmp_path / "catalog.json").read_text())["videos"]}
     assert "We Cry Together" in titles
-    bot = TakeTwoBot(Settings(token="unused", database_path=database))
+    bot = TakeTwoBot(database.settings())
     await bot.prepare()
     try:
         async with bot.db.read() as session:
@@ -171,14 +168,34 @@ async def test_a_cli_command_before_the_first_start_leaves_the_sample_for_the_bo
         await bot.close()
 
 
-def test_load_sample_catalog_false_is_respected_by_the_cli(tmp_path: Path) -> None:
-    database = tmp_path / "empty.sqlite3"
+async def test_export_server_before_the_first_start_leaves_the_sample_for_the_bot(
+    tmp_path: Path, stores: Stores
+) -> None:
+    database = await stores.empty("fresh.sqlite3")
+    result = cli(tmp_path, database, "export-server", "1", "s.json")
+    assert result.returncode == 0, result.stderr
+    await bot_finds_the_sample(tmp_path, database)
+
+
+@pytest.mark.sqlite_only  # backup copies SQLite's file
+async def test_a_backup_before_the_first_start_creates_nothing(
+    tmp_path: Path, stores: Stores
+) -> None:
+    database = await stores.empty("fresh.sqlite3")
+    assert cli(tmp_path, database, "backup", "b.sqlite3").returncode == 1
+    assert not database.path.exists()
+    await bot_finds_the_sample(tmp_path, database)
+
+
+async def test_load_sample_catalog_false_is_respected_by_the_cli(
+    tmp_path: Path, stores: Stores
+) -> None:
     result = run_main(
         tmp_path,
         "catalog",
         "export",
         "catalog.json",
-        DATABASE_PATH=str(database),
+        **(await stores.empty()).environment(),
         LOAD_SAMPLE_CATALOG="false",
     )
     assert result.returncode == 0, result.stderr

@@ -20,8 +20,8 @@ from bot.catalog import (
 )
 from bot.db import Database
 from bot.db.models import Credit
-from bot.db.sqlite.database import SQLiteDatabase
 from tests.made_up import made_up_catalog_entry
+from tests.stores import Stores
 
 SAMPLE = Path(__file__).resolve().parent.parent / "bot" / "data" / "sample_catalog.json"
 
@@ -90,10 +90,10 @@ async def test_importing_twice_changes_nothing(catalog_db: Database) -> None:
     assert after == before
 
 
-async def test_export_then_import_round_trips(catalog_db: Database, tmp_path: Path) -> None:
+async def test_export_then_import_round_trips(catalog_db: Database, stores: Stores) -> None:
     async with catalog_db.read() as session:
         exported = await export_catalog(session)
-    other = SQLiteDatabase(tmp_path / "other.sqlite3")
+    other = (await stores.empty("other.sqlite3")).database()
     await other.open()
     try:
         async with other.transaction() as tx:
@@ -127,7 +127,9 @@ async def test_import_replaces_what_the_file_changes(catalog_db: Database) -> No
         )
 
 
-async def test_sources_and_credit_kinds_round_trip(db: Database, tmp_path: Path) -> None:
+async def test_sources_and_credit_kinds_round_trip(
+    db: Database, tmp_path: Path, stores: Stores
+) -> None:
     data: dict[str, Any] = {
         "format": "taketwo-catalog",
         "version": VERSION,
@@ -155,7 +157,7 @@ async def test_sources_and_credit_kinds_round_trip(db: Database, tmp_path: Path)
     assert video["credits"] == data["videos"][0]["credits"]
     file = tmp_path / "export.json"
     file.write_text(json.dumps(exported))
-    other = SQLiteDatabase(tmp_path / "other.sqlite3")
+    other = (await stores.empty("other.sqlite3")).database()
     await other.open()
     try:
         async with other.transaction() as tx:

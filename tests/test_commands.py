@@ -13,7 +13,7 @@ import pytest
 
 from bot.client import TakeTwoBot
 from bot.db.models import PressReview
-from bot.db.sqlite.database import SQLiteDatabase
+from bot.startup import new_database
 from bot.ui.components import CreditsButton, QuoteButton, RateButton, ScoreSelect
 from bot.ui.video_option import VideoTransformer
 from tests.fakes import assert_embed_limits, assert_no_mentions, invoke, make_interaction
@@ -152,7 +152,7 @@ async def test_a_video_renamed_by_another_process_shows_its_new_title_at_once(
     choice = f"id:{vid}"
     [first] = await invoke(bot, "rate", make_interaction(bot, user_id=1), video=choice, score=6)
     assert first.content is not None and first.content.startswith("You rated **Alright**")
-    other = SQLiteDatabase(bot.settings.database_path)
+    other = new_database(bot.settings)  # another process, on the same database
     await other.open()
     try:
         async with other.transaction() as tx:
@@ -400,9 +400,8 @@ async def test_unexpected_error_is_logged_with_a_code_the_member_sees(
     async def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("disk on fire")
 
-    from bot.db.sqlite.videos import SQLiteVideoLookups
-
-    monkeypatch.setattr(SQLiteVideoLookups, "credits_and_sources", broken)
+    async with bot.db.lookup() as session:  # the engine's own query class
+        monkeypatch.setattr(type(session.videos), "credits_and_sources", broken)
     with caplog.at_level(logging.ERROR, logger="taketwo.errors"):
         [sent] = await invoke(bot, "credits", make_interaction(bot), video="Alright")
     assert sent.ephemeral

@@ -4,7 +4,6 @@ commands' callbacks with spec'd doubles, checked against what the database holds
 from __future__ import annotations
 
 import re
-import sqlite3
 import time
 from typing import Any
 
@@ -13,10 +12,10 @@ import pytest
 
 from bot.client import TakeTwoBot
 from bot.db.models import Credit
-from bot.settings import Settings
 from cogs.catalog import CreditsModal, RemoveVideoButton
 from cogs.privacy import ForgetButton
 from cogs.takes import AgreeButton, PageButton, TakeModal
+from tests import raw
 from tests.fakes import (
     assert_embed_limits,
     assert_no_mentions,
@@ -25,6 +24,7 @@ from tests.fakes import (
     submit_form,
 )
 from tests.made_up import TITLE, add_made_up_video
+from tests.stores import Stores
 
 GUILD = 500
 MODS = discord.Permissions(manage_messages=True)
@@ -45,30 +45,23 @@ async def write_take(bot: TakeTwoBot, user: int, title: str, score: str, text: s
     return submitted.sent[0]
 
 
-def rows_mentioning(path: Any, user_id: int) -> dict[str, int]:
+MEMBER_COLUMNS = ("user_id", "saved_by", "author_id", "removed_by", "updated_by", "claimed_by")
+
+
+async def rows_mentioning(bot: TakeTwoBot, user_id: int) -> dict[str, int]:
     """Every row in every table with a column that holds this member's id."""
     found = {}
-    with sqlite3.connect(path) as conn:
-        tables = [
-            r[0]
-            for r in conn.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '%search%'"
+    for table in await raw.tables(bot.settings):
+        columns, _ = await raw.table(bot.settings, table)
+        for column in (c for c in columns if c in MEMBER_COLUMNS):
+            # As text: claimed_by names a process, and PostgreSQL compares only like types.
+            n = await raw.value(
+                bot.settings,
+                f"SELECT count(*) FROM {table} WHERE CAST({column} AS TEXT) = ?",
+                str(user_id),
             )
-        ]
-        for table in tables:
-            columns = [r[1] for r in conn.execute(f"PRAGMA table_info({table})")]
-            member_columns = [
-                c
-                for c in columns
-                if c
-                in ("user_id", "saved_by", "author_id", "removed_by", "updated_by", "claimed_by")
-            ]
-            for column in member_columns:
-                n = conn.execute(
-                    f"SELECT count(*) FROM {table} WHERE {column} = ?", (user_id,)
-                ).fetchone()[0]
-                if n:
-                    found[f"{table}.{column}"] = n
+            if n:
+                found[f"{table}.{column}"] = n
     return found
 
 
@@ -173,10 +166,9 @@ async def test_take_removal_rules_and_log(bot: TakeTwoBot) -> None:
     assert removed.ephemeral and removed.content is not None and "logged" in removed.content
     [listing] = await invoke(bot, "takes", make_interaction(bot), video="Alright")
     assert listing.embed.description == "No takes yet: write the first with /take."
-    with sqlite3.connect(bot.settings.database_path) as conn:
-        log = conn.execute(
-            "SELECT kind, item_id, author_id, removed_by, reason FROM moderation_log"
-        ).fetchall()
+    log = await raw.rows(
+        bot.settings, "SELECT kind, item_id, author_id, removed_by, reason FROM moderation_log"
+    )
     assert log == [("take", take.id, 1, 9, "spoilers")]
 
 
@@ -196,7 +188,7 @@ async def test_forget_me_leaves_no_row_behind(bot: TakeTwoBot) -> None:
         )
         await tx.members.set_no_quotes(GUILD, me, True)
     await invoke(bot, "quote remove", make_interaction(bot, user_id=me, permissions=MODS), id=1)
-    assert rows_mentioning(bot.settings.database_path, me)
+    assert await rows_mentioning(bot, me)
 
     [prompt] = await invoke(bot, "privacy forget-me", make_interaction(bot, user_id=me))
     assert prompt.ephemeral and len(prompt.custom_ids()) == 2
@@ -205,12 +197,12 @@ async def test_forget_me_leaves_no_row_behind(bot: TakeTwoBot) -> None:
     assert "Only the member" in (stranger.sent[0].content or "")
     cancel = make_interaction(bot, user_id=me)
     await ForgetButton(me, confirm=False).callback(cancel)
-    assert rows_mentioning(bot.settings.database_path, me)
+    assert await rows_mentioning(bot, me)
 
     confirm = make_interaction(bot, user_id=me)
     await ForgetButton(me, confirm=True).callback(confirm)
     assert confirm.sent[0].kind == "edit" and "deleted" in (confirm.sent[0].content or "")
-    assert rows_mentioning(bot.settings.database_path, me) == {}
+    assert await rows_mentioning(bot, me) == {}
     async with bot.db.read() as session:
         summary = await session.ratings.summary(GUILD, vid)
         assert (summary.count, summary.total) == (1, 5)
@@ -304,9 +296,8 @@ async def test_catalog_editing_is_for_owners(editor_bot: TakeTwoBot) -> None:
     assert any((f.name or "").startswith("Example Weekly") for f in source.embed.fields)
 
 
-async def test_managers_edit_when_the_setting_allows(tmp_path: Any) -> None:
-    settings = Settings(token="t", database_path=tmp_path / "m.sqlite3", managers_edit_catalog=True)
-    bot = TakeTwoBot(settings)
+async def test_managers_edit_when_the_setting_allows(stores: Stores) -> None:
+    bot = TakeTwoBot((await stores.empty("m.sqlite3")).settings(managers_edit_catalog=True))
     await bot.prepare()
     try:
         manager = discord.Permissions(manage_guild=True)
@@ -398,13 +389,10 @@ async def test_video_remove_takes_everything_with_it(editor_bot: TakeTwoBot) -> 
     confirm = make_interaction(bot, user_id=42)
     await RemoveVideoButton(vid, 42, confirm=True).callback(confirm)
     assert "Removed **HUMBLE.**" in (confirm.sent[0].content or "")
-    with sqlite3.connect(bot.settings.database_path) as conn:
-        for table in ("ratings", "takes", "quotes", "video_scores", "video_take_counts", "credits"):
-            assert (
-                conn.execute(f"SELECT count(*) FROM {table} WHERE video_id = ?", (vid,)).fetchone()[
-                    0
-                ]
-                == 0
-            ), table
+    for table in ("ratings", "takes", "quotes", "video_scores", "video_take_counts", "credits"):
+        count = await raw.value(
+            bot.settings, f"SELECT count(*) FROM {table} WHERE video_id = ?", vid
+        )
+        assert count == 0, table
     [gone] = await invoke(bot, "review", make_interaction(bot), video=f"id:{vid}")
     assert gone.ephemeral

@@ -1,5 +1,8 @@
 """A database file that cannot be used stops the bot and every CLI command at once, with one
-line that names the file and says what to do, and a non-zero exit."""
+line that names the file and says what to do, and a non-zero exit.
+
+SQLite's file alone (damaged, unwritable, locked): PostgreSQL's counterparts (a server that
+refuses, a lock held too long, a full disk) are in tests/test_postgres_backend.py."""
 
 from __future__ import annotations
 
@@ -21,7 +24,8 @@ from bot.db import DatabaseUnusable
 from bot.db.sqlite import connections as database_module
 from bot.db.sqlite.database import SQLiteDatabase
 from bot.errors import CannotSaveError
-from tests.processes import ROOT, run_bot
+from tests.processes import ROOT, run_bot, run_main
+from tests.stores import Stores
 
 COMMANDS = [
     (),
@@ -164,13 +168,11 @@ async def test_a_file_locked_by_another_program_is_one_line(
     assert "\n" not in str(refused.value)
 
 
-def test_a_start_that_fails_loading_the_sample_says_so_and_decides_again(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+async def test_a_start_that_fails_loading_the_sample_says_so_and_decides_again(
+    tmp_path: Path, stores: Stores, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    database = tmp_path / "bot.sqlite3"
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("DATABASE_PATH", str(database))
-    monkeypatch.setenv("DISCORD_TOKEN", "unused")
+    """On either engine (the others here are about SQLite's file)."""
+    database = await stores.empty()
 
     async def disk_full(*args: object) -> int:
         raise CannotSaveError("TakeTwo can't save right now: the disk it saves to is full.")
@@ -178,13 +180,15 @@ def test_a_start_that_fails_loading_the_sample_says_so_and_decides_again(
     with monkeypatch.context() as patched:
         patched.setattr(startup, "import_catalog", disk_full)
         threads = set(threading.enumerate())
-        assert main([]) == 4
-        [line] = capsys.readouterr().err.strip().splitlines()
-        assert line.startswith(f"taketwo: {database}: TakeTwo can't save right now")
+        started = run_main(tmp_path, DISCORD_TOKEN="unused", **database.environment())
+        assert started.returncode == 4
+        [line] = started.stderr.strip().splitlines()
+        assert line.startswith(f"taketwo: {database.name}: TakeTwo can't save right now")
         for thread in set(threading.enumerate()) - threads:
             thread.join(timeout=5)
             assert thread.daemon or not thread.is_alive(), "the database was left open"
     # The migrated but empty database still gets its sample from whoever opens it next.
-    assert main(["catalog", "export", "out.json"]) == 0
+    exported = run_main(tmp_path, "catalog", "export", "out.json", **database.environment())
+    assert exported.returncode == 0, exported.stderr
     titles = {v["title"] for v in json.loads((tmp_path / "out.json").read_text())["videos"]}
     assert "We Cry Together" in titles

@@ -7,22 +7,22 @@ import asyncio
 
 import pytest
 
+from bot.db import Database
 from bot.db.models import Take
-from bot.db.sqlite.database import SQLiteDatabase
 from bot.errors import CannotSaveError, NotFoundError
 
 GUILD = 500
 AT = 1_795_219_200
 
 
-async def take(db: SQLiteDatabase, user: int, score: int, text: str, video: int = 1) -> Take:
+async def take(db: Database, user: int, score: int, text: str, video: int = 1) -> Take:
     return await db.save_take(
         guild_id=GUILD, video_id=video, user_id=user, score=score, text=text, now=AT
     )
 
 
 async def test_two_takes_of_one_member_in_one_batch_each_hear_their_own(
-    catalog_db: SQLiteDatabase,
+    catalog_db: Database,
 ) -> None:
     first, second = await asyncio.gather(
         take(catalog_db, 7, 7, "First thoughts."), take(catalog_db, 7, 3, "Second thoughts.")
@@ -37,7 +37,7 @@ async def test_two_takes_of_one_member_in_one_batch_each_hear_their_own(
 
 
 async def test_a_take_and_a_rating_in_one_batch_apply_in_the_order_they_came(
-    catalog_db: SQLiteDatabase,
+    catalog_db: Database,
 ) -> None:
     await asyncio.gather(
         take(catalog_db, 7, 9, "Loved it."),
@@ -51,7 +51,7 @@ async def test_a_take_and_a_rating_in_one_batch_apply_in_the_order_they_came(
 
 
 async def test_a_take_on_a_video_removed_meanwhile_is_refused_and_the_others_saved(
-    catalog_db: SQLiteDatabase,
+    catalog_db: Database,
 ) -> None:
     async with catalog_db.transaction() as tx:
         await tx.videos.remove_everywhere(2)
@@ -70,7 +70,7 @@ async def test_a_take_on_a_video_removed_meanwhile_is_refused_and_the_others_sav
 
 
 async def test_a_take_sent_while_the_bot_closes_is_refused_and_not_saved(
-    catalog_db: SQLiteDatabase,
+    catalog_db: Database,
 ) -> None:
     catalog_db.refuse_writes("TakeTwo is restarting")
     with pytest.raises(CannotSaveError, match="nothing was saved"):
@@ -80,7 +80,7 @@ async def test_a_take_sent_while_the_bot_closes_is_refused_and_not_saved(
 
 
 async def test_nothing_queued_is_left_unanswered_when_the_database_closes(
-    catalog_db: SQLiteDatabase,
+    catalog_db: Database,
 ) -> None:
     writes = [
         asyncio.ensure_future(

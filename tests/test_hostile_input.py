@@ -10,13 +10,13 @@ would be refused by Discord (the `world` fixture's checks, and no lone surrogate
 from __future__ import annotations
 
 import re
-import sqlite3
 from typing import Any
 
 import pytest
 
 from bot.db.models import Credit
 from bot.standin.member import Member, Reply
+from tests import raw
 from tests.made_up import TITLE, add_made_up_video
 from tests.standin_harness import World
 
@@ -24,16 +24,12 @@ SURROGATE = re.compile("[\ud800-\udfff]")
 EXPIRED = "This form has expired; nothing was saved."
 
 
-def snapshot(world: World) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every table, read straight from the database file."""
-    with sqlite3.connect(world.database_path) as conn:
-        tables = [
-            r[0]
-            for r in conn.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table' AND sql NOT LIKE '%VIRTUAL%'"
-            )
-        ]
-        return {t: sorted(conn.execute(f"SELECT * FROM {t}").fetchall(), key=repr) for t in tables}
+async def snapshot(world: World) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table, read straight from the database."""
+    return {
+        name: sorted((await raw.table(world.store, name))[1], key=repr)
+        for name in await raw.tables(world.store)
+    }
 
 
 def strings_in(value: Any) -> list[str]:
@@ -84,18 +80,18 @@ async def test_forged_rate_score_is_refused(world: World, score: Any) -> None:
     alice = world.member("alice")
     vid = await video_id(world, "HUMBLE.")
     await alice.run("rate", video=f"id:{vid}", score=7)
-    before = snapshot(world)
+    before = await snapshot(world)
 
     reply = await alice.forge("rate", video=f"id:{vid}", score=score)
 
     assert_refused(reply, "score must be a whole number from 1 to 10.")
-    assert snapshot(world) == before
+    assert await snapshot(world) == before
 
 
 async def test_options_outside_their_declaration_are_refused(world: World) -> None:
     alice = world.member("alice")
     vid = await video_id(world, "HUMBLE.")
-    before = snapshot(world)
+    before = await snapshot(world)
 
     extra = await alice.forge("rate", video=f"id:{vid}", score=6, weight=100)
     assert_refused(extra, "/rate has no option called weight.")
@@ -106,12 +102,12 @@ async def test_options_outside_their_declaration_are_refused(world: World) -> No
     # The video option's own transformer declares its type and length.
     video = await alice.forge("review", video="x" * 101)
     assert_refused(video, "video must be text of at most 100 characters.")
-    assert snapshot(world) == before
+    assert await snapshot(world) == before
 
 
 async def test_forged_catalog_title_and_year_are_refused(world: World) -> None:
     owner = catalog_owner(world)
-    before = snapshot(world)
+    before = await snapshot(world)
 
     long_title = await owner.forge("video add", title="T" * 10_000, artist="Band")
     assert_refused(long_title, "title must be text of 1 to 200 characters.")
@@ -119,7 +115,7 @@ async def test_forged_catalog_title_and_year_are_refused(world: World) -> None:
     assert_refused(future, "year must be a whole number from 1900 to 2100.")
     typed = await owner.forge("video add", title="Fine", artist="Band", year="1999")
     assert_refused(typed, "year must be a whole number from 1900 to 2100.")
-    assert snapshot(world) == before
+    assert await snapshot(world) == before
 
 
 async def test_forged_moderation_reason_is_refused(world: World) -> None:
@@ -127,22 +123,22 @@ async def test_forged_moderation_reason_is_refused(world: World) -> None:
     modal, score, text = await open_take(alice, "HUMBLE.")
     saved = await alice.submit(modal, {score: "8", text: "Sharp."})
     take_id = int(re.findall(r"#(\d+)", saved.content)[0])
-    before = snapshot(world)
+    before = await snapshot(world)
 
     reply = await alice.forge("take-remove", id=take_id, reason="r" * 10_000)
 
     assert_refused(reply, "reason must be text of 1 to 200 characters.")
-    assert snapshot(world) == before
+    assert await snapshot(world) == before
 
 
 async def test_broken_text_in_an_option_is_refused(world: World) -> None:
     owner = catalog_owner(world)
-    before = snapshot(world)
+    before = await snapshot(world)
 
     reply = await owner.forge("video add", title="Half \ud83d an emoji", artist="Band")
 
     assert_refused(reply, "title contains a broken character (half of an emoji?): type it again.")
-    assert snapshot(world) == before
+    assert await snapshot(world) == before
     assert_no_broken_text_sent(world)
 
 
@@ -153,12 +149,12 @@ async def test_forged_score_menu_value_is_refused(world: World, value: Any) -> N
     assert review.message is not None
     menu = await alice.click(review.message, "Rate")
     assert menu.message is not None
-    before = snapshot(world)
+    before = await snapshot(world)
 
     reply = await alice.choose(menu.message, [value], forged=True)
 
     assert reply.ephemeral and reply.content == "Pick one score from 1 to 10."
-    assert snapshot(world) == before
+    assert await snapshot(world) == before
 
 
 # Forms
@@ -168,38 +164,38 @@ async def test_forged_score_menu_value_is_refused(world: World, value: Any) -> N
 async def test_take_score_takes_ascii_digits_only(world: World, typed: str) -> None:
     alice = world.member("alice")
     modal, score, text = await open_take(alice, "HUMBLE.")
-    before = snapshot(world)
+    before = await snapshot(world)
 
     reply = await alice.submit(modal, {score: typed, text: "Sharp."})
 
     assert_refused(reply, f"“{typed}” is not a score: use a whole number from 1 to 10.")
-    assert snapshot(world) == before
+    assert await snapshot(world) == before
 
 
 async def test_broken_text_in_a_take_is_refused(world: World) -> None:
     alice = world.member("alice")
     modal, score, text = await open_take(alice, "HUMBLE.")
-    before = snapshot(world)
+    before = await snapshot(world)
 
     reply = await alice.submit(modal, {score: "8", text: "Loved it \udca9"})
 
     assert_refused(
         reply, "Your take contains a broken character (half of an emoji?): type it again."
     )
-    assert snapshot(world) == before
+    assert await snapshot(world) == before
     assert_no_broken_text_sent(world)
 
 
 async def test_forged_form_lengths_are_rechecked(world: World) -> None:
     alice = world.member("alice")
     modal, score, text = await open_take(alice, "HUMBLE.")
-    before = snapshot(world)
+    before = await snapshot(world)
 
     too_long = await alice.submit(modal, {score: "8", text: "x" * 5000}, forged=True)
     assert_refused(too_long, "Your take must be at most 1000 characters long.")
     empty = await alice.submit(modal, {score: "8", text: "   "}, forged=True)
     assert_refused(empty, "Your take can't be empty.")
-    assert snapshot(world) == before
+    assert await snapshot(world) == before
 
 
 async def test_form_opened_before_a_restart_is_saved(world: World) -> None:
@@ -241,25 +237,25 @@ async def test_form_for_a_removed_video_has_expired(world: World) -> None:
     modal, score, text = await open_take(alice, "HUMBLE.")
     async with world.db.transaction() as tx:
         await tx.videos.remove_everywhere(vid)
-    before = snapshot(world)
+    before = await snapshot(world)
 
     reply = await alice.submit(modal, {score: "8", text: "Sharp."})
 
     assert_refused(reply, f"{EXPIRED} Run /take again.")
-    assert snapshot(world) == before
+    assert await snapshot(world) == before
 
 
 async def test_form_of_an_unknown_kind_has_expired(world: World) -> None:
     alice = world.member("alice")
     modal, score, text = await open_take(alice, "HUMBLE.")
-    before = snapshot(world)
+    before = await snapshot(world)
 
     reply = await alice.submit(
         {**modal, "custom_id": "taketwo:form:poll:1"}, {score: "8", text: "Sharp."}
     )
 
     assert_refused(reply, EXPIRED)
-    assert snapshot(world) == before
+    assert await snapshot(world) == before
 
 
 # Message menus
@@ -268,12 +264,12 @@ async def test_form_of_an_unknown_kind_has_expired(world: World) -> None:
 async def test_broken_text_in_a_saved_message_is_refused(world: World) -> None:
     alice, bob = world.member("alice"), world.member("bob")
     message = bob.post("The ending \ud800 got me")
-    before = snapshot(world)
+    before = await snapshot(world)
 
     reply = await alice.message_menu("Save as quote", message)
 
     assert_refused(
         reply, "The message contains a broken character (half of an emoji?): it can't be saved."
     )
-    assert snapshot(world) == before
+    assert await snapshot(world) == before
     assert_no_broken_text_sent(world)

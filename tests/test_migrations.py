@@ -1,3 +1,6 @@
+"""SQLite's schema and its migration runner, on SQLite files: SQLite alone (PostgreSQL's
+migrations are tested in tests/test_postgres_backend.py)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -40,7 +43,10 @@ def migrations_upto(tmp_path: Path, version_n: int) -> Path:
     return directory
 
 
-async def test_fresh_database_is_migrated_with_wal_and_foreign_keys(db: SQLiteDatabase) -> None:
+async def test_fresh_database_is_migrated_with_wal_and_foreign_keys(
+    sqlite_db: SQLiteDatabase,
+) -> None:
+    db = sqlite_db
     assert db.is_new
     assert version(db.path) == len(list(MIGRATIONS_DIR.glob("*.sql")))
     async with db.read() as session:
@@ -302,9 +308,12 @@ async def test_ratings_move_to_the_member_first_table_with_their_aggregates(
     assert ("ratings_by_member",) not in indexes
 
 
-async def test_lookup_connection_sees_commits_at_once_and_cannot_write(db: SQLiteDatabase) -> None:
+async def test_lookup_connection_sees_commits_at_once_and_cannot_write(
+    sqlite_db: SQLiteDatabase,
+) -> None:
     """The hot reads run on a connection used from the event loop's thread: it must see
     each commit as soon as it is made, and refuse any write."""
+    db = sqlite_db
     async with db.transaction() as tx:
         await tx.quotes.add(guild_id=9, text="Seen at once", saved_by=1, created_at=1_795_219_200)
     async with db.lookup() as session:

@@ -1,9 +1,9 @@
 """/privacy forget-me is complete: one member, marked by a unique id and a unique text in
 everything they write, uses every write path a member can reach; after forget-me neither the
-id nor the text is anywhere in the database: not in any column of any table, and not in the
-file's bytes. Deleted rows leave their bytes in the file unless SQLite's secure_delete is on:
-the byte search relies on the bot's connections turning it on (some SQLite builds, Debian's
-among them, have it on by default; others do not).
+id nor the text is anywhere in the database: not in any column of any table (on either
+engine), and not in SQLite's file's bytes. Deleted rows leave their bytes in the file unless
+SQLite's secure_delete is on: the byte search relies on the bot's connections turning it on
+(some SQLite builds, Debian's among them, have it on by default; others do not).
 
 Run on its own: pytest tests/test_privacy_marker.py
 """
@@ -11,9 +11,7 @@ Run on its own: pytest tests/test_privacy_marker.py
 from __future__ import annotations
 
 import re
-import sqlite3
 from collections.abc import AsyncIterator
-from contextlib import closing
 from pathlib import Path
 from typing import Any
 from unittest.mock import MagicMock
@@ -22,10 +20,11 @@ import discord
 import pytest
 
 from bot.client import TakeTwoBot
-from bot.settings import Settings
 from cogs.privacy import ForgetButton
 from cogs.takes import AgreeButton
+from tests import raw
 from tests.fakes import invoke, make_interaction
+from tests.stores import Stores
 from tests.test_community import write_take
 
 GUILD = 500
@@ -73,32 +72,27 @@ def database_files(path: Path) -> list[Path]:
     return [p for p in (path, Path(f"{path}-wal"), Path(f"{path}-journal")) if p.exists()]
 
 
-def traces(path: Path) -> dict[str, list[str]]:
+async def traces(bot: TakeTwoBot) -> dict[str, list[str]]:
     """Where the marker is, by table.column: the id as an integer or text, or the text."""
     needles = (str(MARKER_ID), MARKER_TEXT)
     found: dict[str, list[str]] = {}
-    # closing(): sqlite3's own context manager commits but leaves the connection open.
-    with closing(sqlite3.connect(path)) as conn:
-        tables = [
-            row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-        ]
-        for table in tables:
-            columns = [row[1] for row in conn.execute(f'PRAGMA table_info("{table}")')]
-            for row in conn.execute(f'SELECT * FROM "{table}"'):
-                for column, value in zip(columns, row, strict=True):
-                    if isinstance(value, bytes):
-                        value = value.decode("utf-8", "replace")
-                    if value == MARKER_ID or (
-                        isinstance(value, str) and any(n in value for n in needles)
-                    ):
-                        found.setdefault(table, []).append(column)
+    for table in await raw.tables(bot.settings):
+        columns, rows = await raw.table(bot.settings, table)
+        for row in rows:
+            for column, value in zip(columns, row, strict=True):
+                if isinstance(value, bytes):
+                    value = value.decode("utf-8", "replace")
+                if value == MARKER_ID or (
+                    isinstance(value, str) and any(n in value for n in needles)
+                ):
+                    found.setdefault(table, []).append(column)
     return found
 
 
 @pytest.fixture
-async def bot(tmp_path: Path) -> AsyncIterator[TakeTwoBot]:
+async def bot(stores: Stores) -> AsyncIterator[TakeTwoBot]:
     """The real bot with every extension, closed by the test itself before reading bytes."""
-    instance = TakeTwoBot(Settings(token="unused", database_path=tmp_path / "privacy.sqlite3"))
+    instance = TakeTwoBot((await stores.empty("privacy.sqlite3")).settings())
     await instance.prepare()
     yield instance
     if not instance.is_closed():
@@ -185,9 +179,18 @@ async def write_everything(bot: TakeTwoBot) -> None:
         )
 
 
+async def forget(bot: TakeTwoBot, user_id: int) -> None:
+    """/privacy forget-me, confirmed."""
+    [prompt] = await invoke(bot, "privacy forget-me", make_interaction(bot, user_id=user_id))
+    assert prompt.ephemeral
+    confirm = make_interaction(bot, user_id=user_id)
+    await ForgetButton(user_id, confirm=True).callback(confirm)
+    assert "deleted" in (confirm.sent[0].content or "")
+
+
 async def test_forget_me_leaves_no_trace_of_the_member(bot: TakeTwoBot) -> None:
     await write_everything(bot)
-    before = {table: set(columns) for table, columns in traces(bot.settings.database_path).items()}
+    before = {table: set(columns) for table, columns in (await traces(bot)).items()}
     # Every write landed where the scan can see it (else the scan below proves nothing).
     expected = {
         "takes": {"user_id", "text"},
@@ -202,13 +205,9 @@ async def test_forget_me_leaves_no_trace_of_the_member(bot: TakeTwoBot) -> None:
     for table, columns in expected.items():
         assert columns <= before.get(table, set()), table
 
-    [prompt] = await invoke(bot, "privacy forget-me", make_interaction(bot, user_id=MARKER_ID))
-    assert prompt.ephemeral
-    confirm = make_interaction(bot, user_id=MARKER_ID)
-    await ForgetButton(MARKER_ID, confirm=True).callback(confirm)
-    assert "deleted" in (confirm.sent[0].content or "")
+    await forget(bot, MARKER_ID)
 
-    assert traces(bot.settings.database_path) == {}
+    assert await traces(bot) == {}
     # What others wrote stays: their take (its agree gone) and the quote they saved.
     async with bot.db.read() as session:
         video = await session.videos.resolve("We Cry Together")
@@ -216,11 +215,15 @@ async def test_forget_me_leaves_no_trace_of_the_member(bot: TakeTwoBot) -> None:
         assert theirs is not None and theirs.agree_count == 0
         assert await session.quotes.count(GUILD) == 1
         assert (await session.ratings.summary(GUILD, video.id)).count == 1
-    with closing(sqlite3.connect(bot.settings.database_path)) as conn:
-        log = conn.execute("SELECT kind, removed_by, reason FROM moderation_log").fetchall()
+    log = await raw.rows(bot.settings, "SELECT kind, removed_by, reason FROM moderation_log")
     # The marker's own removal stays on record, without them; the log about them is gone.
-    assert [tuple(row) for row in log] == [("take", 0, None)]
+    assert log == [("take", 0, None)]
 
+
+@pytest.mark.sqlite_only  # SQLite's file and write-ahead log
+async def test_forget_me_leaves_no_bytes_of_the_member_in_the_file(bot: TakeTwoBot) -> None:
+    await write_everything(bot)
+    await forget(bot, MARKER_ID)
     # The id as text, and as SQLite stores an integer that size: eight bytes, big-endian.
     needles = (MARKER_TEXT.encode(), str(MARKER_ID).encode(), MARKER_ID.to_bytes(8))
     path = bot.settings.database_path

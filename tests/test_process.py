@@ -11,15 +11,27 @@ from pathlib import Path
 import pytest
 
 from bot.standin.server import StandIn
+from tests import raw
 from tests.processes import bot_environment
+from tests.stores import Store, Stores
 
 
-def environment(standin: StandIn, tmp_path: Path, **extra: str) -> dict[str, str]:
+async def first_start(stores: Stores) -> Store:
+    """Where a bot process starting for the first time makes its database: a SQLite file in
+    a folder that does not exist yet, or an empty PostgreSQL database."""
+    return await stores.empty("db/bot.sqlite3")
+
+
+def environment(standin: StandIn, database: Store | Path, **extra: str) -> dict[str, str]:
+    """A bot process's settings, on the stand-in; given a folder instead of a Store
+    (tests/test_sharding_e2e.py), the database is SQLite at db/bot.sqlite3 in it."""
+    if isinstance(database, Path):
+        database = Store(database / "db" / "bot.sqlite3")
     settings = {
         "DISCORD_TOKEN": standin.token,
         "DISCORD_API_BASE": standin.api_base,
         "DISCORD_GATEWAY_URL": standin.gateway_url,
-        "DATABASE_PATH": str(tmp_path / "db" / "bot.sqlite3"),
+        **database.environment(),
         "LOG_LEVEL": "INFO",
     }
     return bot_environment(**{**settings, **extra})
@@ -40,10 +52,11 @@ async def spawn(env: dict[str, str], cwd: Path, *args: str) -> asyncio.subproces
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
 async def test_bot_starts_and_closes_cleanly_on_signal(
-    standin: StandIn, tmp_path: Path, signum: signal.Signals
+    standin: StandIn, stores: Stores, tmp_path: Path, signum: signal.Signals
 ) -> None:
+    database = await first_start(stores)
     # Python logs every import it makes to stderr, beside the bot's own log.
-    env = environment(standin, tmp_path, PYTHONPROFILEIMPORTTIME="1")
+    env = environment(standin, database, PYTHONPROFILEIMPORTTIME="1")
     process = await spawn(env, tmp_path)
     up, up_log = "", ""
     try:
@@ -61,7 +74,9 @@ async def test_bot_starts_and_closes_cleanly_on_signal(
     assert process.returncode == 0, log
     assert "closed cleanly" in log
     assert standin.token not in log
-    assert (tmp_path / "db" / "bot.sqlite3").is_file()
+    # The database was made (its folder too, for SQLite), with the sample catalog.
+    assert await raw.value(database, "SELECT count(*) FROM videos") > 0
+    assert database.path.is_file() == (database.engine == "sqlite")
     # No global sync on start: only `python -m bot sync` does that.
     assert standin.global_commands == []
     if up:
@@ -77,8 +92,10 @@ async def test_bot_starts_and_closes_cleanly_on_signal(
     assert not {"openapi_client", "discordopenapi", "pydantic"} & imported
 
 
-async def test_rejected_token_exits_2_with_one_line(standin: StandIn, tmp_path: Path) -> None:
-    env = environment(standin, tmp_path, DISCORD_TOKEN="not-the-token")
+async def test_rejected_token_exits_2_with_one_line(
+    standin: StandIn, stores: Stores, tmp_path: Path
+) -> None:
+    env = environment(standin, await first_start(stores), DISCORD_TOKEN="not-the-token")
     process = await spawn(env, tmp_path)
     _, stderr = await asyncio.wait_for(process.communicate(), 30)
     assert process.returncode == 2
@@ -87,9 +104,11 @@ async def test_rejected_token_exits_2_with_one_line(standin: StandIn, tmp_path: 
     assert "not-the-token" not in stderr.decode()
 
 
-async def test_sync_commands_globally_and_to_one_server(standin: StandIn, tmp_path: Path) -> None:
+async def test_sync_commands_globally_and_to_one_server(
+    standin: StandIn, stores: Stores, tmp_path: Path
+) -> None:
     guild_id = next(iter(standin.guilds))
-    env = environment(standin, tmp_path)
+    env = environment(standin, await first_start(stores))
     process = await spawn(env, tmp_path, "sync", "--guild", str(guild_id))
     stdout, stderr = await asyncio.wait_for(process.communicate(), 30)
     assert process.returncode == 0, stderr.decode()
@@ -106,7 +125,9 @@ async def test_sync_commands_globally_and_to_one_server(standin: StandIn, tmp_pa
 
 
 @pytest.mark.parametrize("command", [(), ("sync",)], ids=["run", "sync"])
-async def test_discord_unreachable_is_one_line(tmp_path: Path, command: tuple[str, ...]) -> None:
+async def test_discord_unreachable_is_one_line(
+    stores: Stores, tmp_path: Path, command: tuple[str, ...]
+) -> None:
     # A port on this machine that nothing listens on: the connection is refused at once.
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -115,7 +136,7 @@ async def test_discord_unreachable_is_one_line(tmp_path: Path, command: tuple[st
         DISCORD_TOKEN="unused",
         DISCORD_API_BASE=f"http://127.0.0.1:{port}/api/v10",
         DISCORD_GATEWAY_URL=f"ws://127.0.0.1:{port}/",
-        DATABASE_PATH=str(tmp_path / "bot.sqlite3"),
+        **(await stores.empty()).environment(),
     )
     process = await spawn(env, tmp_path, *command)
     _, stderr = await asyncio.wait_for(process.communicate(), 30)

@@ -2,19 +2,17 @@ from __future__ import annotations
 
 import random
 import re
-import sqlite3
 from collections import Counter
 
+from bot.db import Database
 from bot.db.models import CATALOG_GUILD
-from bot.db.sqlite.database import SQLiteDatabase
+from tests import raw
 from tests.standin_harness import World
 
 GUILD = 500
 
 
-async def add(
-    db: SQLiteDatabase, text: str, video_id: int | None = None, guild: int = GUILD
-) -> int:
+async def add(db: Database, text: str, video_id: int | None = None, guild: int = GUILD) -> int:
     async with db.transaction() as tx:
         quote = await tx.quotes.add(
             guild_id=guild,
@@ -26,23 +24,23 @@ async def add(
     return quote.id
 
 
-def slots_are_dense(db: SQLiteDatabase, guild: int) -> bool:
-    with sqlite3.connect(db.path) as conn:
-        slots = sorted(
-            r[0] for r in conn.execute("SELECT slot FROM quotes WHERE guild_id = ?", (guild,))
-        )
-        by_video: dict[int, list[int]] = {}
-        for video_id, slot in conn.execute(
-            "SELECT video_id, video_slot FROM quotes WHERE guild_id = ? AND video_id IS NOT NULL",
-            (guild,),
-        ):
-            by_video.setdefault(video_id, []).append(slot)
+async def slots_are_dense(db: Database, guild: int) -> bool:
+    slots = sorted(
+        r[0] for r in await raw.rows(db, "SELECT slot FROM quotes WHERE guild_id = ?", guild)
+    )
+    by_video: dict[int, list[int]] = {}
+    for video_id, slot in await raw.rows(
+        db,
+        "SELECT video_id, video_slot FROM quotes WHERE guild_id = ? AND video_id IS NOT NULL",
+        guild,
+    ):
+        by_video.setdefault(video_id, []).append(slot)
     return slots == list(range(1, len(slots) + 1)) and all(
         sorted(s) == list(range(1, len(s) + 1)) for s in by_video.values()
     )
 
 
-async def test_random_quote_covers_every_quote_evenly(catalog_db: SQLiteDatabase) -> None:
+async def test_random_quote_covers_every_quote_evenly(catalog_db: Database) -> None:
     ids = [await add(catalog_db, f"quote {n}") for n in range(5)]
     rng = random.Random(7)
     seen: Counter[int] = Counter()
@@ -55,12 +53,12 @@ async def test_random_quote_covers_every_quote_evenly(catalog_db: SQLiteDatabase
     assert min(seen.values()) > 300  # 400 expected each
 
 
-async def test_removed_quote_never_comes_back(catalog_db: SQLiteDatabase) -> None:
+async def test_removed_quote_never_comes_back(catalog_db: Database) -> None:
     ids = [await add(catalog_db, f"quote {n}", video_id=1 if n % 2 else None) for n in range(9)]
     for removed in (ids[0], ids[4], ids[8], ids[3]):
         async with catalog_db.transaction() as tx:
             await tx.quotes.remove(removed)
-        assert slots_are_dense(catalog_db, GUILD)
+        assert await slots_are_dense(catalog_db, GUILD)
     gone = {ids[0], ids[4], ids[8], ids[3]}
     rng = random.Random(1)
     async with catalog_db.read() as session:
@@ -73,7 +71,7 @@ async def test_removed_quote_never_comes_back(catalog_db: SQLiteDatabase) -> Non
     assert about_video == {i for n, i in enumerate(ids) if n % 2} - gone
 
 
-async def test_server_without_quotes_gets_the_catalogs(catalog_db: SQLiteDatabase) -> None:
+async def test_server_without_quotes_gets_the_catalogs(catalog_db: Database) -> None:
     async with catalog_db.read() as session:
         quote = await session.quotes.random(GUILD)
         assert quote is not None and quote.guild_id == CATALOG_GUILD and quote.is_sample
@@ -85,7 +83,7 @@ async def test_server_without_quotes_gets_the_catalogs(catalog_db: SQLiteDatabas
             assert own is not None and own.text == "our own"
 
 
-async def test_other_servers_quotes_are_not_visible(catalog_db: SQLiteDatabase) -> None:
+async def test_other_servers_quotes_are_not_visible(catalog_db: Database) -> None:
     other = await add(catalog_db, "elsewhere", guild=777)
     async with catalog_db.read() as session:
         for _ in range(30):

@@ -5,38 +5,39 @@ import sqlite3
 
 import pytest
 
+from bot.db import Database
 from bot.db.models import MIN_RATINGS, PRIOR_WEIGHT, ScoreSummary, VideoPage
 from bot.db.sqlite.database import SQLiteDatabase
 from bot.errors import UserFacingError
+from tests import raw
 
 GUILD = 500
 
 
 async def rate(
-    db: SQLiteDatabase, video_id: int, user_id: int, score: int, guild: int = GUILD
+    db: Database, video_id: int, user_id: int, score: int, guild: int = GUILD
 ) -> ScoreSummary:
     return await db.rate(
         guild_id=guild, video_id=video_id, user_id=user_id, score=score, rated_at=1_795_219_200
     )
 
 
-async def page(db: SQLiteDatabase, guild: int, video_id: int, user_id: int) -> VideoPage:
+async def page(db: Database, guild: int, video_id: int, user_id: int) -> VideoPage:
     async with db.lookup() as session:
         return await session.videos.page(guild, video_id, user_id)
 
 
-def recomputed(db: SQLiteDatabase, guild: int, video_id: int) -> tuple[int, int, list[int]]:
-    with sqlite3.connect(db.path) as conn:
-        scores = [
-            r[0]
-            for r in conn.execute(
-                "SELECT score FROM ratings WHERE guild_id = ? AND video_id = ?", (guild, video_id)
-            )
-        ]
+async def recomputed(db: Database, guild: int, video_id: int) -> tuple[int, int, list[int]]:
+    scores = [
+        r[0]
+        for r in await raw.rows(
+            db, "SELECT score FROM ratings WHERE guild_id = ? AND video_id = ?", guild, video_id
+        )
+    ]
     return len(scores), sum(scores), [scores.count(k) for k in range(1, 11)]
 
 
-async def test_rating_again_replaces_the_score(catalog_db: SQLiteDatabase) -> None:
+async def test_rating_again_replaces_the_score(catalog_db: Database) -> None:
     summary = await rate(catalog_db, 1, 7, 4)
     assert (summary.count, summary.mean) == (1, 4.0)
     summary = await rate(catalog_db, 1, 7, 9)
@@ -46,7 +47,7 @@ async def test_rating_again_replaces_the_score(catalog_db: SQLiteDatabase) -> No
         assert await session.ratings.member_score(GUILD, 1, 7) == 9
 
 
-async def test_scores_are_per_server(catalog_db: SQLiteDatabase) -> None:
+async def test_scores_are_per_server(catalog_db: Database) -> None:
     await rate(catalog_db, 1, 7, 10, guild=1)
     await rate(catalog_db, 1, 7, 2, guild=2)
     async with catalog_db.read() as session:
@@ -54,7 +55,7 @@ async def test_scores_are_per_server(catalog_db: SQLiteDatabase) -> None:
         assert (await session.ratings.summary(2, 1)).mean == 2
 
 
-async def test_out_of_range_score_is_refused_and_writes_nothing(catalog_db: SQLiteDatabase) -> None:
+async def test_out_of_range_score_is_refused_and_writes_nothing(catalog_db: Database) -> None:
     for bad in (0, 11, -3):
         with pytest.raises(UserFacingError):
             await rate(catalog_db, 1, 7, bad)
@@ -63,7 +64,7 @@ async def test_out_of_range_score_is_refused_and_writes_nothing(catalog_db: SQLi
 
 
 async def test_concurrent_ratings_from_many_members_keep_exact_aggregates(
-    catalog_db: SQLiteDatabase,
+    catalog_db: Database,
 ) -> None:
     members = range(1, 201)
     await asyncio.gather(*(rate(catalog_db, 1, m, m % 10 + 1) for m in members))
@@ -74,12 +75,12 @@ async def test_concurrent_ratings_from_many_members_keep_exact_aggregates(
     )
     async with catalog_db.read() as session:
         summary = await session.ratings.summary(GUILD, 1)
-    count, total, histogram = recomputed(catalog_db, GUILD, 1)
+    count, total, histogram = await recomputed(catalog_db, GUILD, 1)
     assert (summary.count, summary.total, list(summary.histogram)) == (count, total, histogram)
     assert summary.count == 250
 
 
-async def test_failed_unit_of_work_leaves_no_half_write(catalog_db: SQLiteDatabase) -> None:
+async def test_failed_unit_of_work_leaves_no_half_write(catalog_db: Database) -> None:
     with pytest.raises(RuntimeError):
         async with catalog_db.transaction() as tx:
             await tx.quotes.add(guild_id=GUILD, text="Half", created_at=1_795_219_200)
@@ -89,7 +90,7 @@ async def test_failed_unit_of_work_leaves_no_half_write(catalog_db: SQLiteDataba
         assert await session.quotes.count(GUILD) == 0
 
 
-async def test_top_uses_a_bayesian_mean_and_a_minimum_count(catalog_db: SQLiteDatabase) -> None:
+async def test_top_uses_a_bayesian_mean_and_a_minimum_count(catalog_db: Database) -> None:
     # Video 1: many 9s. Video 2: a few 10s, which the prior pulls below video 1.
     # Video 3: too few ratings to be listed. Video 4: many 3s.
     for user in range(20):
@@ -110,7 +111,7 @@ async def test_top_uses_a_bayesian_mean_and_a_minimum_count(catalog_db: SQLiteDa
     assert top.entries[1].mean == 10
 
 
-async def test_concurrent_review_pages_share_one_read(catalog_db: SQLiteDatabase) -> None:
+async def test_concurrent_review_pages_share_one_read(catalog_db: Database) -> None:
     import asyncio
 
     from bot.errors import NotFoundError
@@ -133,7 +134,7 @@ async def test_concurrent_review_pages_share_one_read(catalog_db: SQLiteDatabase
 
 
 async def test_one_batch_repeating_a_member_keeps_the_last_score(
-    catalog_db: SQLiteDatabase,
+    catalog_db: Database,
 ) -> None:
     """Ratings that share a batch are applied in the order they arrived."""
     summaries = await asyncio.gather(
@@ -144,14 +145,16 @@ async def test_one_batch_repeating_a_member_keeps_the_last_score(
     )
     assert [s.count for s in summaries] == [1, 1, 1]
     assert summaries[-1].total == 6
-    assert recomputed(catalog_db, GUILD, 1) == (1, 6, [0, 0, 0, 0, 0, 1, 0, 0, 0, 0])
+    assert await recomputed(catalog_db, GUILD, 1) == (1, 6, [0, 0, 0, 0, 0, 1, 0, 0, 0, 0])
 
 
 async def test_committed_ratings_reach_the_database_file_in_the_background(
-    catalog_db: SQLiteDatabase,
+    sqlite_catalog_db: SQLiteDatabase,
 ) -> None:
     """Checkpoints run on their own connection: the writer commits to the WAL only, and the
-    rows still land in the main file soon after, long before the writer's own threshold."""
+    rows still land in the main file soon after, long before the writer's own threshold.
+    (SQLite's write-ahead log: PostgreSQL has nothing like it to check.)"""
+    catalog_db = sqlite_catalog_db
     await asyncio.gather(
         *(
             catalog_db.rate(guild_id=GUILD, video_id=2, user_id=u, score=7, rated_at=1_795_219_200)

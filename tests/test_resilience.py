@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-from pathlib import Path
 
 import pytest
 
@@ -16,6 +15,7 @@ from bot.db.sqlite import connections as database_module
 from bot.errors import CannotSaveError, NotFoundError
 from bot.ui import replies
 from tests.standin_harness import World
+from tests.stores import Stores
 from tests.storm import answers, fire
 
 
@@ -29,17 +29,18 @@ async def stored_score(world: World, video_id: int, user_id: int) -> int | None:
         return await session.ratings.member_score(world.guild.id, video_id, user_id)
 
 
+@pytest.mark.sqlite_only  # another SQLite program holding the file's write lock
 async def test_writes_behind_a_held_lock_are_deferred_and_every_answer_is_true(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    stores: Stores, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Another process (an import, a backup tool) holds the write lock for 1.6 s; the bot
     # waits for it at most 1 s a transaction and defers what is silent after 0.5 s (the
     # production numbers, 5 s and 2 s, scaled down to keep the test short).
     monkeypatch.setattr(database_module, "BUSY_TIMEOUT_MS", 1000)
     monkeypatch.setattr(replies, "DEFER_AFTER", 0.5)
-    world = World(tmp_path)
+    world = World(await stores.sample("e2e.sqlite3"))
     await world.start()
-    blocker = sqlite3.connect(world.database_path, isolation_level=None)
+    blocker = sqlite3.connect(world.sqlite_db.path, isolation_level=None)
     try:
         [video] = await video_ids(world, "Alright")
         members = [world.member(f"m{n}") for n in range(8)]
@@ -69,16 +70,17 @@ async def test_writes_behind_a_held_lock_are_deferred_and_every_answer_is_true(
         await world.close()
 
 
+@pytest.mark.sqlite_only  # SQLite's size cap stands for the full disk
 async def test_a_full_disk_refuses_writes_with_one_sentence_and_one_log_line(
     world: World, caplog: pytest.LogCaptureFixture
 ) -> None:
     # No free pages left in the file, and no room to grow: SQLite's own size cap fails a
     # write exactly as a full disk does (SQLITE_FULL).
-    vacuum = sqlite3.connect(world.database_path)
+    vacuum = sqlite3.connect(world.sqlite_db.path)
     vacuum.execute("VACUUM")
     vacuum.close()
     # A cap is a setting of one connection: the writer's own, reached past the interface.
-    writer = world.db._open_writer().conn
+    writer = world.sqlite_db._open_writer().conn
     [[pages]] = await writer.fetchall("PRAGMA page_count")
     await writer.execute(f"PRAGMA max_page_count = {pages}")
     videos = await video_ids(world, "Alright", "HUMBLE.", "We Cry Together")

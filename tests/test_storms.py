@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import sqlite3
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,8 +16,10 @@ import pytest
 
 from bot.standin.member import Member
 from bot.standin.server import Guild, Interaction, StandIn
+from tests import raw
+from tests.stores import Store, Stores
 from tests.storm import answers, fire, seen
-from tests.test_process import environment, spawn
+from tests.test_process import environment, first_start, spawn
 
 MEMBERS = 300
 
@@ -26,27 +27,29 @@ MEMBERS = 300
 @dataclass
 class RunningBot:
     process: asyncio.subprocess.Process
-    database: Path
+    database: Store
     guild: Guild
     video: int
 
-    def ratings(self) -> dict[int, int]:
-        """Member id -> stored score, read straight from the file after the process ended."""
-        conn = sqlite3.connect(self.database)
-        try:
-            rows = conn.execute(
-                "SELECT user_id, score FROM ratings WHERE guild_id = ? AND video_id = ?",
-                (self.guild.id, self.video),
-            ).fetchall()
-        finally:
-            conn.close()
+    async def ratings(self) -> dict[int, int]:
+        """Member id -> stored score, read straight from the database after the process
+        ended."""
+        rows = await raw.rows(
+            self.database,
+            "SELECT user_id, score FROM ratings WHERE guild_id = ? AND video_id = ?",
+            self.guild.id,
+            self.video,
+        )
         return dict(rows)
 
 
 @pytest.fixture
-async def running_bot(standin: StandIn, tmp_path: Path) -> AsyncIterator[RunningBot]:
+async def running_bot(
+    standin: StandIn, stores: Stores, tmp_path: Path
+) -> AsyncIterator[RunningBot]:
     guild = next(iter(standin.guilds.values()))
-    env = environment(standin, tmp_path, DEV_GUILD_ID=str(guild.id))
+    database = await first_start(stores)
+    env = environment(standin, database, DEV_GUILD_ID=str(guild.id))
     process = await spawn(env, tmp_path)
     try:
         for _ in range(600):  # the bot syncs its commands to the server once it is ready
@@ -54,10 +57,7 @@ async def running_bot(standin: StandIn, tmp_path: Path) -> AsyncIterator[Running
                 break
             await asyncio.sleep(0.05)
         assert standin.guild_commands.get(guild.id), "the bot did not start within 30 s"
-        database = tmp_path / "db" / "bot.sqlite3"
-        conn = sqlite3.connect(database)
-        [[video]] = conn.execute("SELECT id FROM videos WHERE title = 'Alright'").fetchall()
-        conn.close()
+        video = await raw.value(database, "SELECT id FROM videos WHERE title = 'Alright'")
         yield RunningBot(process, database, guild, video)
     finally:
         if process.returncode is None:
@@ -87,7 +87,7 @@ async def test_sigterm_in_a_storm_answers_every_member_it_saved(
     assert running_bot.process.returncode == 0, log
     assert "closed cleanly" in log and "Traceback" not in log, log
     assert "still unanswered" not in log, log
-    stored = running_bot.ratings()
+    stored = await running_bot.ratings()
     seen_texts = await answers(standin, [record for _, record, _ in fired], within=1)
     for (member, _, score), text in zip(fired, seen_texts, strict=True):
         # Every interaction reached the bot before the signal: each gets an answer.
@@ -112,7 +112,7 @@ async def test_kill_9_in_a_storm_keeps_every_acknowledged_rating(
         await asyncio.sleep(0.01)
     running_bot.process.kill()
     await running_bot.process.wait()
-    stored = running_bot.ratings()
+    stored = await running_bot.ratings()
     acknowledged = 0
     for member, record, score in fired:
         text = seen(standin, record)

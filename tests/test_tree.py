@@ -10,6 +10,7 @@ import discord
 
 from bot.client import EXTENSIONS, TakeTwoBot
 from bot.ui.components import VIDEO_BUTTONS
+from tests.stores import Stores
 
 SLASH_NAME = re.compile(r"^[-_\w]{1,32}$")
 
@@ -106,19 +107,15 @@ async def test_unloading_every_extension_clears_the_tree(bot: TakeTwoBot) -> Non
     assert remaining == set(VIDEO_BUTTONS)
 
 
-async def test_sample_catalog_is_loaded_only_when_asked(tmp_path: Any) -> None:
-    from bot.settings import Settings
-
-    quiet = TakeTwoBot(
-        Settings(token="t", database_path=tmp_path / "a.sqlite3", load_sample_catalog=False)
-    )
+async def test_sample_catalog_is_loaded_only_when_asked(stores: Stores) -> None:
+    quiet = TakeTwoBot((await stores.empty("a.sqlite3")).settings(load_sample_catalog=False))
     await quiet.prepare()
     try:
         async with quiet.db.read() as session:
             assert await session.videos.count() == 0
     finally:
         await quiet.close()
-    loud = TakeTwoBot(Settings(token="t", database_path=tmp_path / "b.sqlite3"))
+    loud = TakeTwoBot((await stores.empty("b.sqlite3")).settings())
     await loud.prepare()
     try:
         async with loud.db.read() as session:

@@ -7,11 +7,13 @@ from pathlib import Path
 
 import pytest
 
+from bot.db import Database
 from bot.db.models import Credit, ScoreSummary, VideoPage
 from bot.db.sqlite.database import SQLiteDatabase
 from bot.db.sqlite.migrations import MIGRATIONS_DIR
 from bot.db.text import fold
 from bot.errors import NotFoundError, UserFacingError
+from tests import raw
 from tests.made_up import add_made_up_video
 
 
@@ -22,12 +24,12 @@ def test_fold_ignores_case_accents_and_punctuation() -> None:
     assert fold("夜に駆ける") == "夜に駆ける"
 
 
-async def titles(db: SQLiteDatabase, text: str) -> list[str]:
+async def titles(db: Database, text: str) -> list[str]:
     async with db.read() as session:
         return [v.title for v in await session.videos.search(text)]
 
 
-async def test_search_by_prefix_substring_artist_and_accent(catalog_db: SQLiteDatabase) -> None:
+async def test_search_by_prefix_substring_artist_and_accent(catalog_db: Database) -> None:
     assert (await titles(catalog_db, "we cry"))[0] == "We Cry Together"
     assert (await titles(catalog_db, "WE CRY"))[0] == "We Cry Together"
     assert "We Cry Together" in await titles(catalog_db, "together")
@@ -38,13 +40,13 @@ async def test_search_by_prefix_substring_artist_and_accent(catalog_db: SQLiteDa
     assert {"Alright", "HUMBLE.", "We Cry Together"} <= set(kendrick)
 
 
-async def test_search_tolerates_a_typo(catalog_db: SQLiteDatabase) -> None:
+async def test_search_tolerates_a_typo(catalog_db: Database) -> None:
     assert (await titles(catalog_db, "we cyr togther"))[0] == "We Cry Together"
     assert (await titles(catalog_db, "formaton"))[0] == "Formation"
 
 
 async def test_empty_search_lists_videos_and_never_more_than_the_limit(
-    catalog_db: SQLiteDatabase,
+    catalog_db: Database,
 ) -> None:
     async with catalog_db.transaction() as tx:
         for n in range(40):
@@ -57,7 +59,7 @@ async def test_empty_search_lists_videos_and_never_more_than_the_limit(
         assert len(await session.videos.search("demo", limit=5)) == 5
 
 
-async def test_resolve_choice_typed_title_and_typo(catalog_db: SQLiteDatabase) -> None:
+async def test_resolve_choice_typed_title_and_typo(catalog_db: Database) -> None:
     async with catalog_db.read() as session:
         video = await session.videos.resolve("we cry together")
         assert video.title == "We Cry Together"
@@ -68,7 +70,7 @@ async def test_resolve_choice_typed_title_and_typo(catalog_db: SQLiteDatabase) -
         assert (await session.videos.resolve("We Cyr Together")).id == video.id
 
 
-async def test_unknown_video_names_the_closest_titles(catalog_db: SQLiteDatabase) -> None:
+async def test_unknown_video_names_the_closest_titles(catalog_db: Database) -> None:
     async with catalog_db.read() as session:
         with pytest.raises(NotFoundError) as caught:
             await session.videos.resolve("Swimming Together")
@@ -80,7 +82,7 @@ async def test_unknown_video_names_the_closest_titles(catalog_db: SQLiteDatabase
             await session.videos.resolve("id:999999")
 
 
-async def test_credits_and_sources_read_together_in_order(catalog_db: SQLiteDatabase) -> None:
+async def test_credits_and_sources_read_together_in_order(catalog_db: Database) -> None:
     credits = [Credit("Director", "D"), Credit("Producer", "P", "song"), Credit("cast", "C")]
     sources = ["https://example.org/2", "https://example.org/1"]
     vid = await add_made_up_video(catalog_db, credits, sources)
@@ -95,7 +97,7 @@ async def test_credits_and_sources_read_together_in_order(catalog_db: SQLiteData
 
 
 async def test_a_song_credit_is_not_a_director_on_the_review_page(
-    catalog_db: SQLiteDatabase,
+    catalog_db: Database,
 ) -> None:
     vid = await add_made_up_video(
         catalog_db, [Credit("director", "Ann Example"), Credit("Director", "Bo Example", "song")]
@@ -107,18 +109,20 @@ async def test_a_song_credit_is_not_a_director_on_the_review_page(
     assert page.credits_for("Director") == ["Ann Example"]
 
 
-async def test_removing_a_video_removes_its_sources(catalog_db: SQLiteDatabase) -> None:
+async def test_removing_a_video_removes_its_sources(catalog_db: Database) -> None:
     async with catalog_db.transaction() as tx:
         video = await tx.videos.resolve("HUMBLE.")
         assert await tx.videos.sources(video.id)
         await tx.videos.remove_everywhere(video.id)
     async with catalog_db.read() as session:
         assert await session.videos.credits_and_sources(video.id) == ([], [])
-    with closing(sqlite3.connect(catalog_db.path)) as conn:
-        rows = conn.execute("SELECT count(*) FROM video_sources WHERE video_id = ?", (video.id,))
-        assert rows.fetchall() == [(0,)]
+    left = await raw.value(
+        catalog_db, "SELECT count(*) FROM video_sources WHERE video_id = ?", video.id
+    )
+    assert left == 0
 
 
+@pytest.mark.sqlite_only  # a SQLite database from before a SQLite migration
 async def test_credits_saved_before_credit_kinds_are_the_videos(tmp_path: Path) -> None:
     """A database made before migration 0005 keeps its credits, read as the video's, and its
     videos start with no sources."""
