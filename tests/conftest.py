@@ -91,7 +91,7 @@ async def stores(tmp_path: Path, cluster: Cluster | None) -> AsyncIterator[Store
 @pytest.fixture
 async def db(stores: Stores) -> AsyncIterator[Database]:
     """A migrated, empty database."""
-    database = (await stores.empty()).database()
+    database = (await stores.migrated()).database()
     await database.open()
     yield database
     await database.close()

@@ -20,7 +20,7 @@ import asyncpg
 from bot.db import Database
 from bot.settings import Settings
 from bot.startup import database_name, new_database
-from tests.templates import sample_database, sample_postgres_database
+from tests.templates import postgres_copy, sample_database
 
 SQLITE = "sqlite"
 POSTGRESQL = "postgresql"
@@ -85,13 +85,23 @@ class Stores:
         await admin.execute(f'CREATE DATABASE "{name}"')
         return Store(path, self.cluster.url(name))
 
+    async def migrated(self, file: str = "test.sqlite3") -> Store:
+        """A place whose first open finds an empty, migrated database. On SQLite a new file,
+        which that open migrates (as quick as copying one); on PostgreSQL a copy of a
+        migrated template."""
+        path = self.folder / file
+        if self.cluster is None:
+            return Store(path)
+        admin, name = await self._new_database()
+        return Store(path, await postgres_copy(admin, self.cluster, name, sample=False))
+
     async def sample(self, file: str = "bot.sqlite3") -> Store:
         """A database as the bot's first start leaves it: migrated, with the sample catalog."""
         path = self.folder / file
         if self.cluster is None:
             return Store(await sample_database(path))
         admin, name = await self._new_database()
-        return Store(path, await sample_postgres_database(admin, self.cluster, name))
+        return Store(path, await postgres_copy(admin, self.cluster, name, sample=True))
 
     async def _new_database(self) -> tuple[asyncpg.Connection[asyncpg.Record], str]:
         """The admin connection, and a name for a new database (dropped at close)."""
