@@ -1,6 +1,6 @@
 """The suite's fixtures. Every test that stores anything runs once per engine: the test ids
 end in `sqlite` and `postgresql`. PostgreSQL is a real server (tests/postgres.py); where it
-is missing the `postgresql` runs are skipped with one line (and fail under
+is missing the `postgresql` runs are skipped, each with a one-line reason (and fail under
 TAKETWO_REQUIRE_POSTGRES=1).
 
 `engine` chooses the run's engine; `stores` makes databases on it (tests/stores.py), and
@@ -8,16 +8,25 @@ TAKETWO_REQUIRE_POSTGRES=1).
 database or starts a bot process of its own asks `stores` for the place, so it runs on
 both engines too. tests/raw.py reads what either engine holds.
 
-Some tests check what only SQLite has. They run once, with the id `sqlite`: those marked
-`@pytest.mark.sqlite_only` and those in SQLITE_MODULES, or they use the non-parametrized
-`sqlite_db` / `sqlite_catalog_db`. They are:
+Some tests check what only SQLite has, on purpose. Those that use the fixtures above run
+once, with the id `sqlite`: they are marked `@pytest.mark.sqlite_only`, or their module is
+in SQLITE_MODULES. The others use the non-parametrized `sqlite_db` / `sqlite_catalog_db`, or
+make a SQLite file themselves (and carry the mark where it is not plain from the module).
+They are:
 - tests/test_migrations.py: SQLite's schema, its migration runner and its files;
-- tests/test_faults.py (but for a failed first start): damaged, unwritable and locked files;
-- tests/test_data_layer_shape.py: the SQLite data layer's own sessions and query plans;
-- the write-ahead log and checkpoints (test_ratings), a query plan (test_daily), a lock
-  held by another SQLite program and SQLite's size cap as a full disk (test_resilience),
-  credits kept from before a SQLite migration (test_videos), `backup` (a copy of the file:
-  test_admin_cli), and the deleted text's bytes in the file (test_privacy_marker).
+- tests/test_faults.py (but for a first start that fails): damaged, unwritable and locked
+  files;
+- tests/test_data_layer_shape.py (SQLITE_MODULES): the SQLite data layer's own sessions,
+  connections and query steps;
+- test_ratings: committed rows reach the file past the write-ahead log (checkpoints);
+- test_daily: SQLite's query plan for due schedules;
+- test_resilience: a lock held by another SQLite program, and SQLite's size cap as a full
+  disk;
+- test_videos: credits kept from before a SQLite migration;
+- test_admin_cli: `backup` (a copy of SQLite's file; PostgreSQL has pg_dump);
+- test_privacy_marker: the deleted text's bytes in the file and its write-ahead log (every
+  table of either engine is checked by the other test there).
+The playground (tests/test_playground.py) keeps a throwaway SQLite file of its own.
 PostgreSQL's counterparts of these are in tests/test_postgres_backend.py.
 """
 
