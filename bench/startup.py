@@ -52,11 +52,9 @@ class DeliveringStandIn(StandIn):
     """The stand-in, noting for each shard how many servers it sent and when the last of
     their GUILD_CREATEs was written to the socket."""
 
-    def __init__(self, servers: int, shards: int) -> None:
-        # The session start limit of a bot granted max_concurrency >= `shards` (Discord grants
-        # large bots 16 and more): every shard may identify at once, each in its own bucket.
+    def __init__(self, servers: int, max_concurrency: int) -> None:
         super().__init__(
-            validate=False, session_start_limit=SessionStartLimit(max_concurrency=shards)
+            validate=False, session_start_limit=SessionStartLimit(max_concurrency=max_concurrency)
         )
         self.add_guilds(servers)
         self.delivered: dict[int, tuple[int, float]] = {}  # shard -> (servers, perf_counter)
@@ -67,12 +65,16 @@ class DeliveringStandIn(StandIn):
 
 
 async def sharded_start(
-    database: Path, servers: int, shards: int = SHARDS
+    database: Path, servers: int, shards: int = SHARDS, max_concurrency: int = SHARDS
 ) -> dict[str, float | None]:
     """Start `python -m bot` with SHARD_COUNT=`shards` and every shard id, against a stand-in
     holding `servers` servers; READY is the bot's "TakeTwo is up" line, which discord.py
-    allows only after every shard's READY and the GUILD_CREATEs that follow it."""
-    standin = DeliveringStandIn(servers, shards)
+    allows only after every shard's READY and the GUILD_CREATEs that follow it.
+
+    By default the stand-in grants max_concurrency = `shards`, as Discord does for large bots
+    (16 and more): every shard identifies at once, each in its own bucket. With 1, what most
+    bots have, each identify after the first waits its 5.5 s turn (bot/sharding.py)."""
+    standin = DeliveringStandIn(servers, max_concurrency)
     await standin.start()
     env = bot_environment(
         standin,
