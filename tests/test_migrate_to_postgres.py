@@ -12,7 +12,7 @@ import signal
 import socket
 import sqlite3
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import closing
 from dataclasses import replace
 from pathlib import Path
@@ -23,6 +23,7 @@ import pytest
 
 from bench.generate import Scale, generate
 from bot.db.models import PressReview
+from bot.db.postgres import from_sqlite
 from bot.db.postgres.database import PostgresDatabase
 from bot.db.sqlite.database import SQLiteDatabase
 from bot.settings import Settings
@@ -365,6 +366,29 @@ async def test_a_row_postgresql_cannot_take_is_named_and_nothing_is_copied(
     assert (code, len(err)) == (4, 1)
     assert words in err[0] and "nothing was copied" in err[0]
     assert not any(line.startswith("Done") for line in out)
+    await assert_empty(postgres_url)
+
+
+async def test_a_copy_that_differs_from_its_source_is_rolled_back(
+    tmp_path: Path, postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A bug that loses a row on the way is caught by the verification, before COMMIT.
+    path = await bench_database(tmp_path / "bench.sqlite3")
+    rows = from_sqlite.Source.rows
+
+    def one_rating_lost(
+        self: from_sqlite.Source, table: str, columns: list[from_sqlite.Column]
+    ) -> Iterator[tuple[Any, ...]]:
+        found = rows(self, table, columns)
+        if table == "ratings":
+            next(found)
+        return found
+
+    monkeypatch.setattr(from_sqlite.Source, "rows", one_rating_lost)
+    code, out, err = migrate(tmp_path, path, postgres_url)
+    assert (code, len(err)) == (1, 1)
+    assert "rolled back, as the copy of ratings differs from the SQLite database" in err[0]
+    assert [line.split()[0] for line in out if line.endswith("DIFFER")] == ["ratings"]
     await assert_empty(postgres_url)
 
 

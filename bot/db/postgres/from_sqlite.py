@@ -160,6 +160,18 @@ class Source:
     def _data_version(self) -> int:
         return int(self.conn.execute("PRAGMA data_version").fetchone()[0])
 
+    def tables(self) -> set[str]:
+        """TakeTwo's tables: not SQLite's own, nor the search index's (PostgreSQL keeps
+        trigram indexes on videos instead)."""
+        return {
+            name
+            for (name,) in self.conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' "
+                "AND name NOT LIKE 'sqlite!_%' ESCAPE '!' "
+                "AND name NOT LIKE 'video!_search%' ESCAPE '!'"
+            )
+        }
+
     def columns(self, table: str) -> list[str]:
         return [
             row[0] for row in self.conn.execute("SELECT name FROM pragma_table_info(?)", (table,))
@@ -223,13 +235,14 @@ class Target:
     async def columns(self) -> dict[str, list[Column]]:
         rows = await self.conn.fetch(
             "SELECT table_name::text, column_name::text, data_type::text "
-            "FROM information_schema.columns WHERE table_schema = current_schema() "
-            "ORDER BY table_name, ordinal_position"
+            "FROM information_schema.columns "
+            "WHERE table_schema = current_schema() AND table_name = ANY($1::text[]) "
+            "ORDER BY table_name, ordinal_position",
+            TABLES,
         )
         found: dict[str, list[Column]] = {}
         for table, name, data_type in rows:
             found.setdefault(table, []).append(Column(name, _kind(data_type)))
-        found.pop("schema_version", None)
         return found
 
     async def lock(self) -> None:
@@ -355,13 +368,14 @@ async def _close(conn: Connection) -> None:
 
 
 def _check_same_tables(source: Source, target_columns: dict[str, list[Column]]) -> None:
-    if sorted(target_columns) != sorted(TABLES):
+    """Both schemas hold the tables TABLES names, with the same columns: a table added by a
+    later migration and missing from TABLES would otherwise be left behind unnoticed."""
+    if (found := source.tables()) != set(TABLES):
         raise CopyNotVerified(
-            f"PostgreSQL's tables {sorted(target_columns)} are not the ones migrate copies "
-            f"{sorted(TABLES)}"
+            f"the SQLite tables {sorted(found)} are not the ones migrate copies {sorted(TABLES)}"
         )
     for table in TABLES:
-        wanted = sorted(c.name for c in target_columns[table])
+        wanted = sorted(c.name for c in target_columns.get(table, []))
         if sorted(source.columns(table)) != wanted:
             raise CopyNotVerified(
                 f"{table} has the columns {sorted(source.columns(table))} in SQLite but "
