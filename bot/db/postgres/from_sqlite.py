@@ -528,8 +528,8 @@ def _copy_failed(where: str, error: BaseException) -> Exception:
             first = first.__context__
             seen.add(id(first))
         return DatabaseBusy(
-            f"the copy into {where} stopped ({_said(first) or type(first).__name__}); it was "
-            "rolled back and the database is as empty as before: run migrate again."
+            f"the copy into {where} stopped ({_said(first) or type(first).__name__}); nothing "
+            "of it was kept: run migrate again."
         )
     return unusable(where, error) or DatabaseUnusable(
         f"the copy into {where} failed ({_said(error)}); it was rolled back."
