@@ -124,24 +124,10 @@ def migrate(cwd: Path, source: Path, url: str) -> tuple[int, list[str], list[str
     return result.returncode, result.stdout.splitlines(), result.stderr.splitlines()
 
 
-async def bench_database(path: Path, *, scale: float = 0.01, with_agrees: bool = True) -> Path:
-    """A bench database (at 1%: 20,000 ratings in 10 servers), with the agrees behind its
-    takes' agree counts: bench/generate.py writes the counts alone, which TakeTwo's own writes
-    never do (and migrate refuses). Each take gets that many agrees through the triggers that
-    count them."""
+async def bench_database(path: Path, *, scale: float = 0.01) -> Path:
+    """A bench database (at 1%: 20,000 ratings in 10 servers, takes with their agrees)."""
     # The generator runs its own event loop.
     await asyncio.to_thread(generate, path, Scale().scaled(scale))
-    if not with_agrees:
-        return path
-    with closing(sqlite3.connect(path)) as conn, conn:
-        conn.execute("CREATE TEMP TABLE wanted AS SELECT id, guild_id, agree_count FROM takes")
-        conn.execute("UPDATE takes SET agree_count = 0")
-        conn.execute(
-            "WITH RECURSIVE member (n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM member "
-            "WHERE n < 20) INSERT INTO take_agrees (take_id, user_id, guild_id) "
-            "SELECT w.id, 10000000000 + member.n, w.guild_id FROM temp.wanted AS w "
-            "JOIN member ON member.n <= w.agree_count"
-        )
     return path
 
 
@@ -326,8 +312,10 @@ async def test_a_database_that_holds_anything_is_refused_and_left_as_it_was(
 async def test_a_source_whose_counts_disagree_with_its_rows_is_refused(
     tmp_path: Path, postgres_url: str
 ) -> None:
-    # Agree counts with no agrees behind them.
-    path = await bench_database(tmp_path / "edited.sqlite3", with_agrees=False)
+    # An agree count with no agrees behind it.
+    path = await bench_database(tmp_path / "edited.sqlite3")
+    with closing(sqlite3.connect(path)) as conn, conn:
+        conn.execute("UPDATE takes SET agree_count = agree_count + 3 WHERE id = 1")
     code, out, err = migrate(tmp_path, path, postgres_url)
     assert code == 4
     assert len(err) == 1 and "takes.agree_count" in err[0] and "Nothing was copied" in err[0]
