@@ -35,6 +35,8 @@ from bench.startup import (
     sharded_limits,
     sharded_start,
 )
+from bot.db.postgres.connections import redacted
+from bot.db.postgres.from_sqlite import copy_to_postgres
 from bot.standin.member import Member
 from bot.standin.server import Guild, StandIn
 
@@ -44,12 +46,14 @@ CommandMaker = Callable[[], tuple[str, dict[str, Any]]]
 
 
 async def end_to_end(
-    database: Path, scale: Scale, seconds: float
+    database: Path, scale: Scale, seconds: float, postgres_url: str | None = None
 ) -> tuple[list[Result], dict[str, float | None]]:
     standin = StandIn(validate=False)
     await standin.start()
     guild = standin.add_guild("Bench", guild_id=BENCH_GUILD)
-    env = bot_environment(standin, database, DEV_GUILD_ID=str(BENCH_GUILD), LOG_LEVEL="WARNING")
+    env = bot_environment(
+        standin, database, postgres_url, DEV_GUILD_ID=str(BENCH_GUILD), LOG_LEVEL="WARNING"
+    )
     started = time.perf_counter()
     process = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", env=env)
     facts: dict[str, float | None] = {}
@@ -235,7 +239,11 @@ def main() -> int:
         default=5.0,
         help="seconds per end-to-end load and per sustained-write run",
     )
-    parser.add_argument("--database", type=Path, help="where to build it (default: a temp dir)")
+    parser.add_argument(
+        "--database",
+        help="a SQLite file to build it at (default: a temp dir), or an empty PostgreSQL "
+        "database (postgresql://...) to copy it into and measure there",
+    )
     parser.add_argument(
         "--sharded-start-only",
         action="store_true",
@@ -245,22 +253,37 @@ def main() -> int:
     args = parser.parse_args()
     scale = Scale().scaled(args.scale) if args.scale != 1.0 else Scale()
     folder = tempfile.TemporaryDirectory(prefix="taketwo-bench-")
-    database = args.database or Path(folder.name) / "bench.sqlite3"
+    postgres_url = args.database if str(args.database).startswith("postgres") else None
+    if args.database and postgres_url is None:
+        database = Path(args.database)
+    else:
+        database = Path(folder.name) / "bench.sqlite3"
     print(f"Generating {scale} at {database} ...", flush=True)
     timings = generate(database, scale)
     print(f"Generated in {sum(timings.values()):.1f} s {timings}", flush=True)
+    if postgres_url is not None:
+        # The same data on PostgreSQL, copied and checked as `python -m bot migrate` does.
+        started = time.perf_counter()
+        copy_to_postgres(database, postgres_url, lambda line: None)
+        print(f"Copied to {redacted(postgres_url)} in {time.perf_counter() - started:.1f} s")
     gc.freeze()
     results: list[Result] = []
     facts: dict[str, float | None] = {}
     if not args.sharded_start_only:
-        results = asyncio.run(database_layer(database, scale, args.runs, seconds=args.seconds))
-        e2e, facts = asyncio.run(end_to_end(database, scale, args.seconds))
+        results = asyncio.run(
+            database_layer(
+                database, scale, args.runs, seconds=args.seconds, postgres_url=postgres_url
+            )
+        )
+        e2e, facts = asyncio.run(end_to_end(database, scale, args.seconds, postgres_url))
         results += e2e
     # The servers need no data: a start is the gateway's work and discord.py's caches.
     servers = max(SHARDS, round(SERVERS * args.scale))
-    facts.update(asyncio.run(sharded_start(database, servers)))
+    facts.update(asyncio.run(sharded_start(database, servers, postgres_url=postgres_url)))
     limits = {"bot peak memory (MB)": 150.0, **sharded_limits(servers)}
     print()
+    engine = f"PostgreSQL ({redacted(postgres_url)})" if postgres_url else f"SQLite ({database})"
+    print(f"Database: {engine}")
     print(table(results, facts, timings, limits))
     folder.cleanup()
     return 0

@@ -30,9 +30,11 @@ def peak_rss_mb(pid: int) -> float | None:
     return None
 
 
-def bot_environment(standin: StandIn, database: Path, **settings: str) -> dict[str, str]:
+def bot_environment(
+    standin: StandIn, database: Path, postgres_url: str | None = None, **settings: str
+) -> dict[str, str]:
     """This process's environment, without its own Discord settings, pointed at the stand-in
-    and the database, plus `settings`."""
+    and the database (the SQLite file, or PostgreSQL holding its copy), plus `settings`."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("DISCORD_")}
     env.update(
         {
@@ -41,6 +43,7 @@ def bot_environment(standin: StandIn, database: Path, **settings: str) -> dict[s
             "DISCORD_API_BASE": standin.api_base,
             "DISCORD_GATEWAY_URL": standin.gateway_url,
             "DATABASE_PATH": str(database),
+            "DATABASE_URL": postgres_url or "",
             "LOAD_SAMPLE_CATALOG": "false",
             **settings,
         }
@@ -65,7 +68,11 @@ class DeliveringStandIn(StandIn):
 
 
 async def sharded_start(
-    database: Path, servers: int, shards: int = SHARDS, max_concurrency: int = SHARDS
+    database: Path,
+    servers: int,
+    shards: int = SHARDS,
+    max_concurrency: int = SHARDS,
+    postgres_url: str | None = None,
 ) -> dict[str, float | None]:
     """Start `python -m bot` with SHARD_COUNT=`shards` and every shard id, against a stand-in
     holding `servers` servers; READY is the bot's "TakeTwo is up" line, which discord.py
@@ -79,6 +86,7 @@ async def sharded_start(
     env = bot_environment(
         standin,
         database,
+        postgres_url,
         SHARD_COUNT=str(shards),
         SHARD_IDS=f"0-{shards - 1}",
         LOG_LEVEL="INFO",
