@@ -239,6 +239,17 @@ def generate(path: Path, scale: Scale, seed: int = 7) -> dict[str, float]:
                 for v, u in takes
             ],
         )
+    # The agrees behind each take's count, counted by the triggers as the bot's own writes
+    # are: a database a member could have made (migrate to PostgreSQL checks this).
+    conn.execute("CREATE TEMP TABLE wanted AS SELECT id, guild_id, agree_count FROM takes")
+    conn.execute("UPDATE takes SET agree_count = 0")
+    conn.execute(
+        "WITH RECURSIVE member (n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM member WHERE n < 20) "
+        "INSERT INTO take_agrees (take_id, user_id, guild_id) "
+        "SELECT w.id, 10000000000 + member.n, w.guild_id FROM temp.wanted AS w "
+        "JOIN member ON member.n <= w.agree_count"
+    )
+    conn.execute("DROP TABLE temp.wanted")
     conn.execute("COMMIT")
     timings["takes"] = time.perf_counter() - started
     started = time.perf_counter()

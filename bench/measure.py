@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.generate import Scale
+from bot.db import Database
+from bot.db.postgres.database import postgres_database
 from bot.db.sqlite.connections import connect_on_loop, connect_on_thread
 from bot.db.sqlite.database import SQLiteDatabase
 
@@ -71,13 +73,21 @@ RATED_AT = 1_795_219_200
 
 
 async def database_layer(
-    path: Path, scale: Scale, runs: int, seed: int = 11, seconds: float = 5.0
+    path: Path,
+    scale: Scale,
+    runs: int,
+    seed: int = 11,
+    seconds: float = 5.0,
+    postgres_url: str | None = None,
 ) -> list[Result]:
+    """The data layer's reads and writes, on the SQLite file at `path` or, given a URL, on
+    the PostgreSQL database that holds a copy of it. The naive baselines are SQLite's."""
     rng = random.Random(seed)
-    db = SQLiteDatabase(path)
+    db = SQLiteDatabase(path) if postgres_url is None else postgres_database(postgres_url)
     await db.open()
     try:
-        # The baselines' own connection, of the kind the lookups use (on the loop's thread).
+        # The baselines' own connection, of the kind the lookups use (on the loop's thread);
+        # the titles typed come from the file either way (PostgreSQL holds a copy of it).
         plain = connect_on_loop(path)
         async with db.read() as session:
             titles = [v.title for v in await session.videos.search("", limit=25)]
@@ -156,12 +166,15 @@ async def database_layer(
             async with db.lookup() as s:
                 await s.ratings.summary(guild(), video())
 
-        results += [
-            await timed("naive: quote by ORDER BY RANDOM()", runs, naive_quote),
-            await timed("ours: server score from aggregates", runs, our_score),
-            await timed("naive: server score from all ratings", runs, naive_score),
-        ]
-        results += await sustained_writes(db, rng, scale, seconds=seconds)
+        if postgres_url is None:
+            results += [
+                await timed("naive: quote by ORDER BY RANDOM()", runs, naive_quote),
+                await timed("ours: server score from aggregates", runs, our_score),
+                await timed("naive: server score from all ratings", runs, naive_score),
+            ]
+        results += await sustained_writes(
+            db, rng, scale, seconds=seconds, naive_path=path if postgres_url is None else None
+        )
         plain.close()
     finally:
         await db.close()
@@ -169,14 +182,16 @@ async def database_layer(
 
 
 async def sustained_writes(
-    db: SQLiteDatabase,
+    db: Database,
     rng: random.Random,
     scale: Scale,
     seconds: float = 5.0,
     writers: int = 500,
+    naive_path: Path | None = None,
 ) -> list[Result]:
     """Rating writes from `writers` concurrent members for a few seconds while two readers
-    keep asking for /review data; then the naive writer, one commit per rating."""
+    keep asking for /review data; then, on the SQLite file at `naive_path`, the naive
+    writer: one commit per rating."""
     videos = min(scale.videos, 2000)
     stop = time.perf_counter() + seconds
     samples: list[float] = []
@@ -213,9 +228,11 @@ async def sustained_writes(
         ">= 5000/s",
     )
 
+    if naive_path is None:
+        return [ours]
     naive_samples: list[float] = []
     # A writer of its own (the bot's is idle now), one transaction per rating.
-    conn = await connect_on_thread(db.path, read_only=False)
+    conn = await connect_on_thread(naive_path, read_only=False)
     stop = time.perf_counter() + seconds
     started = time.perf_counter()
     while time.perf_counter() < stop:

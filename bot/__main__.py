@@ -18,6 +18,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import re
 import signal
 import sys
 from collections.abc import Sequence
@@ -84,6 +85,12 @@ def _parser() -> argparse.ArgumentParser:
     export = sub.add_parser("export-server", help="one server's ratings, takes and quotes")
     export.add_argument("guild_id", type=int, metavar="GUILD_ID")
     export.add_argument("file", type=Path)
+    migrate = sub.add_parser(
+        "migrate", help="copy the SQLite database into an empty PostgreSQL database"
+    )
+    migrate.add_argument(
+        "--to", required=True, metavar="URL", help="postgresql://user:password@host:5432/database"
+    )
     return parser
 
 
@@ -129,6 +136,45 @@ def _admin(args: argparse.Namespace) -> int:
     except (OSError, admin.BackupElsewhere) as exc:
         print(f"taketwo: {exc}", file=sys.stderr)
         return 1
+    return 0
+
+
+def _migrate(url: str) -> int:
+    """Copy the SQLite database at DATABASE_PATH into the empty PostgreSQL database at URL."""
+    from bot.db.postgres.from_sqlite import CopyNotVerified, CopyRefused, copy_to_postgres
+
+    if not re.match(r"postgres(ql)?://\S+$", url):
+        print(
+            "taketwo: --to must be a PostgreSQL address such as "
+            "postgresql://taketwo:password@localhost:5432/taketwo.",
+            file=sys.stderr,
+        )
+        return EXIT_CONFIG
+    try:
+        settings = load_settings(require_token=False)
+        copy_to_postgres(settings.database_path, url, lambda line: print(line, flush=True))
+    except (SettingsError, CopyRefused) as exc:
+        print(f"taketwo: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except DatabaseBusy as exc:
+        print(f"taketwo: {exc}", file=sys.stderr)
+        return EXIT_TRY_AGAIN
+    except (MigrationError, DatabaseUnusable) as exc:
+        print(f"taketwo: {exc}", file=sys.stderr)
+        return EXIT_DATABASE
+    except CopyNotVerified as exc:
+        print(
+            f"taketwo: the copy was rolled back, as {exc} (a bug: please report it).",
+            file=sys.stderr,
+        )
+        return 1
+    except KeyboardInterrupt:
+        print(
+            "taketwo: migrate was interrupted before it was done: nothing was copied; run it "
+            "again.",
+            file=sys.stderr,
+        )
+        return EXIT_TRY_AGAIN
     return 0
 
 
@@ -189,6 +235,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command in ("catalog", "backup", "export-server"):
         return _admin(args)
+    if args.command == "migrate":
+        return _migrate(args.to)
     if args.command == "playground":
         from bot.playground import run_playground
 

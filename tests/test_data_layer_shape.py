@@ -256,9 +256,13 @@ def imports(path: Path) -> set[str]:
     return names
 
 
-# Only these choose the engine: startup builds the database the settings ask for, and the
-# backup command copies SQLite's file.
-ENGINE_CHOOSERS = {ROOT / "bot" / "startup.py", ROOT / "bot" / "admin.py"}
+# Only these choose the engine: startup builds the database the settings ask for, the
+# backup command copies SQLite's file, and migrate copies it into PostgreSQL.
+ENGINE_CHOOSERS = {
+    ROOT / "bot" / "startup.py",
+    ROOT / "bot" / "admin.py",
+    ROOT / "bot" / "db" / "postgres" / "from_sqlite.py",
+}
 
 
 def test_nothing_outside_the_sqlite_backend_knows_sqlite() -> None:
