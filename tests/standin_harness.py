@@ -13,15 +13,17 @@ from bot.standin.member import Member
 from bot.standin.server import Guild, StandIn
 from bot.startup import use_endpoints
 from tests.stores import Store
+from tests.templates import sample_database
 
 MANAGE_MESSAGES = 1 << 13
 
 
 class World:
     def __init__(self, store: Store | Path) -> None:
-        """`store` holds the bot's database (on either engine), as its first start left it;
-        given a folder instead (tests/test_sharding_e2e.py), the bot uses the SQLite file
-        `e2e.sqlite3` there, which the caller fills."""
+        """`store` holds the bot's database (on either engine), as its first start left it.
+        Given a folder instead (as tests/test_sharding_e2e.py and test_migrate_to_postgres.py
+        do), the bot uses the SQLite file `e2e.sqlite3` there, which start() fills."""
+        self._copy_sample = isinstance(store, Path)
         if isinstance(store, Path):
             store = Store(store / "e2e.sqlite3")
         # A restarted bot identifies again at once: Discord's five seconds between identifies
@@ -33,6 +35,8 @@ class World:
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
+        if self._copy_sample:
+            await sample_database(self.store.path)
         await self.standin.start()
         self.guild = self.standin.add_guild("Video Club")
         await self.start_bot()
