@@ -8,6 +8,7 @@ another program reading the database would.
 
 from __future__ import annotations
 
+import itertools
 import re
 import sqlite3
 from contextlib import closing
@@ -20,7 +21,7 @@ from bot.db import Database
 from bot.db.postgres.database import PostgresDatabase
 from bot.db.sqlite.database import SQLiteDatabase
 from bot.settings import Settings
-from tests.stores import Store
+from tests.stores import POSTGRESQL, SQLITE, Store
 
 Where = Store | Settings | Database
 # Column names, and the rows.
@@ -28,8 +29,8 @@ Table = tuple[list[str], list[tuple[Any, ...]]]
 
 _TABLES = {
     # Every table SELECT * can read, FTS5's own among them.
-    "sqlite": "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name",
-    "postgresql": "SELECT table_name FROM information_schema.tables "
+    SQLITE: "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name",
+    POSTGRESQL: "SELECT table_name FROM information_schema.tables "
     "WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY table_name",
 }
 
@@ -48,8 +49,8 @@ def _address(where: Where) -> Path | str:
 
 
 def _numbered(sql: str) -> str:
-    count = iter(range(1, sql.count("?") + 1))
-    return re.sub(r"\?", lambda _: f"${next(count)}", sql)
+    numbers = itertools.count(1)
+    return re.sub(r"\?", lambda _: f"${next(numbers)}", sql)
 
 
 async def _query(where: Where, sql: str, args: tuple[object, ...]) -> Table:
@@ -79,7 +80,7 @@ async def value(where: Where, sql: str, *args: object) -> Any:
 
 
 async def tables(where: Where) -> list[str]:
-    engine = "sqlite" if isinstance(_address(where), Path) else "postgresql"
+    engine = SQLITE if isinstance(_address(where), Path) else POSTGRESQL
     return [name for (name,) in await rows(where, _TABLES[engine])]
 
 
