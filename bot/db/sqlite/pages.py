@@ -9,52 +9,74 @@ take count and the most-agreed take.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
+from typing import Any
 
 from bot.db.models import Credit, PressReview, ScoreSummary, Take, Video, VideoPage
 from bot.db.sqlite.connections import Fetches
-from bot.db.sqlite.rows import JsonRow, columns_of, json_rows
+from bot.db.sqlite.rows import as_json_array_of, columns_of, json_models
 
 HISTOGRAM = ", ".join(f"s.s{k}" for k in range(1, 11))
+
+
 # The requests arrive as one JSON array of [guild, video, user], so one fixed statement
 # serves every page asked for at the same moment: concurrent /review interactions share a
 # statement. Each page leaves as a JSON object whose parts are arrays of a dataclass's
 # fields in its own order (see bot/db/sqlite/rows.py), decoded straight into it.
-_PAGES = f"""
-WITH req (k, guild, video, user) AS (
-    SELECT key, value ->> 0, value ->> 1, value ->> 2 FROM json_each(:requests))
-SELECT json_group_array(json_object(
-    'request', req.k,
-    'video', json_array({columns_of(Video, "v")}),
-    'credits', json((SELECT json_group_array(json_array({columns_of(Credit)})) FROM
-        (SELECT * FROM credits WHERE video_id = v.id ORDER BY position))),
-    'reviews', json((SELECT json_group_array(json_array({columns_of(PressReview)})) FROM
-        (SELECT * FROM press_reviews WHERE video_id = v.id ORDER BY position))),
-    'member_score', (SELECT score FROM ratings
-        WHERE guild_id = req.guild AND user_id = req.user AND video_id = v.id),
-    'take_count', (SELECT count FROM video_take_counts
-        WHERE guild_id = req.guild AND video_id = v.id),
-    'top_take', json((SELECT json_array({columns_of(Take)})
+@dataclass(frozen=True, slots=True)
+class _PageRow:
+    """One /review page as the statement below returns it (its parts as JSON arrays)."""
+
+    request: int
+    video: list[Any]
+    credits: list[list[Any]]
+    reviews: list[list[Any]]
+    member_score: int | None
+    take_count: int | None
+    top_take: list[Any] | None
+    count: int | None
+    total: int | None
+    histogram: list[int]
+
+
+_PARTS = ("video", "credits", "reviews", "top_take", "histogram")
+# One page per request, its columns named as _PageRow's fields.
+_PAGE = f"""
+SELECT
+    req.k AS request,
+    json_array({columns_of(Video, "v")}) AS video,
+    (SELECT json_group_array(json_array({columns_of(Credit)})) FROM
+        (SELECT * FROM credits WHERE video_id = v.id ORDER BY position)) AS credits,
+    (SELECT json_group_array(json_array({columns_of(PressReview)})) FROM
+        (SELECT * FROM press_reviews WHERE video_id = v.id ORDER BY position)) AS reviews,
+    (SELECT score FROM ratings
+        WHERE guild_id = req.guild AND user_id = req.user AND video_id = v.id) AS member_score,
+    (SELECT count FROM video_take_counts
+        WHERE guild_id = req.guild AND video_id = v.id) AS take_count,
+    (SELECT json_array({columns_of(Take)})
         FROM takes WHERE guild_id = req.guild AND video_id = v.id
-        ORDER BY agree_count DESC, id LIMIT 1)),
-    'count', s.count, 'total', s.total, 'histogram', json_array({HISTOGRAM})))
+        ORDER BY agree_count DESC, id LIMIT 1) AS top_take,
+    s.count AS count, s.total AS total, json_array({HISTOGRAM}) AS histogram
 FROM req CROSS JOIN videos AS v ON v.id = req.video
 LEFT JOIN video_scores AS s ON s.guild_id = req.guild AND s.video_id = v.id
 """
+_PAGES = f"""
+WITH req (k, guild, video, user) AS (
+    SELECT key, value ->> 0, value ->> 1, value ->> 2 FROM json_each(:requests))
+{as_json_array_of(_PageRow, _PAGE, json_columns=_PARTS)}
+"""
 
 
-def _page_from(row: JsonRow) -> VideoPage:
-    top = row["top_take"]
+def _page_from(row: _PageRow) -> VideoPage:
     return VideoPage(
-        video=Video(*row["video"]),
-        credits=[Credit(*c) for c in row["credits"]],
-        reviews=[PressReview(*r) for r in row["reviews"]],
-        member_score=row["member_score"],
-        take_count=row["take_count"] or 0,
-        top_take=Take(*top) if top else None,
-        score=ScoreSummary(
-            count=row["count"], total=row["total"], histogram=tuple(row["histogram"])
-        )
-        if row["count"]
+        video=Video(*row.video),
+        credits=[Credit(*c) for c in row.credits],
+        reviews=[PressReview(*r) for r in row.reviews],
+        member_score=row.member_score,
+        take_count=row.take_count or 0,
+        top_take=Take(*row.top_take) if row.top_take else None,
+        score=ScoreSummary(row.count, row.total or 0, tuple(row.histogram))
+        if row.count
         else ScoreSummary(),
     )
 
@@ -64,6 +86,6 @@ async def video_pages(
 ) -> list[VideoPage | None]:
     """Pages for (guild_id, video_id, user_id) requests, in order; None for a removed video."""
     found: list[VideoPage | None] = [None] * len(requests)
-    for row in await json_rows(conn, _PAGES, {"requests": json.dumps(requests)}):
-        found[row["request"]] = _page_from(row)
+    for row in await json_models(conn, _PageRow, _PAGES, {"requests": json.dumps(requests)}):
+        found[row.request] = _page_from(row)
     return found

@@ -9,6 +9,7 @@ Ratings are written only by the group commit (bot/db/sqlite/group_commit.py), th
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 from bot.db.group_commit import RatingRow
 from bot.db.models import (
@@ -21,7 +22,15 @@ from bot.db.models import (
     Video,
 )
 from bot.db.sqlite.connections import Executes, Fetches
-from bot.db.sqlite.rows import VIDEO_FIELDS, Named, as_json_array, json_rows, read_into
+from bot.db.sqlite.rows import (
+    VIDEO_FIELDS,
+    Named,
+    as_json_array,
+    as_json_array_of,
+    json_models,
+    json_rows,
+    read_into,
+)
 
 HISTOGRAM = [f"s{k}" for k in range(1, 11)]
 _HISTOGRAM = ", ".join(HISTOGRAM)
@@ -44,6 +53,17 @@ async def write_ratings(conn: Executes, rows: list[RatingRow]) -> None:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _VideoScores:
+    """One row of video_scores as the group commit reads it back, many at once."""
+
+    guild_id: int
+    video_id: int
+    count: int
+    total: int
+    histogram: list[int]
+
+
 def _summary_from(row: Named) -> ScoreSummary:
     return ScoreSummary(
         count=row["count"], total=row["total"], histogram=tuple(row[h] for h in HISTOGRAM)
@@ -61,10 +81,11 @@ class SQLiteRatingLookups:
         pairs = list(keys)
         # CROSS JOIN keeps the wanted pairs as the outer loop, so each is one primary-key
         # lookup; one fixed statement whatever the number of pairs, one JSON row back.
-        rows = await json_rows(
+        rows = await json_models(
             self._conn,
-            as_json_array(
-                ["guild_id", "video_id", "count", "total", "histogram"],
+            _VideoScores,
+            as_json_array_of(
+                _VideoScores,
                 f"SELECT s.guild_id, s.video_id, s.count, s.total, json_array({_HISTOGRAM}) "
                 "AS histogram FROM json_each(?) AS wanted CROSS JOIN video_scores AS s "
                 "ON s.guild_id = wanted.value ->> 0 AND s.video_id = wanted.value ->> 1",
@@ -73,9 +94,7 @@ class SQLiteRatingLookups:
             (json.dumps(pairs),),
         )
         found = {
-            (row["guild_id"], row["video_id"]): ScoreSummary(
-                count=row["count"], total=row["total"], histogram=tuple(row["histogram"])
-            )
+            (row.guild_id, row.video_id): ScoreSummary(row.count, row.total, tuple(row.histogram))
             for row in rows
         }
         return {key: found.get(key, ScoreSummary()) for key in pairs}
