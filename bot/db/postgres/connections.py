@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 from asyncpg import Record
@@ -101,13 +100,18 @@ async def create_pool(url: str, *, min_size: int, max_size: int) -> Pool:
 
 
 def redacted(url: str) -> str:
-    """The URL as an operator may see it in a log: without its password."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "(a malformed URL)"
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.rpartition("@")
-    user = netloc[0].partition(":")[0]
-    return urlunsplit(parts._replace(netloc=f"{user}:***@{netloc[2]}"))
+    """The URL as an operator may see it in a line or a log: never its password. Passwords
+    hold any character (an unencoded `/`, `@` or `#` included) and may sit in the query
+    (`?password=`), so nothing is parsed as a URL: the user is what comes before the first
+    `:` of what precedes the last `@`, the host and database what follows it, and the
+    query is left out."""
+    scheme, separator, rest = url.partition("://")
+    if not separator:
+        return "(an address that cannot be shown)"
+    userinfo, at, location = rest.rpartition("@")
+    shown = location.split("?", 1)[0].split("#", 1)[0]
+    options = " (options not shown)" if shown != location else ""
+    if not at:
+        return f"{scheme}://{shown}{options}"
+    user, colon, _ = userinfo.partition(":")
+    return f"{scheme}://{user}{':***' if colon else ''}@{shown}{options}"

@@ -105,8 +105,10 @@ def cannot_save(error: BaseException, failures: FailureLog) -> CannotSaveError:
 def bad_url(error: ValueError) -> DatabaseUnusable:
     """The operator's line for a URL asyncpg cannot read (a wrong scheme, port or host)."""
     return DatabaseUnusable(
-        f"DATABASE_URL is not a PostgreSQL URL TakeTwo can use ({error}). Write it as "
-        "postgresql://user:password@host:5432/database."
+        # asyncpg's own message may quote part of the password: not repeated here.
+        "DATABASE_URL is not a PostgreSQL address TakeTwo can use. Write it as "
+        "postgresql://user:password@host:5432/database (a password with / ? # or @ in it "
+        "percent-encoded)."
     )
 
 
