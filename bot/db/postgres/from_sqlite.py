@@ -274,8 +274,11 @@ class Target:
             (table, name, definition)
             for table, name, definition in await self.conn.fetch(
                 "SELECT conrelid::regclass::text, conname::text, pg_get_constraintdef(oid) "
-                "FROM pg_constraint "
-                "WHERE contype = 'f' AND connamespace = current_schema()::regnamespace"
+                "FROM pg_constraint WHERE contype = 'f' "
+                "AND connamespace = current_schema()::regnamespace "
+                # TakeTwo's own tables only: another application's are not ours to touch.
+                "AND conrelid::regclass::text = ANY($1::text[])",
+                list(TABLES),
             )
         ]
         for table, name, _ in keys:
@@ -308,7 +311,9 @@ class Target:
         """Every id column's next value follows the largest copied id."""
         identities = await self.conn.fetch(
             "SELECT table_name::text, column_name::text FROM information_schema.columns "
-            "WHERE table_schema = current_schema() AND is_identity = 'YES'"
+            "WHERE table_schema = current_schema() AND is_identity = 'YES' "
+            "AND table_name::text = ANY($1::text[])",
+            list(TABLES),
         )
         for table, column in identities:
             await self.conn.execute(
