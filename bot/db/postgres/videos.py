@@ -323,6 +323,11 @@ class PostgresVideoWrites(PostgresVideoReads):
 
     async def remove_everywhere(self, video_id: int) -> dict[str, int]:
         """Remove a video with everything every server said about it. Aggregates follow."""
+        # The video's row first: a rating, take or quote that another process writes now
+        # checks its key against this row, so it waits, then finds the video gone. Without
+        # the lock one could commit between the deletes below and the video's, and the
+        # last delete would fail on its key.
+        await self.writer.execute("SELECT 1 FROM videos WHERE id = $1 FOR UPDATE", video_id)
         counts: dict[str, int] = {}
         for table in ("ratings", "takes"):
             counts[table] = int(
