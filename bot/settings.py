@@ -156,13 +156,17 @@ def _pool_size(raw: str) -> int:
     return int(raw)
 
 
-def _database_path(raw: str) -> Path:
+def _database_path(raw: str, *, make_folder: bool) -> Path:
+    """The SQLite file; its folder is made unless the data lives in PostgreSQL (a service
+    allowed to write nowhere but its database must still start)."""
     path = Path(raw).expanduser()
     if path.is_dir():
         raise SettingsError(
             f"DATABASE_PATH points at the folder {raw!r}: give a file name inside it, "
             f"e.g. {str(path / 'taketwo.sqlite3')!r}."
         )
+    if not make_folder:
+        return path
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -205,6 +209,7 @@ def load_settings(
 
     dev_guild = get("DEV_GUILD_ID")
     shard_count = _shard_count(get("SHARD_COUNT"))
+    database_url = _database_url(get("DATABASE_URL"))
     owner_ids = frozenset(
         _snowflake("OWNER_IDS", part.strip())
         for part in get("OWNER_IDS").split(",")
@@ -213,8 +218,10 @@ def load_settings(
 
     return Settings(
         token=token,
-        database_path=_database_path(get("DATABASE_PATH") or DEFAULT_DATABASE_PATH),
-        database_url=_database_url(get("DATABASE_URL")),
+        database_path=_database_path(
+            get("DATABASE_PATH") or DEFAULT_DATABASE_PATH, make_folder=not database_url
+        ),
+        database_url=database_url,
         database_pool_size=_pool_size(get("DATABASE_POOL_SIZE")),
         dev_guild_id=_snowflake("DEV_GUILD_ID", dev_guild) if dev_guild else None,
         log_level=log_level,

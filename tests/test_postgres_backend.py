@@ -702,7 +702,11 @@ def test_a_full_disk_is_named_as_such() -> None:
     [
         ("postgresql://postgres@127.0.0.1:1/taketwo", DatabaseBusy, "cannot be reached"),
         ("mysql://root@127.0.0.1/taketwo", DatabaseUnusable, "not a PostgreSQL address"),
-        ("postgresql://postgres@127.0.0.1:notaport/x", DatabaseUnusable, "not a PostgreSQL address"),
+        (
+            "postgresql://postgres@127.0.0.1:notaport/x",
+            DatabaseUnusable,
+            "not a PostgreSQL address",
+        ),
     ],
 )
 async def test_a_server_that_cannot_be_used_gets_one_line_for_the_operator(

@@ -87,6 +87,21 @@ def test_a_postgresql_url_is_kept_out_of_the_settings_repr(tmp_path: Path) -> No
     assert "s3cret" not in repr(settings)
 
 
+def test_on_postgresql_no_folder_is_made_for_a_sqlite_file(tmp_path: Path) -> None:
+    """A service that may write nowhere but its database must start (the folder of the
+    SQLite file is made only when SQLite keeps the data)."""
+    folder = tmp_path / "not-made"
+    settings = load_settings(
+        {
+            "DISCORD_TOKEN": "t",
+            "DATABASE_URL": "postgresql://taketwo@localhost/taketwo",
+            "DATABASE_PATH": str(folder / "taketwo.sqlite3"),
+        },
+        env_file=None,
+    )
+    assert settings.database_url is not None and not folder.exists()
+
+
 def test_database_path_that_is_a_folder_is_rejected(tmp_path: Path) -> None:
     with pytest.raises(SettingsError, match="DATABASE_PATH"):
         load_settings({"DISCORD_TOKEN": "t", "DATABASE_PATH": str(tmp_path)}, env_file=None)

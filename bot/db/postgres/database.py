@@ -106,6 +106,7 @@ class PostgresDatabase:
         store anything raises DatabaseUnusable (DatabaseBusy when trying again later may
         help), with one line for the operator and every connection closed."""
         self._group_commit = self._new_group_commit()  # a closed one refuses every write
+        self._refusing = None  # as a newly opened SQLite database, this one takes writes
         try:
             try:
                 self._pool = await create_pool(
