@@ -43,11 +43,6 @@ class TakeRow(NamedTuple):
     at: int  # Unix seconds: created_at for a new take, updated_at always
 
 
-class Write(NamedTuple):
-    rating: RatingRow
-    take: TakeRow | None = None
-
-
 class Saved(NamedTuple):
     """What a caller hears once its write committed: the video's server aggregate, and the
     take as saved when the write was one."""
@@ -68,9 +63,9 @@ def take_text(text: str) -> str:
     return text.strip()
 
 
-class _Pending(NamedTuple):
-    write: Write
-    future: asyncio.Future[Saved]
+# A write waiting for its batch: the rating, the take it belongs to (if any), and its
+# caller's future. A plain tuple, as it is made once per rating.
+_Pending = tuple[RatingRow, TakeRow | None, "asyncio.Future[Saved]"]
 
 
 def _settle(future: asyncio.Future[Saved], result: Saved | BaseException) -> None:
@@ -83,23 +78,24 @@ def _settle(future: asyncio.Future[Saved], result: Saved | BaseException) -> Non
         future.set_result(result)
 
 
-def _as_sent(write: Write, saved: Saved) -> Saved:
+def _as_sent(own: TakeRow | None, saved: Saved) -> Saved:
     """A member who sent two takes in one batch hears of each as they sent it: the stored
     row (its id, creation time, agrees) with their own score and words."""
-    if write.take is None or saved.take is None:
+    if own is None or saved.take is None:
         return saved
-    own = write.take
     return saved._replace(
         take=replace(saved.take, score=own.score, text=own.text, updated_at=own.at)
     )
 
 
-def _not_saved(write: Write) -> CannotSaveError:
-    what = "rating" if write.take is None else "take"
+def _not_saved(take: TakeRow | None) -> CannotSaveError:
+    what = "rating" if take is None else "take"
     return CannotSaveError(f"Your {what} was not saved: try again.")
 
 
-WriteBatch = Callable[[list[Write]], Awaitable[list[Saved]]]
+# Writes a batch in one transaction: the ratings in order, and beside each the take it
+# belongs to (None for a plain rating); returns what each caller hears, in order.
+WriteBatch = Callable[[list[RatingRow], list[TakeRow | None]], Awaitable[list[Saved]]]
 Classifies = Callable[[BaseException], bool]
 
 
@@ -123,11 +119,11 @@ class GroupCommit:
         self._flusher: asyncio.Task[None] | None = None
         self._closing = False
 
-    async def write(self, write: Write) -> Saved:
+    async def write(self, rating: RatingRow, take: TakeRow | None = None) -> Saved:
         if self._closing:
-            raise _not_saved(write)
+            raise _not_saved(take)
         future: asyncio.Future[Saved] = asyncio.get_running_loop().create_future()
-        self._pending.append(_Pending(write, future))
+        self._pending.append((rating, take, future))
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.create_task(self._flush())
         return await future
@@ -146,7 +142,7 @@ class GroupCommit:
                 batch = self._pending[:BATCH]
                 del self._pending[:BATCH]
                 try:
-                    saved = await self._write([p.write for p in batch])
+                    saved = await self._write([p[0] for p in batch], [p[1] for p in batch])
                 except Exception as exc:
                     if self._video_removed(exc):
                         # One write for a video removed meanwhile must not sink the others.
@@ -154,33 +150,33 @@ class GroupCommit:
                     else:
                         # The storage failed (a full disk, a lock held too long): every
                         # write in the batch would fail the same way on its own.
-                        for pending in batch:
-                            _settle(pending.future, exc)
+                        for _, _, future in batch:
+                            _settle(future, exc)
                 else:
-                    for pending, result in zip(batch, saved, strict=True):
-                        _settle(pending.future, _as_sent(pending.write, result))
+                    for (_, take, future), result in zip(batch, saved, strict=True):
+                        _settle(future, result if take is None else _as_sent(take, result))
                 batch = []
         finally:
             # Whatever stopped this loop (even its cancellation), no caller waits forever.
             stranded = batch + self._pending
             self._pending = []
-            for pending in stranded:
-                _settle(pending.future, _not_saved(pending.write))
+            for _, take, future in stranded:
+                _settle(future, _not_saved(take))
 
-    async def _write(self, writes: list[Write]) -> list[Saved]:
+    async def _write(self, ratings: list[RatingRow], takes: list[TakeRow | None]) -> list[Saved]:
         for attempt in range(1, CONFLICT_ATTEMPTS + 1):
             try:
-                return await self._write_batch(writes)
+                return await self._write_batch(ratings, takes)
             except Exception as exc:
                 if attempt == CONFLICT_ATTEMPTS or not self._conflicted(exc):
                     raise
         raise AssertionError("unreachable")
 
     async def _write_one_by_one(self, batch: list[_Pending]) -> None:
-        for pending in batch:
+        for rating, take, future in batch:
             try:
-                [saved] = await self._write([pending.write])
+                [saved] = await self._write([rating], [take])
             except Exception as exc:
-                _settle(pending.future, gone() if self._video_removed(exc) else exc)
+                _settle(future, gone() if self._video_removed(exc) else exc)
             else:
-                _settle(pending.future, _as_sent(pending.write, saved))
+                _settle(future, _as_sent(take, saved))

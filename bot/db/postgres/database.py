@@ -24,7 +24,6 @@ from bot.db.group_commit import (
     RatingRow,
     Saved,
     TakeRow,
-    Write,
     check_score,
     take_text,
 )
@@ -205,22 +204,22 @@ class PostgresDatabase:
             raise RuntimeError("database is not open")
         yield self._read
 
-    async def _write_batch(self, writes: list[Write]) -> list[Saved]:
+    async def _write_batch(
+        self, ratings: list[RatingRow], takes: list[TakeRow | None]
+    ) -> list[Saved]:
         """A batch of ratings and takes in one transaction: the takes, the ratings (their
         triggers add them to the aggregates), then the aggregates the callers hear."""
         async with self.transaction() as tx:
-            take_rows = [w.take for w in writes if w.take is not None]
-            takes = await write_takes(tx.conn, take_rows) if take_rows else {}
-            await write_ratings(tx.conn, [w.rating for w in writes])
-            summaries = await tx.ratings.summaries(
-                {(w.rating.guild_id, w.rating.video_id) for w in writes}
-            )
+            new_takes = [take for take in takes if take is not None]
+            stored = await write_takes(tx.conn, new_takes) if new_takes else {}
+            await write_ratings(tx.conn, ratings)
+            summaries = await tx.ratings.summaries({(r.guild_id, r.video_id) for r in ratings})
         return [
             Saved(
-                summaries[(w.rating.guild_id, w.rating.video_id)],
-                takes[(w.take.guild_id, w.take.video_id, w.take.user_id)] if w.take else None,
+                summaries[(rating.guild_id, rating.video_id)],
+                stored[(take.guild_id, take.video_id, take.user_id)] if take else None,
             )
-            for w in writes
+            for rating, take in zip(ratings, takes, strict=True)
         ]
 
     async def rate(
@@ -228,7 +227,7 @@ class PostgresDatabase:
     ) -> ScoreSummary:
         check_score(score)
         saved = await self._group_commit.write(
-            Write(RatingRow(guild_id, video_id, user_id, score, rated_at))
+            RatingRow(guild_id, video_id, user_id, score, rated_at)
         )
         return saved.summary
 
@@ -238,10 +237,8 @@ class PostgresDatabase:
         check_score(score)
         words = take_text(text)
         saved = await self._group_commit.write(
-            Write(
-                RatingRow(guild_id, video_id, user_id, score, now),
-                TakeRow(guild_id, video_id, user_id, score, words, now),
-            )
+            RatingRow(guild_id, video_id, user_id, score, now),
+            TakeRow(guild_id, video_id, user_id, score, words, now),
         )
         assert saved.take is not None
         return saved.take

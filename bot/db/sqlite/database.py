@@ -25,7 +25,6 @@ from bot.db.group_commit import (
     RatingRow,
     Saved,
     TakeRow,
-    Write,
     check_score,
     take_text,
 )
@@ -187,7 +186,7 @@ class SQLiteDatabase:
     ) -> ScoreSummary:
         check_score(score)
         saved = await self._open_group_commit().write(
-            Write(RatingRow(guild_id, video_id, user_id, score, rated_at))
+            RatingRow(guild_id, video_id, user_id, score, rated_at)
         )
         return saved.summary
 
@@ -197,32 +196,30 @@ class SQLiteDatabase:
         check_score(score)
         words = take_text(text)
         saved = await self._open_group_commit().write(
-            Write(
-                RatingRow(guild_id, video_id, user_id, score, now),
-                TakeRow(guild_id, video_id, user_id, score, words, now),
-            )
+            RatingRow(guild_id, video_id, user_id, score, now),
+            TakeRow(guild_id, video_id, user_id, score, words, now),
         )
         assert saved.take is not None
         return saved.take
 
-    async def _write_batch(self, writes: list[Write]) -> list[Saved]:
+    async def _write_batch(
+        self, ratings: list[RatingRow], takes: list[TakeRow | None]
+    ) -> list[Saved]:
         """A batch of ratings and takes in one transaction: the takes, the ratings (their
         triggers add them to the aggregates), then what the callers hear."""
         async with self._open_writer().batch() as (tx, conn):
-            takes = [w.take for w in writes if w.take is not None]
-            if takes:
-                await write_takes(conn, takes)
-            await write_ratings(conn, [w.rating for w in writes])
-            summaries = await tx.ratings.summaries(
-                {(w.rating.guild_id, w.rating.video_id) for w in writes}
-            )
-            stored = await saved_takes(conn, takes) if takes else {}
+            new_takes = [take for take in takes if take is not None]
+            if new_takes:
+                await write_takes(conn, new_takes)
+            await write_ratings(conn, ratings)
+            summaries = await tx.ratings.summaries({(r.guild_id, r.video_id) for r in ratings})
+            stored = await saved_takes(conn, new_takes) if new_takes else {}
         return [
             Saved(
-                summaries[(w.rating.guild_id, w.rating.video_id)],
-                stored[(w.take.guild_id, w.take.video_id, w.take.user_id)] if w.take else None,
+                summaries[(rating.guild_id, rating.video_id)],
+                stored[(take.guild_id, take.video_id, take.user_id)] if take else None,
             )
-            for w in writes
+            for rating, take in zip(ratings, takes, strict=True)
         ]
 
     async def catalog_version(self) -> int:

@@ -9,12 +9,12 @@ take count and the most-agreed take.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 from bot.db.models import Credit, PressReview, ScoreSummary, Take, Video, VideoPage
 from bot.db.sqlite.connections import Fetches
-from bot.db.sqlite.rows import as_json_array_of, columns_of, json_models
+from bot.db.sqlite.rows import columns_of, json_models
 
 HISTOGRAM = ", ".join(f"s.s{k}" for k in range(1, 11))
 
@@ -39,31 +39,34 @@ class _PageRow:
     histogram: list[int]
 
 
-_PARTS = ("video", "credits", "reviews", "top_take", "histogram")
-# One page per request, its columns named as _PageRow's fields.
-_PAGE = f"""
-SELECT
-    req.k AS request,
-    json_array({columns_of(Video, "v")}) AS video,
-    (SELECT json_group_array(json_array({columns_of(Credit)})) FROM
-        (SELECT * FROM credits WHERE video_id = v.id ORDER BY position)) AS credits,
-    (SELECT json_group_array(json_array({columns_of(PressReview)})) FROM
-        (SELECT * FROM press_reviews WHERE video_id = v.id ORDER BY position)) AS reviews,
-    (SELECT score FROM ratings
-        WHERE guild_id = req.guild AND user_id = req.user AND video_id = v.id) AS member_score,
-    (SELECT count FROM video_take_counts
-        WHERE guild_id = req.guild AND video_id = v.id) AS take_count,
-    (SELECT json_array({columns_of(Take)})
+# Each of _PageRow's fields, as the statement computes it. The row is built as one JSON
+# array in the fields' own order; a part made by a subquery is text there, so json() keeps
+# it JSON (the parts made in place stay JSON as they are, without being parsed again).
+_PARTS = {
+    "request": "req.k",
+    "video": f"json_array({columns_of(Video, 'v')})",
+    "credits": f"""json((SELECT json_group_array(json_array({columns_of(Credit)})) FROM
+        (SELECT * FROM credits WHERE video_id = v.id ORDER BY position)))""",
+    "reviews": f"""json((SELECT json_group_array(json_array({columns_of(PressReview)})) FROM
+        (SELECT * FROM press_reviews WHERE video_id = v.id ORDER BY position)))""",
+    "member_score": """(SELECT score FROM ratings
+        WHERE guild_id = req.guild AND user_id = req.user AND video_id = v.id)""",
+    "take_count": """(SELECT count FROM video_take_counts
+        WHERE guild_id = req.guild AND video_id = v.id)""",
+    "top_take": f"""json((SELECT json_array({columns_of(Take)})
         FROM takes WHERE guild_id = req.guild AND video_id = v.id
-        ORDER BY agree_count DESC, id LIMIT 1) AS top_take,
-    s.count AS count, s.total AS total, json_array({HISTOGRAM}) AS histogram
-FROM req CROSS JOIN videos AS v ON v.id = req.video
-LEFT JOIN video_scores AS s ON s.guild_id = req.guild AND s.video_id = v.id
-"""
+        ORDER BY agree_count DESC, id LIMIT 1))""",
+    "count": "s.count",
+    "total": "s.total",
+    "histogram": f"json_array({HISTOGRAM})",
+}
 _PAGES = f"""
 WITH req (k, guild, video, user) AS (
     SELECT key, value ->> 0, value ->> 1, value ->> 2 FROM json_each(:requests))
-{as_json_array_of(_PageRow, _PAGE, json_columns=_PARTS)}
+SELECT json_group_array(json_array(
+    {", ".join(_PARTS[field.name] for field in fields(_PageRow))}))
+FROM req CROSS JOIN videos AS v ON v.id = req.video
+LEFT JOIN video_scores AS s ON s.guild_id = req.guild AND s.video_id = v.id
 """
 
 

@@ -9,7 +9,7 @@ Ratings are written only by the group commit (bot/db/sqlite/group_commit.py), th
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 from bot.db.group_commit import RatingRow
 from bot.db.models import (
@@ -26,7 +26,6 @@ from bot.db.sqlite.rows import (
     VIDEO_FIELDS,
     Named,
     as_json_array,
-    as_json_array_of,
     json_models,
     json_rows,
     read_into,
@@ -64,6 +63,23 @@ class _VideoScores:
     histogram: list[int]
 
 
+# Each of _VideoScores' fields as the statement computes it, in the dataclass's order; the
+# rows are built in place (no subquery), so the histogram stays JSON without a re-parse.
+_SCORE_PARTS = {
+    "guild_id": "s.guild_id",
+    "video_id": "s.video_id",
+    "count": "s.count",
+    "total": "s.total",
+    "histogram": f"json_array({', '.join(f's.{h}' for h in HISTOGRAM)})",
+}
+_SUMMARIES = (
+    "SELECT json_group_array(json_array("
+    + ", ".join(_SCORE_PARTS[field.name] for field in fields(_VideoScores))
+    + ")) FROM json_each(?) AS wanted CROSS JOIN video_scores AS s "
+    "ON s.guild_id = wanted.value ->> 0 AND s.video_id = wanted.value ->> 1"
+)
+
+
 def _summary_from(row: Named) -> ScoreSummary:
     return ScoreSummary(
         count=row["count"], total=row["total"], histogram=tuple(row[h] for h in HISTOGRAM)
@@ -81,18 +97,7 @@ class SQLiteRatingLookups:
         pairs = list(keys)
         # CROSS JOIN keeps the wanted pairs as the outer loop, so each is one primary-key
         # lookup; one fixed statement whatever the number of pairs, one JSON row back.
-        rows = await json_models(
-            self._conn,
-            _VideoScores,
-            as_json_array_of(
-                _VideoScores,
-                f"SELECT s.guild_id, s.video_id, s.count, s.total, json_array({_HISTOGRAM}) "
-                "AS histogram FROM json_each(?) AS wanted CROSS JOIN video_scores AS s "
-                "ON s.guild_id = wanted.value ->> 0 AND s.video_id = wanted.value ->> 1",
-                json_columns=("histogram",),
-            ),
-            (json.dumps(pairs),),
-        )
+        rows = await json_models(self._conn, _VideoScores, _SUMMARIES, (json.dumps(pairs),))
         found = {
             (row.guild_id, row.video_id): ScoreSummary(row.count, row.total, tuple(row.histogram))
             for row in rows
