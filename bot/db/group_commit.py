@@ -119,14 +119,16 @@ class GroupCommit:
         self._flusher: asyncio.Task[None] | None = None
         self._closing = False
 
-    async def write(self, rating: RatingRow, take: TakeRow | None = None) -> Saved:
+    def submit(self, rating: RatingRow, take: TakeRow | None = None) -> asyncio.Future[Saved]:
+        """Queue a write; the future is answered once its batch committed (or failed). Not a
+        coroutine: one is made per rating, and the caller's own await is enough."""
         if self._closing:
             raise _not_saved(take)
         future: asyncio.Future[Saved] = asyncio.get_running_loop().create_future()
         self._pending.append((rating, take, future))
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.create_task(self._flush())
-        return await future
+        return future
 
     async def close(self) -> None:
         """Refuse new writes, and wait until every write queued so far is written (or

@@ -226,7 +226,7 @@ class PostgresDatabase:
         self, *, guild_id: int, video_id: int, user_id: int, score: int, rated_at: int
     ) -> ScoreSummary:
         check_score(score)
-        saved = await self._group_commit.write(
+        saved = await self._group_commit.submit(
             RatingRow(guild_id, video_id, user_id, score, rated_at)
         )
         return saved.summary
@@ -236,7 +236,7 @@ class PostgresDatabase:
     ) -> Take:
         check_score(score)
         words = take_text(text)
-        saved = await self._group_commit.write(
+        saved = await self._group_commit.submit(
             RatingRow(guild_id, video_id, user_id, score, now),
             TakeRow(guild_id, video_id, user_id, score, words, now),
         )

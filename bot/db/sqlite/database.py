@@ -185,7 +185,7 @@ class SQLiteDatabase:
         self, *, guild_id: int, video_id: int, user_id: int, score: int, rated_at: int
     ) -> ScoreSummary:
         check_score(score)
-        saved = await self._open_group_commit().write(
+        saved = await self._open_group_commit().submit(
             RatingRow(guild_id, video_id, user_id, score, rated_at)
         )
         return saved.summary
@@ -195,7 +195,7 @@ class SQLiteDatabase:
     ) -> Take:
         check_score(score)
         words = take_text(text)
-        saved = await self._open_group_commit().write(
+        saved = await self._open_group_commit().submit(
             RatingRow(guild_id, video_id, user_id, score, now),
             TakeRow(guild_id, video_id, user_id, score, words, now),
         )
