@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from typing import Protocol
 
 from bot.db.models import CHOICE_PREFIX, Video
 from bot.db.text import fold
@@ -109,3 +110,36 @@ def best_guess(value: str, candidates: list[Video]) -> Video:
     closest_titles = ", ".join(f"“{v.title}”" for _, v in ranked[:3])
     hint = f" Closest titles: {closest_titles}." if closest_titles else ""
     raise NotFoundError(f"No video matches “{value[:80]}”.{hint}")
+
+
+class _Searches(Protocol):
+    async def search_as_typed(self, text: str, limit: int = 25) -> list[Video]: ...
+
+    async def near_misses(self, text: str, limit: int = 25) -> list[Video]: ...
+
+    async def resolve_exactly(self, value: str) -> Video | None: ...
+
+    async def search(self, text: str, limit: int = 25) -> list[Video]: ...
+
+    async def resolve_by_search(self, value: str) -> Video: ...
+
+
+class SearchesByTyping:
+    """The read tier's searches, built on an engine's three: text as typed, near misses
+    and the exact lookup. Mixed into each backend's video reads, after its lookups."""
+
+    async def search(self: _Searches, text: str, limit: int = 25) -> list[Video]:
+        """Title prefix first, then substring, then near misses when those found nothing."""
+        found = await self.search_as_typed(text, limit)
+        if not found:
+            found = await self.near_misses(text, limit)
+        return found[:limit]
+
+    async def resolve(self: _Searches, value: str) -> Video:
+        """The video a member meant: an autocomplete choice, or a title typed by hand."""
+        video = await self.resolve_exactly(value)
+        return video if video is not None else await self.resolve_by_search(value)
+
+    async def resolve_by_search(self: _Searches, value: str) -> Video:
+        """The video a partial or misspelt title means, when `resolve_exactly` found none."""
+        return best_guess(value, await self.search(value.strip(), limit=5))

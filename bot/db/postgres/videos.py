@@ -10,7 +10,7 @@ member meant is decided in bot/db/matching.py, as for every engine.
 from __future__ import annotations
 
 from bot.db.matching import (
-    best_guess,
+    SearchesByTyping,
     chosen_id,
     closest,
     exact_pick,
@@ -187,7 +187,7 @@ class PostgresVideoLookups:
         return Video(*row) if row is not None else None
 
 
-class PostgresVideoReads(PostgresVideoLookups):
+class PostgresVideoReads(PostgresVideoLookups, SearchesByTyping):
     """Reads that scan or rank."""
 
     async def count(self) -> int:
@@ -195,13 +195,6 @@ class PostgresVideoReads(PostgresVideoLookups):
 
     async def all(self) -> list[Video]:
         return await self._fetch(f"SELECT {VIDEO} FROM videos ORDER BY id")
-
-    async def search(self, text: str, limit: int = 25) -> list[Video]:
-        """Title prefix first, then substring, then near misses when those found nothing."""
-        found = await self.search_as_typed(text, limit)
-        if not found:
-            found = await self.near_misses(text, limit)
-        return found[:limit]
 
     async def near_misses(self, text: str, limit: int = 25) -> list[Video]:
         """Among the videos sharing three characters in a row with the text, those nearest
@@ -218,15 +211,6 @@ class PostgresVideoReads(PostgresVideoLookups):
             NEAR_MISS_CANDIDATES,
         )
         return closest(folded, candidates, limit)
-
-    async def resolve(self, value: str) -> Video:
-        """The video a member meant: an autocomplete choice, or a title typed by hand."""
-        video = await self.resolve_exactly(value)
-        return video if video is not None else await self.resolve_by_search(value)
-
-    async def resolve_by_search(self, value: str) -> Video:
-        """The video a partial or misspelt title means, when `resolve_exactly` found none."""
-        return best_guess(value, await self.search(value.strip(), limit=5))
 
 
 class PostgresVideoWrites(PostgresVideoReads):

@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterable
 
 from bot.db.matching import (
-    best_guess,
+    SearchesByTyping,
     chosen_id,
     closest,
     exact_pick,
@@ -218,7 +218,7 @@ class SQLiteVideoLookups:
         return found[0] if found else None
 
 
-class SQLiteVideoReads(SQLiteVideoLookups):
+class SQLiteVideoReads(SQLiteVideoLookups, SearchesByTyping):
     """Reads that scan or rank: off the event loop."""
 
     async def count(self) -> int:
@@ -227,15 +227,6 @@ class SQLiteVideoReads(SQLiteVideoLookups):
 
     async def all(self) -> list[Video]:
         return await self._fetch(f"SELECT {_VIDEO_COLUMNS} FROM videos ORDER BY id", ())
-
-    async def search(self, text: str, limit: int = 25) -> list[Video]:
-        """Videos for autocomplete: title prefix first, then substring, then near misses.
-
-        The typo-tolerant pass runs only when the text as typed found little."""
-        found = await self.search_as_typed(text, limit)
-        if not found:
-            found = await self.near_misses(text, limit)
-        return found[:limit]
 
     async def near_misses(self, text: str, limit: int = 25) -> list[Video]:
         """Videos sharing the most trigrams with the text, best first: tolerates typos.
@@ -249,15 +240,6 @@ class SQLiteVideoReads(SQLiteVideoLookups):
             (_trigram_query(folded), NEAR_MISS_CANDIDATES),
         )
         return closest(folded, candidates, limit)
-
-    async def resolve(self, value: str) -> Video:
-        """The video a member meant: an autocomplete choice, or a title typed by hand."""
-        video = await self.resolve_exactly(value)
-        return video if video is not None else await self.resolve_by_search(value)
-
-    async def resolve_by_search(self, value: str) -> Video:
-        """The video a partial or misspelt title means, when `resolve_exactly` found none."""
-        return best_guess(value, await self.search(value.strip(), limit=5))
 
 
 class SQLiteVideoWrites(SQLiteVideoReads):
