@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from bot.db import interface
+from bot.db import Database, interface
 from bot.db.sqlite.connections import Params
 from bot.db.sqlite.database import SQLiteDatabase
 from bot.db.sqlite.sessions import SQLiteLookupSession, SQLiteReadSession
@@ -213,11 +213,10 @@ async def test_the_sqlite_lookup_session_offers_nothing_else(db: SQLiteDatabase)
     }
 
 
-async def test_a_lookup_session_has_no_scans_and_a_read_session_no_writes(
-    db: SQLiteDatabase,
-) -> None:
+async def assert_lookups_hold_no_scans_and_reads_no_writes(db: Database) -> None:
+    """What the interface promises of any engine's sessions (the PostgreSQL tests call it
+    too)."""
     async with db.lookup() as lookup:
-        assert isinstance(lookup, SQLiteLookupSession)
         for family, scan in [
             ("takes", "page"),
             ("ratings", "top"),
@@ -230,7 +229,6 @@ async def test_a_lookup_session_has_no_scans_and_a_read_session_no_writes(
                 getattr(getattr(lookup, family), scan)
         assert not hasattr(lookup, "daily") and not hasattr(lookup, "exports")
     async with db.read() as read:
-        assert isinstance(read, SQLiteReadSession)
         for family, write in [
             ("videos", "upsert"),
             ("quotes", "add"),
@@ -241,9 +239,19 @@ async def test_a_lookup_session_has_no_scans_and_a_read_session_no_writes(
         ]:
             with pytest.raises(AttributeError):
                 getattr(getattr(read, family), write)
+
+
+async def test_a_lookup_session_has_no_scans_and_a_read_session_no_writes(
+    db: SQLiteDatabase,
+) -> None:
+    async with db.lookup() as lookup:
+        assert isinstance(lookup, SQLiteLookupSession)
+    async with db.read() as read:
+        assert isinstance(read, SQLiteReadSession)
         # The connection refuses a write even if one were attempted.
         with pytest.raises(sqlite3.OperationalError, match="readonly"):
             await read.videos._conn.fetchall("DELETE FROM videos")
+    await assert_lookups_hold_no_scans_and_reads_no_writes(db)
 
 
 def imports(path: Path) -> set[str]:
