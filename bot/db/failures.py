@@ -12,7 +12,7 @@ import logging
 import time
 from collections.abc import Callable
 
-from bot.errors import NotFoundError
+from bot.errors import NotFoundError, UserFacingError
 
 log = logging.getLogger("taketwo.db")
 
@@ -29,22 +29,30 @@ BROKEN_SENTENCE = (
     "TakeTwo can't save right now because of a problem with its storage. Nothing was saved; "
     "please try again later."
 )
+# A read that failed, on any command: whatever else the command would have done did not happen.
+CANNOT_READ_SENTENCE = (
+    "TakeTwo can't reach its storage right now, so nothing was looked up or saved. "
+    "Please try again in a moment."
+)
 
 
 class FailureLog:
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self.clock = clock
-        self._last: dict[str, tuple[float, int]] = {}  # kind -> (logged at, suppressed since)
+        # (what, kind) -> (logged at, suppressed since)
+        self._last: dict[tuple[str, str], tuple[float, int]] = {}
 
-    def record(self, kind: str, detail: str) -> None:
+    def record(self, kind: str, detail: str, *, what: str = "write refused") -> None:
+        """Log one failure of `kind` (`what` failed: a write by default), unless one of that
+        kind was logged in the last minute."""
         now = self.clock()
-        last = self._last.get(kind)
+        last = self._last.get((what, kind))
         if last is not None and now - last[0] < LOG_EVERY:
-            self._last[kind] = (last[0], last[1] + 1)
+            self._last[(what, kind)] = (last[0], last[1] + 1)
             return
         more = f" ({last[1]} more like it since the last line)" if last and last[1] else ""
-        log.error("write refused by the database: %s: %s%s", kind, detail, more)
-        self._last[kind] = (now, 0)
+        log.error("%s by the database: %s: %s%s", what, kind, detail, more)
+        self._last[(what, kind)] = (now, 0)
 
 
 class DatabaseUnusable(Exception):
@@ -55,6 +63,14 @@ class DatabaseUnusable(Exception):
 class DatabaseBusy(DatabaseUnusable):
     """Another program held the database's lock for longer than the busy timeout: unusable
     now, but worth trying again later."""
+
+
+class CannotReadError(UserFacingError):
+    """The storage could not answer a read (a database server gone away, or without a
+    connection to spare): nothing the member did, and trying again soon may help."""
+
+    def __init__(self, message: str = CANNOT_READ_SENTENCE) -> None:
+        super().__init__(message)
 
 
 class ReferenceGone(NotFoundError):

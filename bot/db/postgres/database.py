@@ -13,8 +13,8 @@ Its pieces, each in a module of its own:
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -33,6 +33,7 @@ from bot.db.postgres.catalog_watch import CatalogWatch
 from bot.db.postgres.connections import MAX_CONNECTIONS, MIN_CONNECTIONS, create_pool, redacted
 from bot.db.postgres.failures import (
     bad_url,
+    cannot_read,
     cannot_save,
     is_conflict,
     is_storage_failure,
@@ -165,6 +166,18 @@ class PostgresDatabase:
         None for any other error, such as a constraint, which is left to the caller."""
         return cannot_save(error, self._failures) if is_storage_failure(error) else None
 
+    @contextmanager
+    def _reads_answered(self) -> Iterator[None]:
+        """Reads the storage failed (the server went away, no connection to spare) reach the
+        member as a sentence (CannotReadError); any other error is left as it is. The pool
+        connects again by itself once the server is back."""
+        try:
+            yield
+        except Exception as exc:
+            if is_storage_failure(exc):
+                raise cannot_read(exc, self._failures) from exc
+            raise
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[PostgresWriteSession]:
         """BEGIN ... COMMIT on a connection of the pool, or ROLLBACK on any error."""
@@ -194,7 +207,8 @@ class PostgresDatabase:
         """Lookups: each statement borrows a pool connection while it runs."""
         if self._lookup is None:
             raise RuntimeError("database is not open")
-        yield self._lookup
+        with self._reads_answered():
+            yield self._lookup
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[PostgresReadSession]:
@@ -202,7 +216,8 @@ class PostgresDatabase:
         must agree with each other are single statements."""
         if self._read is None:
             raise RuntimeError("database is not open")
-        yield self._read
+        with self._reads_answered():
+            yield self._read
 
     async def _write_batch(
         self, ratings: list[RatingRow], takes: list[TakeRow | None]
@@ -246,7 +261,8 @@ class PostgresDatabase:
     async def catalog_version(self) -> int:
         if self._pool is None:
             raise RuntimeError("database is not open")
-        return await self._catalog.version(self._pool)
+        with self._reads_answered():
+            return await self._catalog.version(self._pool)
 
     async def erase_deleted_text(self) -> None:
         """Deleted rows are gone from every query the moment their transaction commits.

@@ -16,6 +16,7 @@ from bot.db.failures import (
     BROKEN_SENTENCE,
     BUSY_SENTENCE,
     FULL_SENTENCE,
+    CannotReadError,
     DatabaseBusy,
     DatabaseUnusable,
     FailureLog,
@@ -56,8 +57,8 @@ _BY_CLASS = {
 
 
 # asyncpg's words for a connection it has already found dead (and handed back to the pool)
-# when it is used again.
-_LOST = re.compile(r"connection is closed|released back to the pool")
+# when it is used again, and for a pool closed (the bot shutting down) under a statement.
+_LOST = re.compile(r"connection is closed|released back to the pool|pool is clos(ed|ing)")
 
 
 def storage_failure(error: BaseException) -> Storage | None:
@@ -94,12 +95,24 @@ def is_conflict(error: BaseException) -> bool:
 _SENTENCES = {Storage.BUSY: BUSY_SENTENCE, Storage.FULL: FULL_SENTENCE}
 
 
-def cannot_save(error: BaseException, failures: FailureLog) -> CannotSaveError:
-    """The member's sentence for a storage failure, logged once per kind a minute."""
+def _record(error: BaseException, failures: FailureLog, what: str) -> Storage:
     kind = storage_failure(error) or Storage.BROKEN
     state = getattr(error, "sqlstate", None)
-    failures.record(f"{kind.value} ({state or type(error).__name__})", str(error))
-    return CannotSaveError(_SENTENCES.get(kind, BROKEN_SENTENCE))
+    failures.record(f"{kind.value} ({state or type(error).__name__})", str(error), what=what)
+    return kind
+
+
+def cannot_save(error: BaseException, failures: FailureLog) -> CannotSaveError:
+    """The member's sentence for a storage failure, logged once per kind a minute."""
+    return CannotSaveError(
+        _SENTENCES.get(_record(error, failures, "write refused"), BROKEN_SENTENCE)
+    )
+
+
+def cannot_read(error: BaseException, failures: FailureLog) -> CannotReadError:
+    """The member's sentence for a read the storage failed, logged once per kind a minute."""
+    _record(error, failures, "read refused")
+    return CannotReadError()
 
 
 def bad_url(error: ValueError) -> DatabaseUnusable:
