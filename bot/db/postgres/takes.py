@@ -18,6 +18,14 @@ SORTS = {
     "highest": "score DESC, updated_at DESC, id DESC",
 }
 TakeKey = tuple[int, int, int]  # guild, video, member
+# A take number is drawn only for a take that is new: members see the numbers (#12, "Agree
+# #12"), and an edit that drew one each time (as a plain upsert does) would leave gaps. The
+# member's take, if there is one, is locked here (in key order, as the upsert would): one
+# removed meanwhile is found gone and its number is not given again.
+_OWN_TAKE = (
+    "SELECT t.id FROM takes t WHERE t.guild_id = i.guild_id AND t.video_id = i.video_id "
+    "AND t.user_id = i.user_id FOR UPDATE"
+)
 
 
 async def write_takes(conn: Executes, rows: list[TakeRow]) -> dict[TakeKey, Take]:
@@ -33,9 +41,12 @@ async def write_takes(conn: Executes, rows: list[TakeRow]) -> dict[TakeKey, Take
         latest[key] = row
     keys = sorted(latest)
     saved = await conn.fetch(
-        "INSERT INTO takes (guild_id, video_id, user_id, score, text, created_at, updated_at) "
-        "SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::smallint[], "
+        "INSERT INTO takes "
+        "(id, guild_id, video_id, user_id, score, text, created_at, updated_at) "
+        f"SELECT coalesce(({_OWN_TAKE}), nextval(pg_get_serial_sequence('takes', 'id'))), i.* "
+        "FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::smallint[], "
         "$5::text[], $6::bigint[], $7::bigint[]) "
+        "AS i (guild_id, video_id, user_id, score, text, created_at, updated_at) "
         "ON CONFLICT (guild_id, video_id, user_id) DO UPDATE "
         "SET score = excluded.score, text = excluded.text, updated_at = excluded.updated_at "
         f"RETURNING {TAKE}",
