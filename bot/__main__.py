@@ -141,7 +141,12 @@ def _admin(args: argparse.Namespace) -> int:
 
 def _migrate(url: str) -> int:
     """Copy the SQLite database at DATABASE_PATH into the empty PostgreSQL database at URL."""
-    from bot.db.postgres.from_sqlite import CopyNotVerified, CopyRefused, copy_to_postgres
+    from bot.db.postgres.from_sqlite import (
+        CopyInterrupted,
+        CopyNotVerified,
+        CopyRefused,
+        copy_to_postgres,
+    )
 
     if not re.match(r"postgres(ql)?://\S+$", url):
         print(
@@ -168,7 +173,10 @@ def _migrate(url: str) -> int:
             file=sys.stderr,
         )
         return 1
-    except KeyboardInterrupt:
+    except CopyInterrupted as exc:
+        print(f"taketwo: {exc}", file=sys.stderr)
+        return 0 if exc.complete else EXIT_TRY_AGAIN
+    except KeyboardInterrupt:  # before the copy began
         print(
             "taketwo: migrate was interrupted before it was done: nothing was copied; run it "
             "again.",

@@ -108,6 +108,45 @@ class CopyNotVerified(Exception):
     """The copy differed from its source, so it was rolled back (a bug in TakeTwo)."""
 
 
+class CopyInterrupted(Exception):
+    """Ctrl-C stopped migrate. The message is the operator's line: what the target holds,
+    which depends on how far the copy had gone; `complete` when it was committed."""
+
+    def __init__(self, message: str, *, complete: bool) -> None:
+        super().__init__(message)
+        self.complete = complete
+
+
+class _Progress:
+    """How far the copy went, as an interruption must tell it: copying (nothing is kept),
+    committing (COMMIT was sent and its answer not heard: the server may have kept all of
+    it) or committed."""
+
+    def __init__(self) -> None:
+        self.committing = False
+        self.committed = False
+
+    def interrupted(self, where: str) -> CopyInterrupted:
+        if self.committed:
+            return CopyInterrupted(
+                f"migrate was interrupted after the copy into {where} was committed: the "
+                "copy is complete and verified. Set DATABASE_URL to that address and start "
+                "TakeTwo.",
+                complete=True,
+            )
+        if self.committing:
+            return CopyInterrupted(
+                f"migrate was interrupted as it committed the copy into {where}: the copy "
+                "is either complete or not there at all. Run migrate again: if it says the "
+                "database is not empty, the copy is complete.",
+                complete=False,
+            )
+        return CopyInterrupted(
+            "migrate was interrupted before it was done: nothing was copied; run it again.",
+            complete=False,
+        )
+
+
 @dataclass(frozen=True)
 class Column:
     name: str
@@ -392,17 +431,22 @@ def copy_to_postgres(sqlite_path: Path, url: str, report: Callable[[str], None])
     """Copy the SQLite database at `sqlite_path` into the empty PostgreSQL database at `url`,
     telling `report` each step. Raises CopyRefused (nothing copied: no source, a full target),
     DatabaseUnusable / DatabaseBusy (a database that cannot be used, or not now: nothing
-    copied), CopyNotVerified (rolled back)."""
+    copied), CopyNotVerified (rolled back), CopyInterrupted (Ctrl-C: its line says whether
+    the copy was kept)."""
     if not sqlite_path.is_file():
         raise CopyRefused(
             f"there is no SQLite database at {sqlite_path} to copy: set DATABASE_PATH to the "
             "file TakeTwo has been using."
         )
-    return asyncio.run(_copy_everything(sqlite_path, url, report))
+    progress = _Progress()
+    try:
+        return asyncio.run(_copy_everything(sqlite_path, url, report, progress))
+    except KeyboardInterrupt as exc:
+        raise progress.interrupted(redacted(url)) from exc
 
 
 async def _copy_everything(
-    sqlite_path: Path, url: str, report: Callable[[str], None]
+    sqlite_path: Path, url: str, report: Callable[[str], None], progress: _Progress
 ) -> list[Verified]:
     started = time.perf_counter()
     where = redacted(url)
@@ -411,7 +455,7 @@ async def _copy_everything(
     try:
         source = Source(sqlite_path)
         try:
-            verified = await _copy(source, Target(conn), sqlite_path, where, report)
+            verified = await _copy(source, Target(conn), sqlite_path, where, report, progress)
             changed = source.changed_since_snapshot()
         finally:
             source.close()
@@ -437,7 +481,12 @@ async def _copy_everything(
 
 
 async def _copy(
-    source: Source, target: Target, sqlite_path: Path, where: str, report: Callable[[str], None]
+    source: Source,
+    target: Target,
+    sqlite_path: Path,
+    where: str,
+    report: Callable[[str], None],
+    progress: _Progress,
 ) -> list[Verified]:
     async with target.conn.transaction():
         await target.lock()
@@ -462,6 +511,8 @@ async def _copy(
         await target.continue_ids()
         verified = await _verify(source, target, columns, report)
         await target.conn.execute(f"ANALYZE {', '.join(TABLES)}")
+        progress.committing = True  # nothing is awaited from here to COMMIT
+    progress.committed = True
     return verified
 
 
