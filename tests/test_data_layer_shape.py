@@ -16,6 +16,7 @@ import pytest
 from bot.db import Database, interface
 from bot.db.sqlite.connections import Params
 from bot.db.sqlite.database import SQLiteDatabase
+from bot.db.sqlite.ratings import summaries_query
 from bot.db.sqlite.sessions import SQLiteLookupSession, SQLiteReadSession
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -71,7 +72,6 @@ LOOKUP_CALLS: dict[str, dict[str, list[tuple[Any, ...]]]] = {
         "summary": [(GUILD, 1)],
         "member_score": [(GUILD, 1, 7)],
         "server_mean": [(GUILD,)],
-        "summaries": [({(GUILD, 1), (GUILD, 2)},)],
     },
     "takes": {
         "get": [(1,)],
@@ -101,6 +101,10 @@ async def steps_of_each_lookup(path: Path) -> dict[str, int]:
                     conn.steps = 0
                     await getattr(getattr(session, family), method)(*args)
                     steps[f"{family}.{method}{args}"] = conn.steps
+        # The group commit's answers (its own statement, not a lookup), bounded as well.
+        conn.steps = 0
+        await conn.fetchall(*summaries_query({(GUILD, 1), (GUILD, 2)}))
+        steps["ratings: the group commit's aggregates"] = conn.steps
         conn.steps = 0
         # A ranking is no lookup: it is read off the loop, and must show up as growing.
         await SQLiteReadSession(conn).ratings.top(GUILD, 10)
@@ -197,9 +201,8 @@ def test_the_lookup_calls_above_cover_the_whole_lookup_interface() -> None:
 
 
 # Bounded helpers the SQLite lookup tier offers beyond the interface: videos by many ids (the
-# coalesced gets) and many aggregates by key (group commit's answers). The cost test covers
-# them too.
-BACKEND_HELPERS = {"videos": {"many"}, "ratings": {"summaries"}}
+# coalesced gets). The cost test covers them too.
+BACKEND_HELPERS = {"videos": {"many"}}
 
 
 async def test_the_sqlite_lookup_session_offers_nothing_else(db: SQLiteDatabase) -> None:

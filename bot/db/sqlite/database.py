@@ -38,10 +38,10 @@ from bot.db.sqlite.connections import (
 )
 from bot.db.sqlite.failures import Storage, storage_failure, unusable
 from bot.db.sqlite.migrations import MIGRATIONS_DIR, migrate
-from bot.db.sqlite.ratings import write_ratings
+from bot.db.sqlite.ratings import rating_writes, summaries_query, summaries_read
 from bot.db.sqlite.sessions import SQLiteLookupSession, SQLiteReadSession, SQLiteWriteSession
 from bot.db.sqlite.setup import CATALOG_DECISION_VERSION
-from bot.db.sqlite.takes import saved_takes, write_takes
+from bot.db.sqlite.takes import saved_takes_query, saved_takes_read, take_writes
 from bot.db.sqlite.writer import Writer
 
 
@@ -205,15 +205,16 @@ class SQLiteDatabase:
     async def _write_batch(
         self, ratings: list[RatingRow], takes: list[TakeRow | None]
     ) -> list[Saved]:
-        """A batch of ratings and takes in one transaction: the takes, the ratings (their
-        triggers add them to the aggregates), then what the callers hear."""
-        async with self._open_writer().batch() as (tx, conn):
-            new_takes = [take for take in takes if take is not None]
-            if new_takes:
-                await write_takes(conn, new_takes)
-            await write_ratings(conn, ratings)
-            summaries = await tx.ratings.summaries({(r.guild_id, r.video_id) for r in ratings})
-            stored = await saved_takes(conn, new_takes) if new_takes else {}
+        """A batch of ratings and takes in one transaction and one round trip: the takes,
+        the ratings (their triggers add them to the aggregates), then what the callers hear."""
+        new_takes = [take for take in takes if take is not None]
+        keys = {(r.guild_id, r.video_id) for r in ratings}
+        statements = [rating_writes(ratings), summaries_query(keys)]
+        if new_takes:
+            statements = [take_writes(new_takes), *statements, saved_takes_query(new_takes)]
+        results = await self._open_writer().run_unit(statements)
+        summaries = summaries_read(results[-2 if new_takes else -1], keys)
+        stored = saved_takes_read(results[-1]) if new_takes else {}
         return [
             Saved(
                 summaries[(rating.guild_id, rating.video_id)],

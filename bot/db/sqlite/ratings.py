@@ -2,13 +2,14 @@
 
 The aggregates in video_scores and guild_scores are maintained by triggers in the same
 transaction as every rating write (see migration 0001), so reads here never scan ratings.
-Ratings are written only by the group commit (bot/db/sqlite/group_commit.py), through
-`write_ratings`.
+Ratings are written only by the group commit (bot/db/group_commit.py), through
+`rating_writes`.
 """
 
 from __future__ import annotations
 
 import json
+import sqlite3
 from dataclasses import dataclass, fields
 
 from bot.db.group_commit import RatingRow
@@ -21,12 +22,11 @@ from bot.db.models import (
     TopList,
     Video,
 )
-from bot.db.sqlite.connections import Executes, Fetches
+from bot.db.sqlite.connections import Fetches, Statement
 from bot.db.sqlite.rows import (
     VIDEO_FIELDS,
     Named,
     as_json_array,
-    json_models,
     json_rows,
     read_into,
 )
@@ -35,13 +35,13 @@ HISTOGRAM = [f"s{k}" for k in range(1, 11)]
 _HISTOGRAM = ", ".join(HISTOGRAM)
 
 
-async def write_ratings(conn: Executes, rows: list[RatingRow]) -> None:
+def rating_writes(rows: list[RatingRow]) -> Statement:
     """Apply the ratings in order, each replacing the member's earlier score.
 
     One statement over a JSON array: SQLite runs the whole batch in one call, where
     executemany would hand the GIL back and forth once per row (each hand-back can wait a
     whole switch interval while the event loop is busy)."""
-    await conn.execute(
+    return Statement(
         "INSERT INTO ratings (guild_id, video_id, user_id, score, rated_at) "
         "SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4 "
         # WHERE true: without it SQLite would read ON CONFLICT as part of the join.
@@ -86,23 +86,28 @@ def _summary_from(row: Named) -> ScoreSummary:
     )
 
 
+def summaries_query(keys: set[tuple[int, int]]) -> Statement:
+    """The aggregates of many (guild_id, video_id) pairs in one statement, for the group
+    commit's answers. CROSS JOIN keeps the wanted pairs as the outer loop, so each is one
+    primary-key lookup; one fixed statement whatever the number of pairs, one JSON row back."""
+    return Statement(_SUMMARIES, (json.dumps(list(keys)),))
+
+
+def summaries_read(
+    rows: list[sqlite3.Row], keys: set[tuple[int, int]]
+) -> dict[tuple[int, int], ScoreSummary]:
+    """`summaries_query`'s answer, with an empty summary for a pair that has none."""
+    [row] = rows
+    found = {
+        (s.guild_id, s.video_id): ScoreSummary(s.count, s.total, tuple(s.histogram))
+        for s in (_VideoScores(*values) for values in json.loads(row[0]))
+    }
+    return {key: found.get(key, ScoreSummary()) for key in keys}
+
+
 class SQLiteRatingLookups:
     def __init__(self, conn: Fetches) -> None:
         self._conn = conn
-
-    async def summaries(self, keys: set[tuple[int, int]]) -> dict[tuple[int, int], ScoreSummary]:
-        """The aggregates of many (guild_id, video_id) pairs in one query."""
-        if not keys:
-            return {}
-        pairs = list(keys)
-        # CROSS JOIN keeps the wanted pairs as the outer loop, so each is one primary-key
-        # lookup; one fixed statement whatever the number of pairs, one JSON row back.
-        rows = await json_models(self._conn, _VideoScores, _SUMMARIES, (json.dumps(pairs),))
-        found = {
-            (row.guild_id, row.video_id): ScoreSummary(row.count, row.total, tuple(row.histogram))
-            for row in rows
-        }
-        return {key: found.get(key, ScoreSummary()) for key in pairs}
 
     async def summary(self, guild_id: int, video_id: int) -> ScoreSummary:
         rows = await self._conn.fetchall(

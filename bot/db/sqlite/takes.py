@@ -1,16 +1,17 @@
 """Community takes (a member's own score and words on a video), agrees and the take counts.
 
-A take is saved only by the group commit (bot/db/sqlite/group_commit.py), through
-`write_takes`, in the same transaction as the rating its score is.
+A take is saved only by the group commit (bot/db/group_commit.py), through
+`take_writes`, in the same transaction as the rating its score is.
 """
 
 from __future__ import annotations
 
 import json
+import sqlite3
 
 from bot.db.group_commit import TakeRow
 from bot.db.models import Take, TakesPage
-from bot.db.sqlite.connections import Executes, Fetches
+from bot.db.sqlite.connections import Executes, Fetches, Statement
 from bot.db.sqlite.rows import columns_of, read_into
 from bot.errors import NotFoundError, UserFacingError
 
@@ -21,9 +22,9 @@ SORTS = {
 }
 
 
-async def write_takes(conn: Executes, rows: list[TakeRow]) -> None:
-    """Create or edit takes in order, in one statement (see `write_ratings`)."""
-    await conn.execute(
+def take_writes(rows: list[TakeRow]) -> Statement:
+    """Create or edit takes in order, in one statement (see `rating_writes`)."""
+    return Statement(
         "INSERT INTO takes (guild_id, video_id, user_id, score, text, created_at, updated_at) "
         "SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, "
         "value ->> 5 FROM json_each(?) WHERE true ORDER BY key "
@@ -33,16 +34,19 @@ async def write_takes(conn: Executes, rows: list[TakeRow]) -> None:
     )
 
 
-async def saved_takes(conn: Fetches, rows: list[TakeRow]) -> dict[tuple[int, int, int], Take]:
+def saved_takes_query(rows: list[TakeRow]) -> Statement:
     """The takes as stored for these rows' (server, video, member), in one statement."""
     keys = json.dumps(sorted({(r.guild_id, r.video_id, r.user_id) for r in rows}))
-    found = await conn.fetchall(
+    return Statement(
         f"SELECT {columns_of(Take, 't')} FROM json_each(?) AS k CROSS JOIN takes AS t "
         "ON t.guild_id = k.value ->> 0 AND t.video_id = k.value ->> 1 "
         "AND t.user_id = k.value ->> 2",
         (keys,),
     )
-    takes = [read_into(Take, row) for row in found]
+
+
+def saved_takes_read(rows: list[sqlite3.Row]) -> dict[tuple[int, int, int], Take]:
+    takes = [read_into(Take, row) for row in rows]
     return {(t.guild_id, t.video_id, t.user_id): t for t in takes}
 
 

@@ -11,11 +11,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 
 from bot.db.failures import FailureLog, ReferenceGone
-from bot.db.sqlite.connections import Executes, ThreadConnection
+from bot.db.sqlite.connections import Statement, ThreadConnection
 from bot.db.sqlite.failures import cannot_save, is_storage_failure
 from bot.db.sqlite.sessions import SQLiteWriteSession
 from bot.errors import CannotSaveError
@@ -47,15 +47,24 @@ class Writer:
         if is_storage_failure(error):
             raise cannot_save(error, self._failures) from error
 
+    async def run_unit(self, statements: Sequence[Statement]) -> list[list[sqlite3.Row]]:
+        """The statements as one unit of work (BEGIN IMMEDIATE ... COMMIT) in a single round
+        trip to the writer's thread, for the group commit; returns each statement's rows."""
+        async with self._lock:
+            self._refuse_if_closing()
+            try:
+                rows = await self.conn.run_in_one_trip(
+                    [Statement("BEGIN IMMEDIATE"), *statements, Statement("COMMIT")]
+                )
+            except BaseException as exc:
+                await self._fail(exc)
+                raise
+        self._on_commit()
+        return rows[1:-1]
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[SQLiteWriteSession]:
         """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any error."""
-        async with self.batch() as (session, _):
-            yield session
-
-    @asynccontextmanager
-    async def batch(self) -> AsyncIterator[tuple[SQLiteWriteSession, Executes]]:
-        """A unit of work with its connection, for the group commit's batch statements."""
         async with self._lock:
             self._refuse_if_closing()
             try:
@@ -64,22 +73,27 @@ class Writer:
                 self._raise_if_storage_failure(exc)
                 raise
             try:
-                yield self._session, self.conn
+                yield self._session
                 self._refuse_if_closing()
                 await self.conn.execute("COMMIT")
             except BaseException as exc:
-                if self.conn.in_transaction:
-                    try:
-                        await self.conn.execute("ROLLBACK")
-                    except sqlite3.Error:  # the original error is the one to report
-                        log.warning("rollback failed after %r", exc)
-                if isinstance(exc, sqlite3.Error):
-                    self._raise_if_storage_failure(exc)
-                if isinstance(exc, sqlite3.IntegrityError) and "FOREIGN KEY" in str(exc):
-                    # What the write points at was removed by a write just before it.
-                    raise ReferenceGone() from exc
+                await self._fail(exc)
                 raise
             self._on_commit()
+
+    async def _fail(self, exc: BaseException) -> None:
+        """After an error inside a unit of work: roll back what it wrote, and raise what the
+        member should hear instead of a driver's error, when there is such a thing."""
+        if self.conn.in_transaction:
+            try:
+                await self.conn.execute("ROLLBACK")
+            except sqlite3.Error:  # the original error is the one to report
+                log.warning("rollback failed after %r", exc)
+        if isinstance(exc, sqlite3.Error):
+            self._raise_if_storage_failure(exc)
+        if isinstance(exc, sqlite3.IntegrityError) and "FOREIGN KEY" in str(exc):
+            # What the write points at was removed by a write just before it.
+            raise ReferenceGone() from exc
 
     async def close(self) -> None:
         """Refuse what comes next, let a transaction under way end (it is rolled back, since
