@@ -211,6 +211,23 @@ async def test_forget_me_leaves_no_row_behind(bot: TakeTwoBot) -> None:
         assert await session.quotes.count(GUILD) == 0
 
 
+@pytest.mark.sqlite_only  # the checkpointer's own connection stands for the failing storage
+async def test_forget_me_says_done_when_the_rows_are_gone_though_erasing_bytes_failed(
+    bot: TakeTwoBot,
+) -> None:
+    me = 77
+    await write_take(bot, me, "We Cry Together", "9", "Mine.")
+    assert await rows_mentioning(bot, me)
+    # The deletion commits; the erase of the old bytes after it then fails.
+    checkpointer = bot.db._checkpointer  # type: ignore[attr-defined]
+    await checkpointer.conn.close()
+    confirm = make_interaction(bot, user_id=me)
+    await ForgetButton(me, confirm=True).callback(confirm)
+    [answer] = confirm.sent
+    assert answer.kind == "edit" and "everything TakeTwo kept about you" in (answer.content or "")
+    assert await rows_mentioning(bot, me) == {}
+
+
 async def test_no_quotes_stops_others_saving_my_messages(bot: TakeTwoBot) -> None:
     from tests.test_commands import fake_message
 
