@@ -19,10 +19,10 @@ from bot.admin import json_bytes
 from bot.client import TakeTwoBot
 from bot.errors import UserFacingError
 from bot.ui import replies
-
-log = logging.getLogger(__name__)
 from bot.ui.context import client, guild_id
 from bot.ui.errors import reports_errors
+
+log = logging.getLogger(__name__)
 
 
 def json_file(data: dict[str, Any], name: str, limit: int) -> discord.File:
