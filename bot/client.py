@@ -14,7 +14,7 @@ from discord.ext import commands
 from bot.db import Database
 from bot.db.models import ShardSlice
 from bot.settings import Settings
-from bot.sharding import IdentifySpacing, check_start_budget, shard_of, shards_phrase
+from bot.sharding import IdentifyTurns, shard_of, shards_phrase, start_budget_wait
 from bot.startup import new_database, prepare_database
 from bot.ui import forms, replies
 from bot.ui.components import VIDEO_BUTTONS
@@ -113,9 +113,9 @@ class TakeTwoBot(commands.AutoShardedBot):
         # Set here because discord.py's keyword takes only a list; None runs every shard.
         self.shard_ids = None if settings.shard_ids is None else list(settings.shard_ids)
         self.settings = settings
-        # Replaced at start by one that knows Discord's max_concurrency.
-        self.identify_spacing = IdentifySpacing(1)
         self.db: Database = new_database(settings)
+        # Replaced at start by one that knows Discord's max_concurrency.
+        self.identify_turns = IdentifyTurns(1, self.db.identify_turn)
         self.write_limits = WriteLimits()
         self.recent_videos = RecentVideos()
         self.sync_dev_guild = sync_dev_guild
@@ -164,22 +164,31 @@ class TakeTwoBot(commands.AutoShardedBot):
 
     async def launch_shards(self) -> None:
         """Settle the shards before any connects: SHARD_COUNT or Discord's recommendation,
-        and refuse (StartRefused) when today's session start budget cannot cover them."""
-        if self.is_closed():
-            return
-        recommended, _, limit = await self.http.get_bot_gateway()
-        if self.shard_count is None:
-            self.shard_count = recommended
-        check_start_budget(limit, self.shard_ids or range(self.shard_count), self.shard_count)
-        self.identify_spacing = IdentifySpacing(limit["max_concurrency"])
+        and, while today's session start budget cannot cover them, wait for its reset with
+        one line in the log (StartRefused when no day's budget could)."""
+        while True:
+            if self.is_closed():
+                return
+            recommended, _, limit = await self.http.get_bot_gateway()
+            count = self.shard_count or recommended
+            wait = start_budget_wait(limit, self.shard_ids or range(count), count)
+            if wait is None:
+                break
+            # One line per wait: the budget resets once a day. A supervisor sees the process
+            # running, so it does not restart it every few seconds to be refused again.
+            log.warning("%s", wait.sentence)
+            await asyncio.sleep(wait.seconds)
+        self.shard_count = count
+        self.identify_turns = IdentifyTurns(limit["max_concurrency"], self.db.identify_turn)
         # With the count known, discord.py connects each shard to DISCORD_GATEWAY_URL (its
         # default is Discord's) and asks /gateway/bot nothing more.
         await super().launch_shards()
 
     async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
-        # Every IDENTIFY waits for its max_concurrency bucket (bot/sharding.py says why
+        # Every IDENTIFY waits for its max_concurrency bucket's turn, among this process's
+        # shards and every other process's on the database (bot/sharding.py says why
         # discord.py's own 5-second pause is replaced).
-        await self.identify_spacing.wait_turn(shard_id)
+        await self.identify_turns.wait_turn(shard_id)
 
     def catalog_owner_ids(self) -> set[int]:
         """The Discord application's owners (its team, if it has one) and OWNER_IDS."""
@@ -270,6 +279,7 @@ class TakeTwoBot(commands.AutoShardedBot):
                 if left:
                     log.warning("closing with %d interactions still unanswered", left)
             await super().close()
+            await self.identify_turns.release_all()  # before the database closes
             # Cogs after the gateway: no interaction can reach an unloaded command. Their
             # background work (the daily scheduler) stops before the database closes.
             for extension in list(self.extensions):

@@ -14,8 +14,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 # Settings a developer's own shell may hold; a test sets the ones it needs itself (a
-# DATABASE_URL left in the shell would otherwise send a SQLite test to PostgreSQL).
-_MACHINE_SETTINGS = ("DISCORD_", "DEV_GUILD_ID", "DATABASE_")
+# DATABASE_URL left in the shell would otherwise send a SQLite test to PostgreSQL, and a
+# SHARD_IDS would make a test's bot run, or refuse, shards the test never chose).
+_MACHINE_SETTINGS = ("DISCORD_", "DEV_GUILD_ID", "DATABASE_", "SHARD_")
 
 
 def _machine_settings() -> dict[str, str]:

@@ -8,7 +8,9 @@ processes apart by their connections: tests/multi_process.py) and in the databas
 - a catalog edit made through one shard shows at once in the other process's answers;
 - every server gets its daily post exactly once, sent by the process that owns its shard;
 - while a second process runs shard 0 beside the first (a deploy), both schedulers work
-  through the same due posts at the same moment, and each server still gets one post a day.
+  through the same due posts at the same moment, and each server still gets one post a day;
+- processes started at the same moment take turns to identify, across processes, as
+  Discord's max_concurrency allows: no session start is spent on a refused IDENTIFY.
 """
 
 from __future__ import annotations
@@ -19,15 +21,17 @@ from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from aiohttp import web
 
 from bot.daily import post_instant
 from bot.db import Database
 from bot.db.postgres.database import postgres_database
 from bot.standin.member import Member, Reply
-from bot.standin.server import Guild, SessionStartLimit, shard_for
+from bot.standin.server import Guild, SessionStartLimit, StandIn, shard_for
 from bot.startup import prepare_database
 from tests.multi_process import BotProcess, WatchingStandIn, until
 from tests.processes import bot_environment
@@ -323,3 +327,57 @@ async def test_two_processes_share_the_servers_and_a_deploy_posts_nothing_twice(
     assert set(watch.received) == set(standin.interactions)
     assert watch.answered == {i: [process] for i, process in watch.received.items()}
     assert standin.invalid == [] and standin.late == [] and standin.unknown_routes == []
+
+
+class StartingTogether(StandIn):
+    """A stand-in that answers GET /gateway/bot only once `processes` bot processes have
+    asked for it: the processes then go on to identify at the same moment, as processes
+    started together by a supervisor may."""
+
+    def __init__(self, processes: int, **options: Any) -> None:
+        super().__init__(**options)
+        self.together = asyncio.Barrier(processes)
+
+    async def _gateway_bot(self, request: web.Request) -> web.Response:
+        await self.together.wait()
+        return await super()._gateway_bot(request)
+
+
+async def test_processes_started_together_take_turns_to_identify(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    """One identify at a time for the whole bot (max_concurrency 1), and Discord's 5
+    seconds between them: two processes that reach IDENTIFY together spend exactly one
+    session start each, however they are timed, because the second waits for the first's
+    turn on the database they share."""
+    standin = StartingTogether(2, session_start_limit=SessionStartLimit(max_concurrency=1))
+    await standin.start()
+    standin.add_guilds(4)
+    db = postgres_database(postgres_url)
+    await prepare_database(db, load_sample_catalog=True)
+    await db.close()
+    processes = []
+    try:
+        for shard in (0, 1):
+            env = bot_environment(
+                DISCORD_TOKEN=standin.token,
+                DISCORD_API_BASE=standin.api_base,
+                DISCORD_GATEWAY_URL=standin.gateway_url,
+                DATABASE_URL=postgres_url,
+                SHARD_COUNT=str(SHARDS),
+                SHARD_IDS=str(shard),
+                LOG_LEVEL="INFO",
+            )
+            processes.append(await BotProcess.spawn(f"shard {shard}", env, tmp_path))
+        for process in processes:
+            await process.logged("TakeTwo is up")
+        assert [a.outcome for a in standin.identifies] == ["ready", "ready"]
+        assert sorted(standin.connected_shards) == [(0, 2), (1, 2)]
+        assert standin.session_start_limit.remaining == 998
+        for process in processes:
+            assert await process.stop() == 0, process.log
+            assert "Traceback" not in process.log and "WARNING" not in process.log, process.log
+    finally:
+        for process in processes:
+            await process.kill()
+        await standin.close()

@@ -1,7 +1,8 @@
-"""Sharding without a gateway: the settings that choose a process's shards, the sentence a
-start refused for lack of session starts prints, identify turns within max_concurrency
-buckets, /help naming the server's shard, write limits kept per server, and daily
-schedulers that each post only for the servers of their shards."""
+"""Sharding without a gateway: the settings that choose a process's shards (and that a
+developer's shell does not choose them for a test), how many session starts a process wants
+left before it connects and the sentence it logs while it waits, /help naming the server's
+shard, and daily schedulers that each post only for the servers of their shards. What the
+stand-in receives is checked in tests/test_sharding_e2e.py and tests/test_scale_out.py."""
 
 from __future__ import annotations
 
@@ -10,17 +11,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import discord
 import pytest
 
 from bot.client import TakeTwoBot
 from bot.daily import DailyScheduler
 from bot.db.models import ShardSlice
 from bot.db.sqlite.database import SQLiteDatabase
-from bot.errors import UserFacingError
 from bot.settings import Settings, SettingsError, load_settings
-from bot.sharding import IdentifySpacing, StartRefused, check_start_budget, shards_phrase
-from bot.ui.cooldowns import LIMITS, WriteLimits
+from bot.sharding import StartRefused, shards_phrase, start_budget_wait
 from tests.fakes import invoke, make_interaction
 from tests.processes import run_bot
 from tests.templates import sample_database
@@ -104,6 +102,19 @@ def test_shard_ids_without_count_stop_the_bot_with_one_line(tmp_path: Path) -> N
     assert not (tmp_path / "x.sqlite3").exists(), "nothing started"
 
 
+def test_shard_settings_in_the_shell_do_not_reach_a_tests_bot(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A developer who runs a sharded bot from their shell may still hold its settings when
+    they run the tests: a test's bot process runs the shards the test chooses, or all."""
+    monkeypatch.setenv("SHARD_IDS", "1")
+    monkeypatch.setenv("SHARD_COUNT", "1")  # with SHARD_IDS=1, a setting the bot refuses
+    database = str(tmp_path / "x.sqlite3")
+    result = run_bot(tmp_path, "catalog", "export", "out.json", DATABASE_PATH=database)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("Exported "), result.stdout
+
+
 @pytest.mark.parametrize(
     ("ids", "count", "phrase"),
     [
@@ -117,47 +128,42 @@ def test_shards_phrase(ids: list[int], count: int, phrase: str) -> None:
     assert shards_phrase(ids, count) == phrase
 
 
-def test_a_start_the_budget_cannot_cover_says_when_to_try_again() -> None:
-    limit: SessionStartLimit = {
-        "total": 1000,
-        "remaining": 3,
+def budget(remaining: int, *, total: int = 1000) -> SessionStartLimit:
+    return {
+        "total": total,
+        "remaining": remaining,
         "reset_after": 11_520_000,
         "max_concurrency": 1,
     }
+
+
+def test_a_start_keeps_a_session_start_in_reserve_for_each_shard() -> None:
+    """A process wants one session start per shard and one more each, so that every shard
+    can identify again after a disconnect on the same day; short of that, it waits for the
+    reset and says until when."""
     now = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
-    check_start_budget(limit, range(3), 4, now)  # exactly enough: starts
+    assert start_budget_wait(budget(6), range(3), 4, now) is None  # exactly enough: starts
+    wait = start_budget_wait(budget(5), range(3), 4, now)
+    assert wait is not None, "3 left for 3 shards would leave no reconnect"
+    assert wait.seconds == 11_520 + 1  # a second past the reset, when the budget is back
+    assert wait.sentence == (
+        "not starting yet: this process runs shards 0-2 of 4 and needs a session start (an "
+        "IDENTIFY) for each shard, with as many kept in reserve for reconnects (6 in all), "
+        "but Discord allows 5 more until 2026-11-23 11:12 UTC (in 3 h 12 min). Waiting until "
+        "then, without connecting; stopping it meanwhile is safe."
+    )
+    assert start_budget_wait(budget(2), [0], 1, now) is None
+    assert start_budget_wait(budget(1), [0], 1, now) is not None
+
+
+def test_a_day_too_small_for_the_shards_refuses_instead_of_waiting() -> None:
     with pytest.raises(StartRefused) as raised:
-        check_start_budget(limit, range(4), 4, now)
-    message = str(raised.value)
-    assert message.startswith("not starting: this process runs shards 0-3 of 4")
-    assert "Discord allows 3 more until 2026-11-23 11:12 UTC (in 3 h 12 min)" in message
-    assert "\n" not in message
-
-
-async def test_identifies_take_turns_per_max_concurrency_bucket() -> None:
-    now = 0.0
-    waited: list[float] = []
-
-    async def sleep(seconds: float) -> None:
-        waited.append(seconds)
-
-    async def turns(spacing: IdentifySpacing, shards: range) -> list[float]:
-        """How long each shard, asking at `now`, waits for its IDENTIFY."""
-        found = []
-        for shard in shards:
-            before = len(waited)
-            await spacing.wait_turn(shard)
-            found.append(waited[-1] if len(waited) > before else 0.0)
-        return found
-
-    two_buckets = IdentifySpacing(2, clock=lambda: now, sleep=sleep)
-    assert await turns(two_buckets, range(6)) == [0.0, 0.0, 5.5, 5.5, 11.0, 11.0]
-    one_bucket = IdentifySpacing(1, clock=lambda: now, sleep=sleep)
-    assert await turns(one_bucket, range(3)) == [0.0, 5.5, 11.0]
-    now = 8.0  # shard 3 asks later: its turn is still after shard 2's
-    assert await turns(one_bucket, range(3, 4)) == [8.5]
-    now = 100.0  # a reconnect long after: no wait
-    assert await turns(one_bucket, range(1, 2)) == [0.0]
+        start_budget_wait(budget(3, total=5), range(3), 3)
+    assert str(raised.value) == (
+        "not starting: this process runs shards 0-2 of 3 and wants 6 session starts (an "
+        "IDENTIFY for each shard and one more each in reserve for reconnects), but Discord "
+        "allows 5 a day: run fewer shards in each process."
+    )
 
 
 async def test_help_names_the_shard_only_when_sharded(tmp_path: Path) -> None:
@@ -177,19 +183,6 @@ async def test_help_names_the_shard_only_when_sharded(tmp_path: Path) -> None:
     finally:
         for bot in (sharded, unsharded):
             await bot.close()
-
-
-def test_write_limits_count_each_server_apart() -> None:
-    """A member's allowance is per server: each server's interactions reach one shard, so
-    one process, and the count kept there is the whole count."""
-    limits = WriteLimits(clock=lambda: 0.0, wall=lambda: 0.0)
-    first, second = guild_on_shard(0, 2), guild_on_shard(1, 2)
-    burst, _ = LIMITS["rating"]
-    for _ in range(burst):
-        limits.check("rating", first, 7)
-    with pytest.raises(UserFacingError):
-        limits.check("rating", first, 7)
-    limits.check("rating", second, 7)  # the same member elsewhere: a separate allowance
 
 
 def test_every_server_belongs_to_exactly_one_shard_of_a_split() -> None:
@@ -247,15 +240,3 @@ async def test_each_scheduler_posts_for_its_own_shards(tmp_path: Path) -> None:
     finally:
         for database in databases:
             await database.close()
-
-
-def test_the_bot_runs_the_shards_its_settings_choose(tmp_path: Path) -> None:
-    chosen = TakeTwoBot(
-        Settings(token="t", database_path=tmp_path / "a.sqlite3", shard_count=4, shard_ids=(1,))
-    )
-    assert isinstance(chosen, discord.AutoShardedClient)
-    assert (chosen.shard_count, chosen.shard_ids) == (4, [1])
-    assert chosen.shard_slice == ShardSlice(frozenset({1}), 4)
-    left_to_discord = TakeTwoBot(Settings(token="t", database_path=tmp_path / "b.sqlite3"))
-    assert left_to_discord.shard_count is None and left_to_discord.shard_ids is None
-    assert left_to_discord.shard_slice is None, "every shard: every server"

@@ -1,21 +1,24 @@
 """Sharded bots against the local stand-in, which shards as Discord documents: a process gets
 the servers of its shards only and answers them; one shard for 3,000 servers is refused
-(4011) and stops the bot with one line; a bot left to ask Discord shards itself; a start
-that the day's session start budget cannot cover sends no IDENTIFY at all."""
+(4011) and stops the bot with one line; a bot left to ask Discord shards itself, its
+identifies spaced as its max_concurrency buckets allow; a start that the day's session
+start budget (with a reserve for reconnects) cannot cover sends no IDENTIFY, and waits for
+the reset with one line in the log."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import time
-from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
+from aiohttp import web
 
 from bot.settings import Settings
 from bot.standin.member import Member
 from bot.standin.server import SessionStartLimit, StandIn, shard_for
+from tests.multi_process import BotProcess
 from tests.standin_harness import World
 from tests.templates import sample_database
 from tests.test_process import environment, spawn
@@ -114,15 +117,18 @@ async def test_a_servers_writes_are_limited_by_the_one_process_that_gets_them(
         await bots[0].tree.sync()
         first = standin.guilds[min(on_shard(standin, 0, 2))]
         other = standin.guilds[min(on_shard(standin, 1, 2))]
-        alice, bob = Member(standin, first, name="alice"), Member(standin, other, name="bob")
+        alice = Member(standin, first, name="alice")
+        # The same member in a server of the other shard.
+        alice_there = Member(standin, other, user_id=alice.id, name="alice")
         for score in range(1, 11):
             saved = await alice.run("rate", video="Alright", score=score)
             assert saved.content.startswith("You rated"), saved.content
         refused = await alice.run("rate", video="Alright", score=9)
         assert refused.ephemeral and refused.content.startswith("Slow down: you can rate again")
-        saved = await bob.run("rate", video="Alright", score=4)
-        assert saved.content.startswith("You rated"), saved.content
-        assert [len(bot.write_limits) for bot in bots] == [1, 1], "each heard its own server"
+        saved = await alice_there.run("rate", video="Alright", score=4)
+        assert saved.content.startswith("You rated"), "a separate allowance in each server"
+        refused = await alice.run("rate", video="Alright", score=8)
+        assert refused.content.startswith("Slow down"), "still limited where she rated ten"
         for process in processes:
             process.assert_discord_was_happy()
     finally:
@@ -167,31 +173,68 @@ async def test_one_shard_for_3000_servers_stops_the_bot_with_one_line(tmp_path: 
         await standin.close()
 
 
-async def test_a_start_the_session_budget_cannot_cover_sends_no_identify(
+class ResettingSoon(StandIn):
+    """A stand-in whose session start budget resets a moment after the bot first asks for
+    it: as a day's budget does for a process that was started late in the day."""
+
+    def __init__(self, after: float, **options: Any) -> None:
+        super().__init__(**options)
+        self.after = after
+        self.asked = 0
+
+    async def _gateway_bot(self, request: web.Request) -> web.Response:
+        self.asked += 1
+        if self.asked == 1:
+            self.session_start_limit.resets_at = self.clock() + self.after
+        return await super()._gateway_bot(request)
+
+
+WAITING = "not starting yet: this process runs "
+
+
+async def test_a_start_the_session_budget_cannot_cover_waits_without_identifying(
     tmp_path: Path,
 ) -> None:
-    three_hours = time.time() + 3 * 3600
-    standin = await started_standin(20, SessionStartLimit(remaining=1, resets_at=three_hours))
+    """Three session starts left for two shards would connect both and leave no reconnect:
+    the process waits for the reset, saying so once, and a supervisor's SIGTERM meanwhile
+    stops it cleanly (exit 0, not a failure to restart in a loop)."""
+    standin = ResettingSoon(3 * 3600, session_start_limit=SessionStartLimit(remaining=3))
+    await standin.start()
+    standin.add_guilds(20)
+    process = await BotProcess.spawn(
+        "shards 0-1", environment(standin, tmp_path, SHARD_COUNT="2"), tmp_path
+    )
     try:
-        process = await spawn(environment(standin, tmp_path, SHARD_COUNT="2"), tmp_path)
-        _, stderr = await asyncio.wait_for(process.communicate(), 60)
-        log = stderr.decode()
-        assert process.returncode == 3, log  # try again later
-        assert "Traceback" not in log
-        last = log.strip().splitlines()[-1]
-        start = (
-            "taketwo: not starting: this process runs shards 0-1 of 2 and needs a session "
-            "start (an IDENTIFY) for each shard, but Discord allows 1 more until "
+        line = await process.logged(WAITING)
+        assert (
+            "shards 0-1 of 2 and needs a session start (an IDENTIFY) for each shard, with as "
+            "many kept in reserve for reconnects (4 in all), but Discord allows 3 more until "
+        ) in line
+        assert line.rstrip().endswith(
+            " UTC (in 3 h). Waiting until then, without connecting; stopping it meanwhile is safe."
         )
-        end = (
-            " UTC (in 3 h). Start it again after that; starting now would use up the day's "
-            "budget and leave shards refused."
-        )
-        assert last.startswith(start) and last.endswith(end), last
-        said = datetime.strptime(last[len(start) : -len(end)], "%Y-%m-%d %H:%M")
-        # The minute the budget resets in (to the millisecond Discord reports it).
-        assert -1 < three_hours - said.replace(tzinfo=UTC).timestamp() < 60
+        assert await process.stop() == 0, process.log
+        assert "closed cleanly" in process.log and "Traceback" not in process.log
+        assert process.log.count(WAITING) == 1
         assert standin.identifies == [], "no IDENTIFY was sent"
-        assert standin.session_start_limit.remaining == 1
+        assert standin.session_start_limit.remaining == 3
     finally:
+        await process.kill()
+        await standin.close()
+
+
+async def test_a_process_waiting_for_the_budget_starts_when_it_resets(tmp_path: Path) -> None:
+    standin = ResettingSoon(1.0, session_start_limit=SessionStartLimit(remaining=1))
+    await standin.start()
+    standin.add_guilds(5)
+    process = await BotProcess.spawn("one shard", environment(standin, tmp_path), tmp_path)
+    try:
+        await process.logged(WAITING)
+        await process.logged("TakeTwo is up")
+        assert process.log.count(WAITING) == 1, process.log
+        assert [(a.shard, a.outcome) for a in standin.identifies] == [((0, 1), "ready")]
+        assert standin.session_start_limit.remaining == 999, "a new day's budget, less one"
+        assert await process.stop() == 0, process.log
+    finally:
+        await process.kill()
         await standin.close()

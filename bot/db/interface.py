@@ -466,6 +466,13 @@ class Database(Protocol):
         Returns the take after the write is committed."""
         ...
 
+    def identify_turn(self, bucket: int) -> AbstractAsyncContextManager[None]:
+        """The turn of one of Discord's max_concurrency buckets (bot/sharding.py), for every
+        bot process that shares this database: entered once no other process holds it,
+        held while the shard identifies. SQLite serves one process, whose own turns are all
+        there are: entered at once."""
+        ...
+
     def refuse_writes(self, reason: str) -> None:
         """From now on nothing commits: each write is rolled back and its caller hears
         CannotSaveError (for shutdown, so nothing commits that no member hears about)."""

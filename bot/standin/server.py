@@ -6,8 +6,9 @@ is checked against Discord's schema (see schema.py and spec_check.py); an invali
 Discord's 400 answer and is kept in `StandIn.invalid` so a test can fail on it.
 
 The gateway shards as Discord documents: an IDENTIFY may carry `shard: [shard_id, shard_count]`,
-each server's events go to the newest session of shard `(guild_id >> 22) % shard_count`, and
-identifies spend the session start limit that GET /gateway/bot reports.
+each server's events go to a session of shard `(guild_id >> 22) % shard_count`, and
+identifies spend the session start limit that GET /gateway/bot reports. Which session gets
+them while two run the same shard Discord does not document: here, the newest.
 """
 
 from __future__ import annotations
@@ -974,8 +975,8 @@ class StandIn:
 
     def session_for(self, guild_id: int | None) -> Session | None:
         """The session that receives a server's events: of the open sessions whose shard owns
-        the server, the newest (Discord hands a shard's traffic to the session that took it
-        over). Events without a server, like DMs, go to shard 0."""
+        the server, the newest (a choice of this stand-in: Discord does not document which).
+        Events without a server, like DMs, go to shard 0."""
         owners = [
             s
             for s in self.sessions

@@ -40,6 +40,7 @@ from bot.db.postgres.failures import (
     is_video_removed,
     unusable,
 )
+from bot.db.postgres.locks import Locks
 from bot.db.postgres.migrations import MIGRATIONS_DIR, migrate
 from bot.db.postgres.ratings import write_ratings
 from bot.db.postgres.sessions import (
@@ -201,6 +202,14 @@ class PostgresDatabase:
             raise
         finally:
             await pool.release(conn)
+
+    @asynccontextmanager
+    async def identify_turn(self, bucket: int) -> AsyncIterator[None]:
+        """An advisory lock per max_concurrency bucket, held by a transaction of its own
+        (released with it, or with the connection if the process dies)."""
+        async with self._open_pool().acquire() as conn, conn.transaction():
+            await Locks(conn).identify_turn(bucket)
+            yield
 
     @asynccontextmanager
     async def lookup(self) -> AsyncIterator[PostgresLookupSession]:

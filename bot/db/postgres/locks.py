@@ -30,6 +30,7 @@ class Kind(IntEnum):
     MEMBER = 3  # one member's privacy choice in one server (key: guild ^ user)
     QUOTES = 4  # one server's quote slots (key: guild; 0 is the catalog's quotes)
     DAILY = 5  # one server's daily schedule, posts and cycle (key: guild)
+    IDENTIFY = 6  # a max_concurrency bucket's turn to start a gateway session (key: bucket)
 
 
 class Locks:
@@ -56,3 +57,9 @@ class Locks:
 
     async def setup(self) -> None:
         await self.hold(Kind.SETUP)
+
+    async def identify_turn(self, bucket: int) -> None:
+        """Wait, however long, for a bucket's turn: its holder keeps it for a few seconds,
+        and processes queue for it (discord.py gives up on the connection first)."""
+        await self._conn.execute("SET LOCAL lock_timeout = 0")
+        await self.hold(Kind.IDENTIFY, bucket)

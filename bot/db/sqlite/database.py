@@ -150,6 +150,10 @@ class SQLiteDatabase:
             yield tx
 
     @asynccontextmanager
+    async def identify_turn(self, bucket: int) -> AsyncIterator[None]:
+        yield  # one process: bot/sharding.py's own turns are every turn there is
+
+    @asynccontextmanager
     async def lookup(self) -> AsyncIterator[SQLiteLookupSession]:
         """Lookups, on the event loop's own thread: their queries run when awaited."""
         if self._lookup is None:
