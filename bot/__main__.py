@@ -3,10 +3,12 @@
 Every start failure is one line on stderr that says what is wrong and what to do, and an
 exit status that tells a supervisor (systemd) whether to try again:
   1  an unexpected error (a bug): restarting may help
-  2  a setting is missing or wrong, Discord rejected the token, or Discord refused the
-     shard settings (SHARD_COUNT too small for the servers): a person must fix it
-  3  Discord cannot be reached, the database is locked by another program, or Discord's
-     daily session start budget is too low for this process's shards: try again later
+  2  a setting is missing or wrong, Discord rejected the token, Discord refused the
+     shard settings (SHARD_COUNT too small for the servers), or a whole day's session
+     start budget is too small for this process's shards: a person must fix it
+  3  Discord cannot be reached, or the database is locked by another program: try again
+     later
+(A start budget that is only spent for today is waited out, with one line in the log.)
   4  the database cannot be used (damaged, unwritable, a failed migration): a person must
      fix it (restore a backup)
 The token is never printed.
@@ -281,9 +283,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"taketwo: {SHARDING_REFUSED[exc.code]}", file=sys.stderr)
         return EXIT_CONFIG
-    except StartRefused as exc:
+    except StartRefused as exc:  # even a whole day's budget is too small: run fewer shards
         print(f"taketwo: {exc}", file=sys.stderr)
-        return EXIT_TRY_AGAIN
+        return EXIT_CONFIG
     except MigrationError as exc:
         print(
             f"taketwo: the database {database_name(settings)} could not be upgraded: {exc}",

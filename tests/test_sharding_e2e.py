@@ -173,6 +173,28 @@ async def test_one_shard_for_3000_servers_stops_the_bot_with_one_line(tmp_path: 
         await standin.close()
 
 
+async def test_shards_a_whole_days_budget_cannot_cover_stop_the_bot_with_one_line(
+    tmp_path: Path,
+) -> None:
+    """Waiting would not help: even a fresh day's budget is short of the starts the process
+    needs, so a person must split the shards (exit 2, not retried by the units)."""
+    standin = await started_standin(20, SessionStartLimit(total=5, remaining=5))
+    try:
+        process = await spawn(environment(standin, tmp_path, SHARD_COUNT="3"), tmp_path)
+        _, stderr = await asyncio.wait_for(process.communicate(), 60)
+        log = stderr.decode()
+        assert process.returncode == 2, log
+        assert "Traceback" not in log
+        assert (
+            log.strip()
+            .splitlines()[-1]
+            .endswith("but Discord allows 5 a day: run fewer shards in each process.")
+        ), log
+        assert standin.identifies == [], "no IDENTIFY was sent"
+    finally:
+        await standin.close()
+
+
 class ResettingSoon(StandIn):
     """A stand-in whose session start budget resets a moment after the bot first asks for
     it: as a day's budget does for a process that was started late in the day."""
