@@ -15,6 +15,11 @@ DEFAULT_DATABASE_PATH = "data/taketwo.sqlite3"
 DEFAULT_POOL_SIZE = 10
 DEFAULT_API_BASE = "https://discord.com/api/v10"
 DEFAULT_GATEWAY_URL = "wss://gateway.discord.gg/"
+# The public endpoints lookups ask (bot/lookups); tests point them at a loopback stand-in.
+DEFAULT_OEMBED_YOUTUBE_URL = "https://www.youtube.com/oembed"
+DEFAULT_OEMBED_VIMEO_URL = "https://vimeo.com/api/oembed.json"
+DEFAULT_WIKIDATA_API_URL = "https://www.wikidata.org/w/api.php"
+MAX_CONTACT = 200
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
@@ -49,6 +54,13 @@ class Settings:
     # Discord recommends when SHARD_COUNT is unset too. shard_ids is sorted, without repeats.
     shard_count: int | None = None
     shard_ids: tuple[int, ...] | None = None
+    # Outbound lookups of a video link's facts: false makes no request at all.
+    external_lookups: bool = True
+    # Who runs this bot (an email or a URL), named in the User-Agent of every lookup.
+    lookup_contact: str = ""
+    oembed_youtube_url: str = DEFAULT_OEMBED_YOUTUBE_URL
+    oembed_vimeo_url: str = DEFAULT_OEMBED_VIMEO_URL
+    wikidata_api_url: str = DEFAULT_WIKIDATA_API_URL
 
 
 def _merged_environment(environ: Mapping[str, str] | None, env_file: Path | None) -> dict[str, str]:
@@ -78,13 +90,27 @@ def _boolean(name: str, raw: str) -> bool:
     raise SettingsError(f"{name} must be true or false; got {raw!r}.")
 
 
-def _url(name: str, raw: str, schemes: tuple[str, ...]) -> str:
+def _url(name: str, raw: str, schemes: tuple[str, ...], default: str = "Discord's own") -> str:
     scheme, _, rest = raw.partition("://")
     if scheme not in schemes or not rest or re.search(r"\s", raw):
         expected = " or ".join(f"{s}://" for s in schemes)
         raise SettingsError(
             f"{name} must be a URL starting with {expected}; got {raw!r}. "
-            "Leave it empty to use Discord's own."
+            f"Leave it empty to use {default}."
+        )
+    return raw
+
+
+def _lookup_url(name: str, raw: str, default: str) -> str:
+    return _url(name, raw or default, ("http", "https"), f"the public one ({default})")
+
+
+def _contact(raw: str) -> str:
+    # It goes into a header: a line break would start another header.
+    if len(raw) > MAX_CONTACT or not raw.isprintable():
+        raise SettingsError(
+            f"LOOKUP_CONTACT must be one line of at most {MAX_CONTACT} characters, such as "
+            "an email address or a web page about your bot."
         )
     return raw
 
@@ -238,6 +264,17 @@ def load_settings(
         ),
         shard_count=shard_count,
         shard_ids=_shard_ids(get("SHARD_IDS"), shard_count),
+        external_lookups=_boolean("EXTERNAL_LOOKUPS", get("EXTERNAL_LOOKUPS") or "true"),
+        lookup_contact=_contact(get("LOOKUP_CONTACT")),
+        oembed_youtube_url=_lookup_url(
+            "OEMBED_YOUTUBE_URL", get("OEMBED_YOUTUBE_URL"), DEFAULT_OEMBED_YOUTUBE_URL
+        ),
+        oembed_vimeo_url=_lookup_url(
+            "OEMBED_VIMEO_URL", get("OEMBED_VIMEO_URL"), DEFAULT_OEMBED_VIMEO_URL
+        ),
+        wikidata_api_url=_lookup_url(
+            "WIKIDATA_API_URL", get("WIKIDATA_API_URL"), DEFAULT_WIKIDATA_API_URL
+        ),
     )
 
 

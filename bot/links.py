@@ -1,0 +1,131 @@
+"""Video links members paste: which video a YouTube or Vimeo link points at, as one canonical URL.
+
+Only the hosts named here are trusted, compared whole: `youtube.com.evil.example`, a user name
+before the host (`https://youtube.com@evil.example/`) or another scheme is refused, so a link
+the catalog stores always opens the video it names.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+from urllib.parse import parse_qs, urlsplit
+
+from bot.errors import UserFacingError
+
+Host = Literal["youtube", "vimeo"]
+
+SUPPORTED = (
+    "a YouTube link (youtube.com/watch?v=…, youtu.be/…, a Shorts, embed or music.youtube.com "
+    "link) or a Vimeo link (vimeo.com/123456789 or player.vimeo.com/video/123456789)"
+)
+# Longer than any real video link: a pasted essay is refused before it is parsed.
+MAX_LINK_LENGTH = 2000
+
+_YOUTUBE_ID = re.compile(r"[A-Za-z0-9_-]{11}")
+# No leading zero: two spellings of one number would be two catalog entries.
+_VIMEO_ID = re.compile(r"[1-9][0-9]{0,19}")
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
+# urlsplit quietly drops tabs and line breaks, so `you\ttube.com` would pass as youtube.com.
+_UNSAFE = re.compile(r"[\s\\\x00-\x1f\x7f]")
+
+_YOUTUBE_WATCH_HOSTS = frozenset(
+    {"youtube.com", "www.youtube.com", "m.youtube.com", "music.youtube.com"}
+)
+_YOUTUBE_EMBED_HOSTS = frozenset({"www.youtube-nocookie.com", "youtube-nocookie.com"})
+_YOUTUBE_SHORT_HOSTS = frozenset({"youtu.be", "www.youtu.be"})
+_VIMEO_HOSTS = frozenset({"vimeo.com", "www.vimeo.com"})
+_VIMEO_PLAYER_HOSTS = frozenset({"player.vimeo.com"})
+# Path forms on youtube.com that carry the id as the segment after them.
+_YOUTUBE_ID_PATHS = frozenset({"shorts", "embed", "live", "v"})
+
+
+@dataclass(frozen=True, slots=True)
+class VideoLink:
+    """A recognised video: where it is hosted, its id there, and the one URL the catalog keeps."""
+
+    host: Host
+    video_id: str
+    url: str
+
+
+def youtube(video_id: str) -> VideoLink:
+    return VideoLink("youtube", video_id, f"https://www.youtube.com/watch?v={video_id}")
+
+
+def vimeo(video_id: str) -> VideoLink:
+    return VideoLink("vimeo", video_id, f"https://vimeo.com/{video_id}")
+
+
+def _refused(reason: str) -> UserFacingError:
+    return UserFacingError(f"{reason} TakeTwo reads {SUPPORTED}.")
+
+
+def _segments(path: str) -> list[str]:
+    # One trailing slash is harmless (`youtu.be/ID/`); empty segments elsewhere are not.
+    return path.removesuffix("/").split("/")[1:] if path.startswith("/") else []
+
+
+def _youtube_id(host: str, path: str, query: str) -> str | None:
+    segments = _segments(path)
+    if host in _YOUTUBE_SHORT_HOSTS:
+        candidate = segments[0] if len(segments) == 1 else None
+    elif host in _YOUTUBE_EMBED_HOSTS:
+        candidate = segments[1] if len(segments) == 2 and segments[0] == "embed" else None
+    elif segments == ["watch"]:
+        values = parse_qs(query, keep_blank_values=True).get("v", [])
+        # Two different v= values name two videos: which one was meant is not guessed.
+        candidate = values[0] if len(set(values)) == 1 else None
+    elif len(segments) == 2 and segments[0] in _YOUTUBE_ID_PATHS:
+        candidate = segments[1]
+    else:
+        candidate = None
+    return candidate if candidate and _YOUTUBE_ID.fullmatch(candidate) else None
+
+
+def _vimeo_id(host: str, path: str) -> str | None:
+    segments = _segments(path)
+    if host in _VIMEO_PLAYER_HOSTS:
+        candidate = segments[1] if len(segments) == 2 and segments[0] == "video" else None
+    else:
+        candidate = segments[0] if len(segments) == 1 else None
+    return candidate if candidate and _VIMEO_ID.fullmatch(candidate) else None
+
+
+def parse_video_link(text: str) -> VideoLink:
+    """The video a pasted link points at. Raises UserFacingError, naming what is supported,
+    for anything else. A link without a scheme (`youtu.be/…`) is read as https."""
+    link = text.strip()
+    if not link:
+        raise _refused("That is not a link.")
+    if len(link) > MAX_LINK_LENGTH or _UNSAFE.search(link):
+        raise _refused("That is not a link TakeTwo can read.")
+    if not link.lower().startswith(("http://", "https://")):
+        if _SCHEME.match(link):
+            raise _refused("Only web links (https://) are read.")
+        link = "https://" + link
+
+    parts = urlsplit(link)
+    try:
+        port = parts.port
+    except ValueError:
+        raise _refused("That link's address is malformed.") from None
+    host = (parts.hostname or "").lower()
+    if parts.username is not None or parts.password is not None or "@" in parts.netloc:
+        # `https://youtube.com@evil.example/` opens evil.example: a user name is never trusted.
+        raise _refused("That link hides its real address.")
+    if port not in (None, 80, 443):
+        raise _refused("That link points at an unusual port.")
+
+    if host in _YOUTUBE_WATCH_HOSTS | _YOUTUBE_EMBED_HOSTS | _YOUTUBE_SHORT_HOSTS:
+        youtube_id = _youtube_id(host, parts.path, parts.query)
+        if youtube_id is None:
+            raise _refused("That YouTube link does not name a single video.")
+        return youtube(youtube_id)
+    if host in _VIMEO_HOSTS | _VIMEO_PLAYER_HOSTS:
+        vimeo_id = _vimeo_id(host, parts.path)
+        if vimeo_id is None:
+            raise _refused("That Vimeo link does not name a single video.")
+        return vimeo(vimeo_id)
+    raise _refused("That link is not from YouTube or Vimeo.")

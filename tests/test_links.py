@@ -1,0 +1,101 @@
+"""Video links: every supported form gives one canonical URL; everything else is refused with
+a sentence naming what is supported. The ids are made up (right shape, no real video)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.errors import UserFacingError
+from bot.links import SUPPORTED, VideoLink, parse_video_link
+
+ID = "AbC_dE-fG12"
+WATCH = f"https://www.youtube.com/watch?v={ID}"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"https://www.youtube.com/watch?v={ID}",
+        f"http://www.youtube.com/watch?v={ID}",
+        f"https://youtube.com/watch?v={ID}",
+        f"https://m.youtube.com/watch?v={ID}",
+        f"https://music.youtube.com/watch?v={ID}&feature=share",
+        f"https://www.youtube.com/watch?v={ID}&t=42s",
+        f"https://www.youtube.com/watch?v={ID}&list=PLmadeup123&index=3",
+        f"https://www.youtube.com/watch?feature=youtu.be&v={ID}",
+        f"https://www.youtube.com/watch?v={ID}#t=1m",
+        f"https://youtu.be/{ID}",
+        f"https://youtu.be/{ID}?si=madeup&t=10",
+        f"https://youtu.be/{ID}/",
+        f"https://www.youtube.com/shorts/{ID}",
+        f"https://youtube.com/shorts/{ID}?feature=share",
+        f"https://www.youtube.com/embed/{ID}?start=5",
+        f"https://www.youtube-nocookie.com/embed/{ID}",
+        f"https://www.youtube.com/live/{ID}",
+        f"https://WWW.YouTube.com/watch?v={ID}",
+        f"youtu.be/{ID}",
+        f"www.youtube.com/watch?v={ID}",
+        f"  https://youtu.be/{ID}  ",
+        f"https://www.youtube.com:443/watch?v={ID}",
+    ],
+)
+def test_youtube_forms_give_one_canonical_url(text: str) -> None:
+    assert parse_video_link(text) == VideoLink("youtube", ID, WATCH)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "https://vimeo.com/76979871",
+        "https://www.vimeo.com/76979871",
+        "http://vimeo.com/76979871?share=copy",
+        "https://vimeo.com/76979871#t=30s",
+        "https://player.vimeo.com/video/76979871",
+        "https://player.vimeo.com/video/76979871?h=abc123&badge=0",
+        "vimeo.com/76979871",
+    ],
+)
+def test_vimeo_forms_give_one_canonical_url(text: str) -> None:
+    assert parse_video_link(text) == VideoLink("vimeo", "76979871", "https://vimeo.com/76979871")
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("", "not a link"),
+        ("https://example.org/watch?v=AbC_dE-fG12", "not from YouTube or Vimeo"),
+        (f"https://youtube.com.evil.example/watch?v={ID}", "not from YouTube or Vimeo"),
+        (f"https://evil-youtube.com/watch?v={ID}", "not from YouTube or Vimeo"),
+        (f"https://notyoutu.be/{ID}", "not from YouTube or Vimeo"),
+        (f"https://youtube.com@evil.example/watch?v={ID}", "hides its real address"),
+        (f"https://user:pass@www.youtube.com/watch?v={ID}", "hides its real address"),
+        (f"https://evil.example\\@youtube.com/watch?v={ID}", "not a link TakeTwo can read"),
+        (f"https://you\ttube.com/watch?v={ID}", "not a link TakeTwo can read"),
+        (f"javascript:alert('{ID}')", "Only web links"),
+        (f"ftp://youtube.com/watch?v={ID}", "Only web links"),
+        (f"data:text/html,youtu.be/{ID}", "Only web links"),
+        (f"https://www.youtube.com:8080/watch?v={ID}", "unusual port"),
+        (f"https://www.youtube.com:99999/watch?v={ID}", "malformed"),
+        ("https://www.youtube.com/watch?v=short", "does not name a single video"),
+        (f"https://www.youtube.com/watch?v={ID}X", "does not name a single video"),
+        ("https://www.youtube.com/watch?v=AbC_dE-fG1!", "does not name a single video"),
+        (f"https://www.youtube.com/watch?v={ID}&v=ZyX_wV-uT98", "does not name a single video"),
+        ("https://www.youtube.com/watch", "does not name a single video"),
+        ("https://www.youtube.com/playlist?list=PLmadeup123", "does not name a single video"),
+        (f"https://www.youtube.com/channel/{ID}", "does not name a single video"),
+        (f"https://youtu.be/{ID}/extra", "does not name a single video"),
+        (f"https://www.youtube.com/shorts/{ID}/x", "does not name a single video"),
+        ("https://vimeo.com/channels/staffpicks", "does not name a single video"),
+        ("https://vimeo.com/0123", "does not name a single video"),
+        ("https://vimeo.com/١٢٣", "does not name a single video"),
+        ("https://player.vimeo.com/76979871", "does not name a single video"),
+        ("https://vimeo.com.evil.example/76979871", "not from YouTube or Vimeo"),
+        ("x" * 2001, "not a link TakeTwo can read"),
+    ],
+)
+def test_anything_else_is_refused_naming_what_is_supported(text: str, reason: str) -> None:
+    with pytest.raises(UserFacingError) as refused:
+        parse_video_link(text)
+    assert reason in refused.value.message
+    assert refused.value.message.endswith(f"TakeTwo reads {SUPPORTED}.")
+    assert "YouTube" in SUPPORTED and "Vimeo" in SUPPORTED
