@@ -2,9 +2,10 @@
 
 Search runs on the folded columns (bot/db/text.py): a title prefix is one range of the
 search_title index (byte order, COLLATE "C"); "holds this text" and "holds every word" are
-LIKE patterns answered by the pg_trgm GIN index; near misses (typos) are the videos
-nearest by trigram word distance, read in order from the GiST index. Which candidate a
-member meant is decided in bot/db/matching.py, as for every engine.
+LIKE patterns answered by the pg_trgm GIN index. Search as typed is one statement that
+gives SQLite's answer, order included. Near misses (typos) are the videos nearest by
+trigram word distance, read in order from the GiST index, which serves nothing else. Which
+candidate a member meant is decided in bot/db/matching.py, as for every engine.
 """
 
 from __future__ import annotations
@@ -103,7 +104,9 @@ def _as_typed_statement(substring: bool, one_word: bool, long_word_at: tuple[boo
     ]
     holding = ""
     if substring:
-        parts.append(_first_by_id("holding", "search_text LIKE $4", limit, "true", WALK * one_word))
+        parts.append(
+            _first_by_id("holding", "search_text LIKE $4", limit, "true", WALK if one_word else 0)
+        )
         holding = (
             f" UNION ALL SELECT id, {limit} + row_number() OVER (ORDER BY search_title, id) "
             "FROM holding"
@@ -144,7 +147,7 @@ def _as_typed_statement(substring: bool, one_word: bool, long_word_at: tuple[boo
                 " AND ".join(longs),
                 every_limit,
                 f"{room} + (SELECT count(*) FROM first_new) < {limit}",
-                2 * WALK * (len(longs) == 1),
+                2 * WALK if len(longs) == 1 else 0,
             ),
             f"second_new AS (SELECT *, 2 AS pass FROM second_pass WHERE NOT EXISTS "
             f"(SELECT FROM unnest({words}) AS w WHERE strpos(search_text, w) = 0) "
@@ -291,7 +294,8 @@ class PostgresVideoReads(PostgresVideoLookups, SearchesByTyping):
     async def near_misses(self, text: str, limit: int = 25) -> list[Video]:
         """Among the videos sharing three characters in a row with the text, those nearest
         it by trigram word distance (the GiST index reads them in that order), ranked again
-        by similarity: tolerates typos."""
+        by similarity: tolerates typos. `search_text <> ''` is the GiST index's own
+        condition (migration 0003), which lets this query, and no other, use it."""
         folded = fold(text)
         if len(folded) < 3:
             return []
