@@ -137,11 +137,13 @@ async def database_layer(
                 rated_at=RATED_AT,
             )
 
+        # Issue 13 holds PostgreSQL to 2 ms for every data-layer read; SQLite keeps its 5 ms.
+        autocomplete_target = "p99 <= 5 ms" if postgres_url is None else "p99 <= 2 ms"
         results = [
             await timed("db: /review data", runs, review, "p99 <= 2 ms"),
             await timed("db: /credits data", runs, credits, "p99 <= 2 ms"),
             await timed("db: random quote", runs, quote, "p99 <= 2 ms"),
-            await timed("db: autocomplete, as typed", runs, autocomplete, "p99 <= 5 ms"),
+            await timed("db: autocomplete, as typed", runs, autocomplete, autocomplete_target),
             await timed("db: autocomplete, with a typo", max(50, runs // 5), autocomplete_typo),
             await timed("db: /top", runs, top, "p99 <= 2 ms"),
             await timed("db: rating write (alone)", runs, rate),

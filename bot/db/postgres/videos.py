@@ -2,12 +2,16 @@
 
 Search runs on the folded columns (bot/db/text.py): a title prefix is one range of the
 search_title index (byte order, COLLATE "C"); "holds this text" and "holds every word" are
-LIKE patterns answered by the pg_trgm GIN index; near misses (typos) are the videos
-nearest by trigram word distance, read in order from the GiST index. Which candidate a
-member meant is decided in bot/db/matching.py, as for every engine.
+LIKE patterns answered by the pg_trgm GIN index. Search as typed is one statement that
+gives SQLite's answer, order included. Near misses (typos) are the videos nearest by
+trigram word distance, read in order from the GiST index, which serves nothing else. Which
+candidate a member meant is decided in bot/db/matching.py, as for every engine.
 """
 
 from __future__ import annotations
+
+import functools
+import itertools
 
 from bot.db.matching import (
     SearchesByTyping,
@@ -15,8 +19,6 @@ from bot.db.matching import (
     closest,
     exact_pick,
     gone,
-    holds_every_word,
-    rank_by_title_words,
     trigrams,
 )
 from bot.db.models import Credit, PressReview, Video, VideoPage
@@ -32,19 +34,13 @@ from bot.errors import UserFacingError
 NEAR_MISS_CANDIDATES = 40
 # Videos holding every long word of a query are read up to this many, then ranked.
 ALL_WORDS_CANDIDATES = 100
+# What the search's parts carry of each video: enough to rank it without reading it again.
+_KEYS = "id, search_title, search_text"
+# Where a search's part may find many videos, it first walks this many (twice as many for
+# the every-word candidates) before it asks the trigram index: see `_first_by_id`.
+WALK = 1000
 # The highest code point: every string starting with a prefix sorts below prefix + this.
 _LAST = "\U0010ffff"
-# Title prefix first, then (for three letters or more) titles holding the text: `part`
-# keeps the two lists in that order, each sorted by title.
-_AS_TYPED = f"""
-SELECT {VIDEO} FROM (
-    (SELECT 0 AS part, {VIDEO}, search_title FROM videos
-     WHERE search_title >= $1 AND search_title < $2 ORDER BY search_title LIMIT $3)
-    UNION ALL
-    (SELECT 1, {VIDEO}, search_title FROM videos WHERE id IN
-        (SELECT id FROM videos WHERE $4::text IS NOT NULL AND search_text LIKE $4 LIMIT $3))
-) AS found ORDER BY part, search_title
-"""
 _CREDITS_AND_SOURCES = f"""
 SELECT ARRAY(SELECT ({CREDIT}) FROM credits WHERE video_id = $1 ORDER BY position),
        ARRAY(SELECT url FROM video_sources WHERE video_id = $1 ORDER BY position)
@@ -55,6 +51,118 @@ def _holding(text: str) -> str:
     """A LIKE pattern for text anywhere in a value."""
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
+
+
+def _pairs_at(i: int, count: int) -> list[int]:
+    """Where the pairs of neighbouring words holding word i start, among `count` words."""
+    return [j for j in (i - 1, i) if 0 <= j < count - 1]
+
+
+def _first_by_id(name: str, condition: str, count: str, gate: str, walk: int = 0) -> str:
+    """Common table expressions naming `name` the first `count` videos, by id, that meet
+    `condition`, read only when `gate` holds. The trigram index finds every video that
+    meets it, and the first are kept: quick where they are few. Where they may be many (a
+    single word), a walk of the primary key first tries the first `walk` videos, stopping
+    at the last one it needs; the index is read only when that falls short. So neither
+    reads the whole table, whatever plan the server keeps for the statement."""
+    walked = ""
+    if walk:
+        found = f"(SELECT count(*) FROM {name}_early)"
+        walked = (
+            f"{name}_early AS (SELECT {_KEYS} FROM (SELECT {_KEYS} FROM videos ORDER BY id "
+            f"LIMIT {walk}) AS v WHERE {gate} AND {condition} LIMIT {count}), "
+        )
+        gate = f"{gate} AND {found} < {count}"
+    return (
+        f"{walked}{name}_all AS MATERIALIZED (SELECT {_KEYS} FROM videos WHERE {gate} "
+        f"AND {condition}), {name} AS ("
+        + (f"SELECT * FROM {name}_early WHERE {found} >= {count} UNION ALL " if walk else "")
+        + f"(SELECT * FROM {name}_all ORDER BY id LIMIT {count}))"
+    )
+
+
+@functools.cache
+def _as_typed_statement(substring: bool, one_word: bool, long_word_at: tuple[bool, ...]) -> str:
+    """The whole as-typed search in one statement (one round trip): for text of three
+    letters or more when `substring`, of one word when `one_word`; for several words, each
+    long or short as `long_word_at` says, when that is not empty.
+
+    $1 is the folded text, $2 the end of its prefix range, $3 the limit; then the text's
+    LIKE pattern; then the words, each long word's pattern, and each short word's patterns
+    with a neighbour. The answer is the one SQLite's passes give (bot/db/sqlite/videos.py):
+    titles starting with the text, in title order; then the first $3 videos (by id)
+    holding the text, in title order; then, while there is room, the videos holding every
+    word: those among the first 100 (by id) holding each long word and each short word
+    beside a neighbour; then, if that leaves room, those among the first 100 holding the
+    long words. They are ranked by how many of the words their title holds, then by title.
+    A part is read only when the parts before it leave room."""
+    limit, every_limit = "$3", str(ALL_WORDS_CANDIDATES)
+    parts = [
+        "starting AS (SELECT id, row_number() OVER (ORDER BY search_title, id) AS place "
+        "FROM (SELECT id, search_title FROM videos WHERE search_title >= $1 "
+        f"AND search_title < $2 ORDER BY search_title, id LIMIT {limit}) AS s)"
+    ]
+    holding = ""
+    if substring:
+        parts.append(
+            _first_by_id("holding", "search_text LIKE $4", limit, "true", WALK if one_word else 0)
+        )
+        holding = (
+            f" UNION ALL SELECT id, {limit} + row_number() OVER (ORDER BY search_title, id) "
+            "FROM holding"
+        )
+    parts.append(
+        "found AS (SELECT id, min(place) AS place FROM "
+        f"(SELECT * FROM starting{holding}) AS f GROUP BY id)"
+    )
+    if not long_word_at:
+        return (
+            f"WITH {', '.join(parts)} SELECT {VIDEO} FROM (SELECT * FROM found ORDER BY place "
+            f"LIMIT {limit}) AS chosen JOIN videos USING (id) ORDER BY place"
+        )
+    first = 5 if substring else 4
+    words = f"${first}::text[]"
+    numbers = itertools.count(first + 1)
+    longs = [f"search_text LIKE ${next(numbers)}" for is_long in long_word_at if is_long]
+    short = [i for i, is_long in enumerate(long_word_at) if not is_long]
+    beside = [
+        " OR ".join(f"search_text LIKE ${next(numbers)}" for _ in _pairs_at(i, len(long_word_at)))
+        for i in short
+    ]
+    room = "(SELECT count(*) FROM found)"
+    parts += [
+        _first_by_id(
+            "first_pass",
+            " AND ".join(longs + [f"({either})" for either in beside]),
+            every_limit,
+            f"{room} < {limit}",
+        ),
+        "first_new AS (SELECT *, 1 AS pass FROM first_pass WHERE id NOT IN (SELECT id FROM found))",
+    ]
+    every = "SELECT * FROM first_new"
+    if short:
+        parts += [
+            _first_by_id(
+                "second_pass",
+                " AND ".join(longs),
+                every_limit,
+                f"{room} + (SELECT count(*) FROM first_new) < {limit}",
+                2 * WALK if len(longs) == 1 else 0,
+            ),
+            f"second_new AS (SELECT *, 2 AS pass FROM second_pass WHERE NOT EXISTS "
+            f"(SELECT FROM unnest({words}) AS w WHERE strpos(search_text, w) = 0) "
+            "AND id NOT IN (SELECT id FROM found) AND id NOT IN (SELECT id FROM first_pass))",
+        ]
+        every += " UNION ALL SELECT * FROM second_new"
+    parts.append(
+        f"ranked AS (SELECT id, place FROM found UNION ALL SELECT id, 2 * {limit} + "
+        f"row_number() OVER (ORDER BY (SELECT count(*) FROM unnest({words}) AS w "
+        f"WHERE strpos(search_title, w) > 0) DESC, search_title, pass, id) FROM ({every}) AS e)"
+    )
+    return (
+        f"WITH {', '.join(parts)} SELECT {VIDEO} FROM (SELECT * FROM ranked ORDER BY place "
+        f"LIMIT {limit}) AS chosen JOIN videos USING (id) ORDER BY place"
+    )
 
 
 class PostgresVideoLookups:
@@ -117,43 +225,30 @@ class PostgresVideoLookups:
         return [PressReview(*row) for row in rows]
 
     async def search_as_typed(self, text: str, limit: int = 25) -> list[Video]:
-        """Title prefix first, then substring, in one statement; then, if that leaves room,
-        the videos holding every word typed, in any order."""
+        """Title prefix first, then substring, then the videos holding every word typed, in
+        any order: one statement, so one round trip (see `_as_typed_statement`)."""
         query = fold(text)
         if not query:
             return await self._fetch(
-                f"SELECT {VIDEO} FROM videos ORDER BY search_title LIMIT $1", limit
+                f"SELECT {VIDEO} FROM videos ORDER BY search_title, id LIMIT $1", limit
             )
-        substring = _holding(query) if len(query) >= 3 else None
-        found: dict[int, Video] = {}
-        for video in await self._fetch(_AS_TYPED, query, query + _LAST, limit, substring):
-            found.setdefault(video.id, video)
         words = query.split()
         long_words = [w for w in words if len(w) >= 3]
-        if len(found) < limit and len(words) > 1 and long_words:
-            # Artist and title words in any order ("kendrick lamar we cry"). The trigram
-            # index finds the videos holding every word of three letters or more; shorter
-            # ones have no trigram to look up, so they are checked on those rows, in the
-            # same statement, before its LIMIT.
-            short_words = [w for w in words if len(w) < 3]
-            conditions = [f"search_text LIKE ${n}" for n in range(1, len(long_words) + 1)]
-            conditions += [
-                f"strpos(search_text, ${n}) > 0" for n in range(len(long_words) + 1, len(words) + 1)
+        args: list[object] = [query, query + _LAST, limit]
+        if len(query) >= 3:
+            args.append(_holding(query))
+        long_word_at: tuple[bool, ...] = ()
+        if len(words) > 1 and long_words:
+            long_word_at = tuple(len(w) >= 3 for w in words)
+            args += [words, *(_holding(w) for w in long_words)]
+            args += [
+                _holding(f"{words[j]} {words[j + 1]}")
+                for i, is_long in enumerate(long_word_at)
+                if not is_long
+                for j in _pairs_at(i, len(words))
             ]
-            every_word = [
-                video
-                for video in await self._fetch(
-                    f"SELECT {VIDEO} FROM videos WHERE {' AND '.join(conditions)} "
-                    f"LIMIT {ALL_WORDS_CANDIDATES}",
-                    *[_holding(w) for w in long_words],
-                    *short_words,
-                )
-                if video.id not in found and holds_every_word(words, video)
-            ]
-            every_word.sort(key=lambda v: rank_by_title_words(words, v))
-            for video in every_word:
-                found.setdefault(video.id, video)
-        return list(found.values())[:limit]
+        statement = _as_typed_statement(len(query) >= 3, len(words) == 1, long_word_at)
+        return await self._fetch(statement, *args)
 
     async def resolve_exactly(self, value: str) -> Video | None:
         """The video a member meant when the value is a choice's id or a whole title (with or
@@ -199,13 +294,14 @@ class PostgresVideoReads(PostgresVideoLookups, SearchesByTyping):
     async def near_misses(self, text: str, limit: int = 25) -> list[Video]:
         """Among the videos sharing three characters in a row with the text, those nearest
         it by trigram word distance (the GiST index reads them in that order), ranked again
-        by similarity: tolerates typos."""
+        by similarity: tolerates typos. `search_text <> ''` is the GiST index's own
+        condition (migration 0003), which lets this query, and no other, use it."""
         folded = fold(text)
         if len(folded) < 3:
             return []
         candidates = await self._fetch(
-            f"SELECT {VIDEO} FROM videos WHERE search_text LIKE ANY($2::text[]) "
-            "ORDER BY search_text <->> $1 LIMIT $3",
+            f"SELECT {VIDEO} FROM videos WHERE search_text <> '' "
+            "AND search_text LIKE ANY($2::text[]) ORDER BY search_text <->> $1 LIMIT $3",
             folded,
             [_holding(gram) for gram in trigrams(folded)],
             NEAR_MISS_CANDIDATES,
