@@ -20,14 +20,21 @@ from bot.db.models import (
 from bot.db.postgres.connections import Executes, Queries
 from bot.db.postgres.rows import SCORES, VIDEO, summary_from
 
+# Ranked on the aggregates alone (video_id breaks ties as v.id would), and only the rows
+# kept are joined to their videos: joining first would read every rated video's row.
 _TOP = f"""
 WITH prior (m) AS (SELECT coalesce((SELECT total::float8 / count FROM guild_scores
-                                    WHERE guild_id = $1 AND count > 0), $2::float8))
-SELECT {", ".join(f"v.{c}" for c in VIDEO.split(", "))}, s.count, s.total,
-    ($3::float8 * prior.m + s.total) / ($3::float8 + s.count) AS weighted, prior.m
-FROM prior, video_scores AS s JOIN videos AS v ON v.id = s.video_id
-WHERE s.guild_id = $1 AND s.count >= $4
-ORDER BY weighted DESC, s.count DESC, v.id LIMIT $5
+                                    WHERE guild_id = $1 AND count > 0), $2::float8)),
+ranked AS (
+    SELECT s.video_id, s.count, s.total,
+        ($3::float8 * prior.m + s.total) / ($3::float8 + s.count) AS weighted, prior.m
+    FROM prior, video_scores AS s
+    WHERE s.guild_id = $1 AND s.count >= $4
+    ORDER BY weighted DESC, s.count DESC, s.video_id LIMIT $5
+)
+SELECT {", ".join(f"v.{c}" for c in VIDEO.split(", "))}, r.count, r.total, r.weighted, r.m
+FROM ranked AS r JOIN videos AS v ON v.id = r.video_id
+ORDER BY r.weighted DESC, r.count DESC, r.video_id
 """
 
 

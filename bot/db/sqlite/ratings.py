@@ -140,15 +140,19 @@ class SQLiteRatingReads(SQLiteRatingLookups):
             self._conn,
             # One statement: the prior (the server's mean) is computed inline.
             "WITH prior (m) AS (SELECT coalesce((SELECT CAST(total AS REAL) / count "
-            "FROM guild_scores WHERE guild_id = :guild AND count > 0), :neutral)) "
+            "FROM guild_scores WHERE guild_id = :guild AND count > 0), :neutral)), "
+            # Ranked on the aggregates alone (video_id breaks ties as v.id would); only the
+            # rows kept are joined to their videos.
+            "ranked AS (SELECT s.video_id, s.count, s.total, "
+            "(:weight * prior.m + s.total) / (:weight + s.count) AS weighted, prior.m AS prior "
+            "FROM prior, video_scores AS s WHERE s.guild_id = :guild AND s.count >= :least "
+            "ORDER BY weighted DESC, s.count DESC, s.video_id LIMIT :limit) "
             + as_json_array(
                 columns,
-                "SELECT v.id, v.slug, v.title, v.artist, v.album, v.year, v.url, s.count, "
-                "s.total, (:weight * prior.m + s.total) / (:weight + s.count) AS weighted, "
-                "prior.m AS prior FROM prior, video_scores AS s "
-                "JOIN videos AS v ON v.id = s.video_id "
-                "WHERE s.guild_id = :guild AND s.count >= :least "
-                "ORDER BY weighted DESC, s.count DESC, v.id LIMIT :limit",
+                "SELECT v.id, v.slug, v.title, v.artist, v.album, v.year, v.url, r.count, "
+                "r.total, r.weighted, r.prior FROM ranked AS r "
+                "JOIN videos AS v ON v.id = r.video_id "
+                "ORDER BY r.weighted DESC, r.count DESC, r.video_id",
             ),
             {
                 "guild": guild_id,
