@@ -13,6 +13,7 @@ from discord.ext import commands
 
 from bot.db import Database
 from bot.db.models import ShardSlice
+from bot.lookups import Lookups
 from bot.settings import Settings
 from bot.sharding import IdentifyTurns, shard_of, shards_phrase, start_budget_wait
 from bot.startup import new_database, prepare_database
@@ -88,6 +89,7 @@ class TakeTwoBot(commands.AutoShardedBot):
     settings: Settings
     write_limits: WriteLimits
     recent_videos: RecentVideos
+    lookups: Lookups
 
     def __init__(
         self,
@@ -118,6 +120,9 @@ class TakeTwoBot(commands.AutoShardedBot):
         self.identify_turns = IdentifyTurns(1, self.db.identify_turn)
         self.write_limits = WriteLimits()
         self.recent_videos = RecentVideos()
+        # The one set of outbound lookups (its cache and each service's pace), used by
+        # /video add url: alone; nothing asks a service before its first use.
+        self.lookups = Lookups.from_settings(settings)
         self.sync_dev_guild = sync_dev_guild
         self.in_flight = replies.InFlight()
         self._button_kinds: set[type[discord.ui.DynamicItem[Any]]] = set()
@@ -285,4 +290,5 @@ class TakeTwoBot(commands.AutoShardedBot):
             for extension in list(self.extensions):
                 await self.unload_extension(extension)
         finally:
+            await self.lookups.close()
             await self.db.close()

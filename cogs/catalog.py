@@ -3,6 +3,12 @@ shared catalog.
 
 The catalog is shared by every server, so only catalog editors (the application's owners,
 OWNER_IDS, and server managers when MANAGERS_EDIT_CATALOG is on) may change it.
+
+`/video add url:` adds a video from its link: the interaction is deferred, the bot's lookups
+(bot/lookups) say what they find, and the editor gets it with a button that opens the add
+form filled in. A form can only answer a button, not a deferred command; the draft waits in
+the database (bot/video_drafts.py), named by the button's custom_id, so the button works
+after a restart.
 """
 
 from __future__ import annotations
@@ -24,15 +30,19 @@ from bot.catalog import (
     is_review_date,
 )
 from bot.client import TakeTwoBot
-from bot.db.models import Credit, PressReview, Video
+from bot.clock import now
+from bot.db.models import VIDEO_CREDIT, Credit, PressReview, Video
 from bot.db.text import CONTROL
 from bot.errors import NotFoundError, UserFacingError
+from bot.links import parse_video_link
 from bot.ui import embeds, replies
 from bot.ui.context import catalog_editors_only, client, guild_name, require_catalog_editor
 from bot.ui.errors import reports_errors
-from bot.ui.forms import Form, open_form
+from bot.ui.forms import EXPIRED, Form, open_form
 from bot.ui.limits import clip
+from bot.ui.validation import check_text, parse_whole
 from bot.ui.video_option import VideoOption
+from bot.video_drafts import DRAFT_KEPT, Draft, Saved, Typed
 from bot.wording import count
 from bot.wording import counts as counts_said
 
@@ -116,6 +126,141 @@ class CreditsModal(Form):
         )
 
 
+def already_in_catalog(video: Video) -> UserFacingError:
+    return UserFacingError(
+        f"**{discord.utils.escape_markdown(video.label)}** is already in the catalog "
+        f"(slug `{video.slug}`): change it with /video edit."
+    )
+
+
+def parse_directors(text: str) -> tuple[str, ...]:
+    """One name a line; blank lines are skipped."""
+    names = [check_text(line.strip(), "A director's name") for line in text.splitlines()]
+    names = [name for name in names if name]
+    if any(len(name) > LIMITS["name"] for name in names):
+        raise UserFacingError(f"A director's name is at most {LIMITS['name']} characters long.")
+    if len(names) > MAX_CREDITS:
+        raise UserFacingError(f"At most {MAX_CREDITS} directors.")
+    return tuple(dict.fromkeys(names))
+
+
+class AddVideoForm(Form):
+    """The add form of a video found from its link, filled with the draft's values."""
+
+    kind = "video-add"
+    command = "/video add"
+
+    def __init__(self, draft_id: int, draft: Draft) -> None:
+        super().__init__(title="Add a video", key=draft_id)
+        self.draft_id, self.draft = draft_id, draft
+
+        def field(
+            label: str, custom_id: str, value: str, limit: int, *, required: bool = False
+        ) -> ui.TextInput[AddVideoForm]:
+            text: ui.TextInput[AddVideoForm] = ui.TextInput(
+                label=label,
+                custom_id=custom_id,
+                default=value[:limit] or None,
+                max_length=limit,
+                required=required,
+                style=discord.TextStyle.paragraph
+                if custom_id == "directors"
+                else discord.TextStyle.short,
+            )
+            self.add_item(text)
+            return text
+
+        field("Title", "title", draft.title(), LIMITS["title"], required=True)
+        field("Artist", "artist", draft.artist(), LIMITS["artist"], required=True)
+        field("Album", "album", draft.album(), LIMITS["album"])
+        field(f"Year ({YEARS[0]}-{YEARS[1]})", "year", draft.year(), 4)
+        field("Directors, one per line", "directors", "\n".join(draft.directors()), 1000)
+
+    @classmethod
+    async def rebuild(cls, interaction: discord.Interaction, key: int) -> AddVideoForm | None:
+        async with client(interaction).db.read() as session:
+            found = await session.videos.draft(key)
+        return None if found is None else cls(key, Draft.from_json(found.url, found.facts))
+
+    async def submit(self, interaction: discord.Interaction, values: dict[str, str]) -> None:
+        require_catalog_editor(interaction)
+        year = parse_whole(values["year"], *YEARS) if values["year"] else None
+        if values["year"] and year is None:
+            raise UserFacingError(
+                f"Write the year as four digits between {YEARS[0]} and {YEARS[1]}, like 2024."
+            )
+        saved = Saved(
+            title=values["title"],
+            artist=values["artist"],
+            album=values["album"] or None,
+            year=year,
+            directors=parse_directors(values["directors"]),
+        )
+        credits = [Credit("Director", name, VIDEO_CREDIT) for name in saved.directors]
+        sources = self.draft.sources_for(saved)
+        async with client(interaction).db.transaction() as tx:
+            for existing in (
+                await tx.videos.with_url(self.draft.url),
+                await tx.videos.same_title_and_artist(saved.title, saved.artist),
+            ):
+                if existing is not None:
+                    raise already_in_catalog(existing)
+            slug = await tx.videos.slug_for(saved.artist, saved.title)
+            video_id = await tx.videos.upsert(
+                slug=slug,
+                title=saved.title,
+                artist=saved.artist,
+                album=saved.album,
+                year=saved.year,
+                url=self.draft.url,
+            )
+            await tx.videos.set_thumbnail(video_id, self.draft.thumbnail)
+            await tx.videos.replace_credits(video_id, credits)
+            await tx.videos.replace_sources(video_id, sources)
+            video = await tx.videos.get(video_id)
+        await replies.send(
+            interaction,
+            f"Added **{discord.utils.escape_markdown(video.label)}** (slug `{slug}`) with "
+            f"{count(len(credits), 'credits')} and {count(len(sources), 'sources')}.",
+            embed=embeds.credits_embed(video, credits, sources),
+            ephemeral=True,
+        )
+
+
+class OpenDraftButton(
+    ui.DynamicItem[ui.Button[Any]], template=r"taketwo:draft:(?P<draft>[0-9]{1,18})"
+):
+    """Opens the add form of a video found from its link (a form cannot follow a deferral)."""
+
+    def __init__(self, draft_id: int) -> None:
+        super().__init__(
+            ui.Button(
+                label="Open the add form",
+                style=discord.ButtonStyle.primary,
+                custom_id=f"taketwo:draft:{draft_id}",
+            )
+        )
+        self.draft_id = draft_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: ui.Item[Any], match: re.Match[str], /
+    ) -> OpenDraftButton:
+        return cls(int(match["draft"]))
+
+    @reports_errors
+    async def callback(self, interaction: discord.Interaction) -> None:
+        require_catalog_editor(interaction)
+        form = await AddVideoForm.rebuild(interaction, self.draft_id)
+        if form is None:
+            raise UserFacingError(f"{EXPIRED} Run /video add again.")
+        async with client(interaction).db.read() as session:
+            existing = await session.videos.with_url(form.draft.url)
+        if existing is not None:
+            raise already_in_catalog(existing)
+        await open_form(interaction, form)
+
+
 def _link(url: str | None) -> str | None:
     if url is None:
         return None
@@ -176,10 +321,10 @@ class Videos(commands.GroupCog, group_name="video", group_description="Edit the 
         self.bot = bot
 
     async def cog_load(self) -> None:
-        self.bot.add_dynamic_items(RemoveVideoButton)
+        self.bot.add_dynamic_items(RemoveVideoButton, OpenDraftButton)
 
     async def cog_unload(self) -> None:
-        self.bot.remove_dynamic_items(RemoveVideoButton)
+        self.bot.remove_dynamic_items(RemoveVideoButton, OpenDraftButton)
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
         return catalog_editors_only(interaction)
@@ -190,38 +335,70 @@ class Videos(commands.GroupCog, group_name="video", group_description="Edit the 
         artist="Who it is by",
         album="The album it comes from",
         year="The year it came out",
-        url="Where to watch it",
+        url="A YouTube or Vimeo link: its details are looked up and filled in",
     )
     async def add(
         self,
         interaction: discord.Interaction,
-        title: Title,
-        artist: Artist,
+        title: Title | None = None,
+        artist: Artist | None = None,
         album: Album | None = None,
         year: Year | None = None,
         url: Link | None = None,
     ) -> None:
-        title, artist = _text(title, "title"), _text(artist, "artist")
+        typed = Typed(
+            title=_text(title, "title") if title is not None else None,
+            artist=_text(artist, "artist") if artist is not None else None,
+            album=album.strip() or None if album is not None else None,
+            year=year,
+        )
+        if url is not None:
+            await self.add_from_link(interaction, url, typed)
+            return
+        if typed.title is None or typed.artist is None:
+            raise UserFacingError(
+                "Give the video's title and artist, or its link (url) to have them looked up."
+            )
         async with self.bot.db.transaction() as tx:
-            if existing := await tx.videos.same_title_and_artist(title, artist):
-                raise UserFacingError(
-                    f"**{discord.utils.escape_markdown(existing.label)}** is already in the "
-                    f"catalog (slug `{existing.slug}`): change it with /video edit."
-                )
-            slug = await tx.videos.slug_for(artist, title)
+            if existing := await tx.videos.same_title_and_artist(typed.title, typed.artist):
+                raise already_in_catalog(existing)
+            slug = await tx.videos.slug_for(typed.artist, typed.title)
             video_id = await tx.videos.upsert(
                 slug=slug,
-                title=title,
-                artist=artist,
-                album=album.strip() if album else None,
+                title=typed.title,
+                artist=typed.artist,
+                album=typed.album,
                 year=year,
-                url=_link(url),
+                url=None,
             )
             video = await tx.videos.get(video_id)
         await replies.send(
             interaction,
             f"Added **{discord.utils.escape_markdown(video.label)}** (slug `{slug}`). "
             "Add its credits with /video credits.",
+            ephemeral=True,
+        )
+
+    async def add_from_link(self, interaction: discord.Interaction, url: str, typed: Typed) -> None:
+        """Look the link up, keep what was found as a draft, and offer the filled form."""
+        link = parse_video_link(url)  # a bad link is refused before anything else
+        async with self.bot.db.read() as session:
+            existing = await session.videos.with_url(link.url)
+        if existing is not None:
+            raise already_in_catalog(existing)
+        # Before any outbound call: the services may take seconds, Discord waits three.
+        await replies.defer_if_silent(interaction)
+        draft = Draft(link.url, await self.bot.lookups.facts_for(link), typed)
+        async with self.bot.db.transaction() as tx:
+            draft_id = await tx.videos.save_draft(
+                url=link.url, facts=draft.to_json(), now=now(), keep_for=DRAFT_KEPT
+            )
+        view = ui.View(timeout=None)
+        view.add_item(OpenDraftButton(draft_id))
+        await replies.send(
+            interaction,
+            embed=embeds.draft_embed(draft, lookups_on=self.bot.settings.external_lookups),
+            view=view,
             ephemeral=True,
         )
 
@@ -251,14 +428,17 @@ class Videos(commands.GroupCog, group_name="video", group_description="Edit the 
                     f"Another video is already **{discord.utils.escape_markdown(other.label)}** "
                     f"(slug `{other.slug}`): nothing was changed."
                 )
+            new_url = _link(url) if url is not None else current.url
             await tx.videos.upsert(
                 slug=current.slug,
                 title=new_title,
                 artist=new_artist,
                 album=album.strip() if album is not None else current.album,
                 year=year if year is not None else current.year,
-                url=_link(url) if url is not None else current.url,
+                url=new_url,
             )
+            if new_url != current.url:  # the old link's picture is not the new one's
+                await tx.videos.set_thumbnail(current.id, None)
             updated = await tx.videos.get(video.id)
         await replies.send(
             interaction,

@@ -30,7 +30,7 @@ class Review(commands.Cog):
         await replies.send(
             interaction,
             embed=embeds.review_embed(page, guild_name(interaction)),
-            view=video_buttons(video.id),
+            view=video_buttons(video.id, page.video.url),
         )
 
 

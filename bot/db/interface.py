@@ -43,6 +43,7 @@ from bot.db.models import (
     TakesPage,
     TopList,
     Video,
+    VideoDraft,
     VideoPage,
 )
 
@@ -89,6 +90,15 @@ class VideoLookups(Protocol):
 class VideoReads(VideoLookups, Protocol):
     async def count(self) -> int: ...
 
+    async def with_url(self, url: str) -> Video | None:
+        """The video whose link is this URL (as stored: canonical for videos added from a
+        link), if any."""
+        ...
+
+    async def draft(self, draft_id: int) -> VideoDraft | None:
+        """A video being added from a link, or None once it was saved or dropped."""
+        ...
+
     async def all(self) -> list[Video]: ...
 
     async def near_misses(self, text: str, limit: int = 25) -> list[Video]:
@@ -127,6 +137,8 @@ class VideoWrites(VideoReads, Protocol):
         """A new, unused slug made from the artist and title."""
         ...
 
+    async def set_thumbnail(self, video_id: int, thumbnail_url: str | None) -> None: ...
+
     async def replace_credits(self, video_id: int, credits: list[Credit]) -> None: ...
 
     async def replace_sources(self, video_id: int, sources: list[str]) -> None: ...
@@ -138,6 +150,12 @@ class VideoWrites(VideoReads, Protocol):
     async def remove_everywhere(self, video_id: int) -> dict[str, int]:
         """Remove the video and everything every server said about it; returns how many
         of each kind went."""
+        ...
+
+    async def save_draft(self, *, url: str, facts: str, now: int, keep_for: int) -> int:
+        """Keep a video being added from a link; returns its id. Drafts older than
+        `keep_for` seconds are dropped on the way (a saved one is kept until then, so that
+        its button can say the video was added)."""
         ...
 
 

@@ -127,6 +127,8 @@ class VideoPage:
     member_score: int | None = None
     take_count: int = 0
     top_take: Take | None = None
+    # The picture the video's host shows for it (found when it was added from a link).
+    thumbnail_url: str | None = None
 
     def credits_for(self, role: str) -> list[str]:
         """The names credited with a role of the video (not of the song)."""
@@ -135,6 +137,17 @@ class VideoPage:
             for c in self.credits
             if c.kind == VIDEO_CREDIT and c.role.casefold() == role.casefold()
         ]
+
+
+@dataclass(frozen=True, slots=True)
+class VideoDraft:
+    """A video an editor is adding from a link: its canonical URL and what the lookups found
+    (JSON text, read and written by bot/video_drafts.py), kept until the form is saved."""
+
+    id: int
+    url: str
+    facts: str
+    created_at: int  # Unix seconds
 
 
 @dataclass(frozen=True, slots=True)

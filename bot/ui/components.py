@@ -172,10 +172,14 @@ class QuoteButton(
 VIDEO_BUTTONS = (RateButton, ScoreSelect, CreditsButton, QuoteButton)
 
 
-def video_buttons(video_id: int) -> ui.View:
-    """The Rate, Credits and Quote buttons shown under a video."""
+def video_buttons(video_id: int, watch_url: str | None = None) -> ui.View:
+    """The Rate, Credits and Quote buttons shown under a video, and a Watch link to the
+    video when its link is known."""
     view = ui.View(timeout=None)
     view.add_item(RateButton(video_id))
     view.add_item(CreditsButton(video_id))
     view.add_item(QuoteButton(video_id))
+    if watch_url:
+        # A link button opens the page in the member's browser: no interaction, no custom_id.
+        view.add_item(ui.Button(label="Watch", style=discord.ButtonStyle.link, url=watch_url))
     return view

@@ -20,6 +20,7 @@ from bot.db.models import (
     Video,
     VideoPage,
 )
+from bot.lookups.facts import Fact
 from bot.ui.limits import (
     EMBED_DESCRIPTION,
     EMBED_FIELDS,
@@ -31,6 +32,7 @@ from bot.ui.limits import (
     clip,
     fit_embed,
 )
+from bot.video_drafts import Draft
 from bot.wording import count
 
 BRAND = discord.Colour(0xE8A33D)
@@ -128,6 +130,8 @@ def review_embed(page: VideoPage, guild_name: str) -> discord.Embed:
                 f"— <@{top.user_id}>, {top.score}/10"
             )
         embed.add_field(name="Community takes", value=clip(takes, FIELD_VALUE), inline=False)
+    if page.thumbnail_url:
+        embed.set_thumbnail(url=page.thumbnail_url)
     footer = "Rate it, see the credits or hear a quote with the buttons below."
     if page.member_score is not None:
         footer = f"Your score: {page.member_score}/10 · " + footer
@@ -159,13 +163,18 @@ def _site(url: str) -> str:
     return host.removeprefix("www.") if host else clip(url, 60)
 
 
+def source_link(url: str) -> str:
+    """A page as a markdown link named by its site: `[stereogum.com](https://…)`."""
+    # A ")" would end the markdown link early; encoded, it opens the same page.
+    target = url.replace("(", "%28").replace(")", "%29")
+    return f"[{escape_markdown(_site(url))}]({target})"
+
+
 def _source_links(sources: Sequence[str]) -> str:
     """Whole links, one a line, as many as fit one field, then how many more there are."""
     lines: list[str] = []
     for url in sources:
-        # A ")" would end the markdown link early; encoded, it opens the same page.
-        target = url.replace("(", "%28").replace(")", "%29")
-        line = f"[{escape_markdown(_site(url))}]({target})"
+        line = source_link(url)
         rest = len(sources) - len(lines) - 1
         tail = f"\n…and {rest} more" if rest else ""
         if len("\n".join([*lines, line]) + tail) > FIELD_VALUE:
@@ -201,6 +210,62 @@ def credits_embed(
         links = _source_links(sources)
         fit_embed(embed, EMBEDS_TOTAL - len(SOURCES) - len(links))
         embed.add_field(name=SOURCES, value=links, inline=False)
+    return fit_embed(embed)
+
+
+def _found(facts: Sequence[Fact[str] | Fact[int]]) -> str:
+    """Found values, then the pages they came from (each once)."""
+    values = _names(str(fact.value) for fact in facts)
+    pages = ", ".join(source_link(url) for url in dict.fromkeys(f.source for f in facts))
+    return f"{values}\nfrom {pages}"
+
+
+def draft_embed(draft: Draft, *, lookups_on: bool) -> discord.Embed:
+    """What the lookups found about a link, each fact with the page it came from, before
+    the editor opens the add form."""
+    found = draft.found
+    rows: list[tuple[str, Sequence[Fact[str] | Fact[int]]]] = [
+        ("Title", [found.title] if found.title else []),
+        ("Artist", [found.artist] if found.artist else []),
+        ("Channel", [found.channel] if found.channel else []),
+        ("Album", [found.album] if found.album else []),
+        ("Year", [found.year] if found.year else []),
+        ("Video published", [found.published] if found.published else []),
+        ("Song released", [found.song_published] if found.song_published else []),
+        ("Directed by", found.directors),
+        ("Performed by", found.performers),
+        ("Thumbnail", [found.thumbnail] if found.thumbnail else []),
+    ]
+    embed = discord.Embed(title="Adding a video from its link", url=draft.url, colour=BRAND)
+    shown = [(name, facts) for name, facts in rows if facts]
+    for name, facts in shown:
+        embed.add_field(name=name, value=clip(_found(facts), FIELD_VALUE), inline=False)
+    if shown:
+        intro = "Found about this video, with where each fact comes from."
+    elif lookups_on:
+        intro = "Nothing was found about this video: fill in the form yourself."
+    else:
+        intro = "Lookups are off on this bot (EXTERNAL_LOOKUPS=false): fill in the form yourself."
+    typed = [
+        f"{name}: {escape_markdown(str(value))}"
+        for name, value in (
+            ("Title", draft.typed.title),
+            ("Artist", draft.typed.artist),
+            ("Album", draft.typed.album),
+            ("Year", draft.typed.year),
+        )
+        if value is not None
+    ]
+    if typed:
+        embed.add_field(
+            name="You typed (the form uses these)",
+            value=clip("\n".join(typed), FIELD_VALUE),
+            inline=False,
+        )
+    embed.description = f"{intro}\nCorrect anything in the form, then save."
+    if draft.thumbnail:
+        embed.set_thumbnail(url=draft.thumbnail)
+    embed.set_footer(text=clip(draft.url, FOOTER))
     return fit_embed(embed)
 
 

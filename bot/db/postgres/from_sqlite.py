@@ -52,6 +52,7 @@ TABLES = (
     "credits",
     "press_reviews",
     "video_sources",
+    "video_drafts",
     "quotes",
     "ratings",
     "video_scores",

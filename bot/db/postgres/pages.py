@@ -19,7 +19,8 @@ SELECT r.k, {", ".join(f"v.{c}" for c in VIDEO.split(", "))},
     (SELECT count FROM video_take_counts WHERE guild_id = r.g AND video_id = v.id),
     (SELECT ({TAKE}) FROM takes WHERE guild_id = r.g AND video_id = v.id
         ORDER BY agree_count DESC, id LIMIT 1),
-    {", ".join(f"s.{c}" for c in SCORES.split(", "))}
+    {", ".join(f"s.{c}" for c in SCORES.split(", "))},
+    v.thumbnail_url
 FROM unnest($1::bigint[], $2::bigint[], $3::bigint[]) WITH ORDINALITY AS r (g, v, u, k)
 JOIN videos AS v ON v.id = r.v
 LEFT JOIN video_scores AS s ON s.guild_id = r.g AND s.video_id = v.id
@@ -42,5 +43,6 @@ async def video_pages(
             take_count=row[11] or 0,
             top_take=Take(*top) if top is not None else None,
             score=summary_from(row[13:25]),
+            thumbnail_url=row[25],
         )
     return found

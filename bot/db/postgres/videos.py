@@ -21,7 +21,7 @@ from bot.db.matching import (
     gone,
     trigrams,
 )
-from bot.db.models import Credit, PressReview, Video, VideoPage
+from bot.db.models import Credit, PressReview, Video, VideoDraft, VideoPage
 from bot.db.postgres import pages
 from bot.db.postgres.connections import Executes, Queries
 from bot.db.postgres.locks import Kind, Locks
@@ -285,6 +285,18 @@ class PostgresVideoLookups:
 class PostgresVideoReads(PostgresVideoLookups, SearchesByTyping):
     """Reads that scan or rank."""
 
+    async def with_url(self, url: str) -> Video | None:
+        row = await self.conn.fetchrow(
+            f"SELECT {VIDEO} FROM videos WHERE url = $1 ORDER BY id LIMIT 1", url
+        )
+        return Video(*row) if row is not None else None
+
+    async def draft(self, draft_id: int) -> VideoDraft | None:
+        row = await self.conn.fetchrow(
+            "SELECT id, url, facts, created_at FROM video_drafts WHERE id = $1", draft_id
+        )
+        return VideoDraft(*row) if row is not None else None
+
     async def count(self) -> int:
         return int(await self.conn.fetchval("SELECT count(*) FROM videos"))
 
@@ -359,6 +371,11 @@ class PostgresVideoWrites(PostgresVideoReads):
             slug = f"{base or 'video'}-{n}"
         return slug
 
+    async def set_thumbnail(self, video_id: int, thumbnail_url: str | None) -> None:
+        await self.writer.execute(
+            "UPDATE videos SET thumbnail_url = $2 WHERE id = $1", video_id, thumbnail_url
+        )
+
     async def replace_credits(self, video_id: int, credits: list[Credit]) -> None:
         await self.writer.execute("DELETE FROM credits WHERE video_id = $1", video_id)
         await self.writer.execute(
@@ -430,3 +447,15 @@ class PostgresVideoWrites(PostgresVideoReads):
         # Its credits, press reviews and sources go with it (ON DELETE CASCADE).
         await self.writer.execute("DELETE FROM videos WHERE id = $1", video_id)
         return counts
+
+    async def save_draft(self, *, url: str, facts: str, now: int, keep_for: int) -> int:
+        await self.writer.execute("DELETE FROM video_drafts WHERE created_at < $1", now - keep_for)
+        return int(
+            await self.writer.fetchval(
+                "INSERT INTO video_drafts (url, facts, created_at) VALUES ($1, $2, $3) "
+                "RETURNING id",
+                url,
+                facts,
+                now,
+            )
+        )

@@ -37,6 +37,7 @@ class _PageRow:
     count: int | None
     total: int | None
     histogram: list[int]
+    thumbnail_url: str | None
 
 
 # Each of _PageRow's fields, as the statement computes it. The row is built as one JSON
@@ -59,6 +60,7 @@ _PARTS = {
     "count": "s.count",
     "total": "s.total",
     "histogram": f"json_array({HISTOGRAM})",
+    "thumbnail_url": "v.thumbnail_url",
 }
 _PAGES = f"""
 WITH req (k, guild, video, user) AS (
@@ -81,6 +83,7 @@ def _page_from(row: _PageRow) -> VideoPage:
         score=ScoreSummary(row.count, row.total or 0, tuple(row.histogram))
         if row.count
         else ScoreSummary(),
+        thumbnail_url=row.thumbnail_url,
     )
 
 

@@ -15,7 +15,7 @@ from bot.db.matching import (
     rank_by_title_words,
     trigrams,
 )
-from bot.db.models import Credit, PressReview, Video, VideoPage
+from bot.db.models import Credit, PressReview, Video, VideoDraft, VideoPage
 from bot.db.sqlite import pages
 from bot.db.sqlite.connections import Executes, Fetches
 from bot.db.sqlite.quotes import SQLiteQuoteWrites
@@ -221,6 +221,18 @@ class SQLiteVideoLookups:
 class SQLiteVideoReads(SQLiteVideoLookups, SearchesByTyping):
     """Reads that scan or rank: off the event loop."""
 
+    async def with_url(self, url: str) -> Video | None:
+        found = await self._fetch(
+            f"SELECT {_VIDEO_COLUMNS} FROM videos WHERE url = ? ORDER BY id LIMIT 1", (url,)
+        )
+        return found[0] if found else None
+
+    async def draft(self, draft_id: int) -> VideoDraft | None:
+        rows = await self._conn.fetchall(
+            "SELECT id, url, facts, created_at FROM video_drafts WHERE id = ?", (draft_id,)
+        )
+        return read_into(VideoDraft, rows[0]) if rows else None
+
     async def count(self) -> int:
         [row] = await self._conn.fetchall("SELECT count(*) AS n FROM videos")
         return int(row["n"])
@@ -280,6 +292,11 @@ class SQLiteVideoWrites(SQLiteVideoReads):
             slug = f"{base or 'video'}-{n}"
         return slug
 
+    async def set_thumbnail(self, video_id: int, thumbnail_url: str | None) -> None:
+        await self._writer.execute(
+            "UPDATE videos SET thumbnail_url = ? WHERE id = ?", (thumbnail_url, video_id)
+        )
+
     async def replace_credits(self, video_id: int, credits: list[Credit]) -> None:
         await self._writer.execute("DELETE FROM credits WHERE video_id = ?", (video_id,))
         await self._writer.executemany(
@@ -325,3 +342,13 @@ class SQLiteVideoWrites(SQLiteVideoReads):
         # Its credits, press reviews and sources go with it (ON DELETE CASCADE).
         await self._writer.execute("DELETE FROM videos WHERE id = ?", (video_id,))
         return counts
+
+    async def save_draft(self, *, url: str, facts: str, now: int, keep_for: int) -> int:
+        await self._writer.execute(
+            "DELETE FROM video_drafts WHERE created_at < ?", (now - keep_for,)
+        )
+        [row] = await self._writer.fetchall(
+            "INSERT INTO video_drafts (url, facts, created_at) VALUES (?, ?, ?) RETURNING id",
+            (url, facts, now),
+        )
+        return int(row["id"])
