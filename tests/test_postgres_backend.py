@@ -131,6 +131,10 @@ async def act(db: Database) -> list[Any]:
             slug="beyonce-formation", title="Formation", artist="Beyoncé", album="Lemonade",
             year=2016, url="https://example.com/formation",
         ))  # fmt: skip
+        await tx.videos.set_thumbnail(formation, "https://example.com/formation.jpg")
+        out.append(await tx.videos.save_draft(
+            url="https://vimeo.com/424242", facts="{}", now=7, keep_for=86400
+        ))  # fmt: skip
     lemon = await video_id(db, "米津玄師-lemon")
     for guild, video, user, score in [
         (GUILD, alright, 1, 9), (GUILD, alright, 2, 7), (GUILD, alright, 3, 10),
