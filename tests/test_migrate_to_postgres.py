@@ -199,6 +199,18 @@ async def test_a_one_percent_bench_database_arrives_whole(
     assert [line for line in out if line.endswith("DIFFER")] == []
     rows = await assert_same_rows(path, postgres_url)
     assert len(rows["ratings"]) == 20_000 and len(rows["take_agrees"]) > 5_000
+    # Ready to read at once: statistics gathered and pages marked visible by VACUUM, not
+    # left to autovacuum while the bot's first reads run.
+    conn = await asyncpg.connect(postgres_url)
+    try:
+        unvacuumed = await conn.fetch(
+            "SELECT relname FROM pg_stat_user_tables WHERE relname <> 'schema_version' "
+            "AND (last_vacuum IS NULL "
+            "OR last_analyze IS NULL)"
+        )
+    finally:
+        await conn.close()
+    assert [row["relname"] for row in unvacuumed] == []
 
     source, target = SQLiteDatabase(path), PostgresDatabase(postgres_url)
     await source.open()
