@@ -9,6 +9,12 @@ OWNER_IDS, and server managers when MANAGERS_EDIT_CATALOG is on) may change it.
 form filled in. A form can only answer a button, not a deferred command; the draft waits in
 the database (bot/video_drafts.py), named by the button's custom_id, so the button works
 after a restart.
+
+`/video suggest url:` is open to every member: the link waits in a queue (one suggestion a
+link, however many members suggest it) that editors work through with `/video queue`.
+Approve runs the same lookups and form as `/video add url:`; saving the form (or adding that
+link any other way) marks the suggestion added. Reject stores a reason the members see in
+`/video suggestions`.
 """
 
 from __future__ import annotations
@@ -31,12 +37,19 @@ from bot.catalog import (
 )
 from bot.client import TakeTwoBot
 from bot.clock import now
-from bot.db.models import VIDEO_CREDIT, Credit, PressReview, Video
+from bot.db.models import PENDING, VIDEO_CREDIT, Credit, PressReview, Video, VideoSuggestion
 from bot.db.text import CONTROL
 from bot.errors import NotFoundError, UserFacingError
-from bot.links import parse_video_link
+from bot.links import VideoLink, parse_video_link
 from bot.ui import embeds, replies
-from bot.ui.context import catalog_editors_only, client, guild_name, require_catalog_editor
+from bot.ui import suggestions as suggestion_views
+from bot.ui.context import (
+    catalog_editors_only,
+    client,
+    guild_id,
+    guild_name,
+    require_catalog_editor,
+)
 from bot.ui.errors import reports_errors
 from bot.ui.forms import EXPIRED, Form, open_form
 from bot.ui.limits import clip
@@ -58,6 +71,16 @@ Headline = app_commands.Range[str, 1, LIMITS["headline"]]
 Summary = app_commands.Range[str, 20, LIMITS["summary"]]
 Author = app_commands.Range[str, 1, LIMITS["author"]]
 IsoDate = app_commands.Range[str, 10, 10]
+MAX_NOTE = 200
+Note = app_commands.Range[str, 1, MAX_NOTE]
+MAX_REASON = 300
+# A member's suggestions waiting at once: the write limits forget at a restart, this does not.
+MAX_WAITING_PER_MEMBER = 20
+# The queue shows this many a page: each takes a row of buttons, and a message has five rows.
+QUEUE_PAGE = 4
+OWN_SHOWN = 10
+# What members who are not catalog editors may run in the /video group.
+OPEN_TO_EVERYONE = frozenset({"suggest", "suggestions"})
 
 
 def parse_credits(text: str) -> list[Credit]:
@@ -217,11 +240,13 @@ class AddVideoForm(Form):
             await tx.videos.set_thumbnail(video_id, self.draft.thumbnail)
             await tx.videos.replace_credits(video_id, credits)
             await tx.videos.replace_sources(video_id, sources)
+            suggested = await tx.suggestions.approve(self.draft.url, video_id, now())
             video = await tx.videos.get(video_id)
+        settled = " The suggestion of this link is marked as added." if suggested else ""
         await replies.send(
             interaction,
             f"Added **{discord.utils.escape_markdown(video.label)}** (slug `{slug}`) with "
-            f"{count(len(credits), 'credits')} and {count(len(sources), 'sources')}.",
+            f"{count(len(credits), 'credits')} and {count(len(sources), 'sources')}.{settled}",
             embed=embeds.credits_embed(video, credits, sources),
             ephemeral=True,
         )
@@ -259,6 +284,209 @@ class OpenDraftButton(
         if existing is not None:
             raise already_in_catalog(existing)
         await open_form(interaction, form)
+
+
+async def offer_add_form(interaction: discord.Interaction, link: VideoLink, typed: Typed) -> None:
+    """Look the link up, keep what was found as a draft, and offer the filled form (for
+    /video add url: and a suggestion's Approve button)."""
+    bot = client(interaction)
+    # Before any outbound call: the services may take seconds, Discord waits three.
+    await replies.defer_if_silent(interaction)
+    draft = Draft(link.url, await bot.lookups.facts_for(link), typed)
+    async with bot.db.transaction() as tx:
+        draft_id = await tx.videos.save_draft(
+            url=link.url, facts=draft.to_json(), now=now(), keep_for=DRAFT_KEPT
+        )
+    view = ui.View(timeout=None)
+    view.add_item(OpenDraftButton(draft_id))
+    await replies.send(
+        interaction,
+        embed=embeds.draft_embed(draft, lookups_on=bot.settings.external_lookups),
+        view=view,
+        ephemeral=True,
+    )
+
+
+async def waiting_suggestion(
+    interaction: discord.Interaction, suggestion_id: int
+) -> VideoSuggestion:
+    """The suggestion, still waiting; else a sentence saying what became of it."""
+    async with client(interaction).db.read() as session:
+        suggestion = await session.suggestions.get(suggestion_id)
+    if suggestion is None:
+        raise UserFacingError(
+            f"Suggestion #{suggestion_id} is gone: the members who made it asked TakeTwo to "
+            "forget them."
+        )
+    if suggestion.status != PENDING:
+        raise UserFacingError(
+            f"Suggestion #{suggestion.id} was already decided: {suggestion_views.fate(suggestion)}."
+        )
+    return suggestion
+
+
+async def approve_suggestion(interaction: discord.Interaction, suggestion: VideoSuggestion) -> None:
+    link = parse_video_link(suggestion.url)  # stored canonical: this only names its host
+    async with client(interaction).db.transaction() as tx:
+        existing = await tx.videos.with_url(link.url)
+        if existing is not None:  # added meanwhile, by /video add or /video edit
+            await tx.suggestions.approve(link.url, existing.id, now())
+    if existing is not None:
+        await replies.send(
+            interaction,
+            f"**{discord.utils.escape_markdown(existing.label)}** is already in the catalog "
+            f"with that link: suggestion #{suggestion.id} is marked as added.",
+            ephemeral=True,
+        )
+        return
+    await offer_add_form(interaction, link, Typed())
+
+
+class RejectSuggestionForm(Form):
+    """The reason a suggestion is not added: its members read it in /video suggestions."""
+
+    kind = "suggestion-reject"
+    command = "/video queue"
+
+    def __init__(self, suggestion: VideoSuggestion) -> None:
+        super().__init__(title=f"Reject suggestion #{suggestion.id}", key=suggestion.id)
+        self.suggestion = suggestion
+        self.add_item(
+            ui.TextInput(
+                label="Why it is not added (its members see this)",
+                custom_id="reason",
+                placeholder="Not a music video, say, or already in the catalog as…",
+                max_length=MAX_REASON,
+            )
+        )
+
+    @classmethod
+    async def rebuild(
+        cls, interaction: discord.Interaction, key: int
+    ) -> RejectSuggestionForm | None:
+        async with client(interaction).db.read() as session:
+            suggestion = await session.suggestions.get(key)
+        return None if suggestion is None else cls(suggestion)
+
+    async def submit(self, interaction: discord.Interaction, values: dict[str, str]) -> None:
+        require_catalog_editor(interaction)
+        async with client(interaction).db.transaction() as tx:
+            rejected = await tx.suggestions.reject(self.suggestion.id, values["reason"], now())
+        if not rejected:
+            await waiting_suggestion(interaction, self.suggestion.id)  # says what became of it
+        await replies.send(
+            interaction,
+            f"Rejected suggestion #{self.suggestion.id} ({self.suggestion.url}). Its members "
+            f"see why: {discord.utils.escape_markdown(values['reason'])}",
+            ephemeral=True,
+        )
+
+
+class SuggestionButton(
+    ui.DynamicItem[ui.Button[Any]],
+    template=r"taketwo:suggestion:(?P<id>[0-9]{1,18}):(?P<act>approve|reject)",
+):
+    """Approve or Reject under a suggestion in /video queue (for catalog editors only)."""
+
+    def __init__(self, suggestion_id: int, *, approve: bool, row: int | None = None) -> None:
+        act = "approve" if approve else "reject"
+        super().__init__(
+            ui.Button(
+                label=f"{act.title()} #{suggestion_id}",
+                style=discord.ButtonStyle.success if approve else discord.ButtonStyle.danger,
+                custom_id=f"taketwo:suggestion:{suggestion_id}:{act}",
+                row=row,
+            )
+        )
+        self.suggestion_id, self.approve = suggestion_id, approve
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: ui.Item[Any], match: re.Match[str], /
+    ) -> SuggestionButton:
+        return cls(int(match["id"]), approve=match["act"] == "approve")
+
+    @reports_errors
+    async def callback(self, interaction: discord.Interaction) -> None:
+        require_catalog_editor(interaction)
+        suggestion = await waiting_suggestion(interaction, self.suggestion_id)
+        if self.approve:
+            await approve_suggestion(interaction, suggestion)
+        else:  # a form must be the first answer: nothing slow comes before it
+            await open_form(interaction, RejectSuggestionForm(suggestion))
+
+
+async def queue_page(
+    interaction: discord.Interaction, *, after: int = 0, before: int | None = None
+) -> tuple[discord.Embed, ui.View] | None:
+    """One page of the waiting suggestions with their buttons; None when none waits."""
+    async with client(interaction).db.read() as session:
+        shown = await session.suggestions.waiting(after=after, before=before, limit=QUEUE_PAGE)
+        if not shown and (after or before is not None):  # that page was emptied meanwhile
+            shown = await session.suggestions.waiting(limit=QUEUE_PAGE)
+        if not shown:
+            return None
+        earlier = await session.suggestions.waiting(before=shown[0].id, limit=1)
+        later = await session.suggestions.waiting(after=shown[-1].id, limit=1)
+        waiting = await session.suggestions.waiting_count()
+    view = ui.View(timeout=None)
+    for row, suggestion in enumerate(shown):
+        view.add_item(SuggestionButton(suggestion.id, approve=True, row=row))
+        view.add_item(SuggestionButton(suggestion.id, approve=False, row=row))
+    if earlier:
+        view.add_item(QueuePageButton(shown[0].id, later=False))
+    if later:
+        view.add_item(QueuePageButton(shown[-1].id, later=True))
+    return suggestion_views.queue_embed(shown, waiting), view
+
+
+class QueuePageButton(
+    ui.DynamicItem[ui.Button[Any]],
+    template=r"taketwo:suggestions:(?P<side>before|after):(?P<id>[0-9]{1,18})",
+):
+    """Turns /video queue's page: the suggestions after (or before) the id it carries."""
+
+    def __init__(self, suggestion_id: int, *, later: bool) -> None:
+        side = "after" if later else "before"
+        super().__init__(
+            ui.Button(
+                label="Next page" if later else "Previous page",
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"taketwo:suggestions:{side}:{suggestion_id}",
+                row=QUEUE_PAGE,
+            )
+        )
+        self.suggestion_id, self.later = suggestion_id, later
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: ui.Item[Any], match: re.Match[str], /
+    ) -> QueuePageButton:
+        return cls(int(match["id"]), later=match["side"] == "after")
+
+    @reports_errors
+    async def callback(self, interaction: discord.Interaction) -> None:
+        require_catalog_editor(interaction)
+        if self.later:
+            page = await queue_page(interaction, after=self.suggestion_id)
+        else:
+            page = await queue_page(interaction, before=self.suggestion_id)
+        if page is None:
+            await replies.edit(
+                interaction, content="No suggestion is waiting.", embed=None, view=None
+            )
+            return
+        embed, view = page
+        await replies.edit(interaction, content=None, embed=embed, view=view)
+
+
+def _stored_link(url: str) -> str:
+    """The link /video edit stores: a YouTube or Vimeo video's canonical URL, so that the
+    same video is found by its link; any other web link as it was typed."""
+    try:
+        return parse_video_link(url).url
+    except UserFacingError:
+        return _link(url) or ""
 
 
 def _link(url: str | None) -> str | None:
@@ -321,12 +549,19 @@ class Videos(commands.GroupCog, group_name="video", group_description="Edit the 
         self.bot = bot
 
     async def cog_load(self) -> None:
-        self.bot.add_dynamic_items(RemoveVideoButton, OpenDraftButton)
+        self.bot.add_dynamic_items(
+            RemoveVideoButton, OpenDraftButton, SuggestionButton, QueuePageButton
+        )
 
     async def cog_unload(self) -> None:
-        self.bot.remove_dynamic_items(RemoveVideoButton, OpenDraftButton)
+        self.bot.remove_dynamic_items(
+            RemoveVideoButton, OpenDraftButton, SuggestionButton, QueuePageButton
+        )
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        command = interaction.command
+        if command is not None and command.name in OPEN_TO_EVERYONE:
+            return True
         return catalog_editors_only(interaction)
 
     @app_commands.command(name="add", description="Add a video to the catalog")
@@ -380,27 +615,13 @@ class Videos(commands.GroupCog, group_name="video", group_description="Edit the 
         )
 
     async def add_from_link(self, interaction: discord.Interaction, url: str, typed: Typed) -> None:
-        """Look the link up, keep what was found as a draft, and offer the filled form."""
+        """A link not in the catalog yet gets the filled add form."""
         link = parse_video_link(url)  # a bad link is refused before anything else
         async with self.bot.db.read() as session:
             existing = await session.videos.with_url(link.url)
         if existing is not None:
             raise already_in_catalog(existing)
-        # Before any outbound call: the services may take seconds, Discord waits three.
-        await replies.defer_if_silent(interaction)
-        draft = Draft(link.url, await self.bot.lookups.facts_for(link), typed)
-        async with self.bot.db.transaction() as tx:
-            draft_id = await tx.videos.save_draft(
-                url=link.url, facts=draft.to_json(), now=now(), keep_for=DRAFT_KEPT
-            )
-        view = ui.View(timeout=None)
-        view.add_item(OpenDraftButton(draft_id))
-        await replies.send(
-            interaction,
-            embed=embeds.draft_embed(draft, lookups_on=self.bot.settings.external_lookups),
-            view=view,
-            ephemeral=True,
-        )
+        await offer_add_form(interaction, link, typed)
 
     @app_commands.command(name="edit", description="Change a video's details")
     @app_commands.describe(video="The video to change")
@@ -428,7 +649,13 @@ class Videos(commands.GroupCog, group_name="video", group_description="Edit the 
                     f"Another video is already **{discord.utils.escape_markdown(other.label)}** "
                     f"(slug `{other.slug}`): nothing was changed."
                 )
-            new_url = _link(url) if url is not None else current.url
+            new_url = _stored_link(url) if url is not None else current.url
+            holder = await tx.videos.with_url(new_url) if new_url else None
+            if holder is not None and holder.id != current.id:
+                raise UserFacingError(
+                    f"**{discord.utils.escape_markdown(holder.label)}** (slug `{holder.slug}`) "
+                    "already has that link: nothing was changed."
+                )
             await tx.videos.upsert(
                 slug=current.slug,
                 title=new_title,
@@ -439,12 +666,81 @@ class Videos(commands.GroupCog, group_name="video", group_description="Edit the 
             )
             if new_url != current.url:  # the old link's picture is not the new one's
                 await tx.videos.set_thumbnail(current.id, None)
+                if new_url:  # a suggestion of this link is answered: the video has it now
+                    await tx.suggestions.approve(new_url, current.id, now())
             updated = await tx.videos.get(video.id)
         await replies.send(
             interaction,
             f"Updated **{discord.utils.escape_markdown(updated.label)}**.",
             ephemeral=True,
         )
+
+    @app_commands.command(
+        name="suggest", description="Suggest a video for the catalog by its YouTube or Vimeo link"
+    )
+    @app_commands.describe(
+        url="The video's YouTube or Vimeo link",
+        note="A short note for the catalog's editors (why it belongs, say)",
+    )
+    async def suggest(
+        self, interaction: discord.Interaction, url: Link, note: Note | None = None
+    ) -> None:
+        server, member = guild_id(interaction), interaction.user.id
+        link = parse_video_link(url)
+        text = _text(note, "note") if note is not None else None
+        async with self.bot.db.read() as session:
+            existing = await session.videos.with_url(link.url)
+            waiting = await session.suggestions.waiting_of_member(server, member)
+        if existing is not None:
+            raise UserFacingError(
+                f"**{discord.utils.escape_markdown(existing.label)}** is already in the catalog: "
+                "rate it with /rate."
+            )
+        if waiting >= MAX_WAITING_PER_MEMBER:
+            raise UserFacingError(
+                f"{MAX_WAITING_PER_MEMBER} of your suggestions are waiting for an editor "
+                "already: suggest more once some are decided (see /video suggestions)."
+            )
+        self.bot.write_limits.check("suggestion", server, member)
+        async with self.bot.db.transaction() as tx:
+            suggestion, joined = await tx.suggestions.suggest(
+                url=link.url, guild_id=server, user_id=member, note=text, now=now()
+            )
+        if not joined:
+            said = f"You already suggested {link.url}: it is waiting for an editor."
+        elif suggestion.suggesters > 1:
+            said = (
+                f"{link.url} is already suggested: you are added to it "
+                f"({count(suggestion.suggesters, 'members')} have suggested it now)."
+            )
+        else:
+            said = f"Thanks: {link.url} is suggested. The catalog's editors will look at it."
+        await replies.send(
+            interaction, f"{said} /video suggestions shows what becomes of it.", ephemeral=True
+        )
+
+    @app_commands.command(
+        name="suggestions", description="The videos you suggested here, and what became of them"
+    )
+    async def suggestions(self, interaction: discord.Interaction) -> None:
+        async with self.bot.db.read() as session:
+            mine = await session.suggestions.of_member(
+                guild_id(interaction), interaction.user.id, OWN_SHOWN
+            )
+        if not mine:
+            raise UserFacingError(
+                "You have not suggested a video in this server: /video suggest adds one."
+            )
+        await replies.send(interaction, embed=suggestion_views.own_embed(mine), ephemeral=True)
+
+    @app_commands.command(name="queue", description="Suggested videos waiting for an editor")
+    async def queue(self, interaction: discord.Interaction) -> None:
+        page = await queue_page(interaction)
+        if page is None:
+            await replies.send(interaction, "No suggestion is waiting.", ephemeral=True)
+            return
+        embed, view = page
+        await replies.send(interaction, embed=embed, view=view, ephemeral=True)
 
     @app_commands.command(
         name="credits", description="Change a video's credits", extras={"reply": "form"}

@@ -221,6 +221,21 @@ async def act(db: Database) -> list[Any]:
         out.append(await tx.daily.delete_schedules_in_channel(14))
         out.append(await tx.daily.delete_schedule(12345))
     async with db.transaction() as tx:
+        for url, guild, user, note, at in [
+            ("https://vimeo.com/5", GUILD, 1, "Great", 40),
+            ("https://vimeo.com/5", GUILD, 3, None, 41),
+            ("https://vimeo.com/5", GUILD, 1, "Again", 42),
+            ("https://vimeo.com/6", ODD_SHARD, 2, "Hm", 43),
+            ("https://vimeo.com/7", GUILD, 2, "Mine", 44),  # forgotten below, with its member
+            ("https://vimeo.com/8", GUILD, 3, "No", 45),
+        ]:  # fmt: skip
+            out.append(await tx.suggestions.suggest(url=url, guild_id=guild, user_id=user,
+                                                    note=note, now=at))  # fmt: skip
+        out.append(await tx.suggestions.approve("https://vimeo.com/5", lemon, 46))
+        out.append(await tx.suggestions.reject(4, "Not a video", 47))
+        out.append(await tx.suggestions.reject(4, "Twice", 48))
+        out.append(await tx.suggestions.waiting(limit=5))
+    async with db.transaction() as tx:
         out.append(await tx.members.forget(GUILD, 2))
         removed = await tx.takes.of_member(GUILD, humble, 4)
         assert removed is not None
@@ -302,6 +317,18 @@ async def observe(db: Database) -> dict[str, Any]:
             seen[f"due {shards}"] = await session.daily.due(4700, 10, shards)
             seen[f"next_due_at {shards}"] = await session.daily.next_due_at(shards)
         seen["decided"] = await session.setup.catalog_decided()
+        for suggestion in range(1, 6):
+            seen[f"suggestion {suggestion}"] = await session.suggestions.get(suggestion)
+        seen["waiting"] = await session.suggestions.waiting(limit=10)
+        seen["waiting before"] = await session.suggestions.waiting(before=9, limit=1)
+        seen["waiting count"] = await session.suggestions.waiting_count()
+        for guild, user in [(GUILD, 1), (GUILD, 2), (GUILD, 3), (ODD_SHARD, 2)]:
+            seen[f"suggestions of {guild} {user}"] = await session.suggestions.of_member(
+                guild, user, 10
+            )
+            seen[f"waiting of {guild} {user}"] = await session.suggestions.waiting_of_member(
+                guild, user
+            )
     async with db.lookup() as lookup:
         pages = await asyncio.gather(
             *(lookup.videos.page(g, v, u) for g in (GUILD, 1) for v in ids for u in (1, 3, None))

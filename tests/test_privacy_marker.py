@@ -155,6 +155,22 @@ async def write_everything(bot: TakeTwoBot) -> None:
         id=await take_id(bot, OTHER, "HUMBLE."),
         reason=marked("removed by me"),
     )
+    # Video suggestions: one of their own, and one another member made first.
+    for url, member in [("https://vimeo.com/111", marker), ("https://vimeo.com/222", OTHER)]:
+        await invoke(
+            bot,
+            "video suggest",
+            make_interaction(bot, user_id=member),
+            url=url,
+            note=marked("a note") if member == marker else "their note",
+        )
+    await invoke(
+        bot,
+        "video suggest",
+        make_interaction(bot, user_id=marker),
+        url="https://vimeo.com/222",
+        note=marked("me too"),
+    )
     # Member settings.
     await invoke(bot, "privacy no-quotes", make_interaction(bot, user_id=marker))
     # The daily quote, as a manager: set it up and skip a day; and a skip recorded the way
@@ -201,6 +217,7 @@ async def test_forget_me_leaves_no_trace_of_the_member(bot: TakeTwoBot) -> None:
         "member_settings": {"user_id"},
         "daily_schedules": {"updated_by"},
         "daily_posts": {"detail"},
+        "video_suggesters": {"user_id", "note"},
     }
     for table, columns in expected.items():
         assert columns <= before.get(table, set()), table
@@ -215,6 +232,13 @@ async def test_forget_me_leaves_no_trace_of_the_member(bot: TakeTwoBot) -> None:
         assert theirs is not None and theirs.agree_count == 0
         assert await session.quotes.count(GUILD) == 1
         assert (await session.ratings.summary(GUILD, video.id)).count == 1
+        # The suggestion the other member made stays, theirs alone; the marker's own went.
+        [waiting] = await session.suggestions.waiting(limit=5)
+        assert (waiting.url, waiting.suggesters, waiting.notes) == (
+            "https://vimeo.com/222",
+            1,
+            ("their note",),
+        )
     log = await raw.rows(bot.settings, "SELECT kind, removed_by, reason FROM moderation_log")
     # The marker's own removal stays on record, without them; the log about them is gone.
     assert log == [("take", 0, None)]

@@ -16,7 +16,7 @@ VERSION = 2
 
 # Columns that hold a Discord or row id, turned into strings on the way out.
 _IDS = {"id", "user_id", "saved_by", "author_id", "removed_by", "take_id", "item_id"}
-_TIMES = {"rated_at", "created_at", "updated_at", "removed_at"}
+_TIMES = {"rated_at", "created_at", "updated_at", "removed_at", "decided_at"}
 
 
 def utc_iso(seconds: int | None) -> str | None:

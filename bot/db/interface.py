@@ -45,6 +45,7 @@ from bot.db.models import (
     Video,
     VideoDraft,
     VideoPage,
+    VideoSuggestion,
 )
 
 # Videos
@@ -340,6 +341,46 @@ class DailyWrites(DailyReads, Protocol):
     async def mark_posted(self, guild_id: int, quote_id: int) -> None: ...
 
 
+# Video suggestions: members suggest a link, catalog editors approve or reject it
+
+
+class SuggestionReads(Protocol):
+    async def get(self, suggestion_id: int) -> VideoSuggestion | None: ...
+
+    async def waiting(
+        self, *, after: int = 0, before: int | None = None, limit: int
+    ) -> list[VideoSuggestion]:
+        """Suggestions waiting for an editor, oldest first, with every suggester's note:
+        the first `limit` after the id `after`, or the last `limit` before the id `before`."""
+        ...
+
+    async def waiting_count(self) -> int: ...
+
+    async def of_member(self, guild_id: int, user_id: int, limit: int) -> list[VideoSuggestion]:
+        """The member's suggestions in one server, newest first, with their own note only."""
+        ...
+
+    async def waiting_of_member(self, guild_id: int, user_id: int) -> int: ...
+
+
+class SuggestionWrites(SuggestionReads, Protocol):
+    async def suggest(
+        self, *, url: str, guild_id: int, user_id: int, note: str | None, now: int
+    ) -> tuple[VideoSuggestion, bool]:
+        """Suggest a link: the waiting suggestion of that link (made now if there was none)
+        and whether the member was added to its suggesters (False: they already were)."""
+        ...
+
+    async def approve(self, url: str, video_id: int, now: int) -> int:
+        """The video with this link is in the catalog: every suggestion of the link still
+        waiting is approved as that video. Returns how many were."""
+        ...
+
+    async def reject(self, suggestion_id: int, reason: str, now: int) -> bool:
+        """Reject a waiting suggestion; False when it was no longer waiting."""
+        ...
+
+
 # Members, exports and one-time setup
 
 
@@ -412,6 +453,8 @@ class ReadSession(Protocol):
     @property
     def quotes(self) -> QuoteReads: ...
     @property
+    def suggestions(self) -> SuggestionReads: ...
+    @property
     def members(self) -> MemberLookups: ...
     @property
     def daily(self) -> DailyReads: ...
@@ -430,6 +473,8 @@ class WriteSession(Protocol):
     def takes(self) -> TakeWrites: ...
     @property
     def quotes(self) -> QuoteWrites: ...
+    @property
+    def suggestions(self) -> SuggestionWrites: ...
     @property
     def members(self) -> MemberWrites: ...
     @property

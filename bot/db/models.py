@@ -150,6 +150,27 @@ class VideoDraft:
     created_at: int  # Unix seconds
 
 
+# What became of a member's suggestion (bot.db's `video_suggestions.status`).
+PENDING, APPROVED, REJECTED = "pending", "approved", "rejected"
+
+
+@dataclass(frozen=True, slots=True)
+class VideoSuggestion:
+    """A video link members suggested for the catalog, and what became of it. `video` is
+    the video it was added as (None while it waits, when rejected, or once that video was
+    removed); `notes` are what its suggesters wrote, in the order they suggested it."""
+
+    id: int
+    url: str
+    status: str
+    created_at: int  # Unix seconds
+    suggesters: int
+    notes: tuple[str, ...] = ()
+    video: Video | None = None
+    reason: str | None = None
+    decided_at: int | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class ShardSlice:
     """The shards one process runs. Discord delivers a server's events to shard

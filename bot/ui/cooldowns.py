@@ -28,6 +28,8 @@ LIMITS: dict[str, tuple[int, float]] = {
     "take": (3, 60.0),
     "quote": (5, 60.0),
     "agree": (15, 60.0),
+    # Each suggestion waits for an editor's time: a few in a row, then one every 5 minutes.
+    "suggestion": (4, 1200.0),
     # Exports read everything a member or a server holds: a few an hour is plenty.
     "export": (3, 3600.0),
 }
@@ -36,6 +38,7 @@ VERBS = {
     "take": "save a take",
     "quote": "save a quote",
     "agree": "agree",
+    "suggestion": "suggest a video",
     "export": "export again",
 }
 

@@ -7,6 +7,7 @@ from typing import Any
 from bot.clock import now
 from bot.db.exports import MEMBER_FORMAT, SERVER_FORMAT, VERSION, clean, utc_iso
 from bot.db.postgres.connections import Queries
+from bot.db.suggestions import EXPORTED
 
 
 class PostgresExportReads:
@@ -17,8 +18,8 @@ class PostgresExportReads:
         return [clean(dict(row.items())) for row in await self.conn.fetch(sql, *args)]
 
     async def server(self, guild_id: int) -> dict[str, Any]:
-        """Everything members wrote in one server: ratings, takes, agrees, quotes, and the
-        moderation log."""
+        """Everything members wrote in one server: ratings, takes, agrees, quotes, the
+        moderation log and video suggestions."""
         return {
             "format": SERVER_FORMAT,
             "version": VERSION,
@@ -51,6 +52,9 @@ class PostgresExportReads:
                 "SELECT id, kind, item_id, author_id, removed_by, reason, removed_at "
                 "FROM moderation_log WHERE guild_id = $1 ORDER BY id",
                 guild_id,
+            ),
+            "video_suggestions": await self._rows(
+                f"{EXPORTED} WHERE m.guild_id = $1 ORDER BY s.id, m.user_id", guild_id
             ),
         }
 
@@ -106,5 +110,8 @@ class PostgresExportReads:
                 "SELECT kind, item_id, author_id, reason, removed_at FROM moderation_log "
                 "WHERE guild_id = $1 AND removed_by = $2 ORDER BY id",
                 *gu,
+            ),
+            "video_suggestions": await self._rows(
+                f"{EXPORTED} WHERE m.guild_id = $1 AND m.user_id = $2 ORDER BY s.id", *gu
             ),
         }

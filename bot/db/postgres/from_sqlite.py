@@ -53,6 +53,8 @@ TABLES = (
     "press_reviews",
     "video_sources",
     "video_drafts",
+    "video_suggestions",
+    "video_suggesters",
     "quotes",
     "ratings",
     "video_scores",

@@ -117,6 +117,19 @@ class PostgresMemberWrites(PostgresMemberLookups):
         settings = await self._delete(
             "DELETE FROM member_settings WHERE guild_id = $1 AND user_id = $2", guild_id, user_id
         )
+        # Their suggestions, with their notes; a suggestion no one else made goes with them.
+        # (Not counted: the forget-me answer has no words for them yet.)
+        gone = await self.writer.fetch(
+            "DELETE FROM video_suggesters WHERE guild_id = $1 AND user_id = $2 "
+            "RETURNING suggestion_id",
+            guild_id,
+            user_id,
+        )
+        await self.writer.execute(
+            "DELETE FROM video_suggestions AS s WHERE s.id = ANY($1::bigint[]) AND NOT EXISTS "
+            "(SELECT 1 FROM video_suggesters AS m WHERE m.suggestion_id = s.id)",
+            [row[0] for row in gone],
+        )
         await self.writer.execute(
             "UPDATE daily_schedules SET updated_by = NULL WHERE guild_id = $1 AND updated_by = $2",
             guild_id,

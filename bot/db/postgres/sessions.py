@@ -22,6 +22,7 @@ from bot.db.postgres.members import PostgresMemberLookups, PostgresMemberWrites
 from bot.db.postgres.quotes import PostgresQuoteLookups, PostgresQuoteReads, PostgresQuoteWrites
 from bot.db.postgres.ratings import PostgresRatingLookups, PostgresRatingReads
 from bot.db.postgres.setup import PostgresSetupReads, PostgresSetupWrites
+from bot.db.postgres.suggestions import PostgresSuggestionReads, PostgresSuggestionWrites
 from bot.db.postgres.takes import PostgresTakeLookups, PostgresTakeReads, PostgresTakeWrites
 from bot.db.postgres.videos import (
     PostgresVideoLookups,
@@ -69,6 +70,7 @@ class PostgresReadSession:
         self.ratings = PostgresRatingReads(conn)
         self.takes = PostgresTakeReads(conn)
         self.quotes = PostgresQuoteReads(conn)
+        self.suggestions = PostgresSuggestionReads(conn)
         self.members = PostgresMemberLookups(conn)
         self.daily = PostgresDailyReads(conn)
         self.exports = PostgresExportReads(conn)
@@ -83,6 +85,7 @@ class PostgresWriteSession:
         self.videos = PostgresVideoWrites(LockedFirst(conn, locks.catalog), locks, self.quotes)
         self.ratings = PostgresRatingReads(conn)
         self.takes = PostgresTakeWrites(conn)
+        self.suggestions = PostgresSuggestionWrites(conn)
         self.members = PostgresMemberWrites(conn, locks, self.quotes)
         self.daily = PostgresDailyWrites(conn, locks)
         self.exports = PostgresExportReads(conn)

@@ -7,6 +7,7 @@ from typing import Any
 from bot.clock import now
 from bot.db.exports import MEMBER_FORMAT, SERVER_FORMAT, VERSION, clean, utc_iso
 from bot.db.sqlite.connections import Fetches
+from bot.db.suggestions import EXPORTED
 
 
 class SQLiteExportReads:
@@ -18,8 +19,8 @@ class SQLiteExportReads:
         return [clean({name: row[name] for name in row.keys()}) for row in rows]  # noqa: SIM118
 
     async def server(self, guild_id: int) -> dict[str, Any]:
-        """Everything members wrote in one server: ratings, takes, agrees, quotes, and the
-        moderation log."""
+        """Everything members wrote in one server: ratings, takes, agrees, quotes, the
+        moderation log and video suggestions."""
         g = (guild_id,)
         return {
             "format": SERVER_FORMAT,
@@ -53,6 +54,9 @@ class SQLiteExportReads:
                 "SELECT id, kind, item_id, author_id, removed_by, reason, removed_at "
                 "FROM moderation_log WHERE guild_id = ? ORDER BY id",
                 g,
+            ),
+            "video_suggestions": await self._rows(
+                f"{EXPORTED} WHERE m.guild_id = ? ORDER BY s.id, m.user_id", g
             ),
         }
 
@@ -108,5 +112,8 @@ class SQLiteExportReads:
                 "SELECT kind, item_id, author_id, reason, removed_at FROM moderation_log "
                 "WHERE guild_id = ? AND removed_by = ? ORDER BY id",
                 gu,
+            ),
+            "video_suggestions": await self._rows(
+                f"{EXPORTED} WHERE m.guild_id = ? AND m.user_id = ? ORDER BY s.id", gu
             ),
         }

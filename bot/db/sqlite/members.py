@@ -3,6 +3,8 @@ forgetting everything stored about them."""
 
 from __future__ import annotations
 
+import json
+
 from bot.db.models import SKIPPED_DETAIL
 from bot.db.sqlite.connections import Executes, Fetches
 from bot.db.sqlite.quotes import SQLiteQuoteWrites
@@ -97,6 +99,19 @@ class SQLiteMemberWrites(SQLiteMemberLookups):
             "settings",
             "DELETE FROM member_settings WHERE guild_id = ? AND user_id = ? RETURNING 1",
             (guild_id, user_id),
+        )
+        # Their suggestions, with their notes; a suggestion no one else made goes with them.
+        # (Not counted: the forget-me answer has no words for them yet.)
+        gone = await self._writer.fetchall(
+            "DELETE FROM video_suggesters WHERE guild_id = ? AND user_id = ? "
+            "RETURNING suggestion_id",
+            (guild_id, user_id),
+        )
+        await self._writer.execute(
+            "DELETE FROM video_suggestions WHERE id IN (SELECT value FROM json_each(?)) "
+            "AND NOT EXISTS (SELECT 1 FROM video_suggesters AS m "
+            "WHERE m.suggestion_id = video_suggestions.id)",
+            (json.dumps([row[0] for row in gone]),),
         )
         await self._writer.execute(
             "UPDATE daily_schedules SET updated_by = NULL WHERE guild_id = ? AND updated_by = ?",

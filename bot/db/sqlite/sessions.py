@@ -19,6 +19,7 @@ from bot.db.sqlite.members import SQLiteMemberLookups, SQLiteMemberWrites
 from bot.db.sqlite.quotes import SQLiteQuoteLookups, SQLiteQuoteReads, SQLiteQuoteWrites
 from bot.db.sqlite.ratings import SQLiteRatingLookups, SQLiteRatingReads
 from bot.db.sqlite.setup import SQLiteSetupReads, SQLiteSetupWrites
+from bot.db.sqlite.suggestions import SQLiteSuggestionReads, SQLiteSuggestionWrites
 from bot.db.sqlite.takes import SQLiteTakeLookups, SQLiteTakeReads, SQLiteTakeWrites
 from bot.db.sqlite.videos import SQLiteVideoLookups, SQLiteVideoReads, SQLiteVideoWrites
 
@@ -62,6 +63,7 @@ class SQLiteReadSession:
         self.ratings = SQLiteRatingReads(conn)
         self.takes = SQLiteTakeReads(conn)
         self.quotes = SQLiteQuoteReads(conn)
+        self.suggestions = SQLiteSuggestionReads(conn)
         self.members = SQLiteMemberLookups(conn)
         self.daily = SQLiteDailyReads(conn)
         self.exports = SQLiteExportReads(conn)
@@ -74,6 +76,7 @@ class SQLiteWriteSession:
         self.ratings = SQLiteRatingReads(conn)
         self.takes = SQLiteTakeWrites(conn)
         self.quotes = SQLiteQuoteWrites(conn)
+        self.suggestions = SQLiteSuggestionWrites(conn)
         self.members = SQLiteMemberWrites(conn)
         self.daily = SQLiteDailyWrites(conn)
         self.exports = SQLiteExportReads(conn)
