@@ -23,6 +23,7 @@ SINGULAR = {
     "settings": "setting",
     "moderation log entries": "moderation log entry",
     "press reviews": "press review",
+    "video suggestions": "video suggestion",
     "sources": "source",
     "characters": "character",
     "commands": "command",

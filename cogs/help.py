@@ -60,7 +60,16 @@ GROUPS = (
     ),
     HelpGroup(
         "Rate and review",
-        ("rate", "take", "take-remove", "quote add", "quote remove", "Save as quote"),
+        (
+            "rate",
+            "take",
+            "take-remove",
+            "quote add",
+            "quote remove",
+            "Save as quote",
+            "video suggest",
+            "video suggestions",
+        ),
         "everyone",
         _everyone,
     ),
@@ -85,7 +94,14 @@ GROUPS = (
     ),
     HelpGroup(
         "Catalog",
-        ("video add", "video edit", "video credits", "video remove", "review-source add"),
+        (
+            "video add",
+            "video edit",
+            "video credits",
+            "video remove",
+            "video queue",
+            "review-source add",
+        ),
         "the bot's owners",
         _catalog_editors,
     ),

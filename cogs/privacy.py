@@ -108,7 +108,8 @@ class Privacy(
         await replies.send(
             interaction,
             "This deletes, in this server: your ratings, your takes, your agrees, the quotes you "
-            "saved and the quotes of your messages. Scores and counts are updated. It cannot "
+            "saved, the quotes of your messages and your video suggestions. Scores and counts are "
+            "updated. It cannot "
             "be undone. Go ahead?",
             view=view,
             ephemeral=True,

@@ -22,7 +22,10 @@ async def test_a_member_sees_what_they_can_use_and_one_line_for_the_rest(bot: Ta
     assert groups["Explore"].startswith("`/review` ")
     assert "`/rate` " in groups["Rate and review"]
     assert "`Save as quote` right-click a message" in groups["Rate and review"]
-    assert "/daily" not in "".join(groups.values()) and "/video" not in "".join(groups.values())
+    everything = "".join(groups.values())
+    assert "/daily" not in everything and "/video add" not in everything
+    assert "`/video suggest` " in groups["Rate and review"]
+    assert "`/video suggestions` " in groups["Rate and review"]
     others = groups["For others"]
     assert "**Daily quote** (members with Manage Server)" in others
     assert "**Catalog** (the bot's owners)" in others

@@ -118,7 +118,6 @@ class PostgresMemberWrites(PostgresMemberLookups):
             "DELETE FROM member_settings WHERE guild_id = $1 AND user_id = $2", guild_id, user_id
         )
         # Their suggestions, with their notes; a suggestion no one else made goes with them.
-        # (Not counted: the forget-me answer has no words for them yet.)
         gone = await self.writer.fetch(
             "DELETE FROM video_suggesters WHERE guild_id = $1 AND user_id = $2 "
             "RETURNING suggestion_id",
@@ -151,4 +150,5 @@ class PostgresMemberWrites(PostgresMemberLookups):
             "quotes": len(rows),
             "moderation log entries": removals,
             "settings": settings,
+            "video suggestions": len(gone),
         }

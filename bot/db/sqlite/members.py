@@ -101,7 +101,6 @@ class SQLiteMemberWrites(SQLiteMemberLookups):
             (guild_id, user_id),
         )
         # Their suggestions, with their notes; a suggestion no one else made goes with them.
-        # (Not counted: the forget-me answer has no words for them yet.)
         gone = await self._writer.fetchall(
             "DELETE FROM video_suggesters WHERE guild_id = ? AND user_id = ? "
             "RETURNING suggestion_id",
@@ -113,6 +112,7 @@ class SQLiteMemberWrites(SQLiteMemberLookups):
             "WHERE m.suggestion_id = video_suggestions.id)",
             (json.dumps([row[0] for row in gone]),),
         )
+        counts["video suggestions"] = len(gone)
         await self._writer.execute(
             "UPDATE daily_schedules SET updated_by = NULL WHERE guild_id = ? AND updated_by = ?",
             (guild_id, user_id),
