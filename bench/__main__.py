@@ -5,7 +5,9 @@
 
 Parts: (1) the database layer alone, (2) the real bot as its own process through the local
 Discord stand-in, at 1 and at 200 interactions in flight, beside /help (no database work)
-as the floor, (3) the bot process's peak memory and its time from start to READY, (4) naive
+as the floor, and `/video add url:` with the loopback stand-in of the services it asks
+answering (time to the deferral, time to the filled form's button), (3) the bot process's peak
+memory and its time from start to READY, (4) naive
 baselines beside ours, (5) a second bot process running 4 shards for 10,000 servers (1% of
 that at --scale 0.01): its time from start to READY and its peak memory
 (`--sharded-start-only` measures just this part).
@@ -16,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import json
 import random
 import sqlite3
 import sys
@@ -38,9 +41,14 @@ from bench.startup import (
 from bot.db.postgres.connections import redacted
 from bot.db.postgres.from_sqlite import copy_to_postgres
 from bot.standin.member import Member
-from bot.standin.server import Guild, StandIn
+from bot.standin.server import LOADING, Guild, StandIn
+from bot.standin.services import ANN, ServicesStandIn
 
 BENCH_GUILD = 1
+# The catalog editor who adds videos from links (one of the bot's owners).
+BENCH_EDITOR = 4242
+# How long the filled form may take before the run is called broken (not a target).
+FORM_GIVEN_UP_AFTER = 60.0
 # One interaction a member sends: the command's name and its options.
 CommandMaker = Callable[[], tuple[str, dict[str, Any]]]
 
@@ -50,9 +58,20 @@ async def end_to_end(
 ) -> tuple[list[Result], dict[str, float | None]]:
     standin = StandIn(validate=False)
     await standin.start()
+    services = ServicesStandIn()
+    await services.start()
     guild = standin.add_guild("Bench", guild_id=BENCH_GUILD)
     env = bot_environment(
-        standin, database, postgres_url, DEV_GUILD_ID=str(BENCH_GUILD), LOG_LEVEL="WARNING"
+        standin,
+        database,
+        postgres_url,
+        DEV_GUILD_ID=str(BENCH_GUILD),
+        LOG_LEVEL="WARNING",
+        OWNER_IDS=str(BENCH_EDITOR),
+        EXTERNAL_LOOKUPS="true",
+        OEMBED_YOUTUBE_URL=services.youtube_url,
+        OEMBED_VIMEO_URL=services.vimeo_url,
+        WIKIDATA_API_URL=services.wikidata_url,
     )
     started = time.perf_counter()
     process = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", env=env)
@@ -89,6 +108,9 @@ async def end_to_end(
                         rng,
                     )
                 )
+        # An editor adds a video now and then: 20 of them, one at a time (5 in a smoke run).
+        adds = max(5, min(20, scale.videos // 1000))
+        results += await add_by_link(standin, guild, services, adds)
         # A burst far past what one process serves in 3 s: every write must still be
         # acknowledged in time (deferred when it cannot commit quickly) and answered.
         earlier = set(standin.interactions)
@@ -107,8 +129,55 @@ async def end_to_end(
         if process.returncode is None:
             process.terminate()
         await process.wait()
+        await services.close()
         await standin.close()
     return results, facts
+
+
+async def add_by_link(
+    standin: StandIn, guild: Guild, services: ServicesStandIn, adds: int
+) -> list[Result]:
+    """`/video add url:` as an editor sends it, one at a time, each a video no cache has
+    seen, with the services stand-in answering: the time to the deferral (Discord's 3 s), and
+    to the message holding the filled form's button (its lookups done)."""
+    loop = asyncio.get_running_loop()
+    deferred: list[float] = []
+    ready: list[float] = []
+    director = services.entities[ANN]["labels"]["en"]["value"]
+    started = time.perf_counter()
+    for number in range(adds):
+        link = services.add_made_up_video(number)
+        reply = await Member(standin, guild, user_id=BENCH_EDITOR).run("video add", url=link.url)
+        record = reply.record
+        if reply.type != 5 or record.acknowledged_at is None:
+            raise RuntimeError(f"/video add url: answered with type {reply.type}, not deferred")
+        deferred.append(record.acknowledged_at - record.created)
+        # Polled every 5 ms: the stand-in keeps no time of a message's edits.
+        while not _form_offered(reply.message):
+            if loop.time() - record.created > FORM_GIVEN_UP_AFTER:
+                raise RuntimeError(f"/video add url: offered no form for {link.url}")
+            await asyncio.sleep(0.005)
+        ready.append(loop.time() - record.created)
+        embeds = json.dumps((reply.message or {}).get("embeds"), ensure_ascii=False)
+        if director not in embeds:  # only Wikidata knows the director: it answered
+            raise RuntimeError(f"the form for {link.url} was not filled from the services")
+    elapsed = time.perf_counter() - started
+    return [
+        Result("e2e: /video add url:, to the deferral", deferred, elapsed, "max <= 3000 ms"),
+        Result("e2e: /video add url:, to the filled form", ready, elapsed, "p50 <= 2000 ms"),
+    ]
+
+
+def _form_offered(message: dict[str, Any] | None) -> bool:
+    return (
+        message is not None
+        and not message["flags"] & LOADING
+        and any(
+            c.get("label") == "Open the add form"
+            for row in message.get("components") or []
+            for c in row["components"]
+        )
+    )
 
 
 def typed_titles(database: Path, videos: int) -> list[str]:
@@ -188,6 +257,12 @@ def table(
         target, met = r.target, ""
         if r.target.startswith("p99 <="):
             met = "yes" if r.p99 <= float(r.target.split()[2]) else "no"
+        elif r.target.startswith("p50 <="):
+            met = "yes" if r.p50 <= float(r.target.split()[2]) else "no"
+        elif r.target.startswith("max <="):
+            slowest = max(r.samples) * 1000
+            target = f"{r.target} (max {slowest:.0f} ms)"
+            met = "yes" if slowest <= float(r.target.split()[2]) else "no"
         elif r.target.startswith(">="):
             met = "yes" if r.throughput >= float(r.target.split()[1].rstrip("/s")) else "no"
         if floor_200 and r.name in (

@@ -23,8 +23,9 @@ import logging
 import re
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import discord
@@ -33,6 +34,7 @@ from bot import wording
 from bot.client import TakeTwoBot
 from bot.db.failures import DatabaseBusy, DatabaseUnusable, MigrationError
 from bot.errors import UserFacingError
+from bot.refresh import DEFAULT_PACE
 from bot.settings import Settings, SettingsError, configure_logging, load_settings
 from bot.sharding import StartRefused
 from bot.startup import (
@@ -73,13 +75,31 @@ def _parser() -> argparse.ArgumentParser:
         help="sync to this one server only (instant) instead of globally",
     )
     sub.add_parser("playground", help="try the bot in this terminal: no token, no network")
-    catalog = sub.add_parser("catalog", help="import or export the video catalog (JSON)")
+    catalog = sub.add_parser("catalog", help="import, export or refresh the video catalog")
     catalog_sub = catalog.add_subparsers(dest="catalog_command", required=True)
     catalog_sub.add_parser("import", help="check a catalog file whole, then write it").add_argument(
         "file", type=Path
     )
     catalog_sub.add_parser("export", help="write the whole catalog to a file").add_argument(
         "file", type=Path
+    )
+    refresh = catalog_sub.add_parser(
+        "refresh",
+        help="fill missing thumbnails and check that sources answer (resumable; deletes nothing)",
+    )
+    refresh.add_argument(
+        "--pace",
+        type=_seconds,
+        default=DEFAULT_PACE,
+        metavar="SECONDS",
+        help=f"the least time between two requests to one site (default {DEFAULT_PACE:g})",
+    )
+    refresh.add_argument(
+        "--progress-file",
+        type=Path,
+        metavar="FILE",
+        help="where an unfinished run keeps its progress (default: beside the SQLite "
+        "database, or taketwo-refresh.progress in this folder for PostgreSQL)",
     )
     sub.add_parser("backup", help="a consistent copy of the live database").add_argument(
         "file", type=Path
@@ -96,6 +116,60 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 60:
+        raise argparse.ArgumentTypeError("must be a number of seconds from 0 to 60")
+    return value
+
+
+async def _cancelled_by_sigterm(work: Coroutine[Any, Any, None]) -> None:
+    """Runs `work`; a SIGTERM (kill) stops it as Ctrl-C does, through cancellation."""
+    task = asyncio.current_task()
+    assert task is not None
+    # Signal handlers belong to the main thread; elsewhere (tests) a kill is not expected.
+    with contextlib.suppress(ValueError, RuntimeError):
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+    await work
+
+
+def _refresh(settings: Settings, args: argparse.Namespace, database: str) -> int:
+    from bot import admin
+    from bot.refresh import Summary, describe, summary_lines
+
+    if not settings.external_lookups:
+        print(
+            "taketwo: EXTERNAL_LOOKUPS is false, so refresh may ask no outside service and "
+            "did nothing: set EXTERNAL_LOOKUPS=true to fill thumbnails and check sources.",
+            file=sys.stderr,
+        )
+        return EXIT_CONFIG
+    print(describe(args.pace), flush=True)
+    summary = Summary()
+    work = admin.catalog_refresh(
+        settings, summary, pace=args.pace, progress_file=args.progress_file
+    )
+    try:
+        asyncio.run(_cancelled_by_sigterm(work))
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        done = (
+            f"after {len(summary.done)} of {summary.total} videos; what was done is kept"
+            if summary.total
+            else "before it began"
+        )
+        print(
+            f"taketwo: refresh was interrupted {done}: run it again to go on from there.",
+            file=sys.stderr,
+        )
+        return EXIT_TRY_AGAIN
+    for line in summary_lines(summary, database):
+        print(line)
+    return 0
+
+
 def _admin(args: argparse.Namespace) -> int:
     """The subcommands that work on the database alone: no token needed."""
     from bot import admin
@@ -108,6 +182,8 @@ def _admin(args: argparse.Namespace) -> int:
         return EXIT_CONFIG
     database = database_name(settings)
     try:
+        if args.command == "catalog" and args.catalog_command == "refresh":
+            return _refresh(settings, args, database)
         if args.command == "catalog" and args.catalog_command == "import":
             count = asyncio.run(admin.catalog_import(settings, args.file))
             print(f"Imported {wording.count(count, 'videos')} from {args.file} into {database}.")

@@ -8,13 +8,16 @@ writer, and the backup uses SQLite's online backup API.
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
 from bot.catalog import export_catalog, import_catalog, read_catalog_file
 from bot.db.sqlite.backup import copy_database
+from bot.lookups.lookup import Lookups
+from bot.refresh import ProgressFile, SourceChecker, Summary, refresh_catalog
 from bot.settings import Settings
-from bot.startup import open_database
+from bot.startup import database_name, open_database
 
 
 class BackupElsewhere(Exception):
@@ -41,6 +44,33 @@ async def catalog_export(settings: Settings, file: Path) -> int:
         await db.close()
     _write_json(file, data)
     return len(data["videos"])
+
+
+def refresh_progress_file(settings: Settings) -> Path:
+    """Where `catalog refresh` keeps its progress: beside a SQLite database, or in the
+    current folder for PostgreSQL."""
+    if settings.database_url is not None:
+        return Path("taketwo-refresh.progress")
+    return settings.database_path.with_name(settings.database_path.name + ".refresh")
+
+
+async def catalog_refresh(
+    settings: Settings, summary: Summary, *, pace: float, progress_file: Path | None = None
+) -> None:
+    """Fill missing thumbnails and check sources (see bot.refresh); `summary` holds what was
+    done even when this is interrupted."""
+    db = await open_database(settings)
+    lookups = Lookups.from_settings(settings)
+    checker = SourceChecker(user_agent=lookups.client.user_agent, pace=pace)
+    progress = ProgressFile(
+        progress_file or refresh_progress_file(settings), database_name(settings)
+    )
+    try:
+        await refresh_catalog(db, lookups, checker, progress, sys.stderr, summary)
+    finally:
+        await checker.close()
+        await lookups.close()
+        await db.close()
 
 
 def backup(settings: Settings, target: Path) -> None:

@@ -8,6 +8,7 @@
           "slug": "artist-title",            # stable key, lowercase letters, digits and dashes
           "title": "...", "artist": "...",
           "album": "..." | null, "year": 2022 | null, "url": "https://..." | null,
+          "thumbnail_url": "https://..." | null,   # may be left out: see below
           "sources": ["https://..."],        # pages that back the facts; may be empty
           "credits": [{"role": "Director", "name": "...", "for": "video"},
                       {"role": "Producer", "name": "...", "for": "song"}],
@@ -23,6 +24,11 @@ A credit is the video's (`"for": "video"`: director, video producer, cast, cinem
 editor…) or the song's it sets (`"for": "song"`: the song's producers…); without `for` it is
 the video's. `sources` are links to published pages that back the video's facts; a file may
 leave them out, the sample catalog gives every video at least one.
+
+`thumbnail_url` is the picture the video's host shows for it (found by `/video add url:` or
+`python -m bot catalog refresh`). Export always writes it; a file that leaves it out leaves
+the catalog's thumbnail as it is (files written before thumbnails existed do not erase the
+ones found since), while `null` removes it.
 
 Version 1 files (before sources and credit kinds) are still read: they have no sources and
 every credit in them is the video's. Export writes version 2.
@@ -106,9 +112,10 @@ LIMITS = {
     "said_by": 200,
     "source_url": 500,
     "source": 500,
+    "thumbnail_url": 500,
 }
 # Fields that hold a link.
-_LINKS = {"url", "source_url", "source"}
+_LINKS = {"url", "source_url", "source", "thumbnail_url"}
 # Fields shown as paragraphs; every other field is one line.
 _MULTILINE = {"summary", "text"}
 
@@ -139,6 +146,9 @@ class CatalogVideo:
     credits: list[Credit]
     reviews: list[PressReview]
     quotes: list[CatalogQuote]
+    thumbnail_url: str | None = None
+    # False when the file left `thumbnail_url` out: the catalog's thumbnail stays as it is.
+    thumbnail_given: bool = False
 
 
 class _Checker:
@@ -211,7 +221,7 @@ def _check_video(check: _Checker, raw: Any, place: str) -> CatalogVideo | None:
         raw,
         place,
         {"slug", "title", "artist"},
-        {"album", "year", "url", "sources", "credits", "reviews", "quotes"},
+        {"album", "year", "url", "thumbnail_url", "sources", "credits", "reviews", "quotes"},
     ):
         return None
     slug = check.text(raw, "slug", place, required=True)
@@ -221,6 +231,7 @@ def _check_video(check: _Checker, raw: Any, place: str) -> CatalogVideo | None:
     artist = check.text(raw, "artist", place, required=True)
     album = check.text(raw, "album", place, required=False)
     url = check.text(raw, "url", place, required=False)
+    thumbnail_url = check.text(raw, "thumbnail_url", place, required=False)
     year = raw.get("year")
     if year is not None and (
         isinstance(year, bool) or not isinstance(year, int) or not YEARS[0] <= year <= YEARS[1]
@@ -312,6 +323,8 @@ def _check_video(check: _Checker, raw: Any, place: str) -> CatalogVideo | None:
         credits,
         reviews,
         quotes,
+        thumbnail_url,
+        thumbnail_given="thumbnail_url" in raw,
     )
 
 
@@ -491,6 +504,7 @@ def sample_catalog() -> list[CatalogVideo]:
 async def import_catalog(session: WriteSession, videos: list[CatalogVideo]) -> int:
     """Write checked videos into the catalog. Returns how many videos were written."""
     added_at = now()
+    thumbnails = await session.videos.thumbnails()
     for video in videos:
         video_id = await session.videos.upsert(
             slug=video.slug,
@@ -500,6 +514,8 @@ async def import_catalog(session: WriteSession, videos: list[CatalogVideo]) -> i
             year=video.year,
             url=video.url,
         )
+        if video.thumbnail_given and thumbnails.get(video_id) != video.thumbnail_url:
+            await session.videos.set_thumbnail(video_id, video.thumbnail_url)
         if await session.videos.sources(video_id) != video.sources:
             await session.videos.replace_sources(video_id, video.sources)
         if await session.videos.credits(video_id) != video.credits:
@@ -529,6 +545,7 @@ async def import_catalog(session: WriteSession, videos: list[CatalogVideo]) -> i
 async def export_catalog(session: ReadSession) -> dict[str, Any]:
     """The whole catalog in the file format, so that export then import round-trips."""
     out = []
+    thumbnails = await session.videos.thumbnails()
     for video in await session.videos.all():
         out.append(
             {
@@ -538,6 +555,7 @@ async def export_catalog(session: ReadSession) -> dict[str, Any]:
                 "album": video.album,
                 "year": video.year,
                 "url": video.url,
+                "thumbnail_url": thumbnails.get(video.id),
                 "sources": await session.videos.sources(video.id),
                 "credits": [
                     {"role": c.role, "name": c.name, "for": c.kind}

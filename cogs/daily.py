@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,9 +20,10 @@ from bot.daily import (
     upcoming,
     zone_names,
 )
+from bot.db import Database
 from bot.db.models import Quote
 from bot.db.text import fold
-from bot.errors import UserFacingError
+from bot.errors import NotFoundError, UserFacingError
 from bot.ui import embeds, replies
 from bot.ui.components import video_buttons
 from bot.ui.context import guild_id
@@ -36,14 +38,45 @@ HISTORY_LIMIT = 1000
 HISTORY_WINDOW = timedelta(minutes=10)
 
 
-def daily_post_embed(quote: Quote, local_date: str) -> discord.Embed:
+@dataclass(frozen=True, slots=True)
+class QuotedVideo:
+    """What the daily post shows of the video its quote is about, beside the quote."""
+
+    watch_url: str | None = None
+    thumbnail_url: str | None = None
+
+
+async def quoted_video(db: Database, quote: Quote) -> QuotedVideo:
+    """The quoted video's link and thumbnail, when the quote names a video that has them."""
+    if quote.video_id is None:
+        return QuotedVideo()
+    try:
+        async with db.lookup() as session:
+            page = await session.videos.page(quote.guild_id, quote.video_id)
+    except NotFoundError:  # removed from the catalog since the quote was chosen
+        return QuotedVideo()
+    return QuotedVideo(page.video.url, page.thumbnail_url)
+
+
+def daily_post_embed(
+    quote: Quote, local_date: str, video: QuotedVideo | None = None
+) -> discord.Embed:
     """The daily post. Its footer ends with the local date it was posted for: together with
     the bot as author, that is how the day's post is recognised in the channel long after
     Discord has forgotten the send's nonce (Discord keeps an embed exactly as sent, and the
     date tells readers which day's quote this is)."""
     embed = embeds.daily_embed(quote)
     embed.set_footer(text=f"{embed.footer.text}{_date_mark(local_date)}")
+    if video is not None and video.thumbnail_url:
+        embed.set_thumbnail(url=video.thumbnail_url)
     return fit_embed(embed)
+
+
+def daily_post_view(quote: Quote, video: QuotedVideo) -> dict[str, Any]:
+    """The buttons under the post (Rate, Credits, Quote and Watch), as send()'s keyword."""
+    if quote.video_id is None:
+        return {}
+    return {"view": video_buttons(quote.video_id, video.watch_url)}
 
 
 def _date_mark(local_date: str) -> str:
@@ -80,14 +113,12 @@ class ChannelSender:
     ) -> int:
         try:
             channel = await self._channel(channel_id)
-            extra: dict[str, Any] = {}
-            if quote.video_id is not None:
-                extra["view"] = video_buttons(quote.video_id)
+            video = await quoted_video(self.bot.db, quote)
             message = await channel.send(
-                embed=daily_post_embed(quote, local_date),
+                embed=daily_post_embed(quote, local_date, video),
                 nonce=nonce,
                 allowed_mentions=discord.AllowedMentions.none(),
-                **extra,
+                **daily_post_view(quote, video),
             )
         except discord.NotFound:
             raise ChannelUnavailable(
@@ -263,10 +294,11 @@ class Daily(commands.GroupCog, group_name="daily", group_description="A quote po
         if quote is None:
             raise UserFacingError("There are no quotes to post yet: add some with /quote add.")
         when = int(upcoming(schedule, 1)[0].timestamp())
+        video = await quoted_video(self.bot.db, quote)
         await replies.send(
             interaction,
             f"This is what <#{schedule.channel_id}> gets <t:{when}:R>:",
-            embed=daily_post_embed(quote, schedule.next_local_date),
+            embed=daily_post_embed(quote, schedule.next_local_date, video),
             ephemeral=True,
         )
 

@@ -14,8 +14,8 @@ from bot.lookups import Fact, FoundFacts, LookupClient, Lookups, split_title
 from bot.lookups.oembed import YOUTUBE
 from bot.lookups.wikidata import WIKIDATA
 from bot.settings import SettingsError, load_settings
-from tests import services
-from tests.services import ServicesStandIn
+from bot.standin import services
+from bot.standin.services import ServicesStandIn
 
 CONTACT = "editors@taketwo.example"
 

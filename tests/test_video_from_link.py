@@ -21,11 +21,11 @@ from bot.db.sqlite.database import SQLiteDatabase
 from bot.db.sqlite.videos import SQLiteVideoReads
 from bot.links import youtube
 from bot.settings import Settings
+from bot.standin import services
 from bot.standin.member import Member, Reply
 from bot.standin.server import EPHEMERAL, LOADING
+from bot.standin.services import ServicesStandIn
 from bot.video_drafts import DRAFT_KEPT
-from tests import services
-from tests.services import ServicesStandIn
 from tests.standin_harness import World
 from tests.stores import Store, Stores
 from tests.test_data_layer_shape import CountingConnection, grow

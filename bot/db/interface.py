@@ -102,6 +102,15 @@ class VideoReads(VideoLookups, Protocol):
 
     async def all(self) -> list[Video]: ...
 
+    async def thumbnails(self) -> dict[int, str]:
+        """Each video's thumbnail link, by video id, for the videos that have one."""
+        ...
+
+    async def all_sources(self) -> dict[int, list[str]]:
+        """Each video's sources in the catalog's order, by video id, for the videos that have
+        any (what `sources` gives, for the whole catalog in one query)."""
+        ...
+
     async def near_misses(self, text: str, limit: int = 25) -> list[Video]:
         """Videos whose titles are close to the text (typos), best first."""
         ...

@@ -303,6 +303,21 @@ class PostgresVideoReads(PostgresVideoLookups, SearchesByTyping):
     async def all(self) -> list[Video]:
         return await self._fetch(f"SELECT {VIDEO} FROM videos ORDER BY id")
 
+    async def thumbnails(self) -> dict[int, str]:
+        rows = await self.conn.fetch(
+            "SELECT id, thumbnail_url FROM videos WHERE thumbnail_url IS NOT NULL"
+        )
+        return {row[0]: row[1] for row in rows}
+
+    async def all_sources(self) -> dict[int, list[str]]:
+        rows = await self.conn.fetch(
+            "SELECT video_id, url FROM video_sources ORDER BY video_id, position"
+        )
+        found: dict[int, list[str]] = {}
+        for video_id, url in rows:
+            found.setdefault(video_id, []).append(url)
+        return found
+
     async def near_misses(self, text: str, limit: int = 25) -> list[Video]:
         """Among the videos sharing three characters in a row with the text, those nearest
         it by trigram word distance (the GiST index reads them in that order), ranked again

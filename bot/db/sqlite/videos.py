@@ -240,6 +240,21 @@ class SQLiteVideoReads(SQLiteVideoLookups, SearchesByTyping):
     async def all(self) -> list[Video]:
         return await self._fetch(f"SELECT {_VIDEO_COLUMNS} FROM videos ORDER BY id", ())
 
+    async def thumbnails(self) -> dict[int, str]:
+        rows = await self._conn.fetchall(
+            "SELECT id, thumbnail_url FROM videos WHERE thumbnail_url IS NOT NULL", ()
+        )
+        return {row["id"]: row["thumbnail_url"] for row in rows}
+
+    async def all_sources(self) -> dict[int, list[str]]:
+        rows = await self._conn.fetchall(
+            "SELECT video_id, url FROM video_sources ORDER BY video_id, position", ()
+        )
+        found: dict[int, list[str]] = {}
+        for row in rows:
+            found.setdefault(row["video_id"], []).append(row["url"])
+        return found
+
     async def near_misses(self, text: str, limit: int = 25) -> list[Video]:
         """Videos sharing the most trigrams with the text, best first: tolerates typos.
         Ranking runs over the trigram index and takes milliseconds, not microseconds."""
