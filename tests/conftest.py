@@ -43,6 +43,7 @@ from bot.client import TakeTwoBot
 from bot.db import Database
 from bot.db.sqlite.database import SQLiteDatabase
 from bot.standin.server import StandIn
+from bot.standin.services import ServicesStandIn
 from tests.standin_harness import World
 from tests.stores import ENGINES, POSTGRESQL, SQLITE, Stores
 
@@ -171,3 +172,15 @@ async def world(stores: Stores) -> AsyncIterator[World]:
         instance.assert_discord_was_happy()
     finally:
         await instance.close()
+
+
+@pytest.fixture
+async def lookup_services() -> AsyncIterator[ServicesStandIn]:
+    """The loopback stand-in for oEmbed and Wikidata (and the source pages) that outbound
+    lookups reach in tests."""
+    running = ServicesStandIn()
+    await running.start()
+    try:
+        yield running
+    finally:
+        await running.close()

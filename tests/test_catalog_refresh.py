@@ -9,11 +9,8 @@ import contextlib
 import io
 import signal
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from bot.catalog import import_catalog, parse_catalog
 from bot.refresh import ProgressBar
@@ -25,24 +22,14 @@ from tests.stores import Store, Stores
 UNKNOWN = "https://www.youtube.com/watch?v=TkTwGone009"  # the host has no such video
 
 
-@pytest.fixture
-async def standin() -> AsyncIterator[ServicesStandIn]:
-    running = ServicesStandIn()
-    await running.start()
-    try:
-        yield running
-    finally:
-        await running.close()
-
-
 def video(slug: str, url: str | None, sources: list[str]) -> dict[str, Any]:
     return {"slug": slug, "title": slug, "artist": "The Examples", "url": url, "sources": sources}
 
 
-async def catalog_store(stores: Stores, standin: ServicesStandIn) -> Store:
-    page = standin.page_url
-    standin.pages.update({"found": 200, "late": 200, "slow": 200, "get-only": 200})
-    standin.head_refused.add("get-only")
+async def catalog_store(stores: Stores, lookup_services: ServicesStandIn) -> Store:
+    page = lookup_services.page_url
+    lookup_services.pages.update({"found": 200, "late": 200, "slow": 200, "get-only": 200})
+    lookup_services.head_refused.add("get-only")
     data = {
         "format": "taketwo-catalog",
         "version": 2,
@@ -66,12 +53,12 @@ async def catalog_store(stores: Stores, standin: ServicesStandIn) -> Store:
     return store
 
 
-def environment(store: Store, standin: ServicesStandIn, **more: str) -> dict[str, str]:
+def environment(store: Store, lookup_services: ServicesStandIn, **more: str) -> dict[str, str]:
     return {
         **store.environment(),
-        "OEMBED_YOUTUBE_URL": standin.youtube_url,
-        "OEMBED_VIMEO_URL": standin.vimeo_url,
-        "WIKIDATA_API_URL": standin.wikidata_url,
+        "OEMBED_YOUTUBE_URL": lookup_services.youtube_url,
+        "OEMBED_VIMEO_URL": lookup_services.vimeo_url,
+        "WIKIDATA_API_URL": lookup_services.wikidata_url,
         "EXTERNAL_LOOKUPS": "true",
         # The sample's sources are real pages: nothing here may reach the internet.
         "LOAD_SAMPLE_CATALOG": "false",
@@ -80,7 +67,7 @@ def environment(store: Store, standin: ServicesStandIn, **more: str) -> dict[str
 
 
 async def start_refresh(
-    tmp_path: Path, store: Store, standin: ServicesStandIn
+    tmp_path: Path, store: Store, lookup_services: ServicesStandIn
 ) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
         sys.executable,
@@ -91,17 +78,17 @@ async def start_refresh(
         "--pace",
         "0",
         cwd=tmp_path,
-        env=bot_environment(**environment(store, standin)),
+        env=bot_environment(**environment(store, lookup_services)),
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
 
 
 async def stopped_at(
-    process: asyncio.subprocess.Process, standin: ServicesStandIn, page: str, signum: int
+    process: asyncio.subprocess.Process, lookup_services: ServicesStandIn, page: str, signum: int
 ) -> tuple[int, str]:
     """Waits until the refresh asks for the held `page`, then sends `signum`."""
-    while not any(s.path == f"/pages/{page}" for s in standin.asked("pages")):
+    while not any(s.path == f"/pages/{page}" for s in lookup_services.asked("pages")):
         if process.returncode is not None:
             break
         await asyncio.sleep(0.05)
@@ -112,10 +99,10 @@ async def stopped_at(
     return process.returncode, err.decode()
 
 
-def asked_since(standin: ServicesStandIn, start: int) -> list[tuple[str, str, str]]:
+def asked_since(lookup_services: ServicesStandIn, start: int) -> list[tuple[str, str, str]]:
     return [
         (s.service, s.method, s.path if s.service == "pages" else s.query["url"])
-        for s in standin.requests[start:]
+        for s in lookup_services.requests[start:]
     ]
 
 
@@ -135,12 +122,12 @@ async def thumbnails(store: Store) -> dict[str, str]:
 
 
 async def test_refresh_interrupted_twice_goes_on_where_it_stopped(
-    tmp_path: Path, stores: Stores, standin: ServicesStandIn
+    tmp_path: Path, stores: Stores, lookup_services: ServicesStandIn
 ) -> None:
-    store = await catalog_store(stores, standin)
-    standin.held.add("slow")
-    first = await start_refresh(tmp_path, store, standin)
-    status, err = await stopped_at(first, standin, "slow", signal.SIGINT)
+    store = await catalog_store(stores, lookup_services)
+    lookup_services.held.add("slow")
+    first = await start_refresh(tmp_path, store, lookup_services)
+    status, err = await stopped_at(first, lookup_services, "slow", signal.SIGINT)
     assert status == 3
     assert err.splitlines()[-1] == (
         "taketwo: refresh was interrupted after 2 of 4 videos; what was done is kept: run it "
@@ -152,31 +139,31 @@ async def test_refresh_interrupted_twice_goes_on_where_it_stopped(
     }
 
     # Killed (SIGTERM) this time, further on.
-    standin.held = {"late"}
-    before = len(standin.requests)
-    second = await start_refresh(tmp_path, store, standin)
-    status, err = await stopped_at(second, standin, "late", signal.SIGTERM)
+    lookup_services.held = {"late"}
+    before = len(lookup_services.requests)
+    second = await start_refresh(tmp_path, store, lookup_services)
+    status, err = await stopped_at(second, lookup_services, "late", signal.SIGTERM)
     assert status == 3
     assert "interrupted after 3 of 4 videos" in err
-    assert asked_since(standin, before) == [
+    assert asked_since(lookup_services, before) == [
         ("pages", "HEAD", "/pages/slow"),
         ("youtube", "GET", services.NOTHING.url),
         ("pages", "HEAD", "/pages/late"),
     ]
 
-    standin.held = set()
-    before = len(standin.requests)
-    third = await start_refresh(tmp_path, store, standin)
+    lookup_services.held = set()
+    before = len(lookup_services.requests)
+    third = await start_refresh(tmp_path, store, lookup_services)
     out, errors = await asyncio.wait_for(third.communicate(), 60)
     assert third.returncode == 0, errors.decode()
     # Only the last video, whose work the kill cut short, is done again.
-    assert asked_since(standin, before) == [
+    assert asked_since(lookup_services, before) == [
         ("pages", "HEAD", "/pages/late"),
         ("pages", "HEAD", "/pages/get-only"),
         ("pages", "GET", "/pages/get-only"),
         ("youtube", "GET", UNKNOWN),
     ]
-    gone = standin.page_url("gone")
+    gone = lookup_services.page_url("gone")
     assert out.decode().splitlines() == [
         "Filling missing thumbnails from YouTube and Vimeo, and checking that each video's "
         "sources still answer (at most one request every 0 s per site). Nothing is deleted; "
@@ -193,7 +180,7 @@ async def test_refresh_interrupted_twice_goes_on_where_it_stopped(
         "vimeo": services.thumbnail_of(services.VIMEO_FULL),
         "nothing": services.thumbnail_of(services.NOTHING),
     }
-    assert all(s.user_agent.startswith("TakeTwo/") for s in standin.requests)
+    assert all(s.user_agent.startswith("TakeTwo/") for s in lookup_services.requests)
     # Done: the progress is gone, so the next run checks every source again.
     assert progress_files(tmp_path) == []
     db = store.database()
@@ -206,11 +193,14 @@ async def test_refresh_interrupted_twice_goes_on_where_it_stopped(
 
 
 async def test_refresh_with_lookups_off_asks_nothing_and_says_so(
-    tmp_path: Path, stores: Stores, standin: ServicesStandIn
+    tmp_path: Path, stores: Stores, lookup_services: ServicesStandIn
 ) -> None:
-    store = await catalog_store(stores, standin)
+    store = await catalog_store(stores, lookup_services)
     result = run_main(
-        tmp_path, "catalog", "refresh", **environment(store, standin, EXTERNAL_LOOKUPS="false")
+        tmp_path,
+        "catalog",
+        "refresh",
+        **environment(store, lookup_services, EXTERNAL_LOOKUPS="false"),
     )
     assert result.returncode == 2
     assert result.stdout == ""
@@ -218,7 +208,7 @@ async def test_refresh_with_lookups_off_asks_nothing_and_says_so(
         "taketwo: EXTERNAL_LOOKUPS is false, so refresh may ask no outside service and did "
         "nothing: set EXTERNAL_LOOKUPS=true to fill thumbnails and check sources."
     ]
-    assert standin.requests == []
+    assert lookup_services.requests == []
     assert await thumbnails(store) == {}
 
 

@@ -1,4 +1,4 @@
-"""Lookups against the loopback stand-in (tests/services.py): real sockets, made-up facts, a
+"""Lookups against the loopback stand-in (bot/standin/services.py): real sockets, made-up facts, a
 fake clock for cache, pace and skip times (nothing here waits for real time to pass)."""
 
 from __future__ import annotations
@@ -34,20 +34,16 @@ class FakeClock:
 
 
 @pytest.fixture
-async def stand_in() -> AsyncIterator[ServicesStandIn]:
-    server = ServicesStandIn()
-    await server.start()
-    yield server
-    await server.close()
-
-
-@pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()
 
 
 def lookups_for(
-    stand_in: ServicesStandIn, clock: FakeClock, *, enabled: bool = True, timeout: float = 5.0
+    lookup_services: ServicesStandIn,
+    clock: FakeClock,
+    *,
+    enabled: bool = True,
+    timeout: float = 5.0,
 ) -> Lookups:
     client = LookupClient(
         contact=CONTACT,
@@ -59,26 +55,26 @@ def lookups_for(
     )
     return Lookups(
         client,
-        youtube_oembed_url=stand_in.youtube_url,
-        vimeo_oembed_url=stand_in.vimeo_url,
-        wikidata_api_url=stand_in.wikidata_url,
+        youtube_oembed_url=lookup_services.youtube_url,
+        vimeo_oembed_url=lookup_services.vimeo_url,
+        wikidata_api_url=lookup_services.wikidata_url,
     )
 
 
 @pytest.fixture
-async def lookups(stand_in: ServicesStandIn, clock: FakeClock) -> AsyncIterator[Lookups]:
-    found = lookups_for(stand_in, clock)
+async def lookups(lookup_services: ServicesStandIn, clock: FakeClock) -> AsyncIterator[Lookups]:
+    found = lookups_for(lookup_services, clock)
     yield found
     await found.close()
 
 
 async def test_a_video_with_every_fact(
-    lookups: Lookups, stand_in: ServicesStandIn, clock: FakeClock
+    lookups: Lookups, lookup_services: ServicesStandIn, clock: FakeClock
 ) -> None:
     facts = await lookups.facts_for(services.FULL)
     page = services.FULL.url
-    video_item = f"{stand_in.base}/wiki/{services.TEST_PATTERN_VIDEO}"
-    song_item = f"{stand_in.base}/wiki/{services.TEST_PATTERN_SONG}"
+    video_item = f"{lookup_services.base}/wiki/{services.TEST_PATTERN_VIDEO}"
+    song_item = f"{lookup_services.base}/wiki/{services.TEST_PATTERN_SONG}"
     assert facts == FoundFacts(
         title=Fact("Test Pattern", page),
         artist=Fact("The Examples", page),
@@ -96,21 +92,21 @@ async def test_a_video_with_every_fact(
     )
     assert facts.sources == (page, video_item, song_item)
     # Another artist's "Test Pattern" was a candidate and was not taken.
-    assert f"{stand_in.base}/wiki/{services.OTHER_TEST_PATTERN}" not in facts.sources
+    assert f"{lookup_services.base}/wiki/{services.OTHER_TEST_PATTERN}" not in facts.sources
     # oEmbed once, then Wikidata's search, the items, and the names they refer to.
-    assert [seen.service for seen in stand_in.requests] == ["youtube", *["wikidata"] * 3]
-    assert stand_in.requests[0].query == {"url": page, "format": "json"}
-    for seen in stand_in.requests:
+    assert [seen.service for seen in lookup_services.requests] == ["youtube", *["wikidata"] * 3]
+    assert lookup_services.requests[0].query == {"url": page, "format": "json"}
+    for seen in lookup_services.requests:
         assert seen.user_agent.startswith("TakeTwo/") and CONTACT in seen.user_agent
     # Wikidata is asked at its pace: the second and third requests waited their turn.
     assert clock.slept == [WIKIDATA.min_interval, WIKIDATA.min_interval]
 
 
 async def test_a_song_item_without_a_video_item(
-    lookups: Lookups, stand_in: ServicesStandIn
+    lookups: Lookups, lookup_services: ServicesStandIn
 ) -> None:
     facts = await lookups.facts_for(services.SONG_ONLY)
-    song_item = f"{stand_in.base}/wiki/{services.SIGNAL_DRIFT_SONG}"
+    song_item = f"{lookup_services.base}/wiki/{services.SIGNAL_DRIFT_SONG}"
     assert facts.title == Fact("Signal Drift", services.SONG_ONLY.url)
     assert facts.artist == Fact("The Examples", services.SONG_ONLY.url)
     assert facts.video_item is None and facts.song_item == song_item
@@ -123,133 +119,142 @@ async def test_a_song_item_without_a_video_item(
 
 
 async def test_nothing_found_in_wikidata_leaves_its_fields_empty(
-    lookups: Lookups, stand_in: ServicesStandIn
+    lookups: Lookups, lookup_services: ServicesStandIn
 ) -> None:
     facts = await lookups.facts_for(services.NOTHING)
     assert facts.artist == Fact("Nobody Known", services.NOTHING.url)
     assert facts.title == Fact("Unlisted Tune", services.NOTHING.url)
     assert (facts.video_item, facts.song_item, facts.published, facts.album) == (None,) * 4
     assert facts.directors == () and facts.performers == ()
-    assert len(stand_in.asked("wikidata")) == 1  # the search found nothing to read
+    assert len(lookup_services.asked("wikidata")) == 1  # the search found nothing to read
 
 
 async def test_a_title_without_an_artist_is_not_looked_up(
-    lookups: Lookups, stand_in: ServicesStandIn
+    lookups: Lookups, lookup_services: ServicesStandIn
 ) -> None:
     facts = await lookups.facts_for(services.NO_ARTIST)
     assert facts.artist is None
     assert facts.title == Fact("Test Pattern Rehearsal", services.NO_ARTIST.url)
-    assert stand_in.asked("wikidata") == []
+    assert lookup_services.asked("wikidata") == []
 
 
-async def test_a_title_in_japanese(lookups: Lookups, stand_in: ServicesStandIn) -> None:
+async def test_a_title_in_japanese(lookups: Lookups, lookup_services: ServicesStandIn) -> None:
     facts = await lookups.facts_for(services.JAPANESE)
-    video_item = f"{stand_in.base}/wiki/{services.YORU_VIDEO}"
+    video_item = f"{lookup_services.base}/wiki/{services.YORU_VIDEO}"
     assert facts.artist == Fact("架空楽団", services.JAPANESE.url)
     assert facts.title == Fact("夜の試験放送", services.JAPANESE.url)
     assert facts.directors == (Fact("試験 太郎", video_item),)
     assert facts.published == Fact("2021-07-07", video_item)
-    assert stand_in.asked("wikidata")[0].query["language"] == "ja"
+    assert lookup_services.asked("wikidata")[0].query["language"] == "ja"
 
 
 async def test_vimeo_is_asked_at_its_own_endpoint(
-    lookups: Lookups, stand_in: ServicesStandIn
+    lookups: Lookups, lookup_services: ServicesStandIn
 ) -> None:
     facts = await lookups.facts_for(services.VIMEO_FULL)
     assert facts.thumbnail == Fact(
         services.thumbnail_of(services.VIMEO_FULL), services.VIMEO_FULL.url
     )
     assert facts.channel == Fact("Example Films", services.VIMEO_FULL.url)
-    assert stand_in.asked("vimeo")[0].query == {"url": "https://vimeo.com/424242"}
-    assert stand_in.asked("youtube") == []
+    assert lookup_services.asked("vimeo")[0].query == {"url": "https://vimeo.com/424242"}
+    assert lookup_services.asked("youtube") == []
 
 
 async def test_a_cached_answer_makes_no_second_request_for_a_day(
-    lookups: Lookups, stand_in: ServicesStandIn, clock: FakeClock
+    lookups: Lookups, lookup_services: ServicesStandIn, clock: FakeClock
 ) -> None:
     first = await lookups.facts_for(services.FULL)
-    asked = len(stand_in.requests)
+    asked = len(lookup_services.requests)
     assert await lookups.facts_for(services.FULL) == first
-    assert len(stand_in.requests) == asked
+    assert len(lookup_services.requests) == asked
     clock.now += YOUTUBE.cache_for + 1
     assert await lookups.facts_for(services.FULL) == first
-    assert len(stand_in.requests) == asked * 2
+    assert len(lookup_services.requests) == asked * 2
 
 
 async def test_a_404_is_nothing_found_and_remembered(
-    lookups: Lookups, stand_in: ServicesStandIn
+    lookups: Lookups, lookup_services: ServicesStandIn
 ) -> None:
     unknown = youtube("TkTwMiss006")
     assert await lookups.facts_for(unknown) == FoundFacts()
     assert await lookups.facts_for(unknown) == FoundFacts()
-    assert len(stand_in.asked("youtube")) == 1
+    assert len(lookup_services.asked("youtube")) == 1
 
 
 async def test_a_timeout_is_nothing_found_and_logged(
-    stand_in: ServicesStandIn, clock: FakeClock, caplog: pytest.LogCaptureFixture
+    lookup_services: ServicesStandIn, clock: FakeClock, caplog: pytest.LogCaptureFixture
 ) -> None:
-    stand_in.behaviour["youtube"].slow = True
-    async with lookups_for(stand_in, clock, timeout=0.2).client as client:
-        lookups = Lookups(client, youtube_oembed_url=stand_in.youtube_url)
+    lookup_services.behaviour["youtube"].slow = True
+    async with lookups_for(lookup_services, clock, timeout=0.2).client as client:
+        lookups = Lookups(client, youtube_oembed_url=lookup_services.youtube_url)
         with caplog.at_level(logging.WARNING, logger="bot.lookups.client"):
             assert await lookups.facts_for(services.FULL) == FoundFacts()
     assert "oEmbed (YouTube): no answer within 0.2 s" in caplog.text
 
 
 async def test_429_skips_the_service_until_retry_after(
-    lookups: Lookups, stand_in: ServicesStandIn, clock: FakeClock
+    lookups: Lookups, lookup_services: ServicesStandIn, clock: FakeClock
 ) -> None:
-    stand_in.behaviour["wikidata"].status = 429
-    stand_in.behaviour["wikidata"].retry_after = "120"
+    lookup_services.behaviour["wikidata"].status = 429
+    lookup_services.behaviour["wikidata"].retry_after = "120"
     facts = await lookups.facts_for(services.FULL)
     # oEmbed still answered; Wikidata's facts are simply missing.
     assert facts.title == Fact("Test Pattern", services.FULL.url)
     assert facts.directors == () and facts.video_item is None
-    assert len(stand_in.asked("wikidata")) == 1
-    stand_in.behaviour["wikidata"].status = None
+    assert len(lookup_services.asked("wikidata")) == 1
+    lookup_services.behaviour["wikidata"].status = None
     clock.now += 119
     assert (await lookups.facts_for(services.SONG_ONLY)).song_item is None
-    assert len(stand_in.asked("wikidata")) == 1  # still skipped: nothing asked
+    assert len(lookup_services.asked("wikidata")) == 1  # still skipped: nothing asked
     clock.now += 2
     assert (await lookups.facts_for(services.SONG_ONLY)).song_item is not None
 
 
 async def test_malformed_json_is_nothing_found_and_repeated_failures_pause_the_service(
-    lookups: Lookups, stand_in: ServicesStandIn, clock: FakeClock, caplog: pytest.LogCaptureFixture
+    lookups: Lookups,
+    lookup_services: ServicesStandIn,
+    clock: FakeClock,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
-    stand_in.behaviour["youtube"].malformed = True
+    lookup_services.behaviour["youtube"].malformed = True
     links = [youtube(f"TkTwBad{n:04d}") for n in range(YOUTUBE.failures_before_pause + 1)]
     with caplog.at_level(logging.WARNING, logger="bot.lookups.client"):
         for link in links:
             assert await lookups.facts_for(link) == FoundFacts()
     assert "answer is not JSON" in caplog.text
     # After failures_before_pause failures the service is left alone.
-    assert len(stand_in.asked("youtube")) == YOUTUBE.failures_before_pause
-    stand_in.behaviour["youtube"].malformed = False
+    assert len(lookup_services.asked("youtube")) == YOUTUBE.failures_before_pause
+    lookup_services.behaviour["youtube"].malformed = False
     clock.now += YOUTUBE.pause_for
     assert (await lookups.facts_for(services.FULL)).title is not None
 
 
-async def test_server_errors_count_as_failures(lookups: Lookups, stand_in: ServicesStandIn) -> None:
-    stand_in.behaviour["youtube"].status = 503
+async def test_server_errors_count_as_failures(
+    lookups: Lookups, lookup_services: ServicesStandIn
+) -> None:
+    lookup_services.behaviour["youtube"].status = 503
     for n in range(YOUTUBE.failures_before_pause + 2):
         assert await lookups.facts_for(youtube(f"TkTwErr{n:04d}")) == FoundFacts()
-    assert len(stand_in.asked("youtube")) == YOUTUBE.failures_before_pause
+    assert len(lookup_services.asked("youtube")) == YOUTUBE.failures_before_pause
 
 
-async def test_lookups_off_makes_no_request(stand_in: ServicesStandIn, clock: FakeClock) -> None:
-    lookups = lookups_for(stand_in, clock, enabled=False)
+async def test_lookups_off_makes_no_request(
+    lookup_services: ServicesStandIn, clock: FakeClock
+) -> None:
+    lookups = lookups_for(lookup_services, clock, enabled=False)
     assert await lookups.facts_for(services.FULL) == FoundFacts()
-    assert stand_in.requests == []
+    assert lookup_services.requests == []
     await lookups.close()
 
 
 async def test_the_user_agent_without_a_contact_still_names_the_bot(
-    stand_in: ServicesStandIn,
+    lookup_services: ServicesStandIn,
 ) -> None:
     async with LookupClient() as client:
-        await Lookups(client, youtube_oembed_url=stand_in.youtube_url).facts_for(services.NO_ARTIST)
-    assert stand_in.requests[0].user_agent.startswith("TakeTwo/0.1 (Discord bot")
+        await Lookups(client, youtube_oembed_url=lookup_services.youtube_url).facts_for(
+            services.NO_ARTIST
+        )
+    assert lookup_services.requests[0].user_agent.startswith("TakeTwo/0.1 (Discord bot")
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,5 @@
 """/video add url: end to end: the real bot against the local Discord stand-in, its lookups
-against the loopback services stand-in (tests/services.py), on both engines. What Discord
+against the loopback services stand-in (bot/standin/services.py), on both engines. What Discord
 receives (the deferral, the facts with their sources, the button, the filled form) and what
 the database holds afterwards (the canonical link, the thumbnail, the credits, the sources).
 """
@@ -38,9 +38,11 @@ MISSING = youtube("TkTwMiss006")  # no service knows it
 class LinkWorld(World):
     """The bot with EDITOR among its owners and its lookups pointed at the services stand-in."""
 
-    def __init__(self, store: Store, stand_in: ServicesStandIn, *, lookups: bool = True) -> None:
+    def __init__(
+        self, store: Store, lookup_services: ServicesStandIn, *, lookups: bool = True
+    ) -> None:
         super().__init__(store)
-        self.services = stand_in
+        self.services = lookup_services
         self.lookups_on = lookups
 
     def settings(self) -> Settings:
@@ -57,23 +59,17 @@ class LinkWorld(World):
         return Member(self.standin, self.guild, name="editor", user_id=EDITOR)
 
 
-@pytest.fixture
-async def stand_in() -> AsyncIterator[ServicesStandIn]:
-    server = ServicesStandIn()
-    await server.start()
-    yield server
-    await server.close()
-
-
-async def started(store: Store, stand_in: ServicesStandIn, *, lookups: bool = True) -> LinkWorld:
-    world = LinkWorld(store, stand_in, lookups=lookups)
+async def started(
+    store: Store, lookup_services: ServicesStandIn, *, lookups: bool = True
+) -> LinkWorld:
+    world = LinkWorld(store, lookup_services, lookups=lookups)
     await world.start()
     return world
 
 
 @pytest.fixture
-async def world(stores: Stores, stand_in: ServicesStandIn) -> AsyncIterator[LinkWorld]:
-    instance = await started(await stores.sample("e2e.sqlite3"), stand_in)
+async def world(stores: Stores, lookup_services: ServicesStandIn) -> AsyncIterator[LinkWorld]:
+    instance = await started(await stores.sample("e2e.sqlite3"), lookup_services)
     try:
         yield instance
         instance.assert_discord_was_happy()
@@ -124,11 +120,11 @@ async def saved_video(db: Database, url: str) -> tuple[Video, list[Credit], list
 
 
 async def test_a_link_with_every_fact_becomes_a_video_with_its_sources(
-    world: LinkWorld, stand_in: ServicesStandIn
+    world: LinkWorld, lookup_services: ServicesStandIn
 ) -> None:
     editor = world.editor()
-    video_item = f"{stand_in.base}/wiki/{services.TEST_PATTERN_VIDEO}"
-    song_item = f"{stand_in.base}/wiki/{services.TEST_PATTERN_SONG}"
+    video_item = f"{lookup_services.base}/wiki/{services.TEST_PATTERN_VIDEO}"
+    song_item = f"{lookup_services.base}/wiki/{services.TEST_PATTERN_SONG}"
     page = services.FULL.url
     thumbnail = services.thumbnail_of(services.FULL)
 
@@ -201,7 +197,7 @@ async def test_what_the_editor_types_wins_and_keeps_no_found_source(world: LinkW
 
 
 async def test_nothing_found_leaves_every_field_empty(
-    world: LinkWorld, stand_in: ServicesStandIn
+    world: LinkWorld, lookup_services: ServicesStandIn
 ) -> None:
     editor = world.editor()
     message = await deferred_answer(editor, url=MISSING.url)
@@ -231,28 +227,28 @@ async def test_nothing_found_leaves_every_field_empty(
 
 
 async def test_a_service_that_never_answers_still_gives_a_form(
-    world: LinkWorld, stand_in: ServicesStandIn
+    world: LinkWorld, lookup_services: ServicesStandIn
 ) -> None:
-    stand_in.behaviour["youtube"].slow = True
+    lookup_services.behaviour["youtube"].slow = True
     # The bot's own lookups, made before their first request: a short timeout keeps the
     # test short (the deferral, not the timeout, is what keeps Discord waiting).
     world.running_bot.lookups.client.timeout = 0.5
     editor = world.editor()
     message = await deferred_answer(editor, url=services.FULL.url)
-    assert stand_in.asked("youtube") and not stand_in.asked("wikidata")
+    assert lookup_services.asked("youtube") and not lookup_services.asked("wikidata")
     assert message["embeds"][0]["description"].startswith("Nothing was found")
     opened = await editor.click(message, "Open the add form")
     assert set(form_values(opened.modal).values()) == {""}
 
 
 async def test_a_bad_link_is_one_sentence_and_nothing_is_asked(
-    world: LinkWorld, stand_in: ServicesStandIn
+    world: LinkWorld, lookup_services: ServicesStandIn
 ) -> None:
     editor = world.editor()
     refused = await editor.run("video add", url="https://example.com/watch?v=TkTwFull001")
     assert refused.type == 4 and refused.ephemeral
     assert refused.content.startswith("That link is not from YouTube or Vimeo.")
-    assert stand_in.requests == []
+    assert lookup_services.requests == []
     missing = await editor.run("video add", title="Only A Title")
     assert missing.type == 4 and missing.ephemeral
     assert missing.content == (
@@ -263,14 +259,14 @@ async def test_a_bad_link_is_one_sentence_and_nothing_is_asked(
 
 
 async def test_the_same_video_twice_is_found_not_added(
-    world: LinkWorld, stand_in: ServicesStandIn
+    world: LinkWorld, lookup_services: ServicesStandIn
 ) -> None:
     editor = world.editor()
     first = await deferred_answer(editor, url=services.FULL.url)
     # A second draft of the same link, opened before the first is saved.
     second = await deferred_answer(editor, url=services.FULL.url)
     await editor.submit((await editor.click(first, "Open the add form")).modal, {})
-    asked = len(stand_in.requests)
+    asked = len(lookup_services.requests)
 
     again = await editor.run("video add", url="https://www.youtube.com/shorts/TkTwFull001")
     assert again.type == 4 and again.ephemeral
@@ -278,7 +274,7 @@ async def test_the_same_video_twice_is_found_not_added(
         "**Test Pattern — The Examples** is already in the catalog "
         "(slug `the-examples-test-pattern`): change it with /video edit."
     )
-    assert len(stand_in.requests) == asked  # found in the catalog: no lookup
+    assert len(lookup_services.requests) == asked  # found in the catalog: no lookup
     late = await editor.click(second, "Open the add form")
     assert late.ephemeral and "is already in the catalog" in late.content
     async with world.db.read() as session:
@@ -286,9 +282,9 @@ async def test_the_same_video_twice_is_found_not_added(
 
 
 async def test_with_lookups_off_the_form_opens_with_what_was_typed(
-    stores: Stores, stand_in: ServicesStandIn
+    stores: Stores, lookup_services: ServicesStandIn
 ) -> None:
-    world = await started(await stores.sample("e2e.sqlite3"), stand_in, lookups=False)
+    world = await started(await stores.sample("e2e.sqlite3"), lookup_services, lookups=False)
     try:
         editor = world.editor()
         message = await deferred_answer(
@@ -312,7 +308,7 @@ async def test_with_lookups_off_the_form_opens_with_what_was_typed(
             [],
             None,
         )
-        assert stand_in.requests == []
+        assert lookup_services.requests == []
         world.assert_discord_was_happy()
     finally:
         await world.close()

@@ -16,9 +16,9 @@ import pytest
 from bot.db import Database
 from bot.db.models import APPROVED, PENDING, REJECTED
 from bot.links import vimeo, youtube
+from bot.standin import services
 from bot.standin.member import Member, Reply
-from tests import services
-from tests.services import ServicesStandIn
+from bot.standin.services import ServicesStandIn
 from tests.stores import Stores
 from tests.test_exports import attached_json
 from tests.test_video_from_link import (
@@ -32,16 +32,8 @@ NO_MENTIONS: dict[str, list[str]] = {"parse": []}
 
 
 @pytest.fixture
-async def stand_in() -> AsyncIterator[ServicesStandIn]:
-    server = ServicesStandIn()
-    await server.start()
-    yield server
-    await server.close()
-
-
-@pytest.fixture
-async def world(stores: Stores, stand_in: ServicesStandIn) -> AsyncIterator[LinkWorld]:
-    instance = await started(await stores.sample("e2e.sqlite3"), stand_in)
+async def world(stores: Stores, lookup_services: ServicesStandIn) -> AsyncIterator[LinkWorld]:
+    instance = await started(await stores.sample("e2e.sqlite3"), lookup_services)
     try:
         yield instance
         instance.assert_discord_was_happy()
@@ -87,7 +79,7 @@ async def own(member: Member) -> dict[str, str]:
 
 
 async def test_a_suggestion_approved_becomes_a_video_the_member_sees(
-    world: LinkWorld, stand_in: ServicesStandIn
+    world: LinkWorld, lookup_services: ServicesStandIn
 ) -> None:
     alice, bob, editor = world.member("alice"), world.member("bob"), world.editor()
     url = services.FULL.url
@@ -100,7 +92,7 @@ async def test_a_suggestion_approved_becomes_a_video_the_member_sees(
         f"Thanks: {url} is suggested. The catalog's editors will look at it. "
         "/video suggestions shows what becomes of it."
     )
-    assert stand_in.requests == []  # nothing is looked up until an editor approves
+    assert lookup_services.requests == []  # nothing is looked up until an editor approves
     # The same video by another of its links, by another member: one suggestion.
     second = await bob.run("video suggest", url="https://www.youtube.com/shorts/TkTwFull001")
     assert second.content.startswith(
