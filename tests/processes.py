@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -21,6 +22,13 @@ _MACHINE_SETTINGS = ("DISCORD_", "DEV_GUILD_ID", "DATABASE_", "SHARD_")
 
 def _machine_settings() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k.startswith(_MACHINE_SETTINGS)}
+
+
+def ctrl_c_as_at_a_terminal() -> None:
+    """For a child a test interrupts with SIGINT: a shell starting a job in the background
+    (CI, nohup) leaves SIGINT ignored, and a child that inherits that never hears Ctrl-C.
+    Pass as preexec_fn, so the child starts with SIGINT as a terminal would deliver it."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def bot_environment(**settings: str) -> dict[str, str]:

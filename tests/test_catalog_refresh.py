@@ -16,7 +16,7 @@ from bot.catalog import import_catalog, parse_catalog
 from bot.refresh import ProgressBar
 from bot.standin import services
 from bot.standin.services import ServicesStandIn
-from tests.processes import bot_environment, run_main
+from tests.processes import bot_environment, ctrl_c_as_at_a_terminal, run_main
 from tests.stores import Store, Stores
 
 UNKNOWN = "https://www.youtube.com/watch?v=TkTwGone009"  # the host has no such video
@@ -77,6 +77,7 @@ async def start_refresh(
         "refresh",
         "--pace",
         "0",
+        preexec_fn=ctrl_c_as_at_a_terminal,
         cwd=tmp_path,
         env=bot_environment(**environment(store, lookup_services)),
         stdout=asyncio.subprocess.PIPE,

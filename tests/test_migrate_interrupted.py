@@ -24,7 +24,7 @@ import pytest
 
 from bot.db.postgres.database import PostgresDatabase
 from tests.postgres import Cluster, start_cluster
-from tests.processes import bot_environment
+from tests.processes import bot_environment, ctrl_c_as_at_a_terminal
 from tests.templates import sample_database
 from tests.test_migrate_to_postgres import assert_same_rows, migrate
 
@@ -95,6 +95,7 @@ async def start_migrate(
 ) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", "migrate", "--to", url,
+        preexec_fn=ctrl_c_as_at_a_terminal,
         cwd=tmp_path, env=bot_environment(DATABASE_PATH=str(source)),
         stdout=stdout, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip

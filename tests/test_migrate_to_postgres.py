@@ -28,7 +28,7 @@ from bot.db.postgres.database import PostgresDatabase
 from bot.db.sqlite.database import SQLiteDatabase
 from bot.settings import Settings
 from bot.startup import prepare_database
-from tests.processes import bot_environment, run_main
+from tests.processes import bot_environment, ctrl_c_as_at_a_terminal, run_main
 from tests.standin_harness import World
 from tests.test_migrations import migrations_upto
 from tests.test_postgres_backend import act, observe, video_id, with_sample
@@ -488,6 +488,7 @@ async def migrate_until_ratings_copied(
     """`python -m bot migrate` as its own process, once it has said the ratings are copied."""
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", "migrate", "--to", url,
+        preexec_fn=ctrl_c_as_at_a_terminal,
         cwd=cwd, env=bot_environment(DATABASE_PATH=str(source)),
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
