@@ -252,6 +252,10 @@ class AddVideoForm(Form):
         )
 
 
+replies.opens_form(r"taketwo:draft:[0-9]{1,18}")
+replies.opens_form(r"taketwo:suggestion:[0-9]{1,18}:reject")
+
+
 class OpenDraftButton(
     ui.DynamicItem[ui.Button[Any]], template=r"taketwo:draft:(?P<draft>[0-9]{1,18})"
 ):

@@ -25,6 +25,7 @@ from bot.standin import services
 from bot.standin.member import Member, Reply
 from bot.standin.server import EPHEMERAL, LOADING
 from bot.standin.services import ServicesStandIn
+from bot.ui import replies
 from bot.video_drafts import DRAFT_KEPT
 from tests.standin_harness import World
 from tests.stores import Store, Stores
@@ -416,3 +417,17 @@ async def test_migrate_copies_thumbnails_and_drafts(tmp_path: Path, postgres_url
             )
     finally:
         await target.close()
+
+
+async def test_the_form_button_opens_its_form_even_when_the_watchdog_is_quick(
+    world: LinkWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A form cannot follow a deferral: the watchdog, which defers every other slow
+    component, leaves a button that opens a form alone, however late the loop is."""
+    editor = world.editor()
+    message = await deferred_answer(editor, url=services.FULL.url)
+    monkeypatch.setattr(replies, "DEFER_AFTER", 0.0)
+    opened = await editor.click(message, "Open the add form")
+    assert opened.modal is not None
+    assert form_values(opened.modal)["title"] == "Test Pattern"
+    world.assert_discord_was_happy()

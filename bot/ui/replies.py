@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from collections import OrderedDict
 from typing import Any
@@ -116,9 +117,23 @@ def _state(interaction: discord.Interaction) -> _ReplyState:
     return state
 
 
+# Components whose answer is a form (custom_id patterns): never deferred, as a form cannot
+# follow a deferral. Their callbacks must open the form well within Discord's 3 seconds.
+_FORM_OPENERS: list[re.Pattern[str]] = []
+
+
+def opens_form(custom_id_pattern: str) -> None:
+    """Declare that components whose custom_id matches this pattern answer with a form."""
+    _FORM_OPENERS.append(re.compile(custom_id_pattern))
+
+
 def planned_reply(interaction: discord.Interaction) -> str:
     """ "private", "public", "form" or "update": how this interaction's answer will look."""
     if interaction.type is discord.InteractionType.component:
+        data: Any = interaction.data
+        custom_id = data.get("custom_id") if isinstance(data, dict) else None
+        if isinstance(custom_id, str) and any(p.fullmatch(custom_id) for p in _FORM_OPENERS):
+            return "form"
         return "update"
     if interaction.type is discord.InteractionType.modal_submit:
         return "private"
