@@ -64,6 +64,7 @@ from bot.db.models import (
     PressReview,
 )
 from bot.db.text import CONTROL, CONTROL_IN_PARAGRAPH, SURROGATE
+from bot.links import canonical_or_as_given
 
 FORMAT = "taketwo-catalog"
 VERSION = 2
@@ -231,6 +232,8 @@ def _check_video(check: _Checker, raw: Any, place: str) -> CatalogVideo | None:
     artist = check.text(raw, "artist", place, required=True)
     album = check.text(raw, "album", place, required=False)
     url = check.text(raw, "url", place, required=False)
+    if url:
+        url = canonical_or_as_given(url)
     thumbnail_url = check.text(raw, "thumbnail_url", place, required=False)
     year = raw.get("year")
     if year is not None and (

@@ -129,3 +129,12 @@ def parse_video_link(text: str) -> VideoLink:
             raise _refused("That Vimeo link does not name a single video.")
         return vimeo(vimeo_id)
     raise _refused("That link is not from YouTube or Vimeo.")
+
+
+def canonical_or_as_given(url: str) -> str:
+    """A YouTube or Vimeo link in its one canonical form (so the same video is found by its
+    link however it was written); any other link as it was given."""
+    try:
+        return parse_video_link(url).url
+    except UserFacingError:
+        return url

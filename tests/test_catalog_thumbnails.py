@@ -87,3 +87,17 @@ def test_a_thumbnail_that_is_not_a_link_is_refused(value: object, problem: str) 
     with pytest.raises(CatalogError) as refused:
         parse_catalog(catalog(thumbnail_url=value))
     assert refused.value.problems == [f"catalog.videos[0].thumbnail_url: {problem}"]
+
+
+async def test_a_video_link_is_kept_in_its_canonical_form_so_the_video_is_found_by_it(
+    db: Database,
+) -> None:
+    # However a file writes a YouTube link, the stored one is the form /video add url: and
+    # /video suggest look for; a link to anything else stays as written.
+    video = await imported(db, catalog(url="https://youtu.be/TkTwFull001?t=30"))
+    assert video["url"] == "https://www.youtube.com/watch?v=TkTwFull001"
+    async with db.read() as session:
+        found = await session.videos.with_url("https://www.youtube.com/watch?v=TkTwFull001")
+    assert found is not None and found.slug == "the-examples-test-pattern"
+    other = await imported(db, catalog(url="https://example.com/watch/1"))
+    assert other["url"] == "https://example.com/watch/1"
