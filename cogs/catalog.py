@@ -712,6 +712,8 @@ class Videos(commands.GroupCog, group_name="video", group_description="Edit the 
             )
         if not joined:
             said = f"You already suggested {link.url}: it is waiting for an editor."
+            if text:
+                said += " The note you gave now was not kept."
         elif suggestion.suggesters > 1:
             said = (
                 f"{link.url} is already suggested: you are added to it "

@@ -100,6 +100,7 @@ async def test_a_suggestion_approved_becomes_a_video_the_member_sees(
     )
     again = await alice.run("video suggest", url=url, note="Once more")
     assert again.content.startswith(f"You already suggested {url}: it is waiting")
+    assert "The note you gave now was not kept." in again.content
     assert await suggestion_rows(world.db) == [(url, PENDING, 2)]
 
     # A member cannot open the queue.
