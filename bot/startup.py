@@ -25,6 +25,8 @@ from bot.db import Database
 from bot.db.postgres.connections import redacted
 from bot.db.postgres.database import postgres_database
 from bot.db.sqlite.database import SQLiteDatabase
+from bot.errors import NotFoundError
+from bot.links import canonical_or_as_given
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -75,12 +77,44 @@ async def load_sample_if_new(db: Database, *, load_sample_catalog: bool) -> None
         log.info("new database: loaded %d sample videos", count)
 
 
+async def canonical_video_links(db: Database) -> int:
+    """Rewrite the YouTube and Vimeo links stored before links were kept in one form (typed
+    by hand into /video add or /video edit) to that form, so that /video add url: and
+    /video suggest find those videos by their link. A read on every start; a write only
+    when some link needs it, which is once. Returns how many were rewritten."""
+    async with db.read() as session:
+        stale = [
+            v.id
+            for v in await session.videos.all()
+            if v.url and canonical_or_as_given(v.url) != v.url
+        ]
+    if not stale:
+        return 0
+    async with db.transaction() as tx:
+        for video_id in stale:
+            try:
+                video = await tx.videos.get(video_id)
+            except NotFoundError:  # removed meanwhile
+                continue
+            await tx.videos.upsert(
+                slug=video.slug,
+                title=video.title,
+                artist=video.artist,
+                album=video.album,
+                year=video.year,
+                url=canonical_or_as_given(video.url) if video.url else None,
+            )
+    log.info("rewrote %d video links to their canonical form", len(stale))
+    return len(stale)
+
+
 async def prepare_database(db: Database, *, load_sample_catalog: bool) -> None:
     """Open the database and settle the sample catalog; on any failure close it again (its
     threads would otherwise keep the process alive)."""
     await db.open()
     try:
         await load_sample_if_new(db, load_sample_catalog=load_sample_catalog)
+        await canonical_video_links(db)
     except BaseException:
         await db.close()
         raise

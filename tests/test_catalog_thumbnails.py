@@ -17,6 +17,7 @@ from bot.catalog import (
     read_catalog_file,
 )
 from bot.db import Database
+from bot.startup import canonical_video_links
 from tests.stores import Stores
 
 THUMBNAIL = "https://thumbnails.example/youtube/TkTwFull001.jpg"
@@ -101,3 +102,23 @@ async def test_a_video_link_is_kept_in_its_canonical_form_so_the_video_is_found_
     assert found is not None and found.slug == "the-examples-test-pattern"
     other = await imported(db, catalog(url="https://example.com/watch/1"))
     assert other["url"] == "https://example.com/watch/1"
+
+
+async def test_links_typed_before_they_were_kept_in_one_form_are_rewritten_at_start(
+    db: Database,
+) -> None:
+    async with db.transaction() as tx:
+        for slug, url in [("typed", "https://youtu.be/TkTwFull001?t=5"), ("other", OTHER)]:
+            await tx.videos.upsert(
+                slug=slug, title=slug, artist="The Examples", album=None, year=None, url=url
+            )
+    assert await canonical_video_links(db) == 1
+    async with db.read() as session:
+        found = await session.videos.with_url("https://www.youtube.com/watch?v=TkTwFull001")
+        others = [v.url for v in await session.videos.all() if v.slug == "other"]
+    assert found is not None and found.slug == "typed"
+    assert others == [OTHER]
+    assert await canonical_video_links(db) == 0  # once: later starts only read
+
+
+OTHER = "https://example.com/watch/1"
