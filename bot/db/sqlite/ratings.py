@@ -28,6 +28,7 @@ from bot.db.sqlite.rows import (
     Named,
     as_json_array,
     json_rows,
+    models_from_json,
     read_into,
 )
 
@@ -97,10 +98,9 @@ def summaries_read(
     rows: list[sqlite3.Row], keys: set[tuple[int, int]]
 ) -> dict[tuple[int, int], ScoreSummary]:
     """`summaries_query`'s answer, with an empty summary for a pair that has none."""
-    [row] = rows
     found = {
         (s.guild_id, s.video_id): ScoreSummary(s.count, s.total, tuple(s.histogram))
-        for s in (_VideoScores(*values) for values in json.loads(row[0]))
+        for s in models_from_json(_VideoScores, rows)
     }
     return {key: found.get(key, ScoreSummary()) for key in keys}
 

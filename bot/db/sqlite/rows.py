@@ -10,6 +10,7 @@ single value.
 from __future__ import annotations
 
 import json
+import sqlite3
 from dataclasses import fields, replace
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
@@ -63,7 +64,12 @@ def as_json_array_of(model: type[Any], body: str, *, json_columns: tuple[str, ..
 
 async def json_models(conn: Fetches, model: type[M], sql: str, params: Params = ()) -> list[M]:
     """The dataclasses of a statement built by `as_json_array_of(model, ...)`."""
-    [row] = await conn.fetchall(sql, params)
+    return models_from_json(model, await conn.fetchall(sql, params))
+
+
+def models_from_json(model: type[M], rows: list[sqlite3.Row]) -> list[M]:
+    """The dataclasses in the one row such a statement returns, however it was run."""
+    [row] = rows
     return [model(*values) for values in json.loads(row[0])]
 
 
