@@ -80,16 +80,16 @@ async def load_sample_if_new(db: Database, *, load_sample_catalog: bool) -> None
 async def canonical_video_links(db: Database) -> int:
     """Rewrite the YouTube and Vimeo links stored before links were kept in one form (typed
     by hand into /video add or /video edit) to that form, so that /video add url: and
-    /video suggest find those videos by their link. A read on every start; a write only
-    when some link needs it, which is once. Returns how many were rewritten."""
+    /video suggest find those videos by their link. Done once per database and recorded:
+    later starts read one row. Returns how many were rewritten."""
     async with db.read() as session:
-        stale = [
-            v.id
-            for v in await session.videos.all()
-            if v.url and canonical_or_as_given(v.url) != v.url
-        ]
-    if not stale:
-        return 0
+        if await session.setup.links_checked():
+            return 0
+        stale = {
+            video_id: canonical
+            for video_id, url in (await session.videos.links()).items()
+            if (canonical := canonical_or_as_given(url)) != url
+        }
     async with db.transaction() as tx:
         for video_id in stale:
             try:
@@ -104,7 +104,9 @@ async def canonical_video_links(db: Database) -> int:
                 year=video.year,
                 url=canonical_or_as_given(video.url) if video.url else None,
             )
-    log.info("rewrote %d video links to their canonical form", len(stale))
+        await tx.setup.record_links_checked()
+    if stale:
+        log.info("rewrote %d video links to their canonical form", len(stale))
     return len(stale)
 
 

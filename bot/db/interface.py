@@ -102,6 +102,10 @@ class VideoReads(VideoLookups, Protocol):
 
     async def all(self) -> list[Video]: ...
 
+    async def links(self) -> dict[int, str]:
+        """Each video's link, by video id, for the videos that have one."""
+        ...
+
     async def thumbnails(self) -> dict[int, str]:
         """Each video's thumbnail link, by video id, for the videos that have one."""
         ...
@@ -431,9 +435,18 @@ class ExportReads(Protocol):
 class SetupReads(Protocol):
     async def catalog_decided(self) -> bool: ...
 
+    async def links_checked(self) -> bool:
+        """Whether start-up has made sure every stored video link is in its canonical form
+        (after the catalog decision: False before it)."""
+        ...
+
 
 class SetupWrites(SetupReads, Protocol):
     async def record_catalog_decision(self, *, sample_loaded: bool) -> None: ...
+
+    async def record_links_checked(self) -> None:
+        """Record that every stored video link is canonical (after the catalog decision)."""
+        ...
 
 
 # Sessions. Read-only properties, so that a WriteSession serves wherever a ReadSession does.

@@ -14,6 +14,13 @@ class PostgresSetupReads:
     async def catalog_decided(self) -> bool:
         return bool(await self.conn.fetchval("SELECT EXISTS (SELECT FROM catalog_decision)"))
 
+    async def links_checked(self) -> bool:
+        return bool(
+            await self.conn.fetchval(
+                "SELECT EXISTS (SELECT FROM catalog_decision WHERE links_checked_at IS NOT NULL)"
+            )
+        )
+
 
 class PostgresSetupWrites(PostgresSetupReads):
     """Given a connection that takes the setup lock first: two processes starting on a new
@@ -29,4 +36,9 @@ class PostgresSetupWrites(PostgresSetupReads):
             "INSERT INTO catalog_decision (id, sample_loaded, decided_at) VALUES (1, $1, $2)",
             sample_loaded,
             int(time.time()),
+        )
+
+    async def record_links_checked(self) -> None:
+        await self.writer.execute(
+            "UPDATE catalog_decision SET links_checked_at = $1 WHERE id = 1", int(time.time())
         )

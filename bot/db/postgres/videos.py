@@ -303,6 +303,10 @@ class PostgresVideoReads(PostgresVideoLookups, SearchesByTyping):
     async def all(self) -> list[Video]:
         return await self._fetch(f"SELECT {VIDEO} FROM videos ORDER BY id")
 
+    async def links(self) -> dict[int, str]:
+        rows = await self.conn.fetch("SELECT id, url FROM videos WHERE url IS NOT NULL")
+        return {row[0]: row[1] for row in rows}
+
     async def thumbnails(self) -> dict[int, str]:
         rows = await self.conn.fetch(
             "SELECT id, thumbnail_url FROM videos WHERE thumbnail_url IS NOT NULL"

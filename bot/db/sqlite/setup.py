@@ -18,6 +18,12 @@ class SQLiteSetupReads:
     async def catalog_decided(self) -> bool:
         return bool(await self._conn.fetchall("SELECT 1 FROM catalog_decision WHERE id = 1"))
 
+    async def links_checked(self) -> bool:
+        rows = await self._conn.fetchall(
+            "SELECT 1 FROM catalog_decision WHERE id = 1 AND links_checked_at IS NOT NULL"
+        )
+        return bool(rows)
+
 
 class SQLiteSetupWrites(SQLiteSetupReads):
     def __init__(self, conn: Executes) -> None:
@@ -28,4 +34,9 @@ class SQLiteSetupWrites(SQLiteSetupReads):
         await self._writer.execute(
             "INSERT INTO catalog_decision (id, sample_loaded, decided_at) VALUES (1, ?, ?)",
             (int(sample_loaded), int(time.time())),
+        )
+
+    async def record_links_checked(self) -> None:
+        await self._writer.execute(
+            "UPDATE catalog_decision SET links_checked_at = ? WHERE id = 1", (int(time.time()),)
         )

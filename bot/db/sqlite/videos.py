@@ -240,6 +240,10 @@ class SQLiteVideoReads(SQLiteVideoLookups, SearchesByTyping):
     async def all(self) -> list[Video]:
         return await self._fetch(f"SELECT {_VIDEO_COLUMNS} FROM videos ORDER BY id", ())
 
+    async def links(self) -> dict[int, str]:
+        rows = await self._conn.fetchall("SELECT id, url FROM videos WHERE url IS NOT NULL", ())
+        return {row["id"]: row["url"] for row in rows}
+
     async def thumbnails(self) -> dict[int, str]:
         rows = await self._conn.fetchall(
             "SELECT id, thumbnail_url FROM videos WHERE thumbnail_url IS NOT NULL", ()
