@@ -132,19 +132,21 @@ def generate(path: Path, scale: Scale, seed: int = 7) -> dict[str, float]:
                 1980 + n % 45,
                 fold(title),
                 fold(f"{title} {artist}"),
+                fold(artist),
             )
         )
     conn.executemany(
-        "INSERT INTO videos (id, slug, title, artist, album, year, search_title, search_text) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO videos (id, slug, title, artist, album, year, search_title, search_text, "
+        "search_artist) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         videos,
     )
     conn.executemany(
-        "INSERT INTO credits (video_id, position, role, name) VALUES (?, ?, ?, ?)",
+        "INSERT INTO credits (video_id, position, role, name, search_name) VALUES (?, ?, ?, ?, ?)",
         [
-            (v, i, ROLES[i], f"Person {rng.randrange(50_000)}")
+            (v, i, ROLES[i], name, fold(name))
             for v in range(1, scale.videos + 1)
             for i in range(3)
+            for name in [f"Person {rng.randrange(50_000)}"]
         ],
     )
     conn.executemany(

@@ -15,6 +15,7 @@ from __future__ import annotations
 import gc
 import logging
 import sys
+from dataclasses import dataclass
 
 import yarl
 from discord.gateway import DiscordWebSocket
@@ -77,19 +78,32 @@ async def load_sample_if_new(db: Database, *, load_sample_catalog: bool) -> None
         log.info("new database: loaded %d sample videos", count)
 
 
-async def canonical_video_links(db: Database) -> int:
-    """Rewrite the YouTube and Vimeo links stored before links were kept in one form (typed
-    by hand into /video add or /video edit) to that form, so that /video add url: and
-    /video suggest find those videos by their link. Done once per database and recorded:
-    later starts read one row. Returns how many were rewritten."""
+# What start-up does, once per database, to a catalog saved by an older version: 1 keeps
+# YouTube and Vimeo links in one form, 2 folds credited names for /person's search. Every
+# step is safe to run again; the version done is recorded, so later starts read one number.
+CATALOG_UPKEEP = 2
+
+
+@dataclass(frozen=True)
+class UpkeepDone:
+    links: int  # rewritten to their canonical form
+    names: int  # credits' names and videos' artists folded
+
+
+async def catalog_upkeep(db: Database) -> UpkeepDone:
+    """Bring a catalog saved by an older version up to date (after the catalog decision).
+
+    Links typed before links were kept in one form (by hand into /video add or /video edit)
+    are rewritten, so /video add url: and /video suggest find those videos by their link;
+    names saved before /person are folded, so its search finds them."""
     async with db.read() as session:
-        if await session.setup.links_checked():
-            return 0
-        stale = {
-            video_id: canonical
+        if await session.setup.upkeep_version() >= CATALOG_UPKEEP:
+            return UpkeepDone(links=0, names=0)
+        stale = [
+            video_id
             for video_id, url in (await session.videos.links()).items()
-            if (canonical := canonical_or_as_given(url)) != url
-        }
+            if canonical_or_as_given(url) != url
+        ]
     async with db.transaction() as tx:
         for video_id in stale:
             try:
@@ -104,10 +118,15 @@ async def canonical_video_links(db: Database) -> int:
                 year=video.year,
                 url=canonical_or_as_given(video.url) if video.url else None,
             )
-        await tx.setup.record_links_checked()
-    if stale:
-        log.info("rewrote %d video links to their canonical form", len(stale))
-    return len(stale)
+        names = await tx.videos.fold_names()
+        await tx.setup.record_upkeep(CATALOG_UPKEEP)
+    if stale or names:
+        log.info(
+            "brought the catalog up to date: %d links rewritten, %d names folded",
+            len(stale),
+            names,
+        )
+    return UpkeepDone(links=len(stale), names=names)
 
 
 async def prepare_database(db: Database, *, load_sample_catalog: bool) -> None:
@@ -116,7 +135,7 @@ async def prepare_database(db: Database, *, load_sample_catalog: bool) -> None:
     await db.open()
     try:
         await load_sample_if_new(db, load_sample_catalog=load_sample_catalog)
-        await canonical_video_links(db)
+        await catalog_upkeep(db)
     except BaseException:
         await db.close()
         raise

@@ -17,7 +17,7 @@ from bot.catalog import (
     read_catalog_file,
 )
 from bot.db import Database
-from bot.startup import canonical_video_links, load_sample_if_new
+from bot.startup import catalog_upkeep, load_sample_if_new
 from tests.stores import Stores
 
 THUMBNAIL = "https://thumbnails.example/youtube/TkTwFull001.jpg"
@@ -113,7 +113,7 @@ async def test_links_typed_before_they_were_kept_in_one_form_are_rewritten_at_st
             await tx.videos.upsert(
                 slug=slug, title=slug, artist="The Examples", album=None, year=None, url=url
             )
-    assert await canonical_video_links(db) == 1
+    assert (await catalog_upkeep(db)).links == 1
     async with db.read() as session:
         found = await session.videos.with_url("https://www.youtube.com/watch?v=TkTwFull001")
         others = [v.url for v in await session.videos.all() if v.slug == "other"]
@@ -125,7 +125,7 @@ async def test_links_typed_before_they_were_kept_in_one_form_are_rewritten_at_st
         await tx.videos.upsert(
             slug="later", title="later", artist="x", album=None, year=None, url=TYPED_LATER
         )
-    assert await canonical_video_links(db) == 0
+    assert (await catalog_upkeep(db)).links == 0
     async with db.read() as session:
         assert TYPED_LATER in (await session.videos.links()).values()
 

@@ -35,10 +35,14 @@ from bot.db.models import (
     Credit,
     DailyPost,
     DailySchedule,
+    MemberProfile,
+    PeopleTopList,
+    PersonPage,
     PressReview,
     Quote,
     ScoreSummary,
     ShardSlice,
+    SharedRating,
     Take,
     TakesPage,
     TopList,
@@ -154,6 +158,11 @@ class VideoWrites(VideoReads, Protocol):
     async def set_thumbnail(self, video_id: int, thumbnail_url: str | None) -> None: ...
 
     async def replace_credits(self, video_id: int, credits: list[Credit]) -> None: ...
+
+    async def fold_names(self) -> int:
+        """Fold the credits' names and videos' artists saved before search kept them folded
+        (by a version before /person); returns how many."""
+        ...
 
     async def replace_sources(self, video_id: int, sources: list[str]) -> None: ...
 
@@ -400,9 +409,16 @@ class SuggestionWrites(SuggestionReads, Protocol):
 class MemberLookups(Protocol):
     async def no_quotes(self, guild_id: int, user_id: int) -> bool: ...
 
+    async def hides_ratings(self, guild_id: int, user_id: int) -> bool:
+        """Whether the member keeps their ratings out of other members' /profile, /taste
+        and every list of who rated what."""
+        ...
+
 
 class MemberWrites(MemberLookups, Protocol):
     async def set_no_quotes(self, guild_id: int, user_id: int, value: bool) -> None: ...
+
+    async def set_hide_ratings(self, guild_id: int, user_id: int, value: bool) -> None: ...
 
     async def log_removal(
         self,
@@ -422,6 +438,46 @@ class MemberWrites(MemberLookups, Protocol):
         ...
 
 
+# Members' profiles and credited people. Each reads every rating of a member, or every
+# rated video of a server: read sessions only.
+
+
+class ProfileReads(Protocol):
+    async def profile(self, guild_id: int, user_id: int, *, last: int = 5) -> MemberProfile:
+        """The member's ratings in the server: their score histogram beside the server's,
+        favourite directors and artists (at least FAVOURITE_MIN_VIDEOS of their videos
+        rated, best mean first, at most 3 each), their takes and most agreed one, and their
+        `last` newest ratings."""
+        ...
+
+    async def shared(self, guild_id: int, first: int, second: int) -> list[SharedRating]:
+        """Every video both members rated in the server, with each one's score, by id."""
+        ...
+
+
+class PeopleReads(Protocol):
+    async def search(self, text: str, limit: int = 25) -> list[str]:
+        """Names credited in the catalog (credits and artists) for autocomplete: names
+        starting with the text, then names with a word starting with it; compared as
+        search folds them (case and accents aside)."""
+        ...
+
+    async def resolve(self, value: str) -> str | None:
+        """The name as credited for what a member sent: the name itself, or the one name
+        it equals once folded; None when no one is credited so."""
+        ...
+
+    async def page(self, guild_id: int, name: str) -> PersonPage:
+        """Every video the name is credited on (any role, or as the artist), with the
+        server's ratings of each, newest year first."""
+        ...
+
+    async def top(self, guild_id: int, role: str, limit: int) -> PeopleTopList:
+        """The server's best directors or artists (role: one of PERSON_ROLES) by the
+        Bayesian mean of all their videos' ratings, at least MIN_RATINGS ratings."""
+        ...
+
+
 class ExportReads(Protocol):
     async def server(self, guild_id: int) -> dict[str, Any]:
         """Everything members wrote in one server, JSON-ready (see bot/db/exports.py)."""
@@ -435,17 +491,17 @@ class ExportReads(Protocol):
 class SetupReads(Protocol):
     async def catalog_decided(self) -> bool: ...
 
-    async def links_checked(self) -> bool:
-        """Whether start-up has made sure every stored video link is in its canonical form
-        (after the catalog decision: False before it)."""
+    async def upkeep_version(self) -> int:
+        """How far start-up has brought the catalog up to date (bot/startup.py), 0 before
+        the catalog decision."""
         ...
 
 
 class SetupWrites(SetupReads, Protocol):
     async def record_catalog_decision(self, *, sample_loaded: bool) -> None: ...
 
-    async def record_links_checked(self) -> None:
-        """Record that every stored video link is canonical (after the catalog decision)."""
+    async def record_upkeep(self, version: int) -> None:
+        """Record the start-up upkeep done (after the catalog decision)."""
         ...
 
 
@@ -479,6 +535,10 @@ class ReadSession(Protocol):
     @property
     def members(self) -> MemberLookups: ...
     @property
+    def profiles(self) -> ProfileReads: ...
+    @property
+    def people(self) -> PeopleReads: ...
+    @property
     def daily(self) -> DailyReads: ...
     @property
     def exports(self) -> ExportReads: ...
@@ -499,6 +559,10 @@ class WriteSession(Protocol):
     def suggestions(self) -> SuggestionWrites: ...
     @property
     def members(self) -> MemberWrites: ...
+    @property
+    def profiles(self) -> ProfileReads: ...
+    @property
+    def people(self) -> PeopleReads: ...
     @property
     def daily(self) -> DailyWrites: ...
     @property

@@ -222,3 +222,123 @@ class TakesPage:
     @property
     def pages(self) -> int:
         return max(1, -(-self.total // self.page_size))
+
+
+# Members and people (/profile, /taste, /person, /top by:).
+
+# A favourite director or artist needs at least this many of their videos rated by the
+# member: one 10/10 is a lucky video, not a favourite person.
+FAVOURITE_MIN_VIDEOS = 2
+# /taste compares two members over at least this many videos both rated.
+TASTE_MIN_SHARED = 5
+# Who /top by: and /profile rank: a credit whose role reads "director" (any case), and the
+# video's performer (its artist).
+DIRECTOR_ROLE = "director"
+PERSON_ROLES = ("directors", "artists")
+
+
+@dataclass(frozen=True, slots=True)
+class PersonScore:
+    """A person as one member rated their videos: how many, and the mean score."""
+
+    name: str
+    videos: int
+    mean: float
+
+
+@dataclass(frozen=True, slots=True)
+class RatedVideo:
+    """One member's rating of one video."""
+
+    video: Video
+    score: int
+    rated_at: int  # Unix seconds
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileTake:
+    """A member's take as /profile names it: on which video, its score and its agrees."""
+
+    take: Take
+    video: Video
+
+
+@dataclass(frozen=True, slots=True)
+class MemberProfile:
+    """What /profile shows about a member in one server."""
+
+    user_id: int
+    hides_ratings: bool
+    histogram: tuple[int, ...]  # how many of their ratings gave 1..10
+    server_mean: float | None  # every rating in the server, for the comparison
+    favourite_directors: list[PersonScore]
+    favourite_artists: list[PersonScore]
+    take_count: int
+    most_agreed: ProfileTake | None
+    last_ratings: list[RatedVideo]
+
+    @property
+    def count(self) -> int:
+        return sum(self.histogram)
+
+    @property
+    def mean(self) -> float | None:
+        total = sum(score * n for score, n in enumerate(self.histogram, start=1))
+        return total / self.count if self.count else None
+
+
+@dataclass(frozen=True, slots=True)
+class SharedRating:
+    """A video two members both rated, with each one's score."""
+
+    video: Video
+    first: int
+    second: int
+
+
+@dataclass(frozen=True, slots=True)
+class PersonCredit:
+    """One video a person is credited on, and how the server rated it."""
+
+    video: Video
+    roles: tuple[str, ...]  # as credited ("Director", "Artist"…), in the credits' order
+    score: ScoreSummary
+
+
+@dataclass(frozen=True, slots=True)
+class PersonPage:
+    """Everything /person shows: a name as credited and their videos in this server."""
+
+    name: str
+    credits: list[PersonCredit]
+
+    @property
+    def score(self) -> ScoreSummary:
+        """The server's ratings of all their videos together."""
+        histogram = tuple(sum(c.score.histogram[k] for c in self.credits) for k in range(10))
+        return ScoreSummary(
+            count=sum(c.score.count for c in self.credits),
+            total=sum(c.score.total for c in self.credits),
+            histogram=histogram,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RankedPerson:
+    name: str
+    videos: int  # of theirs the server rated
+    count: int  # ratings of those videos
+    mean: float
+    weighted: float
+
+
+@dataclass(frozen=True, slots=True)
+class PeopleTopList:
+    """/top by: directors or artists, ranked by the Bayesian mean of their videos' ratings
+    with the same prior and minimum as videos."""
+
+    role: str  # one of PERSON_ROLES
+    entries: list[RankedPerson]
+    prior_mean: float
+    prior_weight: int
+    min_ratings: int

@@ -14,12 +14,9 @@ class PostgresSetupReads:
     async def catalog_decided(self) -> bool:
         return bool(await self.conn.fetchval("SELECT EXISTS (SELECT FROM catalog_decision)"))
 
-    async def links_checked(self) -> bool:
-        return bool(
-            await self.conn.fetchval(
-                "SELECT EXISTS (SELECT FROM catalog_decision WHERE links_checked_at IS NOT NULL)"
-            )
-        )
+    async def upkeep_version(self) -> int:
+        version = await self.conn.fetchval("SELECT upkeep_version FROM catalog_decision")
+        return int(version) if version is not None else 0
 
 
 class PostgresSetupWrites(PostgresSetupReads):
@@ -38,7 +35,7 @@ class PostgresSetupWrites(PostgresSetupReads):
             int(time.time()),
         )
 
-    async def record_links_checked(self) -> None:
+    async def record_upkeep(self, version: int) -> None:
         await self.writer.execute(
-            "UPDATE catalog_decision SET links_checked_at = $1 WHERE id = 1", int(time.time())
+            "UPDATE catalog_decision SET upkeep_version = $1 WHERE id = 1", version
         )

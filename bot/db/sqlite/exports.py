@@ -65,7 +65,9 @@ class SQLiteExportReads:
         deletes."""
         gu = (guild_id, user_id)
         settings = await self._rows(
-            "SELECT no_quotes FROM member_settings WHERE guild_id = ? AND user_id = ?", gu
+            "SELECT no_quotes, hide_ratings FROM member_settings "
+            "WHERE guild_id = ? AND user_id = ?",
+            gu,
         )
         return {
             "format": MEMBER_FORMAT,
@@ -73,7 +75,10 @@ class SQLiteExportReads:
             "guild_id": str(guild_id),
             "user_id": str(user_id),
             "exported_at": utc_iso(now()),
-            "settings": {"no_quotes": bool(settings and settings[0]["no_quotes"])},
+            "settings": {
+                "no_quotes": bool(settings and settings[0]["no_quotes"]),
+                "hide_ratings": bool(settings and settings[0]["hide_ratings"]),
+            },
             "ratings": await self._rows(
                 "SELECT v.slug AS video, r.score, r.rated_at FROM ratings AS r "
                 "JOIN videos AS v ON v.id = r.video_id WHERE r.guild_id = ? AND r.user_id = ? "

@@ -21,6 +21,13 @@ class SQLiteMemberLookups:
         )
         return bool(rows and rows[0]["no_quotes"])
 
+    async def hides_ratings(self, guild_id: int, user_id: int) -> bool:
+        rows = await self._conn.fetchall(
+            "SELECT hide_ratings FROM member_settings WHERE guild_id = ? AND user_id = ?",
+            (guild_id, user_id),
+        )
+        return bool(rows and rows[0]["hide_ratings"])
+
 
 class SQLiteMemberWrites(SQLiteMemberLookups):
     def __init__(self, conn: Executes) -> None:
@@ -31,6 +38,13 @@ class SQLiteMemberWrites(SQLiteMemberLookups):
         await self._writer.execute(
             "INSERT INTO member_settings (guild_id, user_id, no_quotes) VALUES (?, ?, ?) "
             "ON CONFLICT (guild_id, user_id) DO UPDATE SET no_quotes = excluded.no_quotes",
+            (guild_id, user_id, int(value)),
+        )
+
+    async def set_hide_ratings(self, guild_id: int, user_id: int, value: bool) -> None:
+        await self._writer.execute(
+            "INSERT INTO member_settings (guild_id, user_id, hide_ratings) VALUES (?, ?, ?) "
+            "ON CONFLICT (guild_id, user_id) DO UPDATE SET hide_ratings = excluded.hide_ratings",
             (guild_id, user_id, int(value)),
         )
 

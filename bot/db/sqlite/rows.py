@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import fields, replace
+from dataclasses import fields
+from functools import cache
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 if TYPE_CHECKING:
@@ -84,11 +85,17 @@ class Named(Protocol):
 VIDEO_FIELDS = [field.name for field in fields(Video)]
 
 
+@cache
+def _field_names(model: type[Any]) -> tuple[str, ...]:
+    # Looked up once per model: dataclasses.fields() is a large share of a small read.
+    return tuple(field.name for field in fields(model))
+
+
 def read_into(model: type[D], row: Named) -> D:
     """A row as the dataclass `model`: each field read from the column of its name."""
-    return model(**{field.name: row[field.name] for field in fields(model)})
+    return model(*[row[name] for name in _field_names(model)])
 
 
 def quote_from(row: Named) -> Quote:
     # SQLite keeps a flag as 0 or 1.
-    return replace(read_into(Quote, row), is_sample=bool(row["is_sample"]))
+    return Quote(*[bool(row[n]) if n == "is_sample" else row[n] for n in _field_names(Quote)])

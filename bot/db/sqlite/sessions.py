@@ -16,6 +16,7 @@ from bot.db.sqlite.connections import Executes, Fetches
 from bot.db.sqlite.daily import SQLiteDailyReads, SQLiteDailyWrites
 from bot.db.sqlite.exports import SQLiteExportReads
 from bot.db.sqlite.members import SQLiteMemberLookups, SQLiteMemberWrites
+from bot.db.sqlite.people import SQLitePeopleReads, SQLiteProfileReads
 from bot.db.sqlite.quotes import SQLiteQuoteLookups, SQLiteQuoteReads, SQLiteQuoteWrites
 from bot.db.sqlite.ratings import SQLiteRatingLookups, SQLiteRatingReads
 from bot.db.sqlite.setup import SQLiteSetupReads, SQLiteSetupWrites
@@ -65,6 +66,8 @@ class SQLiteReadSession:
         self.quotes = SQLiteQuoteReads(conn)
         self.suggestions = SQLiteSuggestionReads(conn)
         self.members = SQLiteMemberLookups(conn)
+        self.profiles = SQLiteProfileReads(conn)
+        self.people = SQLitePeopleReads(conn)
         self.daily = SQLiteDailyReads(conn)
         self.exports = SQLiteExportReads(conn)
         self.setup = SQLiteSetupReads(conn)
@@ -78,6 +81,8 @@ class SQLiteWriteSession:
         self.quotes = SQLiteQuoteWrites(conn)
         self.suggestions = SQLiteSuggestionWrites(conn)
         self.members = SQLiteMemberWrites(conn)
+        self.profiles = SQLiteProfileReads(conn)
+        self.people = SQLitePeopleReads(conn)
         self.daily = SQLiteDailyWrites(conn)
         self.exports = SQLiteExportReads(conn)
         self.setup = SQLiteSetupWrites(conn)

@@ -18,11 +18,9 @@ class SQLiteSetupReads:
     async def catalog_decided(self) -> bool:
         return bool(await self._conn.fetchall("SELECT 1 FROM catalog_decision WHERE id = 1"))
 
-    async def links_checked(self) -> bool:
-        rows = await self._conn.fetchall(
-            "SELECT 1 FROM catalog_decision WHERE id = 1 AND links_checked_at IS NOT NULL"
-        )
-        return bool(rows)
+    async def upkeep_version(self) -> int:
+        rows = await self._conn.fetchall("SELECT upkeep_version FROM catalog_decision")
+        return int(rows[0]["upkeep_version"]) if rows else 0
 
 
 class SQLiteSetupWrites(SQLiteSetupReads):
@@ -36,7 +34,7 @@ class SQLiteSetupWrites(SQLiteSetupReads):
             (int(sample_loaded), int(time.time())),
         )
 
-    async def record_links_checked(self) -> None:
+    async def record_upkeep(self, version: int) -> None:
         await self._writer.execute(
-            "UPDATE catalog_decision SET links_checked_at = ? WHERE id = 1", (int(time.time()),)
+            "UPDATE catalog_decision SET upkeep_version = ? WHERE id = 1", (version,)
         )

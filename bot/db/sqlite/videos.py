@@ -291,13 +291,24 @@ class SQLiteVideoWrites(SQLiteVideoReads):
         url: str | None,
     ) -> int:
         [row] = await self._writer.fetchall(
-            "INSERT INTO videos (slug, title, artist, album, year, url, search_title, search_text) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+            "INSERT INTO videos (slug, title, artist, album, year, url, search_title, search_text, "
+            "search_artist) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (slug) DO UPDATE SET title = excluded.title, artist = excluded.artist, "
             "album = excluded.album, year = excluded.year, url = excluded.url, "
-            "search_title = excluded.search_title, search_text = excluded.search_text "
+            "search_title = excluded.search_title, search_text = excluded.search_text, "
+            "search_artist = excluded.search_artist "
             "RETURNING id",
-            (slug, title, artist, album, year, url, fold(title), fold(f"{title} {artist}")),
+            (
+                slug,
+                title,
+                artist,
+                album,
+                year,
+                url,
+                fold(title),
+                fold(f"{title} {artist}"),
+                fold(artist),
+            ),
         )
         return int(row["id"])
 
@@ -319,9 +330,27 @@ class SQLiteVideoWrites(SQLiteVideoReads):
     async def replace_credits(self, video_id: int, credits: list[Credit]) -> None:
         await self._writer.execute("DELETE FROM credits WHERE video_id = ?", (video_id,))
         await self._writer.executemany(
-            "INSERT INTO credits (video_id, position, role, name, kind) VALUES (?, ?, ?, ?, ?)",
-            [(video_id, i, c.role, c.name, c.kind) for i, c in enumerate(credits)],
+            "INSERT INTO credits (video_id, position, role, name, kind, search_name) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [(video_id, i, c.role, c.name, c.kind, fold(c.name)) for i, c in enumerate(credits)],
         )
+
+    async def fold_names(self) -> int:
+        credits = await self._writer.fetchall(
+            "SELECT video_id, position, name FROM credits WHERE search_name IS NULL"
+        )
+        await self._writer.executemany(
+            "UPDATE credits SET search_name = ? WHERE video_id = ? AND position = ?",
+            [(fold(c["name"]), c["video_id"], c["position"]) for c in credits],
+        )
+        videos = await self._writer.fetchall(
+            "SELECT id, artist FROM videos WHERE search_artist IS NULL"
+        )
+        await self._writer.executemany(
+            "UPDATE videos SET search_artist = ? WHERE id = ?",
+            [(fold(v["artist"]), v["id"]) for v in videos],
+        )
+        return len(credits) + len(videos)
 
     async def replace_sources(self, video_id: int, sources: list[str]) -> None:
         await self._writer.execute("DELETE FROM video_sources WHERE video_id = ?", (video_id,))
