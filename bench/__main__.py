@@ -28,8 +28,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench.generate import Scale, generate
-from bench.measure import Result, database_layer
+from bench.generate import Scale, generate, rated_member
+from bench.measure import Result, chart_drawing, database_layer
 from bench.startup import (
     SERVERS,
     SHARDS,
@@ -93,6 +93,11 @@ async def end_to_end(
             "/rate": lambda: (
                 "rate",
                 {"video": f"id:{rng.randint(1, videos)}", "score": rng.randint(1, 10)},
+            ),
+            # A member of the server who rated (the generator's member ids), with a chart.
+            "/profile": lambda: (
+                "profile",
+                {"member": Member(standin, guild, user_id=rated_member(scale, rng))},
             ),
         }
         for in_flight in (1, 200):
@@ -269,6 +274,7 @@ def table(
             "e2e: /review, 200 in flight",
             "e2e: /review typed, 200 in flight",
             "e2e: /rate, 200 in flight",
+            "e2e: /profile, 200 in flight",
         ):
             ratio = r.p99 / floor_200.p99 if floor_200.p99 else 0
             target, met = f"p99 <= 1.5 x floor ({ratio:.2f} x)", "yes" if ratio <= 1.5 else "no"
@@ -350,6 +356,7 @@ def main() -> int:
                 database, scale, args.runs, seconds=args.seconds, postgres_url=postgres_url
             )
         )
+        results.append(chart_drawing(args.runs))
         e2e, facts = asyncio.run(end_to_end(database, scale, args.seconds, postgres_url))
         results += e2e
     # The servers need no data: a start is the gateway's work and discord.py's caches.

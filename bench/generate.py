@@ -93,6 +93,25 @@ class Scale:
         )
 
 
+# The server of members who rate a great deal: this many members, each with this many
+# ratings spread over the whole catalog.
+POWER_RATERS = 20
+POWER_RATINGS = 2_000
+
+
+def power_guild(scale: Scale) -> int:
+    return scale.servers + 1
+
+
+def power_rater(scale: Scale, member: int) -> int:
+    return power_guild(scale) * 100_000 + member
+
+
+def rated_member(scale: Scale, rng: random.Random, guild: int = 1) -> int:
+    """A member id the generator gives ratings to in that server (most members of it)."""
+    return guild * 100_000 + rng.randrange(scale.members_per_server)
+
+
 def title_for(rng: random.Random, n: int) -> str:
     words = rng.sample(WORDS, rng.choice((1, 2, 2, 3)))
     return " ".join(w.capitalize() for w in words) + ("" if n % 7 else f" {n}")
@@ -181,6 +200,20 @@ def generate(path: Path, scale: Scale, seed: int = 7) -> dict[str, float]:
             "INSERT INTO ratings (guild_id, video_id, user_id, score, rated_at) "
             f"VALUES (?, ?, ?, ?, {WRITTEN_AT})",
             [(guild, v, u, rng.randint(1, 10)) for v, u in pairs],
+        )
+    # One more server whose members rate a great deal: /profile and /taste read every
+    # rating of a member, so they are measured on these (bench/measure.py). Its own random
+    # stream, so every other row is the same as without it.
+    power = random.Random(seed + 1)
+    for member in range(POWER_RATERS):
+        rated = power.sample(range(1, scale.videos + 1), min(scale.videos, POWER_RATINGS))
+        conn.executemany(
+            "INSERT INTO ratings (guild_id, video_id, user_id, score, rated_at) "
+            f"VALUES (?, ?, ?, ?, {WRITTEN_AT})",
+            [
+                (power_guild(scale), v, power_rater(scale, member), power.randint(1, 10))
+                for v in rated
+            ],
         )
     conn.execute("COMMIT")
     timings["ratings"] = time.perf_counter() - started

@@ -10,7 +10,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.generate import Scale
+from bench.generate import POWER_RATERS, Scale, power_guild, power_rater
+from bot import charts
 from bot.db import Database
 from bot.db.postgres.database import postgres_database
 from bot.db.sqlite.connections import connect_on_loop, connect_on_thread
@@ -149,6 +150,43 @@ async def database_layer(
             await timed("db: rating write (alone)", runs, rate),
         ]
 
+        # Issue 15: members and people. Profiles and taste on the members who rate most
+        # (2,000 ratings each), people by names as credited.
+        raters = [power_rater(scale, member) for member in range(POWER_RATERS)]
+        names = [
+            row["name"]
+            for row in await plain.fetchall("SELECT name FROM credits ORDER BY random() LIMIT 300 ")
+        ] + [
+            row["artist"]
+            for row in await plain.fetchall("SELECT artist FROM videos ORDER BY random() LIMIT 100")
+        ]
+
+        async def profile() -> None:
+            async with db.read() as s:
+                await s.profiles.profile(power_guild(scale), rng.choice(raters))
+
+        async def taste() -> None:
+            first, second = rng.sample(raters, 2)
+            async with db.read() as s:
+                await s.profiles.shared(power_guild(scale), first, second)
+
+        async def person() -> None:
+            async with db.read() as s:
+                name = await s.people.resolve(rng.choice(names))
+                assert name is not None
+                await s.people.page(guild(), name)
+
+        async def top_directors() -> None:
+            async with db.read() as s:
+                await s.people.top(guild(), "directors", 10)
+
+        results += [
+            await timed("db: /profile data", runs, profile, "p99 <= 5 ms"),
+            await timed("db: /taste data", runs, taste, "p99 <= 10 ms"),
+            await timed("db: /person data", runs, person, "p99 <= 5 ms"),
+            await timed("db: /top by directors", runs, top_directors, "p99 <= 5 ms"),
+        ]
+
         # Baselines, through the same kind of connection as ours, so the ratio is the query's.
         async def naive_quote() -> None:
             await plain.fetchall(
@@ -181,6 +219,22 @@ async def database_layer(
     finally:
         await db.close()
     return results
+
+
+def chart_drawing(runs: int, seed: int = 13) -> Result:
+    """A score chart drawn from scratch (the cache bypassed), as a reader thread draws it:
+    the same histogram twice would be served from the cache."""
+    rng = random.Random(seed)
+    samples = []
+    started = time.perf_counter()
+    for _ in range(max(50, runs // 10)):
+        counts = tuple(rng.randrange(200) for _ in range(10))
+        t = time.perf_counter()
+        charts.score_distribution(counts)
+        samples.append(time.perf_counter() - t)
+    return Result(
+        "chart: score distribution drawn", samples, time.perf_counter() - started, "p99 <= 25 ms"
+    )
 
 
 async def sustained_writes(

@@ -38,6 +38,8 @@ EXTENSIONS = (
     "cogs.daily",
     "cogs.takes",
     "cogs.privacy",
+    "cogs.profiles",
+    "cogs.people",
     "cogs.catalog",
     "cogs.help",
 )

@@ -54,7 +54,7 @@ class HelpGroup:
 GROUPS = (
     HelpGroup(
         "Explore",
-        ("review", "credits", "quote random", "takes", "top", "help"),
+        ("review", "credits", "quote random", "takes", "top", "profile", "taste", "person", "help"),
         "everyone",
         _everyone,
     ),
@@ -75,7 +75,7 @@ GROUPS = (
     ),
     HelpGroup(
         "Your data",
-        ("privacy export", "privacy forget-me", "privacy no-quotes"),
+        ("privacy export", "privacy forget-me", "privacy no-quotes", "privacy hide-ratings"),
         "everyone",
         _everyone,
     ),

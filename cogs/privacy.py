@@ -131,6 +131,24 @@ class Privacy(
         await replies.send(interaction, message, ephemeral=True)
 
     @app_commands.command(
+        name="hide-ratings",
+        description="Keep (or stop keeping) your ratings out of others' /profile and /taste",
+    )
+    async def hide_ratings(self, interaction: discord.Interaction) -> None:
+        server = guild_id(interaction)
+        async with self.bot.db.transaction() as tx:
+            now_hidden = not await tx.members.hides_ratings(server, interaction.user.id)
+            await tx.members.set_hide_ratings(server, interaction.user.id, now_hidden)
+        message = (
+            "Your ratings are now hidden: other members cannot see your /profile or compare "
+            "with you in /taste. Your scores still count in the server's means and rankings, "
+            "without your name. Run this again to show them."
+            if now_hidden
+            else "Your ratings are visible again in /profile and /taste."
+        )
+        await replies.send(interaction, message, ephemeral=True)
+
+    @app_commands.command(
         name="export", description="Get a file of everything TakeTwo keeps about you here"
     )
     async def export(self, interaction: discord.Interaction) -> None:

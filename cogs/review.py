@@ -6,10 +6,12 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot import charts
 from bot.client import TakeTwoBot
 from bot.ui import embeds, replies
-from bot.ui.components import video_buttons
+from bot.ui.components import credited_people, video_buttons
 from bot.ui.context import guild_id, guild_name
+from bot.ui.people import attached
 from bot.ui.video_option import VideoOption
 
 
@@ -27,10 +29,18 @@ class Review(commands.Cog):
     async def review(self, interaction: discord.Interaction, video: VideoOption) -> None:
         async with self.bot.db.lookup() as session:
             page = await session.videos.page(guild_id(interaction), video.id, interaction.user.id)
+        embed = embeds.review_embed(page, guild_name(interaction))
+        file = None
+        if page.score.count:
+            # The text bars stay in the embed, for screen readers and servers without images.
+            chart = await charts.draw(charts.score_distribution, page.score.histogram)
+            file = attached(embed, chart)
+        people = credited_people(page.video, page.credits)
         await replies.send(
             interaction,
-            embed=embeds.review_embed(page, guild_name(interaction)),
-            view=video_buttons(video.id, page.video.url),
+            embed=embed,
+            file=file,
+            view=video_buttons(video.id, page.video.url, people),
         )
 
 

@@ -86,7 +86,7 @@ LOOKUP_CALLS: dict[str, dict[str, list[tuple[Any, ...]]]] = {
         "random": [(GUILD,), (GUILD, 1)],
         "count": [(GUILD,), (GUILD, 1)],
     },
-    "members": {"no_quotes": [(GUILD, 7)]},
+    "members": {"no_quotes": [(GUILD, 7)], "hides_ratings": [(GUILD, 7)]},
 }
 
 

@@ -121,6 +121,19 @@ class Member:
             "public_flags": 0,
         }
 
+    def resolved_member(self) -> dict[str, Any]:
+        return {
+            "roles": [],
+            "joined_at": datetime.now(UTC).isoformat(),
+            "flags": 0,
+            "permissions": str(self.permissions),
+            "nick": None,
+            "avatar": None,
+            "pending": False,
+            "premium_since": None,
+            "communication_disabled_until": None,
+        }
+
     def _base(self) -> dict[str, Any]:
         channel = self.standin.channel(self.channel_id)
         assert channel is not None
@@ -277,12 +290,22 @@ class Member:
     async def _run(self, path: str, options: dict[str, Any], *, checked: bool) -> Reply:
         # A modified client also sends commands that Discord hides from this member.
         command, subs = self._command(path, checked=checked)
+        # A user option is given a Member: Discord sends its id, and the user and member
+        # objects under `resolved`.
+        members = {str(v.id): v for v in options.values() if isinstance(v, Member)}
+        options = {k: str(v.id) if isinstance(v, Member) else v for k, v in options.items()}
         payload = self._command_payload(
             command, self._options(command, subs, options, checked=checked)
         )
-        channels = self._resolved_channels(payload["data"]["options"])
-        if channels:
-            payload["data"]["resolved"] = {"channels": channels}
+        resolved: dict[str, Any] = {}
+        if channels := self._resolved_channels(payload["data"]["options"]):
+            resolved["channels"] = channels
+        if members:
+            resolved["users"] = {key: m.user for key, m in members.items()}
+            # Resolved members are partial: no user, deaf or mute (Discord's resolved data).
+            resolved["members"] = {key: m.resolved_member() for key, m in members.items()}
+        if resolved:
+            payload["data"]["resolved"] = resolved
         return await self._send(2, payload)
 
     def _resolved_channels(self, options: list[dict[str, Any]]) -> dict[str, Any]:

@@ -15,11 +15,18 @@ import discord
 from discord import ui
 
 from bot.clock import now
+from bot.db.models import DIRECTOR_ROLE, VIDEO_CREDIT, Credit, Video
 from bot.errors import UserFacingError
 from bot.ui import embeds, replies
 from bot.ui.context import client, guild_id
 from bot.ui.errors import reports_errors
+from bot.ui.limits import clip
+from bot.ui.people import send_person
 from bot.ui.validation import parse_whole
+
+# A select holds at most 25 options, each label and description at most 100 characters.
+SELECT_OPTIONS = 25
+SELECT_LABEL = 100
 
 
 class RateButton(
@@ -169,12 +176,81 @@ class QuoteButton(
         await replies.send(interaction, embed=embeds.quote_embed(quote), ephemeral=True)
 
 
-VIDEO_BUTTONS = (RateButton, ScoreSelect, CreditsButton, QuoteButton)
+def credited_people(video: Video, credits: list[Credit]) -> list[tuple[str, str]]:
+    """Who a video's People select offers, once each with their first role: directors
+    first, then the video's other credits, the artist, and the song's credits."""
+    ordered = sorted(
+        enumerate(credits),
+        key=lambda c: (
+            c[1].kind != VIDEO_CREDIT,
+            c[1].role.casefold() != DIRECTOR_ROLE,
+            c[0],
+        ),
+    )
+    people: dict[str, str] = {}
+    for _, credit in ordered:
+        if credit.kind == VIDEO_CREDIT:
+            people.setdefault(credit.name, credit.role)
+    people.setdefault(video.artist, "Artist")
+    for _, credit in ordered:
+        people.setdefault(credit.name, f"{credit.role} (song)")
+    return list(people.items())[:SELECT_OPTIONS]
 
 
-def video_buttons(video_id: int, watch_url: str | None = None) -> ui.View:
-    """The Rate, Credits and Quote buttons shown under a video, and a Watch link to the
-    video when its link is known."""
+class PeopleSelect(
+    ui.DynamicItem[ui.Select[Any]], template=r"taketwo:people:(?P<video_id>[0-9]{1,18})"
+):
+    """/review's link to /person: the people credited on the video. An option's value is
+    the person's place in the list, so a name of any length fits."""
+
+    def __init__(self, video_id: int, people: list[tuple[str, str]] | None = None) -> None:
+        options = [
+            discord.SelectOption(
+                label=clip(name, SELECT_LABEL), description=clip(role, SELECT_LABEL), value=str(i)
+            )
+            for i, (name, role) in enumerate(people or [])
+        ] or [discord.SelectOption(label="—", value="0")]
+        super().__init__(
+            ui.Select(
+                placeholder="See a person's videos and scores",
+                options=options,
+                custom_id=f"taketwo:people:{video_id}",
+            )
+        )
+        self.video_id = video_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: ui.Item[Any], match: re.Match[str], /
+    ) -> PeopleSelect:
+        return cls(int(match["video_id"]))
+
+    @reports_errors
+    async def callback(self, interaction: discord.Interaction) -> None:
+        data: Mapping[str, object] = interaction.data or {}
+        values = data.get("values")
+        # The value comes from the member's client: check it on the server.
+        place = (
+            parse_whole(values[0], 0, SELECT_OPTIONS - 1)
+            if isinstance(values, list) and len(values) == 1
+            else None
+        )
+        async with client(interaction).db.read() as session:
+            video = await session.videos.get(self.video_id)
+            people = credited_people(video, await session.videos.credits(video.id))
+        if place is None or place >= len(people):
+            raise UserFacingError("Pick one of the people listed.")
+        await send_person(interaction, people[place][0], ephemeral=True)
+
+
+VIDEO_BUTTONS = (RateButton, ScoreSelect, CreditsButton, QuoteButton, PeopleSelect)
+
+
+def video_buttons(
+    video_id: int, watch_url: str | None = None, people: list[tuple[str, str]] | None = None
+) -> ui.View:
+    """The Rate, Credits and Quote buttons shown under a video, a Watch link to the video
+    when its link is known, and (under /review) a select of the people credited on it."""
     view = ui.View(timeout=None)
     view.add_item(RateButton(video_id))
     view.add_item(CreditsButton(video_id))
@@ -182,4 +258,6 @@ def video_buttons(video_id: int, watch_url: str | None = None) -> ui.View:
     if watch_url:
         # A link button opens the page in the member's browser: no interaction, no custom_id.
         view.add_item(ui.Button(label="Watch", style=discord.ButtonStyle.link, url=watch_url))
+    if people:
+        view.add_item(PeopleSelect(video_id, people))
     return view

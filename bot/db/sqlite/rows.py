@@ -96,6 +96,11 @@ def read_into(model: type[D], row: Named) -> D:
     return model(*[row[name] for name in _field_names(model)])
 
 
+_IS_SAMPLE = _field_names(Quote).index("is_sample")
+
+
 def quote_from(row: Named) -> Quote:
     # SQLite keeps a flag as 0 or 1.
-    return Quote(*[bool(row[n]) if n == "is_sample" else row[n] for n in _field_names(Quote)])
+    values: list[Any] = [row[n] for n in _field_names(Quote)]
+    values[_IS_SAMPLE] = bool(values[_IS_SAMPLE])
+    return Quote(*values)

@@ -1,0 +1,252 @@
+"""/profile, /taste, /person, /top by: and /privacy hide-ratings, end to end through the
+Discord stand-in, with every number worked out by hand from the sample catalog:
+
+    video (id)                artist                          year  directors
+    We Cry Together (1)       Kendrick Lamar & Taylour Paige  2022  Jake Schreier, Dave Free,
+                                                                    Kendrick Lamar (also Cast)
+    Alright (2)               Kendrick Lamar                  2015  Colin Tilley, The Little Homies
+    HUMBLE. (3)               Kendrick Lamar                  2017  Dave Meyers, The Little Homies
+    Swimming Pools (Drank) (4) Kendrick Lamar                 2012  Jerome D
+    Formation (5)             Beyoncé                         2016  Melina Matsoukas
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from PIL import Image
+
+from bot.standin.member import Member, Reply
+from tests.standin_harness import World
+
+WCT, ALRIGHT, HUMBLE, POOLS, FORMATION = (
+    "We Cry Together",
+    "Alright",
+    "HUMBLE.",
+    "Swimming Pools (Drank)",
+    "Formation",
+)
+ALICE = {WCT: 9, ALRIGHT: 8, HUMBLE: 6, POOLS: 4, FORMATION: 10}
+BOB = {WCT: 5, ALRIGHT: 8, HUMBLE: 9, POOLS: 4, FORMATION: 6}
+CAROL = {WCT: 10, FORMATION: 2}
+
+
+async def rate_all(member: Member, scores: dict[str, int]) -> None:
+    for title, score in scores.items():
+        reply = await member.use("rate", video=title, score=score)
+        assert reply.ephemeral and f"{score}/10" in reply.content
+
+
+def fields(reply: Reply) -> dict[str, str]:
+    return {f["name"]: f["value"] for f in reply.embed.get("fields", [])}
+
+
+def chart_of(world: World, reply: Reply) -> Image.Image:
+    """The PNG the reply carries, as the embed shows it (attachment://name)."""
+    message: dict[str, Any] | None = reply.message
+    assert message is not None
+    [attachment] = message["attachments"]
+    assert reply.embed["image"]["url"] == f"attachment://{attachment['filename']}"
+    image = Image.open(io.BytesIO(world.standin.files[int(attachment["id"])]))
+    image.load()
+    assert image.format == "PNG"
+    return image
+
+
+async def test_profile_shows_counts_means_favourites_and_a_chart(world: World) -> None:
+    alice, bob = world.member("alice"), world.member("bob")
+    await rate_all(alice, ALICE)
+    await rate_all(bob, {WCT: 5, FORMATION: 6})
+
+    reply = await alice.use("profile")
+    assert not reply.ephemeral and reply.allowed_mentions == {"parse": []}
+    # 9 + 8 + 6 + 4 + 10 = 37 over 5: 7.40; the server: 37 + 11 = 48 over 7 = 6.857…
+    assert reply.embed["description"] == "Rated 5 videos, mean **7.40**/10 (the server's: 6.86)"
+    shown = fields(reply)
+    # Only The Little Homies directed two of her videos: Alright 8 and HUMBLE. 6.
+    assert shown["Favourite directors"] == "**The Little Homies**: 7.00 over 2 videos"
+    # Kendrick Lamar alone: Alright 8, HUMBLE. 6, Swimming Pools 4 = 6.00 over 3.
+    assert shown["Favourite artists"] == "**Kendrick Lamar**: 6.00 over 3 videos"
+    # The text bars, 10 down to 1, each ending with its count.
+    bars = shown["Their scores"].strip("`\n").splitlines()
+    assert [int(line.split()[-1]) for line in bars] == [1, 1, 1, 0, 1, 0, 1, 0, 0, 0]
+    assert len(shown["Last rated"].splitlines()) == 5
+    assert chart_of(world, reply).size[0] > 0
+
+    # Bob's own profile differs, and so does its chart.
+    bobs = await bob.use("profile")
+    assert bobs.embed["description"].startswith("Rated 2 videos, mean **5.50**/10")
+    assert "None yet" in fields(bobs)["Favourite directors"]
+    assert chart_of(world, bobs).tobytes() != chart_of(world, reply).tobytes()
+
+    # Alice's profile seen by Bob: the same numbers.
+    seen = await bob.use("profile", member=alice)
+    assert seen.embed["description"] == reply.embed["description"]
+
+
+async def test_profile_of_someone_who_never_rated(world: World) -> None:
+    alice, dave = world.member("alice"), world.member("dave")
+    mine = await dave.use("profile")
+    assert mine.ephemeral and "You have not rated any video here yet" in mine.content
+    theirs = await alice.use("profile", member=dave)
+    assert theirs.ephemeral and theirs.content == "Dave has not rated any video here yet."
+
+
+async def test_taste_percentage_and_most_agreed_and_disagreed(world: World) -> None:
+    alice, bob = world.member("alice"), world.member("bob")
+    await rate_all(alice, ALICE)
+    await rate_all(bob, BOB)
+
+    reply = await alice.use("taste", member=bob)
+    assert not reply.ephemeral
+    # Gaps 4, 0, 3, 0, 4: a mean of 2.2; 100 x (1 - 2.2 / 9) = 75.56, shown as 76%.
+    assert reply.embed["description"] == "**76%** agreement over 5 videos both rated."
+    shown = fields(reply)
+    agreed = shown["Agree most on"].splitlines()
+    # Gap 0 first, the pair both liked more first (8 + 8 before 4 + 4), then the gap of 3.
+    assert [line.split("**")[1] for line in agreed] == [ALRIGHT, POOLS, HUMBLE]
+    disagreed = shown["Disagree most on"].splitlines()
+    assert [line.split("**")[1] for line in disagreed] == [WCT, FORMATION, HUMBLE]
+    assert "average gap" in reply.embed["footer"]["text"]
+    assert chart_of(world, reply).size == chart_of(world, await bob.use("taste", member=alice)).size
+
+
+async def test_taste_needs_five_shared_videos(world: World) -> None:
+    alice, carol = world.member("alice"), world.member("carol")
+    await rate_all(alice, ALICE)
+    await rate_all(carol, CAROL)
+    reply = await alice.use("taste", member=carol)
+    assert reply.embed["description"] == (
+        "Alice and Carol have rated 2 videos in common; a comparison needs 3 more."
+    )
+    assert not (reply.message or {}).get("attachments")
+    myself = await alice.use("taste", member=alice)
+    assert myself.ephemeral and "Pick another member" in myself.content
+
+
+async def test_top_by_directors_and_artists(world: World) -> None:
+    alice, bob, carol = world.member("alice"), world.member("bob"), world.member("carol")
+    for member, scores in ((alice, ALICE), (bob, BOB), (carol, CAROL)):
+        await rate_all(member, scores)
+    # The server: 37 + 32 + 12 = 81 over 12, a prior of 6.75 with the weight of 5 ratings.
+    # We Cry Together's directors: 9 + 5 + 10 = 24 over 3: (5 x 6.75 + 24) / 8 = 7.22.
+    # The Little Homies: Alright 8, 8 and HUMBLE. 6, 9: (33.75 + 31) / 9 = 7.19.
+    # Melina Matsoukas: Formation 10, 6, 2: (33.75 + 18) / 8 = 6.47. Everyone else directed
+    # videos with 2 ratings, under the minimum of 3.
+    reply = await alice.use("top", by="directors")
+    lines = reply.embed["description"].splitlines()
+    names = [line.split("** ", 1)[1] for line in lines[::2]]
+    assert names == [
+        "Dave Free",
+        "Jake Schreier",
+        "Kendrick Lamar",
+        "The Little Homies",
+        "Melina Matsoukas",
+    ]
+    assert lines[1].strip() == "**7.22** · mean 8.00 from 3 ratings over 1 video"
+    assert lines[7].strip() == "**7.19** · mean 7.75 from 4 ratings over 2 videos"
+    assert lines[9].strip() == "**6.47** · mean 6.00 from 3 ratings over 1 video"
+    assert "server average of 6.75" in reply.embed["footer"]["text"]
+    assert "3 ratings to be listed" in reply.embed["footer"]["text"]
+    assert chart_of(world, reply).size[1] > 0
+
+    artists = await alice.use("top", by="artists")
+    # Kendrick Lamar: 8, 8, 6, 9, 4, 4 = 39 over 6: (33.75 + 39) / 11 = 6.61.
+    lines = artists.embed["description"].splitlines()
+    assert [line.split("** ", 1)[1] for line in lines[::2]] == [
+        "Kendrick Lamar & Taylour Paige",
+        "Kendrick Lamar",
+        "Beyoncé",
+    ]
+    assert lines[3].strip() == "**6.61** · mean 6.50 from 6 ratings over 3 videos"
+    videos = await alice.use("top")
+    assert videos.embed["title"].startswith("Top videos")
+
+
+async def test_person_lists_credits_with_the_servers_scores(world: World) -> None:
+    alice, bob = world.member("alice"), world.member("bob")
+    await rate_all(alice, ALICE)
+    await rate_all(bob, BOB)
+    choices = await alice.autocomplete("person", "name", "kendrick")
+    assert [c["name"] for c in choices][:2] == ["Kendrick Lamar", "Kendrick Lamar & Taylour Paige"]
+    # Accents and a later word: "beyonce" finds Beyoncé, "homies" The Little Homies.
+    assert [c["name"] for c in await alice.autocomplete("person", "name", "beyonce")] == ["Beyoncé"]
+    assert "The Little Homies" in [
+        c["name"] for c in await alice.autocomplete("person", "name", "homies")
+    ]
+
+    reply = await alice.use("person", name="the little homies")
+    assert reply.embed["title"] == "The Little Homies"
+    lines = reply.embed["description"].splitlines()
+    # Alright 8, 8 and HUMBLE. 6, 9: 31 over 4 = 7.75; HUMBLE. (2017) before Alright (2015).
+    assert lines[0] == "In Video Club: **7.75**/10 from 4 ratings across their videos."
+    assert lines[2].startswith("**HUMBLE.** — Kendrick Lamar (2017) · Director · 7.50 from 2")
+    assert lines[3].startswith("**Alright** — Kendrick Lamar (2015) · Director · 8.00 from 2")
+
+    kendrick = await alice.use("person", name="Kendrick Lamar")
+    body = kendrick.embed["description"]
+    assert "**We Cry Together** — Kendrick Lamar & Taylour Paige (2022) · Director, Cast" in body
+    assert "**Swimming Pools (Drank)** — Kendrick Lamar (2012) · Artist · 4.00 from 2" in body
+
+    unknown = await alice.run("person", name="Nobody Atall")
+    assert unknown.ephemeral and "No one called “Nobody Atall” is credited" in unknown.content
+
+
+async def test_review_links_its_people_to_their_person_page(world: World) -> None:
+    alice = world.member("alice")
+    await rate_all(alice, {HUMBLE: 7})
+    review = await alice.use("review", video=HUMBLE)
+    [menu] = [
+        c
+        for row in (review.message or {})["components"]
+        for c in row["components"]
+        if c["type"] == 3
+    ]
+    labels = [(o["label"], o["description"]) for o in menu["options"]]
+    assert labels == [
+        ("Dave Meyers", "Director"),
+        ("The Little Homies", "Director"),
+        ("Kendrick Lamar", "Artist"),
+        ("Mike Will Made-It", "Producer (song)"),
+    ]
+    # The score chart sits beside the text bars.
+    assert chart_of(world, review).size[0] > 0
+    assert review.message is not None
+    await world.restart_bot()  # the select outlives a restart
+    person = await alice.choose(review.message, ["1"])
+    assert person.ephemeral and person.embed["title"] == "The Little Homies"
+    forged = await alice.choose(review.message, ["99"], forged=True)
+    assert forged.ephemeral and forged.content == "Pick one of the people listed."
+
+
+async def test_hide_ratings_keeps_a_member_out_of_profile_and_taste(world: World) -> None:
+    alice, bob = world.member("alice"), world.member("bob")
+    await rate_all(alice, ALICE)
+    await rate_all(bob, BOB)
+    hidden = await bob.use("privacy hide-ratings")
+    assert hidden.ephemeral and hidden.content.startswith("Your ratings are now hidden")
+    async with world.db.read() as session:
+        assert await session.members.hides_ratings(world.guild.id, bob.id)
+
+    profile = await alice.use("profile", member=bob)
+    assert profile.ephemeral and profile.content == "Bob keeps their ratings private."
+    taste = await alice.use("taste", member=bob)
+    assert taste.ephemeral and "Bob keeps their ratings private" in taste.content
+    own = await bob.use("profile")  # their own profile still shows
+    assert not own.ephemeral and own.embed["description"].startswith("Rated 5 videos")
+    # Their scores still count, without their name, in the server's rankings.
+    top = await alice.use("top", by="artists")
+    assert "mean 6.50 from 6 ratings over 3 videos" in top.embed["description"]
+    assert "Bob" not in top.embed["description"]
+
+    shown = await bob.use("privacy hide-ratings")
+    assert shown.content == "Your ratings are visible again in /profile and /taste."
+    assert not (await alice.use("profile", member=bob)).ephemeral
+
+    await bob.use("privacy hide-ratings")
+    forget = await bob.use("privacy forget-me")
+    assert forget.message is not None
+    await bob.click(forget.message, "Yes, forget me")
+    async with world.db.read() as session:
+        assert not await session.members.hides_ratings(world.guild.id, bob.id)
