@@ -5,7 +5,9 @@ read sessions only (off the event loop)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
+from dataclasses import fields
 
 from bot.db.models import (
     DIRECTOR_ROLE,
@@ -41,6 +43,49 @@ FAVOURITES = 3
 # Names credited as a video's director (any case); what the video's artist is called.
 _DIRECTORS = f"c.kind = 'video' AND lower(c.role) = '{DIRECTOR_ROLE}'"
 ARTIST_ROLE = "Artist"
+# A video and a take as JSON arrays of their dataclasses' fields, in order.
+_VIDEO_ROW = ", ".join(f"v.{name}" for name in VIDEO_FIELDS)
+_TAKE_ROW = ", ".join(f"t.{f.name}" for f in fields(Take))
+
+
+def _favourites(rated: str) -> str:
+    """The people of `rated` (a statement of video_id, name, score) with at least
+    FAVOURITE_MIN_VIDEOS videos, best mean first, as a JSON array of [name, videos, mean]."""
+    return (
+        "SELECT json_group_array(json_array(name, videos, mean)) FROM ("
+        f"SELECT name, count(*) AS videos, avg(score) AS mean FROM ({rated}) GROUP BY name "
+        f"HAVING count(*) >= {FAVOURITE_MIN_VIDEOS} ORDER BY mean DESC, videos DESC, name "
+        f"LIMIT {FAVOURITES})"
+    )
+
+
+_MEMBER = "r.guild_id = :g AND r.user_id = :u"
+_PROFILE = (
+    "SELECT json_object("
+    "'scores', (SELECT json_group_array(json_array(score, n)) FROM (SELECT score, count(*) AS n "
+    "FROM ratings WHERE guild_id = :g AND user_id = :u GROUP BY score)), "
+    "'server', (SELECT json_array(count, total) FROM guild_scores WHERE guild_id = :g), "
+    "'hidden', (SELECT hide_ratings FROM member_settings WHERE guild_id = :g AND user_id = :u), "
+    # A person credited twice on one video (two director credits) counts it once.
+    "'directors', ("
+    + _favourites(
+        "SELECT DISTINCT r.video_id, c.name AS name, r.score FROM ratings AS r "
+        f"JOIN credits AS c ON c.video_id = r.video_id WHERE {_MEMBER} AND {_DIRECTORS}"
+    )
+    + "), 'artists', ("
+    + _favourites(
+        "SELECT r.video_id, v.artist AS name, r.score FROM ratings AS r "
+        f"JOIN videos AS v ON v.id = r.video_id WHERE {_MEMBER}"
+    )
+    + "), 'takes', (SELECT count(*) FROM takes WHERE guild_id = :g AND user_id = :u), "
+    f"'best', (SELECT json_array({_TAKE_ROW}, {_VIDEO_ROW}) FROM takes AS t "
+    "JOIN videos AS v ON v.id = t.video_id WHERE t.guild_id = :g AND t.user_id = :u "
+    "ORDER BY t.agree_count DESC, t.updated_at DESC, t.id DESC LIMIT 1), "
+    "'last', (SELECT json_group_array(json(item)) FROM ("
+    f"SELECT json_array(r.score, r.rated_at, {_VIDEO_ROW}) AS item FROM ratings AS r "
+    f"JOIN videos AS v ON v.id = r.video_id WHERE {_MEMBER} "
+    "ORDER BY r.rated_at DESC, r.video_id DESC LIMIT :last)))"
+)
 
 
 def _video(row: Named) -> Video:
@@ -62,71 +107,22 @@ class SQLiteProfileReads:
         self._conn = conn
 
     async def profile(self, guild_id: int, user_id: int, *, last: int = 5) -> MemberProfile:
-        member = (guild_id, user_id)
-        counts = {
-            row["score"]: row["n"]
-            for row in await self._conn.fetchall(
-                "SELECT score, count(*) AS n FROM ratings WHERE guild_id = ? AND user_id = ? "
-                "GROUP BY score",
-                member,
-            )
-        }
-        server = await self._conn.fetchall(
-            "SELECT count, total FROM guild_scores WHERE guild_id = ?", (guild_id,)
-        )
-        settings = await self._conn.fetchall(
-            "SELECT hide_ratings FROM member_settings WHERE guild_id = ? AND user_id = ?", member
-        )
-        # A person credited twice on one video (two director credits) counts that video once.
-        directors = await self._favourites(
-            "SELECT DISTINCT r.video_id, c.name AS name, r.score FROM ratings AS r "
-            "JOIN credits AS c ON c.video_id = r.video_id "
-            f"WHERE r.guild_id = ? AND r.user_id = ? AND {_DIRECTORS}",
-            member,
-        )
-        artists = await self._favourites(
-            "SELECT r.video_id, v.artist AS name, r.score FROM ratings AS r "
-            "JOIN videos AS v ON v.id = r.video_id WHERE r.guild_id = ? AND r.user_id = ?",
-            member,
-        )
-        [takes] = await self._conn.fetchall(
-            "SELECT count(*) AS n FROM takes WHERE guild_id = ? AND user_id = ?", member
-        )
-        best = await self._conn.fetchall(
-            f"SELECT t.*, {_VIDEO} FROM takes AS t JOIN videos AS v ON v.id = t.video_id "
-            "WHERE t.guild_id = ? AND t.user_id = ? "
-            "ORDER BY t.agree_count DESC, t.updated_at DESC, t.id DESC LIMIT 1",
-            member,
-        )
-        newest = await self._conn.fetchall(
-            f"SELECT r.score, r.rated_at, {_VIDEO} FROM ratings AS r "
-            "JOIN videos AS v ON v.id = r.video_id WHERE r.guild_id = ? AND r.user_id = ? "
-            "ORDER BY r.rated_at DESC, r.video_id DESC LIMIT ?",
-            (*member, last),
-        )
+        # One statement (one trip to the reader's thread), its parts as JSON.
+        [row] = await self._conn.fetchall(_PROFILE, {"g": guild_id, "u": user_id, "last": last})
+        found = json.loads(row[0])
+        counts = dict(found["scores"])
+        server, best = found["server"], found["best"]
         return MemberProfile(
             user_id=user_id,
-            hides_ratings=bool(settings and settings[0]["hide_ratings"]),
+            hides_ratings=bool(found["hidden"]),
             histogram=tuple(counts.get(score, 0) for score in range(1, 11)),
-            server_mean=server[0]["total"] / server[0]["count"]
-            if server and server[0]["count"]
-            else None,
-            favourite_directors=directors,
-            favourite_artists=artists,
-            take_count=takes["n"],
-            most_agreed=ProfileTake(_take(best[0], user_id), _video(best[0])) if best else None,
-            last_ratings=[RatedVideo(_video(r), r["score"], r["rated_at"]) for r in newest],
+            server_mean=server[1] / server[0] if server and server[0] else None,
+            favourite_directors=[PersonScore(*person) for person in found["directors"]],
+            favourite_artists=[PersonScore(*person) for person in found["artists"]],
+            take_count=found["takes"],
+            most_agreed=ProfileTake(Take(*best[:9]), Video(*best[9:])) if best else None,
+            last_ratings=[RatedVideo(Video(*r[2:]), r[0], r[1]) for r in found["last"]],
         )
-
-    async def _favourites(self, rated: str, params: tuple[int, int]) -> list[PersonScore]:
-        """The people of `rated` (a statement of video_id, name, score) with at least
-        FAVOURITE_MIN_VIDEOS videos, best mean first."""
-        rows = await self._conn.fetchall(
-            f"SELECT name, count(*) AS videos, avg(score) AS mean FROM ({rated}) "
-            "GROUP BY name HAVING count(*) >= ? ORDER BY mean DESC, videos DESC, name LIMIT ?",
-            (*params, FAVOURITE_MIN_VIDEOS, FAVOURITES),
-        )
-        return [PersonScore(row["name"], row["videos"], row["mean"]) for row in rows]
 
     async def shared(self, guild_id: int, first: int, second: int) -> list[SharedRating]:
         rows = await self._conn.fetchall(
@@ -138,20 +134,6 @@ class SQLiteProfileReads:
             (second, guild_id, first),
         )
         return [SharedRating(_video(row), row["first"], row["second"]) for row in rows]
-
-
-def _take(row: Named, user_id: int) -> Take:
-    return Take(
-        id=row["id"],
-        guild_id=row["guild_id"],
-        video_id=row["video_id"],
-        user_id=user_id,
-        score=row["score"],
-        text=row["text"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-        agree_count=row["agree_count"],
-    )
 
 
 class SQLitePeopleReads:
