@@ -356,7 +356,7 @@ def main() -> int:
                 database, scale, args.runs, seconds=args.seconds, postgres_url=postgres_url
             )
         )
-        results.append(chart_drawing(args.runs))
+        results += chart_drawing(args.runs)
         e2e, facts = asyncio.run(end_to_end(database, scale, args.seconds, postgres_url))
         results += e2e
     # The servers need no data: a start is the gateway's work and discord.py's caches.
