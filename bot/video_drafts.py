@@ -14,8 +14,8 @@ from typing import Any
 from bot.catalog import MAX_SOURCES
 from bot.lookups.facts import Fact, FoundFacts
 
-# Drafts older than this are dropped as new ones are saved: an editor who left the form
-# for a day runs /video add again.
+# Drafts older than this are not opened, and are dropped as new ones are saved: an editor
+# who left the form for a day runs /video add again.
 DRAFT_KEPT = 24 * 60 * 60
 _MANY = ("directors", "performers")
 _PLAIN = ("video_item", "song_item")
@@ -101,19 +101,25 @@ class Draft:
     url: str
     found: FoundFacts
     typed: Typed
+    # The suggestion whose Approve made this draft, if one did.
+    suggestion_id: int | None = None
 
     def to_json(self) -> str:
         typed = {f.name: getattr(self.typed, f.name) for f in fields(Typed)}
-        return json.dumps({"found": facts_to_json(self.found), "typed": typed})
+        return json.dumps(
+            {"found": facts_to_json(self.found), "typed": typed, "suggestion": self.suggestion_id}
+        )
 
     @classmethod
     def from_json(cls, url: str, text: str) -> Draft:
         raw = json.loads(text)
         typed = raw.get("typed") or {}
+        suggestion = raw.get("suggestion")
         return cls(
             url,
             facts_from_json(raw.get("found") or {}),
             Typed(**{f.name: typed.get(f.name) for f in fields(Typed)}),
+            suggestion if isinstance(suggestion, int) else None,
         )
 
     def summary(self, *, lookups_on: bool) -> str:
