@@ -468,3 +468,30 @@ def test_lookups_on_without_a_contact_warn_at_start_up(
         with caplog.at_level(logging.WARNING, logger="bot.lookups"):
             Lookups.from_settings(load_settings(environment, env_file=None))
         assert ("LOOKUP_CONTACT is empty" in caplog.text) is warned, environment
+
+
+async def test_a_japanese_title_by_an_artist_named_only_in_english(
+    lookups: Lookups, lookup_services: ServicesStandIn
+) -> None:
+    """Wikidata answers labels only in the languages asked for (the stand-in does too): the
+    title's language finds the video, English names its performer."""
+    band, video = "Q900080", "Q900081"
+    link = youtube("TkTwJapa008")
+    lookup_services.titles[link] = ("Example Band「朝の試験放送」", "Example Band")
+    lookup_services.entities[band] = services._entity(band, {"en": "Example Band"})
+    lookup_services.entities[video] = services._entity(
+        video,
+        {"ja": "朝の試験放送"},
+        claims={
+            "P31": [services._item_statement("P31", services.MUSIC_VIDEO)],
+            "P175": [services._item_statement("P175", band)],
+            "P57": [services._item_statement("P57", services.YAMADA)],
+        },
+    )
+    facts = await lookups.facts_for(link)
+    video_item = f"{lookup_services.base}/wiki/{video}"
+    assert facts.video_item == video_item
+    assert facts.performers == (Fact("Example Band", video_item),)
+    assert facts.directors == (Fact("試験 太郎", video_item),)
+    names = lookup_services.asked("wikidata")[2].query
+    assert names["languages"] == "ja|en|mul"
