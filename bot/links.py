@@ -129,8 +129,8 @@ def parse_video_link(text: str) -> VideoLink:
             raise _refused("Only web links (https://) are read.")
         link = "https://" + link
 
-    parts = urlsplit(link)
     try:
+        parts = urlsplit(link)  # raises for an unclosed "[" (an IPv6 address cut short)
         port = parts.port
     except ValueError:
         raise _refused("That link's address is malformed.") from None

@@ -73,3 +73,10 @@ async def test_a_new_link_drops_the_old_links_thumbnail(db: Database) -> None:
     assert (await urls_and_thumbnails(db))["first"][1] == picture
     await imported(db, catalog(video("first", "https://vimeo.com/5")))
     assert await urls_and_thumbnails(db) == {"first": ("https://vimeo.com/5", None)}
+
+
+def test_a_malformed_link_in_a_file_is_kept_as_given_not_a_crash() -> None:
+    """Only YouTube and Vimeo links are put in canonical form: another link the format
+    accepts (http(s), no spaces) is kept as written, even one urlsplit cannot read."""
+    [parsed] = parse_catalog(catalog(video("odd", "https://[bad")))
+    assert parsed.url == "https://[bad"

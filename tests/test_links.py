@@ -115,6 +115,8 @@ def test_only_well_formed_web_links_get_a_watch_button(url: str, watchable: bool
         (f"data:text/html,youtu.be/{ID}", "Only web links"),
         (f"https://www.youtube.com:8080/watch?v={ID}", "unusual port"),
         (f"https://www.youtube.com:99999/watch?v={ID}", "malformed"),
+        ("https://[bad", "malformed"),
+        (f"https://[www.youtube.com/watch?v={ID}", "malformed"),
         ("https://www.youtube.com/watch?v=short", "does not name a single video"),
         (f"https://www.youtube.com/watch?v={ID}X", "does not name a single video"),
         ("https://www.youtube.com/watch?v=AbC_dE-fG1!", "does not name a single video"),
