@@ -28,7 +28,12 @@ leave them out, the sample catalog gives every video at least one.
 `thumbnail_url` is the picture the video's host shows for it (found by `/video add url:` or
 `python -m bot catalog refresh`). Export always writes it; a file that leaves it out leaves
 the catalog's thumbnail as it is (files written before thumbnails existed do not erase the
-ones found since), while `null` removes it.
+ones found since) unless it gives the video another `url` (the old link's picture is not the
+new one's), while `null` removes it.
+
+A video's `url` is kept in its one canonical form (bot/links.py), and one link names one
+video: two entries with the same link, or a link another video of the catalog has (one the
+file does not list), are refused.
 
 Version 1 files (before sources and credit kinds) are still read: they have no sources and
 every credit in them is the video's. Export writes version 2.
@@ -342,13 +347,18 @@ def parse_catalog(data: Any) -> list[CatalogVideo]:
         if "version" in data and (isinstance(version, bool) or version not in READABLE_VERSIONS):
             check.fail("catalog.version", f"must be {' or '.join(map(str, READABLE_VERSIONS))}")
         seen: dict[str, str] = {}
+        linked: dict[str, str] = {}
         for where, raw in check.items(data, "videos", "catalog"):
             video = _check_video(check, raw, where)
             if video is None:
                 continue
             if video.slug in seen:
                 check.fail(f"{where}.slug", f"repeats the slug of {seen[video.slug]}")
+            if video.url in linked:
+                check.fail(f"{where}.url", f"is the same video as {linked[video.url]}")
             seen[video.slug] = where
+            if video.url:
+                linked.setdefault(video.url, where)
             videos.append(video)
     if check.problems:
         raise CatalogError(check.problems)
@@ -504,10 +514,30 @@ def sample_catalog() -> list[CatalogVideo]:
     return parse_catalog(json.loads(text))
 
 
+async def _links_taken(session: WriteSession, videos: list[CatalogVideo]) -> list[str]:
+    """The file's links that another video of the catalog has, one the file does not list
+    (a video the file lists may hand its link over: the file is the truth for it)."""
+    listed = {video.slug for video in videos}
+    problems = []
+    for place, video in enumerate(videos):
+        holder = await session.videos.with_url(video.url) if video.url else None
+        if holder is not None and holder.slug not in listed:
+            problems.append(
+                f"catalog.videos[{place}].url: is the link of {holder.slug!r} in the catalog "
+                "already (change or remove that video's link first)"
+            )
+    return problems
+
+
 async def import_catalog(session: WriteSession, videos: list[CatalogVideo]) -> int:
-    """Write checked videos into the catalog. Returns how many videos were written."""
+    """Write checked videos into the catalog. Returns how many videos were written. Raises
+    CatalogError, having written nothing, when a link belongs to another video."""
+    problems = await _links_taken(session, videos)
+    if problems:
+        raise CatalogError(problems[:MAX_PROBLEMS_LISTED])
     added_at = now()
     thumbnails = await session.videos.thumbnails()
+    links = await session.videos.links()
     for video in videos:
         video_id = await session.videos.upsert(
             slug=video.slug,
@@ -517,8 +547,11 @@ async def import_catalog(session: WriteSession, videos: list[CatalogVideo]) -> i
             year=video.year,
             url=video.url,
         )
-        if video.thumbnail_given and thumbnails.get(video_id) != video.thumbnail_url:
-            await session.videos.set_thumbnail(video_id, video.thumbnail_url)
+        # Left out, the catalog's thumbnail stays, unless the link changed: it was the old one's.
+        from_file = video.thumbnail_given or links.get(video_id) != video.url
+        thumbnail = video.thumbnail_url if from_file else thumbnails.get(video_id)
+        if thumbnails.get(video_id) != thumbnail:
+            await session.videos.set_thumbnail(video_id, thumbnail)
         if await session.videos.sources(video_id) != video.sources:
             await session.videos.replace_sources(video_id, video.sources)
         if await session.videos.credits(video_id) != video.credits:

@@ -18,14 +18,20 @@ Host = Literal["youtube", "vimeo"]
 
 SUPPORTED = (
     "a YouTube link (youtube.com/watch?v=…, youtu.be/…, a Shorts, embed or music.youtube.com "
-    "link) or a Vimeo link (vimeo.com/123456789 or player.vimeo.com/video/123456789)"
+    "link) or a Vimeo link (vimeo.com/123456789, from a channel or group, an unlisted one with "
+    "its hash, or player.vimeo.com/video/123456789)"
 )
 # Longer than any real video link: a pasted essay is refused before it is parsed.
 MAX_LINK_LENGTH = 2000
+# Discord refuses a link button whose URL is longer than this.
+MAX_BUTTON_URL = 512
 
 _YOUTUBE_ID = re.compile(r"[A-Za-z0-9_-]{11}")
 # No leading zero: two spellings of one number would be two catalog entries.
 _VIMEO_ID = re.compile(r"[1-9][0-9]{0,19}")
+# The hash an unlisted Vimeo video's link carries (vimeo.com/ID/HASH, or ?h=HASH on the
+# player): without it Vimeo answers as if the video did not exist, so it is kept.
+_VIMEO_HASH = re.compile(r"[0-9a-f]{6,32}")
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 # urlsplit quietly drops tabs and line breaks, so `you\ttube.com` would pass as youtube.com.
 _UNSAFE = re.compile(r"[\s\\\x00-\x1f\x7f]")
@@ -54,8 +60,9 @@ def youtube(video_id: str) -> VideoLink:
     return VideoLink("youtube", video_id, f"https://www.youtube.com/watch?v={video_id}")
 
 
-def vimeo(video_id: str) -> VideoLink:
-    return VideoLink("vimeo", video_id, f"https://vimeo.com/{video_id}")
+def vimeo(video_id: str, unlisted_hash: str | None = None) -> VideoLink:
+    path = f"{video_id}/{unlisted_hash}" if unlisted_hash else video_id
+    return VideoLink("vimeo", video_id, f"https://vimeo.com/{path}")
 
 
 def _refused(reason: str) -> UserFacingError:
@@ -84,13 +91,29 @@ def _youtube_id(host: str, path: str, query: str) -> str | None:
     return candidate if candidate and _YOUTUBE_ID.fullmatch(candidate) else None
 
 
-def _vimeo_id(host: str, path: str) -> str | None:
+def _vimeo_video(host: str, path: str, query: str) -> VideoLink | None:
+    """The forms Vimeo's oEmbed documentation lists (vimeo.com/ID, vimeo.com/channels/NAME/ID,
+    vimeo.com/groups/NAME/videos/ID), an unlisted video's vimeo.com/ID/HASH, and the
+    player's video/ID (?h=HASH when unlisted)."""
     segments = _segments(path)
-    if host in _VIMEO_PLAYER_HOSTS:
-        candidate = segments[1] if len(segments) == 2 and segments[0] == "video" else None
-    else:
-        candidate = segments[0] if len(segments) == 1 else None
-    return candidate if candidate and _VIMEO_ID.fullmatch(candidate) else None
+    hashes = parse_qs(query).get("h", []) if host in _VIMEO_PLAYER_HOSTS else []
+    unlisted = hashes[0] if len(hashes) == 1 else None
+    match segments:
+        case ["video", video_id] if host in _VIMEO_PLAYER_HOSTS and len(hashes) <= 1:
+            pass
+        case [video_id] if host in _VIMEO_HOSTS:
+            pass
+        case [video_id, unlisted] if host in _VIMEO_HOSTS:
+            pass
+        case ["channels", _, video_id] | ["groups", _, "videos", video_id] if host in _VIMEO_HOSTS:
+            pass
+        case _:
+            return None
+    if not _VIMEO_ID.fullmatch(video_id):
+        return None
+    if unlisted is not None and not _VIMEO_HASH.fullmatch(unlisted):
+        return None
+    return vimeo(video_id, unlisted)
 
 
 def parse_video_link(text: str) -> VideoLink:
@@ -106,8 +129,8 @@ def parse_video_link(text: str) -> VideoLink:
             raise _refused("Only web links (https://) are read.")
         link = "https://" + link
 
-    parts = urlsplit(link)
     try:
+        parts = urlsplit(link)  # raises for an unclosed "[" (an IPv6 address cut short)
         port = parts.port
     except ValueError:
         raise _refused("That link's address is malformed.") from None
@@ -124,10 +147,10 @@ def parse_video_link(text: str) -> VideoLink:
             raise _refused("That YouTube link does not name a single video.")
         return youtube(youtube_id)
     if host in _VIMEO_HOSTS | _VIMEO_PLAYER_HOSTS:
-        vimeo_id = _vimeo_id(host, parts.path)
-        if vimeo_id is None:
+        found = _vimeo_video(host, parts.path, parts.query)
+        if found is None:
             raise _refused("That Vimeo link does not name a single video.")
-        return vimeo(vimeo_id)
+        return found
     raise _refused("That link is not from YouTube or Vimeo.")
 
 
@@ -138,3 +161,17 @@ def canonical_or_as_given(url: str) -> str:
         return parse_video_link(url).url
     except UserFacingError:
         return url
+
+
+def watchable(url: str) -> bool:
+    """Whether `url` may be a Watch (link) button: an http(s) address naming a host with a
+    dot, no longer than Discord takes. A link typed before links were checked may be neither;
+    Discord would refuse the whole message for it."""
+    if len(url) > MAX_BUTTON_URL or _UNSAFE.search(url):
+        return False
+    try:
+        parts = urlsplit(url)
+        host, _ = parts.hostname or "", parts.port  # a malformed port raises ValueError
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and "." in host.strip(".")

@@ -14,11 +14,12 @@ from typing import Any
 from bot.catalog import MAX_SOURCES
 from bot.lookups.facts import Fact, FoundFacts
 
-# Drafts older than this are dropped as new ones are saved: an editor who left the form
-# for a day runs /video add again.
+# Drafts older than this are not opened, and are dropped as new ones are saved: an editor
+# who left the form for a day runs /video add again.
 DRAFT_KEPT = 24 * 60 * 60
 _MANY = ("directors", "performers")
 _PLAIN = ("video_item", "song_item")
+_NAMES = ("unanswered", "ambiguous")
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +68,8 @@ def facts_to_json(facts: FoundFacts) -> dict[str, Any]:
             out[field.name] = [_fact_out(f) for f in value]
         elif field.name in _PLAIN:
             out[field.name] = value
+        elif field.name in _NAMES:
+            out[field.name] = list(value)
         else:
             out[field.name] = None if value is None else _fact_out(value)
     return out
@@ -81,9 +84,16 @@ def facts_from_json(raw: dict[str, Any]) -> FoundFacts:
             values[field.name] = tuple(f for f in found if f is not None)
         elif field.name in _PLAIN:
             values[field.name] = item if isinstance(item, str) else None
+        elif field.name in _NAMES:
+            names = item if isinstance(item, list) else []
+            values[field.name] = tuple(name for name in names if isinstance(name, str))
         else:
             values[field.name] = _fact_in(item)
     return FoundFacts(**values)
+
+
+def _listed(names: tuple[str, ...]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,20 +101,56 @@ class Draft:
     url: str
     found: FoundFacts
     typed: Typed
+    # The suggestion whose Approve made this draft, if one did.
+    suggestion_id: int | None = None
 
     def to_json(self) -> str:
         typed = {f.name: getattr(self.typed, f.name) for f in fields(Typed)}
-        return json.dumps({"found": facts_to_json(self.found), "typed": typed})
+        return json.dumps(
+            {"found": facts_to_json(self.found), "typed": typed, "suggestion": self.suggestion_id}
+        )
 
     @classmethod
     def from_json(cls, url: str, text: str) -> Draft:
         raw = json.loads(text)
         typed = raw.get("typed") or {}
+        suggestion = raw.get("suggestion")
         return cls(
             url,
             facts_from_json(raw.get("found") or {}),
             Typed(**{f.name: typed.get(f.name) for f in fields(Typed)}),
+            suggestion if isinstance(suggestion, int) else None,
         )
+
+    def summary(self, *, lookups_on: bool) -> str:
+        """What the lookups came to, in a sentence or two for the editor: found facts,
+        nothing found, services that did not answer (so "nothing found" is not said when
+        nothing was asked), and Wikidata items left unused because several matched."""
+        found = self.found
+        if not lookups_on:
+            return (
+                "Lookups are off on this bot (EXTERNAL_LOOKUPS=false): fill in the form yourself."
+            )
+        silent = _listed(found.unanswered) if found.unanswered else None
+        if found.sources:
+            said = ["Found about this video, with where each fact comes from."]
+            if silent:
+                said.append(f"{silent} did not answer: try again in a few minutes for the rest.")
+        elif silent:
+            said = [
+                f"{silent} did not answer, so nothing could be looked up: fill in the form "
+                "yourself, or try again in a few minutes."
+            ]
+        else:
+            said = ["Nothing was found about this video: fill in the form yourself."]
+        if found.ambiguous:
+            said.append(
+                f"{len(found.ambiguous)} Wikidata items match this title and artist alike, so "
+                "none was used: "
+                + ", ".join(f"[{page.rsplit('/', 1)[-1]}]({page})" for page in found.ambiguous)
+                + "."
+            )
+        return "\n".join(said)
 
     # What the form opens with: the typed value, else the found one, else nothing.
 

@@ -37,7 +37,15 @@ from bot.catalog import (
 )
 from bot.client import TakeTwoBot
 from bot.clock import now
-from bot.db.models import PENDING, VIDEO_CREDIT, Credit, PressReview, Video, VideoSuggestion
+from bot.db.models import (
+    PENDING,
+    REJECTED,
+    VIDEO_CREDIT,
+    Credit,
+    PressReview,
+    Video,
+    VideoSuggestion,
+)
 from bot.db.text import CONTROL
 from bot.errors import NotFoundError, UserFacingError
 from bot.links import VideoLink, parse_video_link
@@ -203,7 +211,10 @@ class AddVideoForm(Form):
     async def rebuild(cls, interaction: discord.Interaction, key: int) -> AddVideoForm | None:
         async with client(interaction).db.read() as session:
             found = await session.videos.draft(key)
-        return None if found is None else cls(key, Draft.from_json(found.url, found.facts))
+        # One left for a day is not opened, even before a newer draft's save drops it.
+        if found is None or found.created_at < now() - DRAFT_KEPT:
+            return None
+        return cls(key, Draft.from_json(found.url, found.facts))
 
     async def submit(self, interaction: discord.Interaction, values: dict[str, str]) -> None:
         require_catalog_editor(interaction)
@@ -241,8 +252,20 @@ class AddVideoForm(Form):
             await tx.videos.replace_credits(video_id, credits)
             await tx.videos.replace_sources(video_id, sources)
             suggested = await tx.suggestions.approve(self.draft.url, video_id, now())
+            origin = self.draft.suggestion_id
+            meanwhile = (
+                await tx.suggestions.get(origin) if origin is not None and not suggested else None
+            )
             video = await tx.videos.get(video_id)
         settled = " The suggestion of this link is marked as added." if suggested else ""
+        if meanwhile is not None and meanwhile.status == REJECTED:
+            # Another editor rejected it after Approve made this form: the video is added
+            # all the same, and the editor learns that its members read the rejection.
+            settled = (
+                f" Suggestion #{meanwhile.id} was rejected by another editor while you filled "
+                f"in the form, so it stays {suggestion_views.fate(meanwhile)} (its members "
+                "read that in /video suggestions)."
+            )
         await replies.send(
             interaction,
             f"Added **{discord.utils.escape_markdown(video.label)}** (slug `{slug}`) with "
@@ -290,13 +313,23 @@ class OpenDraftButton(
         await open_form(interaction, form)
 
 
-async def offer_add_form(interaction: discord.Interaction, link: VideoLink, typed: Typed) -> None:
+async def offer_add_form(
+    interaction: discord.Interaction,
+    link: VideoLink,
+    typed: Typed,
+    *,
+    suggestion_id: int | None = None,
+) -> None:
     """Look the link up, keep what was found as a draft, and offer the filled form (for
     /video add url: and a suggestion's Approve button)."""
     bot = client(interaction)
+    # Each lookup asks outside services (a few requests) and keeps a draft: one editor must
+    # not fill the services' queue for everyone.
+    bot.write_limits.check("lookup", guild_id(interaction), interaction.user.id)
     # Before any outbound call: the services may take seconds, Discord waits three.
     await replies.defer_if_silent(interaction)
-    draft = Draft(link.url, await bot.lookups.facts_for(link), typed)
+    facts = await bot.lookups.facts_for(link)
+    draft = Draft(link.url, facts, typed, suggestion_id)
     async with bot.db.transaction() as tx:
         draft_id = await tx.videos.save_draft(
             url=link.url, facts=draft.to_json(), now=now(), keep_for=DRAFT_KEPT
@@ -331,11 +364,13 @@ async def waiting_suggestion(
 
 async def approve_suggestion(interaction: discord.Interaction, suggestion: VideoSuggestion) -> None:
     link = parse_video_link(suggestion.url)  # stored canonical: this only names its host
-    async with client(interaction).db.transaction() as tx:
-        existing = await tx.videos.with_url(link.url)
-        if existing is not None:  # added meanwhile, by /video add or /video edit
+    db = client(interaction).db
+    async with db.read() as session:
+        existing = await session.videos.with_url(link.url)
+    if existing is not None:  # added meanwhile, by /video add or /video edit
+        # A write only in this rare case: approving otherwise writes when the form is saved.
+        async with db.transaction() as tx:
             await tx.suggestions.approve(link.url, existing.id, now())
-    if existing is not None:
         await replies.send(
             interaction,
             f"**{discord.utils.escape_markdown(existing.label)}** is already in the catalog "
@@ -343,7 +378,7 @@ async def approve_suggestion(interaction: discord.Interaction, suggestion: Video
             ephemeral=True,
         )
         return
-    await offer_add_form(interaction, link, Typed())
+    await offer_add_form(interaction, link, Typed(), suggestion_id=suggestion.id)
 
 
 class RejectSuggestionForm(Form):
@@ -380,7 +415,7 @@ class RejectSuggestionForm(Form):
             await waiting_suggestion(interaction, self.suggestion.id)  # says what became of it
         await replies.send(
             interaction,
-            f"Rejected suggestion #{self.suggestion.id} ({self.suggestion.url}). Its members "
+            f"Rejected suggestion #{self.suggestion.id} (<{self.suggestion.url}>). Its members "
             f"see why: {discord.utils.escape_markdown(values['reason'])}",
             ephemeral=True,
         )
@@ -710,17 +745,19 @@ class Videos(commands.GroupCog, group_name="video", group_description="Edit the 
             suggestion, joined = await tx.suggestions.suggest(
                 url=link.url, guild_id=server, user_id=member, note=text, now=now()
             )
+        # In <…>: Discord shows the link without a preview of the whole video under it.
+        shown = f"<{link.url}>"
         if not joined:
-            said = f"You already suggested {link.url}: it is waiting for an editor."
+            said = f"You already suggested {shown}: it is waiting for an editor."
             if text:
                 said += " The note you gave now was not kept."
         elif suggestion.suggesters > 1:
             said = (
-                f"{link.url} is already suggested: you are added to it "
+                f"{shown} is already suggested: you are added to it "
                 f"({count(suggestion.suggesters, 'members')} have suggested it now)."
             )
         else:
-            said = f"Thanks: {link.url} is suggested. The catalog's editors will look at it."
+            said = f"Thanks: {shown} is suggested. The catalog's editors will look at it."
         await replies.send(
             interaction, f"{said} /video suggestions shows what becomes of it.", ephemeral=True
         )

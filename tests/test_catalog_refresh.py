@@ -13,9 +13,21 @@ from pathlib import Path
 from typing import Any
 
 from bot.catalog import import_catalog, parse_catalog
-from bot.refresh import ProgressBar
+from bot.lookups import LookupClient, Lookups
+from bot.refresh import (
+    FAILURES_BEFORE_SKIP,
+    UNANSWERED,
+    NotChecked,
+    ProgressBar,
+    ProgressFile,
+    SourceChecker,
+    Summary,
+    VideoDone,
+    refresh_catalog,
+    summary_lines,
+)
 from bot.standin import services
-from bot.standin.services import ServicesStandIn
+from bot.standin.services import Behaviour, ServicesStandIn
 from tests.processes import bot_environment, ctrl_c_as_at_a_terminal, run_main
 from tests.stores import Store, Stores
 
@@ -213,6 +225,16 @@ async def test_refresh_with_lookups_off_asks_nothing_and_says_so(
     assert await thumbnails(store) == {}
 
 
+async def video_ids(store: Store) -> dict[str, int]:
+    db = store.database()
+    await db.open()
+    try:
+        async with db.read() as session:
+            return {v.slug: v.id for v in await session.videos.all()}
+    finally:
+        await db.close()
+
+
 class Terminal(io.StringIO):
     def isatty(self) -> bool:
         return True
@@ -235,3 +257,148 @@ def test_progress_bar_redraws_one_line_on_a_terminal_and_writes_lines_elsewhere(
     assert len(lines) == 101  # one a percent, not one a video
     assert lines[1] == "refresh: 4/400 videos (1%)"
     assert lines[-1] == "refresh: 400/400 videos (100%)"
+
+
+class FakeClock:
+    """Monotonic time that moves only when slept through: waits are checked, not waited."""
+
+    def __init__(self) -> None:
+        self.now = 1_000.0
+        self.slept: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+async def refreshed_in_process(
+    store: Store, lookup_services: ServicesStandIn, progress: Path, clock: FakeClock
+) -> tuple[Summary, str]:
+    """One run of refresh_catalog in this process (its lookups and checker on `clock`): what
+    it did, and what it said on stderr besides the bar."""
+    db = store.database()
+    await db.open()
+    client = LookupClient(clock=clock, sleep=clock.sleep, wall_clock=clock)
+    lookups = Lookups(
+        client,
+        youtube_oembed_url=lookup_services.youtube_url,
+        vimeo_oembed_url=lookup_services.vimeo_url,
+        wikidata_api_url=lookup_services.wikidata_url,
+    )
+    checker = SourceChecker(user_agent="TakeTwo/test", pace=0, clock=clock, sleep=clock.sleep)
+    said = io.StringIO()
+    summary = Summary()
+    try:
+        await refresh_catalog(
+            db, lookups, checker, ProgressFile(progress, store.name), said, summary
+        )
+    finally:
+        await checker.close()
+        await lookups.close()
+        await db.close()
+    return summary, said.getvalue()
+
+
+async def test_refresh_waits_when_youtube_asks_it_to_and_fills_every_thumbnail(
+    tmp_path: Path, stores: Stores, lookup_services: ServicesStandIn
+) -> None:
+    store = await catalog_store(stores, lookup_services)
+    # YouTube's first answer: "too many requests, come back in a second".
+    lookup_services.behaviour["youtube"] = Behaviour(status=429, retry_after="1", only_next=1)
+    clock = FakeClock()
+    summary, said = await refreshed_in_process(store, lookup_services, tmp_path / "progress", clock)
+    assert "taketwo: oEmbed (YouTube) asked to wait 1 s; waiting" in said.splitlines()
+    assert clock.slept[0] == 1.0  # then only YouTube's own pace between requests
+    assert summary_lines(summary, store.name)[1] == (
+        "Thumbnails: 3 filled, 1 not found at the video's host."
+    )
+    assert await thumbnails(store) == {
+        "full": services.thumbnail_of(services.FULL),
+        "vimeo": services.thumbnail_of(services.VIMEO_FULL),
+        "nothing": services.thumbnail_of(services.NOTHING),
+    }
+    # The video asked during the wait was asked again: YouTube got one request more.
+    assert [s.query["url"] for s in lookup_services.asked("youtube")] == [
+        services.FULL.url,
+        services.FULL.url,
+        services.NOTHING.url,
+        UNKNOWN,
+    ]
+
+
+async def test_videos_whose_host_did_not_answer_are_not_called_not_found_and_are_asked_again(
+    tmp_path: Path, stores: Stores, lookup_services: ServicesStandIn
+) -> None:
+    store = await catalog_store(stores, lookup_services)
+    lookup_services.behaviour["youtube"].status = 503
+    progress = tmp_path / "progress"
+    summary, _ = await refreshed_in_process(store, lookup_services, progress, FakeClock())
+    assert summary_lines(summary, store.name)[1] == (
+        "Thumbnails: 1 filled, 0 not found at the video's host, 3 not asked because the host "
+        "did not answer (the next run asks again)."
+    )
+    assert await thumbnails(store) == {"vimeo": services.thumbnail_of(services.VIMEO_FULL)}
+
+    # A run cut short after a video whose host did not answer: resumed, it asks again.
+    ids = await video_ids(store)
+    cut_short = ProgressFile(progress, store.name)
+    cut_short.open(resume=False)
+    cut_short.record(VideoDone(ids["full"], UNANSWERED, 1))
+    cut_short.record(VideoDone(ids["vimeo"], "filled", 2))
+    cut_short.close(finished=False)
+    lookup_services.behaviour["youtube"].status = None
+    before = len(lookup_services.requests)
+    summary, _ = await refreshed_in_process(store, lookup_services, progress, FakeClock())
+    assert summary.resumed == 1  # the Vimeo video; the YouTube one is done again
+    assert ("youtube", "GET", services.FULL.url) in asked_since(lookup_services, before)
+    assert summary_lines(summary, store.name)[1] == (
+        "Thumbnails: 3 filled, 1 not found at the video's host."
+    )
+    assert set(await thumbnails(store)) == {"full", "vimeo", "nothing"}
+
+
+async def test_a_site_that_keeps_failing_is_left_alone_and_its_sources_listed(
+    tmp_path: Path, stores: Stores, lookup_services: ServicesStandIn
+) -> None:
+    store = await catalog_store(stores, lookup_services)
+    lookup_services.behaviour["pages"].status = 503
+    summary, _ = await refreshed_in_process(
+        store, lookup_services, tmp_path / "progress", FakeClock()
+    )
+    # Six sources, all on one site: three failures in a row, then nothing more is asked.
+    assert len(lookup_services.asked("pages")) == FAILURES_BEFORE_SKIP
+    page = lookup_services.page_url
+    lines = summary_lines(summary, store.name)
+    assert lines[2] == "Sources: 3 checked, 3 not answering, 3 not checked."
+    why = "not checked: 127.0.0.1 failed 3 times in a row"
+    assert lines[-4:] == [
+        "Not checked this run (their sites asked for a pause or kept failing):",
+        f"  nothing: {page('slow')} {why}",
+        f"  unknown: {page('late')} {why}",
+        f"  unknown: {page('get-only')} {why}",
+    ]
+
+
+async def test_a_site_asking_to_slow_down_is_waited_for_within_a_minute(
+    lookup_services: ServicesStandIn,
+) -> None:
+    lookup_services.pages.update({"a": 200, "b": 200})
+    clock = FakeClock()
+    checker = SourceChecker(user_agent="TakeTwo/test", pace=0, clock=clock, sleep=clock.sleep)
+    try:
+        lookup_services.behaviour["pages"] = Behaviour(status=429, retry_after="1", only_next=1)
+        assert await checker.check(lookup_services.page_url("a")) is None
+        assert clock.slept == [1.0]
+        assert [s.path for s in lookup_services.asked("pages")] == ["/pages/a", "/pages/a"]
+        # Asked for more than a minute: that site waits for the next run.
+        lookup_services.behaviour["pages"] = Behaviour(status=429, retry_after="3600")
+        waits = await checker.check(lookup_services.page_url("b"))
+        assert waits == NotChecked("not checked: 127.0.0.1 asked to wait 3600 s")
+        assert await checker.check(lookup_services.page_url("a")) == waits
+        assert len(lookup_services.asked("pages")) == 3
+        assert clock.slept == [1.0]
+    finally:
+        await checker.close()

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from bot import links
 from bot.errors import UserFacingError
-from bot.links import SUPPORTED, VideoLink, parse_video_link
+from bot.links import MAX_BUTTON_URL, SUPPORTED, VideoLink, parse_video_link
 
 ID = "AbC_dE-fG12"
 WATCH = f"https://www.youtube.com/watch?v={ID}"
@@ -51,12 +52,50 @@ def test_youtube_forms_give_one_canonical_url(text: str) -> None:
         "http://vimeo.com/76979871?share=copy",
         "https://vimeo.com/76979871#t=30s",
         "https://player.vimeo.com/video/76979871",
-        "https://player.vimeo.com/video/76979871?h=abc123&badge=0",
+        "https://player.vimeo.com/video/76979871?badge=0",
         "vimeo.com/76979871",
+        # The forms Vimeo's oEmbed documentation lists for a channel's and a group's video.
+        "https://vimeo.com/channels/staffpicks/76979871",
+        "https://vimeo.com/groups/name/videos/76979871",
+        "https://vimeo.com/groups/name/videos/76979871/",
     ],
 )
 def test_vimeo_forms_give_one_canonical_url(text: str) -> None:
     assert parse_video_link(text) == VideoLink("vimeo", "76979871", "https://vimeo.com/76979871")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "https://vimeo.com/123456789/abcdef1234",
+        "https://vimeo.com/123456789/abcdef1234?share=copy",
+        "https://player.vimeo.com/video/123456789?h=abcdef1234&badge=0",
+    ],
+)
+def test_an_unlisted_vimeo_link_keeps_its_hash(text: str) -> None:
+    """Vimeo answers an unlisted video's oEmbed only with the hash its link carries."""
+    assert parse_video_link(text) == VideoLink(
+        "vimeo", "123456789", "https://vimeo.com/123456789/abcdef1234"
+    )
+
+
+@pytest.mark.parametrize(
+    ("url", "watchable"),
+    [
+        ("https://www.youtube.com/watch?v=AbC_dE-fG12", True),
+        ("http://videos.example/42", True),
+        ("https://videos.example/" + "x" * (MAX_BUTTON_URL - 23), True),
+        ("https://videos.example/" + "x" * (MAX_BUTTON_URL - 22), False),
+        ("https://[bad", False),
+        ("https://localhost/video", False),
+        ("https://videos.example:99999/42", False),
+        ("ftp://videos.example/42", False),
+        ("https://videos .example/42", False),
+        ("https:///42", False),
+    ],
+)
+def test_only_well_formed_web_links_get_a_watch_button(url: str, watchable: bool) -> None:
+    assert links.watchable(url) is watchable
 
 
 @pytest.mark.parametrize(
@@ -76,6 +115,8 @@ def test_vimeo_forms_give_one_canonical_url(text: str) -> None:
         (f"data:text/html,youtu.be/{ID}", "Only web links"),
         (f"https://www.youtube.com:8080/watch?v={ID}", "unusual port"),
         (f"https://www.youtube.com:99999/watch?v={ID}", "malformed"),
+        ("https://[bad", "malformed"),
+        (f"https://[www.youtube.com/watch?v={ID}", "malformed"),
         ("https://www.youtube.com/watch?v=short", "does not name a single video"),
         (f"https://www.youtube.com/watch?v={ID}X", "does not name a single video"),
         ("https://www.youtube.com/watch?v=AbC_dE-fG1!", "does not name a single video"),
@@ -86,6 +127,9 @@ def test_vimeo_forms_give_one_canonical_url(text: str) -> None:
         (f"https://youtu.be/{ID}/extra", "does not name a single video"),
         (f"https://www.youtube.com/shorts/{ID}/x", "does not name a single video"),
         ("https://vimeo.com/channels/staffpicks", "does not name a single video"),
+        ("https://vimeo.com/groups/name/76979871", "does not name a single video"),
+        ("https://vimeo.com/76979871/NOT-A-HASH", "does not name a single video"),
+        ("https://player.vimeo.com/video/76979871?h=a&h=b", "does not name a single video"),
         ("https://vimeo.com/0123", "does not name a single video"),
         ("https://vimeo.com/١٢٣", "does not name a single video"),
         ("https://player.vimeo.com/76979871", "does not name a single video"),

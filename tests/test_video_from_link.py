@@ -7,6 +7,8 @@ the database holds afterwards (the canonical link, the thumbnail, the credits, t
 from __future__ import annotations
 
 import asyncio
+import sys
+import time
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
@@ -20,13 +22,15 @@ from bot.db.postgres.database import PostgresDatabase
 from bot.db.sqlite.database import SQLiteDatabase
 from bot.db.sqlite.videos import SQLiteVideoReads
 from bot.links import youtube
+from bot.lookups import Fact, FoundFacts
 from bot.settings import Settings
 from bot.standin import services
 from bot.standin.member import Member, Reply
 from bot.standin.server import EPHEMERAL, LOADING
 from bot.standin.services import ServicesStandIn
 from bot.ui import replies
-from bot.video_drafts import DRAFT_KEPT
+from bot.ui.cooldowns import LIMITS
+from bot.video_drafts import DRAFT_KEPT, Draft, Typed
 from tests.standin_harness import World
 from tests.stores import Store, Stores
 from tests.test_data_layer_shape import CountingConnection, grow
@@ -34,6 +38,7 @@ from tests.test_migrate_to_postgres import assert_same_rows, migrate
 
 EDITOR = 4242
 MISSING = youtube("TkTwMiss006")  # no service knows it
+LOOKUP_LIMIT = LIMITS["lookup"]
 
 
 class LinkWorld(World):
@@ -431,3 +436,81 @@ async def test_the_form_button_opens_its_form_even_when_the_watchdog_is_quick(
     assert opened.modal is not None
     assert form_values(opened.modal)["title"] == "Test Pattern"
     world.assert_discord_was_happy()
+
+
+async def test_review_rate_and_autocomplete_make_no_outbound_call(
+    world: LinkWorld, lookup_services: ServicesStandIn
+) -> None:
+    """Only /video add url:, Approve and catalog refresh look anything up: what members use
+    every day answers from the database alone."""
+    editor, member = world.editor(), world.member("alice")
+    message = await deferred_answer(editor, url=services.FULL.url)
+    await editor.submit((await editor.click(message, "Open the add form")).modal, {})
+    asked = len(lookup_services.requests)
+
+    choices = await member.autocomplete("review", "video", "Test Pat")
+    assert choices[0]["name"] == "Test Pattern — The Examples"
+    review = await member.use("review", video="Test Pattern")
+    assert review.embed["title"] == "Test Pattern" and review.message is not None
+    menu = await member.click(review.message, "Rate")
+    assert menu.message is not None
+    picked = await member.choose(menu.message, ["8"])
+    assert picked.ephemeral
+    await member.autocomplete("rate", "video", "Test", score=9)
+    rated = await member.use("rate", video="Test Pattern", score=9)
+    assert rated.type == 4
+    assert len(lookup_services.requests) == asked
+
+
+async def test_a_draft_older_than_a_day_is_not_opened(
+    world: LinkWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    editor = world.editor()
+    message = await deferred_answer(editor, url=services.FULL.url)
+    later = time.time() + DRAFT_KEPT + 60
+    # The module the running bot loaded (discord.py imports each extension afresh).
+    monkeypatch.setattr(sys.modules["cogs.catalog"], "now", lambda: int(later))
+    stale = await editor.click(message, "Open the add form")
+    assert stale.type == 4 and stale.ephemeral  # a sentence, not the form
+    assert stale.content == "This form has expired; nothing was saved. Run /video add again."
+
+
+async def test_looking_links_up_has_a_write_limit(
+    world: LinkWorld, lookup_services: ServicesStandIn
+) -> None:
+    editor = world.editor()
+    allowed, _ = LOOKUP_LIMIT
+    for _ in range(allowed):
+        await deferred_answer(editor, url=services.NOTHING.url)
+    asked = len(lookup_services.requests)
+    slow = await editor.run("video add", url=services.FULL.url)
+    assert slow.type == 4 and slow.ephemeral
+    assert slow.content.startswith("Slow down: you can look up a link again <t:")
+    assert len(lookup_services.requests) == asked  # refused before asking anything
+
+
+def test_the_draft_says_which_services_did_not_answer_and_keeps_it() -> None:
+    page = services.FULL.url
+    silent = Draft(page, FoundFacts(unanswered=("YouTube",)), Typed(), suggestion_id=7)
+    assert silent.summary(lookups_on=True) == (
+        "YouTube did not answer, so nothing could be looked up: fill in the form yourself, or "
+        "try again in a few minutes."
+    )
+    partly = Draft(
+        page,
+        FoundFacts(title=Fact("Test Pattern", page), unanswered=("Wikidata",)),
+        Typed(),
+    )
+    assert partly.summary(lookups_on=True).splitlines() == [
+        "Found about this video, with where each fact comes from.",
+        "Wikidata did not answer: try again in a few minutes for the rest.",
+    ]
+    assert Draft(page, FoundFacts(), Typed()).summary(lookups_on=True) == (
+        "Nothing was found about this video: fill in the form yourself."
+    )
+    assert (
+        Draft(page, FoundFacts(), Typed()).summary(lookups_on=False).startswith("Lookups are off")
+    )
+    # Kept in the database between the command and the form, after a restart too.
+    for draft in (silent, partly):
+        assert Draft.from_json(page, draft.to_json()) == draft

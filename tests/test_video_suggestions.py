@@ -88,18 +88,19 @@ async def test_a_suggestion_approved_becomes_a_video_the_member_sees(
         "video suggest", url="https://youtu.be/TkTwFull001?si=shared", note="Their best one"
     )
     assert first.type == 4 and first.ephemeral and first.allowed_mentions == NO_MENTIONS
+    # The link in <…>: shown as a link, without a preview of the whole video under it.
     assert first.content == (
-        f"Thanks: {url} is suggested. The catalog's editors will look at it. "
+        f"Thanks: <{url}> is suggested. The catalog's editors will look at it. "
         "/video suggestions shows what becomes of it."
     )
     assert lookup_services.requests == []  # nothing is looked up until an editor approves
     # The same video by another of its links, by another member: one suggestion.
     second = await bob.run("video suggest", url="https://www.youtube.com/shorts/TkTwFull001")
     assert second.content.startswith(
-        f"{url} is already suggested: you are added to it (2 members have suggested it now)."
+        f"<{url}> is already suggested: you are added to it (2 members have suggested it now)."
     )
     again = await alice.run("video suggest", url=url, note="Once more")
-    assert again.content.startswith(f"You already suggested {url}: it is waiting")
+    assert again.content.startswith(f"You already suggested <{url}>: it is waiting")
     assert "The note you gave now was not kept." in again.content
     assert await suggestion_rows(world.db) == [(url, PENDING, 2)]
 
@@ -165,7 +166,7 @@ async def test_a_rejection_keeps_its_reason_for_the_member(world: LinkWorld) -> 
     done = await editor.submit(opened.modal, {"reason": "Not a music video"})
     assert done.ephemeral and done.allowed_mentions == NO_MENTIONS
     assert done.content == (
-        f"Rejected suggestion #1 ({MISSING.url}). Its members see why: Not a music video"
+        f"Rejected suggestion #1 (<{MISSING.url}>). Its members see why: Not a music video"
     )
     async with world.db.read() as session:
         suggestion = await session.suggestions.get(1)
@@ -182,6 +183,32 @@ async def test_a_rejection_keeps_its_reason_for_the_member(world: LinkWorld) -> 
         (MISSING.url, REJECTED, 1),
         (MISSING.url, PENDING, 1),
     ]
+
+
+async def test_a_rejection_while_the_approved_form_is_open_is_said_when_it_is_saved(
+    world: LinkWorld,
+) -> None:
+    """Approve opens the form; before it is saved, another editor rejects the suggestion.
+    Saving adds the video, and the editor is told the suggestion stays rejected."""
+    alice, editor, other_editor = world.member("alice"), world.editor(), world.editor()
+    url = services.FULL.url
+    await alice.run("video suggest", url=url)
+    shown = await queue(editor)
+    offer = await followup_of(await editor.click(shown.message or {}, "Approve #1"))
+    opened = await editor.click(offer, "Open the add form")
+
+    rejecting = await other_editor.click(shown.message or {}, "Reject #1")
+    await other_editor.submit(rejecting.modal, {"reason": "Not a music video"})
+
+    saved = await editor.submit(opened.modal, {})
+    assert saved.content.startswith("Added **Test Pattern — The Examples**")
+    assert saved.content.endswith(
+        " Suggestion #1 was rejected by another editor while you filled in the form, so it "
+        "stays not added: Not a music video (its members read that in /video suggestions)."
+    )
+    assert await suggestion_rows(world.db) == [(url, REJECTED, 1)]
+    async with world.db.read() as session:
+        assert await session.videos.with_url(url) is not None
 
 
 async def test_only_catalog_editors_decide(world: LinkWorld) -> None:

@@ -1,7 +1,7 @@
 """Facts about a video from public services (oEmbed, Wikidata), asked politely. No discord
 import here: cogs call `Lookups.facts_for` after deferring the interaction."""
 
-from bot.lookups.client import LookupClient, Service
+from bot.lookups.client import LookupClient, Miss, Service
 from bot.lookups.facts import Fact, FoundFacts
 from bot.lookups.lookup import Lookups
 from bot.lookups.oembed import OEmbedInfo, fetch_oembed
@@ -13,6 +13,7 @@ __all__ = [
     "FoundFacts",
     "LookupClient",
     "Lookups",
+    "Miss",
     "OEmbedInfo",
     "Service",
     "SplitTitle",

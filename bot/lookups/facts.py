@@ -34,6 +34,11 @@ class FoundFacts:
     # The Wikidata items the facts were read from (their page URLs), when any matched.
     video_item: str | None = None
     song_item: str | None = None
+    # The services that did not answer (by name: "YouTube", "Wikidata"): what they would
+    # have said is missing, not known to be absent.
+    unanswered: tuple[str, ...] = ()
+    # Wikidata items that matched alike (their page URLs): none of them was used.
+    ambiguous: tuple[str, ...] = ()
 
     @property
     def sources(self) -> tuple[str, ...]:

@@ -4,6 +4,12 @@ oEmbed 1.0 (https://oembed.com/, section 2.3.4): a JSON object whose optional fi
 `title`, `author_name` (the channel or uploader) and `thumbnail_url`. YouTube serves it at
 https://www.youtube.com/oembed?url=…&format=json, Vimeo at
 https://vimeo.com/api/oembed.json?url=… (https://developer.vimeo.com/api/oembed/videos).
+
+Section 2.3.5 of the spec answers a private (non-public) video with 401 Unauthorized. YouTube
+also answers 401 or 403 when the owner turned embedding off, 400 for an id it does not know,
+and has sent a plain "Forbidden" with status 200 for a private video; Vimeo answers 403 when
+embedding is off and 404 for an unlisted video asked without its hash. Each of these is about
+that one video, not the service: "nothing public there", never a reason to stop asking.
 """
 
 from __future__ import annotations
@@ -12,12 +18,23 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.links import VideoLink
-from bot.lookups.client import LookupClient, Service
+from bot.lookups.client import LookupClient, Miss, Service
+from bot.settings import DEFAULT_OEMBED_VIMEO_URL, DEFAULT_OEMBED_YOUTUBE_URL
 
-YOUTUBE = Service("oEmbed (YouTube)", min_interval=0.2)
-VIMEO = Service("oEmbed (Vimeo)", min_interval=0.2)
-DEFAULT_YOUTUBE_URL = "https://www.youtube.com/oembed"
-DEFAULT_VIMEO_URL = "https://vimeo.com/api/oembed.json"
+_NOT_PUBLIC = frozenset({400, 401, 403, 404, 410})
+_NOT_PUBLIC_BODIES = frozenset({"Bad Request", "Unauthorized", "Forbidden", "Not Found"})
+YOUTUBE = Service(
+    "oEmbed (YouTube)",
+    min_interval=0.2,
+    missing_statuses=_NOT_PUBLIC,
+    missing_bodies=_NOT_PUBLIC_BODIES,
+)
+VIMEO = Service(
+    "oEmbed (Vimeo)",
+    min_interval=0.2,
+    missing_statuses=_NOT_PUBLIC,
+    missing_bodies=_NOT_PUBLIC_BODIES,
+)
 # Longer than any title YouTube or Vimeo allow; a longer string is not a title.
 MAX_TEXT = 500
 
@@ -29,6 +46,10 @@ class OEmbedInfo:
     title: str | None
     author_name: str | None
     thumbnail_url: str | None
+
+
+def service_of(link: VideoLink) -> Service:
+    return YOUTUBE if link.host == "youtube" else VIMEO
 
 
 def _text(answer: dict[str, Any], name: str) -> str | None:
@@ -48,20 +69,21 @@ async def fetch_oembed(
     client: LookupClient,
     link: VideoLink,
     *,
-    youtube_url: str = DEFAULT_YOUTUBE_URL,
-    vimeo_url: str = DEFAULT_VIMEO_URL,
-) -> OEmbedInfo | None:
-    """The host's oEmbed answer for `link`, or None when it has none (private, removed, the
-    service unreachable or skipped, lookups off)."""
+    youtube_url: str = DEFAULT_OEMBED_YOUTUBE_URL,
+    vimeo_url: str = DEFAULT_OEMBED_VIMEO_URL,
+) -> OEmbedInfo | Miss:
+    """The host's oEmbed answer for `link`; MISSING when it has none to give (private,
+    removed, embedding off, or an answer without any field read here), UNANSWERED when it
+    could not be asked (unreachable, failing, skipped, lookups off)."""
     if link.host == "youtube":
         answer = await client.get_json(YOUTUBE, youtube_url, {"url": link.url, "format": "json"})
     else:
         answer = await client.get_json(VIMEO, vimeo_url, {"url": link.url})
-    if answer is None:
-        return None
+    if isinstance(answer, Miss):
+        return answer
     info = OEmbedInfo(
         title=_text(answer, "title"),
         author_name=_text(answer, "author_name"),
         thumbnail_url=_web_address(answer, "thumbnail_url"),
     )
-    return None if info == OEmbedInfo(None, None, None) else info
+    return Miss.MISSING if info == OEmbedInfo(None, None, None) else info

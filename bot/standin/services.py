@@ -5,11 +5,18 @@ Wikidata's api.php, on 127.0.0.1, answering in the shapes the services document.
   author_name, author_url, provider_name, provider_url, thumbnail_url/width/height, html,
   width, height), as YouTube (https://www.youtube.com/oembed) and Vimeo
   (https://developer.vimeo.com/api/oembed/videos) serve it; an unknown video is a 404.
+  A video in `refused` gets the answer YouTube gives it, with YouTube's plain-text body:
+  401 Unauthorized for a private video or one whose owner turned embedding off (section
+  2.3.5 of the oEmbed spec lists 401 for a private, non-public resource), 400 Bad Request
+  for an id YouTube does not know, or a bare "Forbidden" with status 200, as YouTube has
+  sent for private videos.
 - Wikidata: `wbsearchentities` answers {"searchinfo": {"search": …}, "search": [{"id",
   "title", "concepturi", "url", "label", "description", "match"}], "success": 1}
   (https://www.wikidata.org/w/api.php?action=help&modules=wbsearchentities, prefix match on
-  labels and aliases); `wbgetentities` answers {"entities": {id: {"type": "item", "id",
-  "labels", "aliases", "claims"}}, "success": 1}, an unknown id as {"id": …, "missing": ""}
+  labels and aliases; `label` is the item's label, `match` what matched);
+  `wbgetentities` answers {"entities": {id: {"type": "item", "id", "labels", "aliases",
+  "claims"}}, "success": 1}, labels and aliases only in the `languages` asked for, an
+  unknown id as {"id": …, "missing": ""}
   (https://www.wikidata.org/w/api.php?action=help&modules=wbgetentities; statement JSON per
   https://www.mediawiki.org/wiki/Wikibase/DataModel/JSON).
 
@@ -20,7 +27,8 @@ Wikidata's api.php, on 127.0.0.1, answering in the shapes the services document.
   once `release` is set.
 
 Every artist, title and person here is made up. Switches make a service answer slowly,
-404, 429 with Retry-After, or malformed JSON; `requests` records what each one was asked.
+404, 429 with Retry-After, or malformed JSON (for its next few requests only, or until
+switched back); `requests` records what each one was asked.
 """
 
 from __future__ import annotations
@@ -50,6 +58,12 @@ OEMBED_TITLES = {
     JAPANESE: ("架空楽団「夜の試験放送」Music Video", "架空楽団 Official"),
     VIMEO_FULL: ("The Examples - Test Pattern (Director's Cut)", "Example Films"),
 }
+
+
+# What `refused` videos get, as YouTube answers them: (status, plain-text body).
+UNAUTHORIZED = (401, "Unauthorized")
+BAD_REQUEST = (400, "Bad Request")
+FORBIDDEN_AS_200 = (200, "Forbidden")
 
 
 def thumbnail_of(link: VideoLink) -> str:
@@ -125,6 +139,7 @@ def _entity(
 
 
 MUSIC_VIDEO, SONG, SINGLE, ALBUM = "Q193977", "Q7366", "Q134556", "Q482994"
+FILM, TV_SERIES = "Q11424", "Q5398426"
 EXAMPLES, ANN, CAL, SAMPLE_RATE = _item(900001), _item(900002), _item(900003), _item(900004)
 TEST_PATTERN_VIDEO, TEST_PATTERN_SONG = _item(900010), _item(900011)
 SIGNAL_DRIFT_SONG, OTHER_TEST_PATTERN = _item(900020), _item(900030)
@@ -219,12 +234,14 @@ class Seen:
 
 @dataclass(slots=True)
 class Behaviour:
-    """How a service answers now: normally, or with one of the failures."""
+    """How a service answers now: normally, or with one of the failures (for the next
+    `only_next` requests when that is set, then normally again)."""
 
     slow: bool = False
     status: int | None = None
     retry_after: str | None = None
     malformed: bool = False
+    only_next: int | None = None
 
 
 SERVICES = ("youtube", "vimeo", "wikidata", "pages")
@@ -239,6 +256,8 @@ class ServicesStandIn:
     )
     # The videos oEmbed knows: link -> (title, channel).
     titles: dict[VideoLink, tuple[str, str]] = field(default_factory=lambda: dict(OEMBED_TITLES))
+    # Videos oEmbed refuses one by one: link -> (status, body), e.g. UNAUTHORIZED.
+    refused: dict[VideoLink, tuple[int, str]] = field(default_factory=dict)
     pages: dict[str, int] = field(default_factory=dict)
     head_refused: set[str] = field(default_factory=set)
     held: set[str] = field(default_factory=set)
@@ -317,6 +336,11 @@ class ServicesStandIn:
 
     async def _misbehaving(self, service: str) -> web.Response | None:
         behaviour = self.behaviour[service]
+        left = behaviour.only_next
+        if left is not None and left <= 0:
+            self.behaviour[service] = behaviour = Behaviour()
+        elif left is not None:
+            behaviour.only_next = left - 1
         if behaviour.slow:
             await self._closing.wait()  # longer than any client timeout
         if behaviour.status is not None:
@@ -354,8 +378,13 @@ class ServicesStandIn:
         status = self.pages.get(name, 404)
         return web.Response(status=status, text=f"page {name}", content_type="text/html")
 
-    def _oembed(self, link: VideoLink | None, provider: str) -> web.Response:
-        if link is None or link not in self.titles:
+    def _oembed(self, url: str, provider: str) -> web.Response:
+        refused = next((answer for link, answer in self.refused.items() if link.url == url), None)
+        if refused is not None:
+            status, body = refused
+            return web.Response(status=status, text=body)
+        link = self._link(url)
+        if link is None:
             return web.Response(status=404, text="Not Found")
         title, author = self.titles[link]
         return web.json_response(
@@ -385,13 +414,13 @@ class ServicesStandIn:
             return refusal
         if request.query.get("format") != "json":
             return web.Response(status=501, text="Not Implemented")
-        return self._oembed(self._link(request.query.get("url", "")), "YouTube")
+        return self._oembed(request.query.get("url", ""), "YouTube")
 
     async def _vimeo(self, request: web.Request) -> web.Response:
         self._record("vimeo", request)
         if (refusal := await self._misbehaving("vimeo")) is not None:
             return refusal
-        return self._oembed(self._link(request.query.get("url", "")), "Vimeo")
+        return self._oembed(request.query.get("url", ""), "Vimeo")
 
     async def _wikidata(self, request: web.Request) -> web.Response:
         self._record("wikidata", request)
@@ -403,7 +432,9 @@ class ServicesStandIn:
         if query.get("action") == "wbsearchentities":
             return web.json_response(self._search(query.get("search", ""), query["language"]))
         if query.get("action") == "wbgetentities":
-            return web.json_response(self._get(query.get("ids", ""), query.get("props", "")))
+            return web.json_response(
+                self._get(query.get("ids", ""), query.get("props", ""), query.get("languages"))
+            )
         return web.json_response(
             {"error": {"code": "badvalue", "info": 'Unrecognized value for parameter "action".'}}
         )
@@ -412,9 +443,12 @@ class ServicesStandIn:
         wanted = text.casefold()
         results = []
         for item, entity in self.entities.items():
-            names = [entity["labels"].get(language, {}).get("value")]
-            names += [a["value"] for a in entity["aliases"].get(language, [])]
-            match = next((n for n in names if n and n.casefold().startswith(wanted)), None)
+            label = entity["labels"].get(language, {}).get("value")
+            names = [(label, "label")]
+            names += [(a["value"], "alias") for a in entity["aliases"].get(language, [])]
+            match = next(
+                ((n, kind) for n, kind in names if n and n.casefold().startswith(wanted)), None
+            )
             if match is None:
                 continue
             results.append(
@@ -424,15 +458,20 @@ class ServicesStandIn:
                     "pageid": int(item[1:]),
                     "concepturi": f"http://www.wikidata.org/entity/{item}",
                     "url": f"//www.wikidata.org/wiki/{item}",
-                    "label": match,
+                    "label": label or match[0],
                     "description": entity["descriptions"].get("en", {}).get("value", ""),
-                    "match": {"type": "label", "language": language, "text": match},
+                    "match": {"type": match[1], "language": language, "text": match[0]},
                 }
             )
         return {"searchinfo": {"search": text}, "search": results, "success": 1}
 
-    def _get(self, ids: str, props: str) -> dict[str, Any]:
+    def _get(self, ids: str, props: str, languages: str | None) -> dict[str, Any]:
         wanted = set(props.split("|"))
+        shown = set(languages.split("|")) if languages else None
+
+        def in_languages(names: dict[str, Any]) -> dict[str, Any]:
+            return {k: v for k, v in names.items() if shown is None or k in shown}
+
         entities: dict[str, Any] = {}
         for item in ids.split("|"):
             entity = self.entities.get(item)
@@ -440,7 +479,7 @@ class ServicesStandIn:
                 entities[item] = {"id": item, "missing": ""}
                 continue
             entities[item] = {
-                key: value
+                key: in_languages(value) if key in ("labels", "aliases") else value
                 for key, value in entity.items()
                 if key in ("type", "id") or key in wanted
             }

@@ -32,6 +32,10 @@ LIMITS: dict[str, tuple[int, float]] = {
     "suggestion": (4, 1200.0),
     # Exports read everything a member or a server holds: a few an hour is plenty.
     "export": (3, 3600.0),
+    # /video add url: and Approve each ask outside services a few times: an editor's burst
+    # (the benchmark adds 20 in a row), then one every 3 seconds, so no one editor keeps the
+    # lookups' queue full for the others.
+    "lookup": (20, 60.0),
 }
 VERBS = {
     "rating": "rate",
@@ -40,6 +44,7 @@ VERBS = {
     "agree": "agree",
     "suggestion": "suggest a video",
     "export": "export again",
+    "lookup": "look up a link",
 }
 
 
