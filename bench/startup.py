@@ -45,6 +45,7 @@ def bot_environment(
             "DATABASE_PATH": str(database),
             "DATABASE_URL": postgres_url or "",
             "LOAD_SAMPLE_CATALOG": "false",
+            "LOOKUP_CONTACT": "bench@taketwo.invalid",
             **settings,
         }
     )

@@ -101,25 +101,19 @@ class Draft:
     url: str
     found: FoundFacts
     typed: Typed
-    # The suggestion whose Approve made this draft, if one did.
-    suggestion_id: int | None = None
 
     def to_json(self) -> str:
         typed = {f.name: getattr(self.typed, f.name) for f in fields(Typed)}
-        return json.dumps(
-            {"found": facts_to_json(self.found), "typed": typed, "suggestion": self.suggestion_id}
-        )
+        return json.dumps({"found": facts_to_json(self.found), "typed": typed})
 
     @classmethod
     def from_json(cls, url: str, text: str) -> Draft:
         raw = json.loads(text)
         typed = raw.get("typed") or {}
-        suggestion = raw.get("suggestion")
         return cls(
             url,
             facts_from_json(raw.get("found") or {}),
             Typed(**{f.name: typed.get(f.name) for f in fields(Typed)}),
-            suggestion if isinstance(suggestion, int) else None,
         )
 
     def summary(self, *, lookups_on: bool) -> str:

@@ -250,3 +250,20 @@ async def test_hide_ratings_keeps_a_member_out_of_profile_and_taste(world: World
     await bob.click(forget.message, "Yes, forget me")
     async with world.db.read() as session:
         assert not await session.members.hides_ratings(world.guild.id, bob.id)
+
+
+async def test_forged_options_get_a_sentence(world: World) -> None:
+    alice = world.member("alice")
+    # A user option whose user Discord did not resolve, a choice /top does not offer, a
+    # name longer than Discord allows: each a private sentence, nothing else.
+    for reply in (
+        await alice.forge("profile", member="12345"),
+        await alice.forge("taste", member="not a user"),
+        await alice.forge("top", by="producers"),
+        await alice.forge("person", name="x" * 101),
+    ):
+        assert reply.ephemeral, reply.content
+        assert reply.content and "Traceback" not in reply.content
+        assert not reply.embeds
+    by = await alice.forge("top", by="producers")
+    assert by.content == "by must be one of: videos, directors, artists."

@@ -242,7 +242,10 @@ async def test_a_service_that_never_answers_still_gives_a_form(
     editor = world.editor()
     message = await deferred_answer(editor, url=services.FULL.url)
     assert lookup_services.asked("youtube") and not lookup_services.asked("wikidata")
-    assert message["embeds"][0]["description"].startswith("Nothing was found")
+    assert message["embeds"][0]["description"].startswith(
+        "YouTube did not answer, so nothing could be looked up: fill in the form yourself, "
+        "or try again in a few minutes."
+    )
     opened = await editor.click(message, "Open the add form")
     assert set(form_values(opened.modal).values()) == {""}
 
@@ -491,7 +494,7 @@ async def test_looking_links_up_has_a_write_limit(
 
 def test_the_draft_says_which_services_did_not_answer_and_keeps_it() -> None:
     page = services.FULL.url
-    silent = Draft(page, FoundFacts(unanswered=("YouTube",)), Typed(), suggestion_id=7)
+    silent = Draft(page, FoundFacts(unanswered=("YouTube",)), Typed())
     assert silent.summary(lookups_on=True) == (
         "YouTube did not answer, so nothing could be looked up: fill in the form yourself, or "
         "try again in a few minutes."

@@ -185,11 +185,11 @@ async def test_a_rejection_keeps_its_reason_for_the_member(world: LinkWorld) -> 
     ]
 
 
-async def test_a_rejection_while_the_approved_form_is_open_is_said_when_it_is_saved(
+async def test_a_rejection_while_the_approved_form_is_open_gives_way_to_the_video(
     world: LinkWorld,
 ) -> None:
     """Approve opens the form; before it is saved, another editor rejects the suggestion.
-    Saving adds the video, and the editor is told the suggestion stays rejected."""
+    Saving adds the video, and the suggestion ends up added, as its members then read."""
     alice, editor, other_editor = world.member("alice"), world.editor(), world.editor()
     url = services.FULL.url
     await alice.run("video suggest", url=url)
@@ -202,13 +202,10 @@ async def test_a_rejection_while_the_approved_form_is_open_is_said_when_it_is_sa
 
     saved = await editor.submit(opened.modal, {})
     assert saved.content.startswith("Added **Test Pattern — The Examples**")
-    assert saved.content.endswith(
-        " Suggestion #1 was rejected by another editor while you filled in the form, so it "
-        "stays not added: Not a music video (its members read that in /video suggestions)."
-    )
-    assert await suggestion_rows(world.db) == [(url, REJECTED, 1)]
-    async with world.db.read() as session:
-        assert await session.videos.with_url(url) is not None
+    assert saved.content.endswith("The suggestion of this link is marked as added.")
+    assert await suggestion_rows(world.db) == [(url, APPROVED, 1)]
+    [value] = (await own(alice)).values()
+    assert "added as **Test Pattern — The Examples**" in value and "Not a music video" not in value
 
 
 async def test_only_catalog_editors_decide(world: LinkWorld) -> None:

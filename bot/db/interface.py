@@ -393,9 +393,13 @@ class SuggestionWrites(SuggestionReads, Protocol):
         and whether the member was added to its suggesters (False: they already were)."""
         ...
 
-    async def approve(self, url: str, video_id: int, now: int) -> int:
+    async def approve(
+        self, url: str, video_id: int, now: int, *, rejected_since: int | None = None
+    ) -> int:
         """The video with this link is in the catalog: every suggestion of the link still
-        waiting is approved as that video. Returns how many were."""
+        waiting is approved as that video, and so is one rejected at `rejected_since` or
+        later (an editor's form, opened before that rejection, added the video). Returns
+        how many were."""
         ...
 
     async def reject(self, suggestion_id: int, reason: str, now: int) -> bool:

@@ -17,6 +17,7 @@ from discord import ui
 from bot.clock import now
 from bot.db.models import DIRECTOR_ROLE, VIDEO_CREDIT, Credit, Video
 from bot.errors import UserFacingError
+from bot.links import watchable
 from bot.ui import embeds, replies
 from bot.ui.context import client, guild_id
 from bot.ui.errors import reports_errors
@@ -255,7 +256,9 @@ def video_buttons(
     view.add_item(RateButton(video_id))
     view.add_item(CreditsButton(video_id))
     view.add_item(QuoteButton(video_id))
-    if watch_url:
+    # A link typed before links were checked may not be one Discord takes: it would refuse
+    # the whole message, so such a link gets no button.
+    if watch_url and watchable(watch_url):
         # A link button opens the page in the member's browser: no interaction, no custom_id.
         view.add_item(ui.Button(label="Watch", style=discord.ButtonStyle.link, url=watch_url))
     if people:

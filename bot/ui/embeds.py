@@ -240,12 +240,9 @@ def draft_embed(draft: Draft, *, lookups_on: bool) -> discord.Embed:
     shown = [(name, facts) for name, facts in rows if facts]
     for name, facts in shown:
         embed.add_field(name=name, value=clip(_found(facts), FIELD_VALUE), inline=False)
-    if shown:
-        intro = "Found about this video, with where each fact comes from."
-    elif lookups_on:
-        intro = "Nothing was found about this video: fill in the form yourself."
-    else:
-        intro = "Lookups are off on this bot (EXTERNAL_LOOKUPS=false): fill in the form yourself."
+    # Found, nothing found, or a service that did not answer (never "nothing was found" when
+    # nothing could be asked), and Wikidata items left unused because several matched.
+    intro = draft.summary(lookups_on=lookups_on)
     typed = [
         f"{name}: {escape_markdown(str(value))}"
         for name, value in (

@@ -112,16 +112,20 @@ class PostgresSuggestionWrites(PostgresSuggestionReads):
         assert suggestion is not None  # written just above, in this transaction
         return suggestion, joined is not None
 
-    async def approve(self, url: str, video_id: int, now: int) -> int:
+    async def approve(
+        self, url: str, video_id: int, now: int, *, rejected_since: int | None = None
+    ) -> int:
         return int(
             await self.writer.fetchval(
                 "WITH settled AS (UPDATE video_suggestions SET status = $1, video_id = $2, "
-                "decided_at = $3 WHERE url = $4 AND status = 'pending' RETURNING 1) "
+                "decided_at = $3, reason = NULL WHERE url = $4 AND (status = 'pending' OR "
+                "(status = 'rejected' AND decided_at >= $5)) RETURNING 1) "
                 "SELECT count(*) FROM settled",
                 APPROVED,
                 video_id,
                 now,
                 url,
+                rejected_since,  # NULL matches no rejection
             )
         )
 

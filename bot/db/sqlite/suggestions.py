@@ -96,11 +96,14 @@ class SQLiteSuggestionWrites(SQLiteSuggestionReads):
         assert suggestion is not None  # written just above, in this transaction
         return suggestion, bool(joined)
 
-    async def approve(self, url: str, video_id: int, now: int) -> int:
+    async def approve(
+        self, url: str, video_id: int, now: int, *, rejected_since: int | None = None
+    ) -> int:
         rows = await self._writer.fetchall(
-            "UPDATE video_suggestions SET status = ?, video_id = ?, decided_at = ? "
-            "WHERE url = ? AND status = 'pending' RETURNING 1",
-            (APPROVED, video_id, now, url),
+            "UPDATE video_suggestions SET status = ?, video_id = ?, decided_at = ?, reason = NULL "
+            "WHERE url = ? AND (status = 'pending' OR (status = 'rejected' AND decided_at >= ?)) "
+            "RETURNING 1",
+            (APPROVED, video_id, now, url, rejected_since),  # NULL matches no rejection
         )
         return len(rows)
 
