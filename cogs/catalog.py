@@ -39,7 +39,6 @@ from bot.client import TakeTwoBot
 from bot.clock import now
 from bot.db.models import (
     PENDING,
-    REJECTED,
     VIDEO_CREDIT,
     Credit,
     PressReview,
@@ -181,9 +180,9 @@ class AddVideoForm(Form):
     kind = "video-add"
     command = "/video add"
 
-    def __init__(self, draft_id: int, draft: Draft) -> None:
+    def __init__(self, draft_id: int, draft: Draft, created_at: int) -> None:
         super().__init__(title="Add a video", key=draft_id)
-        self.draft_id, self.draft = draft_id, draft
+        self.draft_id, self.draft, self.created_at = draft_id, draft, created_at
 
         def field(
             label: str, custom_id: str, value: str, limit: int, *, required: bool = False
@@ -214,7 +213,7 @@ class AddVideoForm(Form):
         # One left for a day is not opened, even before a newer draft's save drops it.
         if found is None or found.created_at < now() - DRAFT_KEPT:
             return None
-        return cls(key, Draft.from_json(found.url, found.facts))
+        return cls(key, Draft.from_json(found.url, found.facts), found.created_at)
 
     async def submit(self, interaction: discord.Interaction, values: dict[str, str]) -> None:
         require_catalog_editor(interaction)
@@ -251,21 +250,13 @@ class AddVideoForm(Form):
             await tx.videos.set_thumbnail(video_id, self.draft.thumbnail)
             await tx.videos.replace_credits(video_id, credits)
             await tx.videos.replace_sources(video_id, sources)
-            suggested = await tx.suggestions.approve(self.draft.url, video_id, now())
-            origin = self.draft.suggestion_id
-            meanwhile = (
-                await tx.suggestions.get(origin) if origin is not None and not suggested else None
+            # A suggestion rejected while this form was open is approved too: the video is
+            # in the catalog now, and its members should read that, not the rejection.
+            suggested = await tx.suggestions.approve(
+                self.draft.url, video_id, now(), rejected_since=self.created_at
             )
             video = await tx.videos.get(video_id)
         settled = " The suggestion of this link is marked as added." if suggested else ""
-        if meanwhile is not None and meanwhile.status == REJECTED:
-            # Another editor rejected it after Approve made this form: the video is added
-            # all the same, and the editor learns that its members read the rejection.
-            settled = (
-                f" Suggestion #{meanwhile.id} was rejected by another editor while you filled "
-                f"in the form, so it stays {suggestion_views.fate(meanwhile)} (its members "
-                "read that in /video suggestions)."
-            )
         await replies.send(
             interaction,
             f"Added **{discord.utils.escape_markdown(video.label)}** (slug `{slug}`) with "
@@ -313,13 +304,7 @@ class OpenDraftButton(
         await open_form(interaction, form)
 
 
-async def offer_add_form(
-    interaction: discord.Interaction,
-    link: VideoLink,
-    typed: Typed,
-    *,
-    suggestion_id: int | None = None,
-) -> None:
+async def offer_add_form(interaction: discord.Interaction, link: VideoLink, typed: Typed) -> None:
     """Look the link up, keep what was found as a draft, and offer the filled form (for
     /video add url: and a suggestion's Approve button)."""
     bot = client(interaction)
@@ -329,7 +314,7 @@ async def offer_add_form(
     # Before any outbound call: the services may take seconds, Discord waits three.
     await replies.defer_if_silent(interaction)
     facts = await bot.lookups.facts_for(link)
-    draft = Draft(link.url, facts, typed, suggestion_id)
+    draft = Draft(link.url, facts, typed)
     async with bot.db.transaction() as tx:
         draft_id = await tx.videos.save_draft(
             url=link.url, facts=draft.to_json(), now=now(), keep_for=DRAFT_KEPT
@@ -378,7 +363,7 @@ async def approve_suggestion(interaction: discord.Interaction, suggestion: Video
             ephemeral=True,
         )
         return
-    await offer_add_form(interaction, link, Typed(), suggestion_id=suggestion.id)
+    await offer_add_form(interaction, link, Typed())
 
 
 class RejectSuggestionForm(Form):
