@@ -62,8 +62,10 @@ class PostgresExportReads:
         """What TakeTwo keeps about one member in one server: what /privacy forget-me
         deletes."""
         gu = (guild_id, user_id)
-        no_quotes = await self.conn.fetchval(
-            "SELECT no_quotes FROM member_settings WHERE guild_id = $1 AND user_id = $2", *gu
+        settings = await self.conn.fetchrow(
+            "SELECT no_quotes, hide_ratings FROM member_settings "
+            "WHERE guild_id = $1 AND user_id = $2",
+            *gu,
         )
         return {
             "format": MEMBER_FORMAT,
@@ -71,7 +73,10 @@ class PostgresExportReads:
             "guild_id": str(guild_id),
             "user_id": str(user_id),
             "exported_at": utc_iso(now()),
-            "settings": {"no_quotes": bool(no_quotes)},
+            "settings": {
+                "no_quotes": bool(settings and settings["no_quotes"]),
+                "hide_ratings": bool(settings and settings["hide_ratings"]),
+            },
             "ratings": await self._rows(
                 "SELECT v.slug AS video, r.score, r.rated_at FROM ratings AS r "
                 "JOIN videos AS v ON v.id = r.video_id WHERE r.guild_id = $1 AND r.user_id = $2 "

@@ -21,6 +21,14 @@ class PostgresMemberLookups:
         )
         return bool(value)
 
+    async def hides_ratings(self, guild_id: int, user_id: int) -> bool:
+        value = await self.conn.fetchval(
+            "SELECT hide_ratings FROM member_settings WHERE guild_id = $1 AND user_id = $2",
+            guild_id,
+            user_id,
+        )
+        return bool(value)
+
 
 class PostgresMemberWrites(PostgresMemberLookups):
     """A member's choice is read and changed under their lock: a toggle pressed twice at
@@ -44,6 +52,20 @@ class PostgresMemberWrites(PostgresMemberLookups):
         await self.writer.execute(
             "INSERT INTO member_settings (guild_id, user_id, no_quotes) VALUES ($1, $2, $3) "
             "ON CONFLICT (guild_id, user_id) DO UPDATE SET no_quotes = excluded.no_quotes",
+            guild_id,
+            user_id,
+            value,
+        )
+
+    async def hides_ratings(self, guild_id: int, user_id: int) -> bool:
+        await self._lock(guild_id, user_id)
+        return await super().hides_ratings(guild_id, user_id)
+
+    async def set_hide_ratings(self, guild_id: int, user_id: int, value: bool) -> None:
+        await self._lock(guild_id, user_id)
+        await self.writer.execute(
+            "INSERT INTO member_settings (guild_id, user_id, hide_ratings) VALUES ($1, $2, $3) "
+            "ON CONFLICT (guild_id, user_id) DO UPDATE SET hide_ratings = excluded.hide_ratings",
             guild_id,
             user_id,
             value,

@@ -9,17 +9,17 @@ from __future__ import annotations
 
 from bot.db.models import Credit, PressReview, Take, Video, VideoPage
 from bot.db.postgres.connections import Queries
-from bot.db.postgres.rows import CREDIT, REVIEW, SCORES, TAKE, VIDEO, summary_from
+from bot.db.postgres.rows import CREDIT, REVIEW, SCORES, TAKE, VIDEO, qualified, summary_from
 
 _PAGES = f"""
-SELECT r.k, {", ".join(f"v.{c}" for c in VIDEO.split(", "))},
+SELECT r.k, {qualified("v", VIDEO)},
     ARRAY(SELECT ({CREDIT}) FROM credits WHERE video_id = v.id ORDER BY position),
     ARRAY(SELECT ({REVIEW}) FROM press_reviews WHERE video_id = v.id ORDER BY position),
     (SELECT score FROM ratings WHERE guild_id = r.g AND user_id = r.u AND video_id = v.id),
     (SELECT count FROM video_take_counts WHERE guild_id = r.g AND video_id = v.id),
     (SELECT ({TAKE}) FROM takes WHERE guild_id = r.g AND video_id = v.id
         ORDER BY agree_count DESC, id LIMIT 1),
-    {", ".join(f"s.{c}" for c in SCORES.split(", "))},
+    {qualified("s", SCORES)},
     v.thumbnail_url
 FROM unnest($1::bigint[], $2::bigint[], $3::bigint[]) WITH ORDINALITY AS r (g, v, u, k)
 JOIN videos AS v ON v.id = r.v

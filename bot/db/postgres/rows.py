@@ -21,6 +21,12 @@ HISTOGRAM = ", ".join(f"s{k}" for k in range(1, 11))
 SCORES = f"count, total, {HISTOGRAM}"
 
 
+def qualified(alias: str, columns: str) -> str:
+    """Columns as a joined statement names them: `qualified("v", "id, slug")` is
+    `v.id, v.slug`."""
+    return ", ".join(f"{alias}.{column}" for column in columns.split(", "))
+
+
 def summary_from(row: Sequence[Any] | None) -> ScoreSummary:
     """A summary from the SCORES columns (or none at all: no rating yet)."""
     if not row or not row[0]:

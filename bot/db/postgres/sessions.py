@@ -19,6 +19,7 @@ from bot.db.postgres.daily import PostgresDailyReads, PostgresDailyWrites
 from bot.db.postgres.exports import PostgresExportReads
 from bot.db.postgres.locks import Locks
 from bot.db.postgres.members import PostgresMemberLookups, PostgresMemberWrites
+from bot.db.postgres.people import PostgresPeopleReads, PostgresProfileReads
 from bot.db.postgres.quotes import PostgresQuoteLookups, PostgresQuoteReads, PostgresQuoteWrites
 from bot.db.postgres.ratings import PostgresRatingLookups, PostgresRatingReads
 from bot.db.postgres.setup import PostgresSetupReads, PostgresSetupWrites
@@ -72,6 +73,8 @@ class PostgresReadSession:
         self.quotes = PostgresQuoteReads(conn)
         self.suggestions = PostgresSuggestionReads(conn)
         self.members = PostgresMemberLookups(conn)
+        self.profiles = PostgresProfileReads(conn)
+        self.people = PostgresPeopleReads(conn)
         self.daily = PostgresDailyReads(conn)
         self.exports = PostgresExportReads(conn)
         self.setup = PostgresSetupReads(conn)
@@ -87,6 +90,8 @@ class PostgresWriteSession:
         self.takes = PostgresTakeWrites(conn)
         self.suggestions = PostgresSuggestionWrites(conn)
         self.members = PostgresMemberWrites(conn, locks, self.quotes)
+        self.profiles = PostgresProfileReads(conn)
+        self.people = PostgresPeopleReads(conn)
         self.daily = PostgresDailyWrites(conn, locks)
         self.exports = PostgresExportReads(conn)
         self.setup = PostgresSetupWrites(LockedFirst(conn, locks.setup))

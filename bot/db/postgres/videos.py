@@ -47,7 +47,7 @@ SELECT ARRAY(SELECT ({CREDIT}) FROM credits WHERE video_id = $1 ORDER BY positio
 """
 
 
-def _holding(text: str) -> str:
+def holding(text: str) -> str:
     """A LIKE pattern for text anywhere in a value."""
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
@@ -236,13 +236,13 @@ class PostgresVideoLookups:
         long_words = [w for w in words if len(w) >= 3]
         args: list[object] = [query, query + _LAST, limit]
         if len(query) >= 3:
-            args.append(_holding(query))
+            args.append(holding(query))
         long_word_at: tuple[bool, ...] = ()
         if len(words) > 1 and long_words:
             long_word_at = tuple(len(w) >= 3 for w in words)
-            args += [words, *(_holding(w) for w in long_words)]
+            args += [words, *(holding(w) for w in long_words)]
             args += [
-                _holding(f"{words[j]} {words[j + 1]}")
+                holding(f"{words[j]} {words[j + 1]}")
                 for i, is_long in enumerate(long_word_at)
                 if not is_long
                 for j in _pairs_at(i, len(words))
@@ -334,7 +334,7 @@ class PostgresVideoReads(PostgresVideoLookups, SearchesByTyping):
             f"SELECT {VIDEO} FROM videos WHERE search_text <> '' "
             "AND search_text LIKE ANY($2::text[]) ORDER BY search_text <->> $1 LIMIT $3",
             folded,
-            [_holding(gram) for gram in trigrams(folded)],
+            [holding(gram) for gram in trigrams(folded)],
             NEAR_MISS_CANDIDATES,
         )
         return closest(folded, candidates, limit)
@@ -364,11 +364,12 @@ class PostgresVideoWrites(PostgresVideoReads):
         return int(
             await self.writer.fetchval(
                 "INSERT INTO videos (slug, title, artist, album, year, url, search_title, "
-                "search_text) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
+                "search_text, search_artist) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) "
                 "ON CONFLICT (slug) DO UPDATE SET title = excluded.title, "
                 "artist = excluded.artist, album = excluded.album, year = excluded.year, "
                 "url = excluded.url, search_title = excluded.search_title, "
-                "search_text = excluded.search_text RETURNING id",
+                "search_text = excluded.search_text, search_artist = excluded.search_artist "
+                "RETURNING id",
                 slug,
                 title,
                 artist,
@@ -377,6 +378,7 @@ class PostgresVideoWrites(PostgresVideoReads):
                 url,
                 fold(title),
                 fold(f"{title} {artist}"),
+                fold(artist),
             )
         )
 
@@ -398,15 +400,44 @@ class PostgresVideoWrites(PostgresVideoReads):
     async def replace_credits(self, video_id: int, credits: list[Credit]) -> None:
         await self.writer.execute("DELETE FROM credits WHERE video_id = $1", video_id)
         await self.writer.execute(
-            "INSERT INTO credits (video_id, position, role, name, kind) "
-            "SELECT $1, position - 1, role, name, kind "
-            "FROM unnest($2::text[], $3::text[], $4::text[]) WITH ORDINALITY "
-            "AS c (role, name, kind, position)",
+            "INSERT INTO credits (video_id, position, role, name, kind, search_name) "
+            "SELECT $1, position - 1, role, name, kind, search_name "
+            "FROM unnest($2::text[], $3::text[], $4::text[], $5::text[]) WITH ORDINALITY "
+            "AS c (role, name, kind, search_name, position)",
             video_id,
             [c.role for c in credits],
             [c.name for c in credits],
             [c.kind for c in credits],
+            [fold(c.name) for c in credits],
         )
+
+    async def fold_names(self) -> int:
+        credits = await self.writer.fetch(
+            "SELECT video_id, position, name FROM credits WHERE search_name IS NULL"
+        )
+        if credits:
+            await self.writer.execute(
+                "UPDATE credits AS c SET search_name = f.search_name "
+                "FROM unnest($1::bigint[], $2::integer[], $3::text[]) "
+                "AS f (video_id, position, search_name) "
+                "WHERE c.video_id = f.video_id AND c.position = f.position",
+                [c["video_id"] for c in credits],
+                [c["position"] for c in credits],
+                [fold(c["name"]) for c in credits],
+            )
+        videos = await self.writer.fetch(
+            "SELECT id, artist FROM videos WHERE search_artist IS NULL"
+        )
+        # Only when there are some: the statement alone moves the catalog's version, which
+        # has every process drop the videos it keeps.
+        if videos:
+            await self.writer.execute(
+                "UPDATE videos AS v SET search_artist = f.search_artist "
+                "FROM unnest($1::bigint[], $2::text[]) AS f (id, search_artist) WHERE v.id = f.id",
+                [v["id"] for v in videos],
+                [fold(v["artist"]) for v in videos],
+            )
+        return len(credits) + len(videos)
 
     async def replace_sources(self, video_id: int, sources: list[str]) -> None:
         await self.writer.execute("DELETE FROM video_sources WHERE video_id = $1", video_id)
