@@ -48,43 +48,51 @@ _VIDEO_ROW = ", ".join(f"v.{name}" for name in VIDEO_FIELDS)
 _TAKE_ROW = ", ".join(f"t.{f.name}" for f in fields(Take))
 
 
+def _person(name: str, videos: int, total: int) -> PersonScore:
+    return PersonScore(name, videos, total / videos)
+
+
 def _favourites(rated: str) -> str:
     """The people of `rated` (a statement of video_id, name, score) with at least
-    FAVOURITE_MIN_VIDEOS videos, best mean first, as a JSON array of [name, videos, mean]."""
+    FAVOURITE_MIN_VIDEOS videos, best mean first, as a JSON array of [name, videos, total]."""
     return (
-        "SELECT json_group_array(json_array(name, videos, mean)) FROM ("
-        f"SELECT name, count(*) AS videos, avg(score) AS mean FROM ({rated}) GROUP BY name "
+        # The sum, not the mean: JSON keeps 15 digits of a real, the division is Python's.
+        "SELECT json_group_array(json_array(name, videos, total)) FROM ("
+        f"SELECT name, count(*) AS videos, sum(score) AS total, avg(score) AS mean "
+        f"FROM ({rated}) GROUP BY name "
         f"HAVING count(*) >= {FAVOURITE_MIN_VIDEOS} ORDER BY mean DESC, videos DESC, name "
         f"LIMIT {FAVOURITES})"
     )
 
 
 _MEMBER = "r.guild_id = :g AND r.user_id = :u"
+# Subqueries lose the JSON type of what they return: json() gives it back, so that
+# json_object nests them instead of quoting them as text.
 _PROFILE = (
     "SELECT json_object("
-    "'scores', (SELECT json_group_array(json_array(score, n)) FROM (SELECT score, count(*) AS n "
-    "FROM ratings WHERE guild_id = :g AND user_id = :u GROUP BY score)), "
-    "'server', (SELECT json_array(count, total) FROM guild_scores WHERE guild_id = :g), "
+    "'scores', json((SELECT json_group_array(json_array(score, n)) FROM (SELECT score, "
+    "count(*) AS n FROM ratings WHERE guild_id = :g AND user_id = :u GROUP BY score))), "
+    "'server', json((SELECT json_array(count, total) FROM guild_scores WHERE guild_id = :g)), "
     "'hidden', (SELECT hide_ratings FROM member_settings WHERE guild_id = :g AND user_id = :u), "
     # A person credited twice on one video (two director credits) counts it once.
-    "'directors', ("
+    "'directors', json(("
     + _favourites(
         "SELECT DISTINCT r.video_id, c.name AS name, r.score FROM ratings AS r "
         f"JOIN credits AS c ON c.video_id = r.video_id WHERE {_MEMBER} AND {_DIRECTORS}"
     )
-    + "), 'artists', ("
+    + ")), 'artists', json(("
     + _favourites(
         "SELECT r.video_id, v.artist AS name, r.score FROM ratings AS r "
         f"JOIN videos AS v ON v.id = r.video_id WHERE {_MEMBER}"
     )
-    + "), 'takes', (SELECT count(*) FROM takes WHERE guild_id = :g AND user_id = :u), "
-    f"'best', (SELECT json_array({_TAKE_ROW}, {_VIDEO_ROW}) FROM takes AS t "
+    + ")), 'takes', (SELECT count(*) FROM takes WHERE guild_id = :g AND user_id = :u), "
+    f"'best', json((SELECT json_array({_TAKE_ROW}, {_VIDEO_ROW}) FROM takes AS t "
     "JOIN videos AS v ON v.id = t.video_id WHERE t.guild_id = :g AND t.user_id = :u "
-    "ORDER BY t.agree_count DESC, t.updated_at DESC, t.id DESC LIMIT 1), "
-    "'last', (SELECT json_group_array(json(item)) FROM ("
+    "ORDER BY t.agree_count DESC, t.updated_at DESC, t.id DESC LIMIT 1)), "
+    "'last', json((SELECT json_group_array(json(item)) FROM ("
     f"SELECT json_array(r.score, r.rated_at, {_VIDEO_ROW}) AS item FROM ratings AS r "
     f"JOIN videos AS v ON v.id = r.video_id WHERE {_MEMBER} "
-    "ORDER BY r.rated_at DESC, r.video_id DESC LIMIT :last)))"
+    "ORDER BY r.rated_at DESC, r.video_id DESC LIMIT :last))))"
 )
 
 
@@ -117,8 +125,8 @@ class SQLiteProfileReads:
             hides_ratings=bool(found["hidden"]),
             histogram=tuple(counts.get(score, 0) for score in range(1, 11)),
             server_mean=server[1] / server[0] if server and server[0] else None,
-            favourite_directors=[PersonScore(*person) for person in found["directors"]],
-            favourite_artists=[PersonScore(*person) for person in found["artists"]],
+            favourite_directors=[_person(*person) for person in found["directors"]],
+            favourite_artists=[_person(*person) for person in found["artists"]],
             take_count=found["takes"],
             most_agreed=ProfileTake(Take(*best[:9]), Video(*best[9:])) if best else None,
             last_ratings=[RatedVideo(Video(*r[2:]), r[0], r[1]) for r in found["last"]],
