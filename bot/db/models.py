@@ -234,6 +234,9 @@ TASTE_MIN_SHARED = 5
 # Who /top by: and /profile rank: a credit whose role reads "director" (any case), and the
 # video's performer (its artist).
 DIRECTOR_ROLE = "director"
+# How /person names the role of a video's artist; how many favourites /profile lists.
+ARTIST_ROLE = "Artist"
+FAVOURITES = 3
 PERSON_ROLES = ("directors", "artists")
 
 

@@ -12,8 +12,10 @@ from collections.abc import Iterable
 from typing import Any
 
 from bot.db.models import (
+    ARTIST_ROLE,
     DIRECTOR_ROLE,
     FAVOURITE_MIN_VIDEOS,
+    FAVOURITES,
     MIN_RATINGS,
     NEUTRAL_MEAN,
     PRIOR_WEIGHT,
@@ -33,7 +35,6 @@ from bot.db.models import (
 from bot.db.postgres.connections import Queries
 from bot.db.postgres.rows import SCORES, TAKE, VIDEO, qualified, summary_from
 from bot.db.postgres.videos import holding
-from bot.db.sqlite.people import ARTIST_ROLE, FAVOURITES
 from bot.db.text import fold
 
 _VIDEO = qualified("v", VIDEO)

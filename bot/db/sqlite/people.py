@@ -10,8 +10,10 @@ from collections.abc import Iterable
 from dataclasses import fields
 
 from bot.db.models import (
+    ARTIST_ROLE,
     DIRECTOR_ROLE,
     FAVOURITE_MIN_VIDEOS,
+    FAVOURITES,
     MIN_RATINGS,
     NEUTRAL_MEAN,
     PRIOR_WEIGHT,
@@ -38,11 +40,8 @@ _VIDEO = ", ".join(f"v.{name} AS {name}" for name in VIDEO_FIELDS)
 _HISTOGRAM = ", ".join(f"s.s{k} AS s{k}" for k in range(1, 11))
 # The highest code point: a prefix's range ends just before text that sorts after it.
 _LAST = "\U0010ffff"
-# How many favourite directors and artists /profile lists.
-FAVOURITES = 3
-# Names credited as a video's director (any case); what the video's artist is called.
+# Names credited as a video's director (any case).
 _DIRECTORS = f"c.kind = 'video' AND lower(c.role) = '{DIRECTOR_ROLE}'"
-ARTIST_ROLE = "Artist"
 # A video and a take as JSON arrays of their dataclasses' fields, in order.
 _VIDEO_ROW = ", ".join(f"v.{name}" for name in VIDEO_FIELDS)
 _TAKE_ROW = ", ".join(f"t.{f.name}" for f in fields(Take))
