@@ -199,7 +199,7 @@ async def test_a_one_percent_bench_database_arrives_whole(
     assert "  ratings                   24,000" in out
     assert [line for line in out if line.endswith("DIFFER")] == []
     rows = await assert_same_rows(path, postgres_url)
-    assert len(rows["ratings"]) == 20_000 and len(rows["take_agrees"]) > 5_000
+    assert len(rows["ratings"]) == 24_000 and len(rows["take_agrees"]) > 5_000
     # Ready to read at once: statistics gathered and pages marked visible by VACUUM, not
     # left to autovacuum while the bot's first reads run.
     conn = await asyncpg.connect(postgres_url)
