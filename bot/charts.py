@@ -249,7 +249,7 @@ def _chart(image: Image.Image, filename: str) -> Chart:
     # zlib level 3: half the time of the default 6 for a few KB more.
     indexed = image.quantize(palette=_PNG_PALETTE, dither=Image.Dither.NONE)
     buffer = io.BytesIO()
-    indexed.save(buffer, format="PNG", optimize=False, compress_level=3, transparency=0)
+    indexed.save(buffer, format="PNG", optimize=False, compress_level=1, transparency=0)
     return Chart(png=buffer.getvalue(), filename=filename)
 
 

@@ -43,8 +43,11 @@ class Profiles(commands.Cog):
         server = guild_id(interaction)
         who = member or interaction.user
         own = who.id == interaction.user.id
-        async with self.bot.db.read() as session:
-            profile = await session.profiles.profile(server, who.id)
+        async with self.bot.db.lookup() as session:
+            profile = await session.profiles.profile_of_few(server, who.id)
+        if profile is None:  # a member with many ratings: read off the event loop
+            async with self.bot.db.read() as session:
+                profile = await session.profiles.profile(server, who.id)
         if profile.hides_ratings and not own:
             raise UserFacingError(f"{shown_name(who)} keeps their ratings private.")
         if not profile.count and not profile.take_count:

@@ -87,6 +87,7 @@ LOOKUP_CALLS: dict[str, dict[str, list[tuple[Any, ...]]]] = {
         "count": [(GUILD,), (GUILD, 1)],
     },
     "members": {"no_quotes": [(GUILD, 7)], "hides_ratings": [(GUILD, 7)]},
+    "profiles": {"profile_of_few": [(GUILD, 7)]},
 }
 
 
@@ -194,6 +195,7 @@ def test_the_lookup_calls_above_cover_the_whole_lookup_interface() -> None:
         "takes": interface.TakeLookups,
         "quotes": interface.QuoteLookups,
         "members": interface.MemberLookups,
+        "profiles": interface.ProfileLookups,
     }
     assert {f: protocol_methods(p) for f, p in families.items()} == {
         f: set(calls) - BACKEND_HELPERS.get(f, set()) for f, calls in LOOKUP_CALLS.items()

@@ -15,8 +15,11 @@ from __future__ import annotations
 import io
 from typing import Any
 
+import pytest
 from PIL import Image
 
+from bot.db.postgres import people as postgres_people
+from bot.db.sqlite import people as sqlite_people
 from bot.standin.member import Member, Reply
 from tests.standin_harness import World
 
@@ -267,3 +270,21 @@ async def test_forged_options_get_a_sentence(world: World) -> None:
         assert not reply.embeds
     by = await alice.forge("top", by="producers")
     assert by.content == "by must be one of: videos, directors, artists."
+
+
+async def test_a_member_with_many_ratings_is_profiled_off_the_event_loop(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The event loop's connection answers profiles of members with few ratings only (its
+    # cost is bounded by them); past that, a read session does, with the same answer.
+    for engine in (sqlite_people, postgres_people):
+        monkeypatch.setattr(engine, "PROFILE_LOOKUP_MOST", 2)
+    alice = world.member("alice")
+    await rate_all(alice, {WCT: 9, ALRIGHT: 8})
+    async with world.db.lookup() as session:
+        assert await session.profiles.profile_of_few(world.guild.id, alice.id) is not None
+    await rate_all(alice, {HUMBLE: 6})
+    async with world.db.lookup() as session:
+        assert await session.profiles.profile_of_few(world.guild.id, alice.id) is None
+    reply = await alice.use("profile")
+    assert reply.embed["description"] == "Rated 3 videos, mean **7.67**/10 (the server's: 7.67)"

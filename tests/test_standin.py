@@ -8,7 +8,7 @@ from typing import Any
 import aiohttp
 
 from bot.standin.member import Member
-from bot.standin.server import StandIn
+from bot.standin.server import StandIn, form_parts
 
 
 async def call(standin: StandIn, method: str, path: str, body: Any) -> tuple[int, Any]:
@@ -143,3 +143,25 @@ async def test_channel_messages_respect_nonce(standin: StandIn) -> None:
     assert first[0] == second[0] == 200
     assert first[1]["id"] == second[1]["id"]
     await asyncio.sleep(0)
+
+
+async def test_form_parts_reads_a_body_as_aiohttp_writes_it() -> None:
+    # As discord.py sends a message with files: payload_json, then files[n] parts, whose
+    # bytes may hold anything, line breaks and dashes included.
+    form = aiohttp.FormData()
+    form.add_field("payload_json", '{"content": "hi"}', content_type="application/json")
+    png = b"\x89PNG\r\n\x1a\n--not-a-boundary\r\n\r\nend"
+    form.add_field("files[0]", png, filename="scores.png", content_type="image/png")
+    writer = form()
+    body = bytearray()
+
+    class Sink:
+        async def write(self, data: bytes) -> None:
+            body.extend(data)
+
+    await writer.write(Sink())  # type: ignore[arg-type]
+    _, _, parameters = writer.content_type.partition(";")
+    assert form_parts(bytes(body), parameters) == [
+        ("payload_json", None, b'{"content": "hi"}'),
+        ("files[0]", "scores.png", png),
+    ]

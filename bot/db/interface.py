@@ -446,7 +446,17 @@ class MemberWrites(MemberLookups, Protocol):
 # rated video of a server: read sessions only.
 
 
-class ProfileReads(Protocol):
+class ProfileLookups(Protocol):
+    async def profile_of_few(
+        self, guild_id: int, user_id: int, *, last: int = 5
+    ) -> MemberProfile | None:
+        """`profile`, for a member with at most PROFILE_LOOKUP_MOST ratings in the server
+        (so its cost is bounded: fit for the event loop); None for one with more, whose
+        profile a read session gives."""
+        ...
+
+
+class ProfileReads(ProfileLookups, Protocol):
     async def profile(self, guild_id: int, user_id: int, *, last: int = 5) -> MemberProfile:
         """The member's ratings in the server: their score histogram beside the server's,
         favourite directors and artists (at least FAVOURITE_MIN_VIDEOS of their videos
@@ -523,6 +533,8 @@ class LookupSession(Protocol):
     def quotes(self) -> QuoteLookups: ...
     @property
     def members(self) -> MemberLookups: ...
+    @property
+    def profiles(self) -> ProfileLookups: ...
 
 
 class ReadSession(Protocol):

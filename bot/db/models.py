@@ -229,6 +229,10 @@ class TakesPage:
 # A favourite director or artist needs at least this many of their videos rated by the
 # member: one 10/10 is a lucky video, not a favourite person.
 FAVOURITE_MIN_VIDEOS = 2
+# A profile is answered on the event loop's own connection when the member has at most this
+# many ratings in the server (its cost is bounded by them); a member with more is read off
+# the loop.
+PROFILE_LOOKUP_MOST = 200
 # /taste compares two members over at least this many videos both rated.
 TASTE_MIN_SHARED = 5
 # Who /top by: and /profile rank: a credit whose role reads "director" (any case), and the

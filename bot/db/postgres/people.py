@@ -19,6 +19,7 @@ from bot.db.models import (
     MIN_RATINGS,
     NEUTRAL_MEAN,
     PRIOR_WEIGHT,
+    PROFILE_LOOKUP_MOST,
     SONG_CREDIT,
     MemberProfile,
     PeopleTopList,
@@ -181,30 +182,50 @@ def _video(row: Iterable[Any]) -> Video:
     return Video(*row)
 
 
-class PostgresProfileReads:
+async def _profile(conn: Queries, guild_id: int, user_id: int, last: int) -> MemberProfile:
+    row = await conn.fetchrow(_PROFILE, guild_id, user_id, last, FAVOURITE_MIN_VIDEOS, FAVOURITES)
+    assert row is not None
+    histogram, server, hides, directors, artists, takes, best, newest = row
+    best = tuple(best) if best is not None else None
+    return MemberProfile(
+        user_id=user_id,
+        hides_ratings=hides,
+        histogram=tuple(histogram),
+        server_mean=server[1] / server[0] if server and server[0] else None,
+        favourite_directors=[PersonScore(*person) for person in directors],
+        favourite_artists=[PersonScore(*person) for person in artists],
+        take_count=takes,
+        most_agreed=ProfileTake(Take(*best[:_TAKE_WIDTH]), _video(best[_TAKE_WIDTH:]))
+        if best is not None
+        else None,
+        last_ratings=[RatedVideo(_video(r[2:]), r[0], r[1]) for r in map(tuple, newest)],
+    )
+
+
+class PostgresProfileLookups:
+    """In a lookup session: only a profile whose cost its rating count bounds."""
+
     def __init__(self, conn: Queries) -> None:
         self.conn = conn
 
+    async def profile_of_few(
+        self, guild_id: int, user_id: int, *, last: int = 5
+    ) -> MemberProfile | None:
+        rated = await self.conn.fetchval(
+            "SELECT count(*) FROM (SELECT FROM ratings WHERE guild_id = $1 AND user_id = $2 "
+            "LIMIT $3) AS up_to",
+            guild_id,
+            user_id,
+            PROFILE_LOOKUP_MOST + 1,
+        )
+        if rated > PROFILE_LOOKUP_MOST:
+            return None
+        return await _profile(self.conn, guild_id, user_id, last)
+
+
+class PostgresProfileReads(PostgresProfileLookups):
     async def profile(self, guild_id: int, user_id: int, *, last: int = 5) -> MemberProfile:
-        row = await self.conn.fetchrow(
-            _PROFILE, guild_id, user_id, last, FAVOURITE_MIN_VIDEOS, FAVOURITES
-        )
-        assert row is not None
-        histogram, server, hides, directors, artists, takes, best, newest = row
-        best = tuple(best) if best is not None else None
-        return MemberProfile(
-            user_id=user_id,
-            hides_ratings=hides,
-            histogram=tuple(histogram),
-            server_mean=server[1] / server[0] if server and server[0] else None,
-            favourite_directors=[PersonScore(*person) for person in directors],
-            favourite_artists=[PersonScore(*person) for person in artists],
-            take_count=takes,
-            most_agreed=ProfileTake(Take(*best[:_TAKE_WIDTH]), _video(best[_TAKE_WIDTH:]))
-            if best is not None
-            else None,
-            last_ratings=[RatedVideo(_video(r[2:]), r[0], r[1]) for r in map(tuple, newest)],
-        )
+        return await _profile(self.conn, guild_id, user_id, last)
 
     async def shared(self, guild_id: int, first: int, second: int) -> list[SharedRating]:
         rows = await self.conn.fetch(_SHARED, guild_id, first, second)

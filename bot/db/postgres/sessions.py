@@ -19,7 +19,11 @@ from bot.db.postgres.daily import PostgresDailyReads, PostgresDailyWrites
 from bot.db.postgres.exports import PostgresExportReads
 from bot.db.postgres.locks import Locks
 from bot.db.postgres.members import PostgresMemberLookups, PostgresMemberWrites
-from bot.db.postgres.people import PostgresPeopleReads, PostgresProfileReads
+from bot.db.postgres.people import (
+    PostgresPeopleReads,
+    PostgresProfileLookups,
+    PostgresProfileReads,
+)
 from bot.db.postgres.quotes import PostgresQuoteLookups, PostgresQuoteReads, PostgresQuoteWrites
 from bot.db.postgres.ratings import PostgresRatingLookups, PostgresRatingReads
 from bot.db.postgres.setup import PostgresSetupReads, PostgresSetupWrites
@@ -63,6 +67,7 @@ class PostgresLookupSession:
         self.takes = PostgresTakeLookups(conn)
         self.quotes = PostgresQuoteLookups(conn)
         self.members = PostgresMemberLookups(conn)
+        self.profiles = PostgresProfileLookups(conn)
 
 
 class PostgresReadSession:

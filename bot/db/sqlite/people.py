@@ -17,6 +17,7 @@ from bot.db.models import (
     MIN_RATINGS,
     NEUTRAL_MEAN,
     PRIOR_WEIGHT,
+    PROFILE_LOOKUP_MOST,
     SONG_CREDIT,
     MemberProfile,
     PeopleTopList,
@@ -65,6 +66,11 @@ def _favourites(rated: str) -> str:
 
 
 _MEMBER = "r.guild_id = :g AND r.user_id = :u"
+# How many ratings a member has, counting no further than a limit: an index range of at most
+# that many entries.
+_RATED_UP_TO = (
+    "SELECT count(*) AS n FROM (SELECT 1 FROM ratings WHERE guild_id = ? AND user_id = ? LIMIT ?)"
+)
 # Subqueries lose the JSON type of what they return: json() gives it back, so that
 # json_object nests them instead of quoting them as text.
 _PROFILE = (
@@ -109,27 +115,45 @@ def _summary(row: Named) -> ScoreSummary:
     )
 
 
-class SQLiteProfileReads:
+async def _profile(conn: Fetches, guild_id: int, user_id: int, last: int) -> MemberProfile:
+    # One statement (one trip to a reader's thread), its parts as JSON.
+    [row] = await conn.fetchall(_PROFILE, {"g": guild_id, "u": user_id, "last": last})
+    found = json.loads(row[0])
+    counts = dict(found["scores"])
+    server, best = found["server"], found["best"]
+    return MemberProfile(
+        user_id=user_id,
+        hides_ratings=bool(found["hidden"]),
+        histogram=tuple(counts.get(score, 0) for score in range(1, 11)),
+        server_mean=server[1] / server[0] if server and server[0] else None,
+        favourite_directors=[_person(*person) for person in found["directors"]],
+        favourite_artists=[_person(*person) for person in found["artists"]],
+        take_count=found["takes"],
+        most_agreed=ProfileTake(Take(*best[:9]), Video(*best[9:])) if best else None,
+        last_ratings=[RatedVideo(Video(*r[2:]), r[0], r[1]) for r in found["last"]],
+    )
+
+
+class SQLiteProfileLookups:
+    """On the event loop: only a profile whose cost its rating count bounds."""
+
     def __init__(self, conn: Fetches) -> None:
         self._conn = conn
 
-    async def profile(self, guild_id: int, user_id: int, *, last: int = 5) -> MemberProfile:
-        # One statement (one trip to the reader's thread), its parts as JSON.
-        [row] = await self._conn.fetchall(_PROFILE, {"g": guild_id, "u": user_id, "last": last})
-        found = json.loads(row[0])
-        counts = dict(found["scores"])
-        server, best = found["server"], found["best"]
-        return MemberProfile(
-            user_id=user_id,
-            hides_ratings=bool(found["hidden"]),
-            histogram=tuple(counts.get(score, 0) for score in range(1, 11)),
-            server_mean=server[1] / server[0] if server and server[0] else None,
-            favourite_directors=[_person(*person) for person in found["directors"]],
-            favourite_artists=[_person(*person) for person in found["artists"]],
-            take_count=found["takes"],
-            most_agreed=ProfileTake(Take(*best[:9]), Video(*best[9:])) if best else None,
-            last_ratings=[RatedVideo(Video(*r[2:]), r[0], r[1]) for r in found["last"]],
+    async def profile_of_few(
+        self, guild_id: int, user_id: int, *, last: int = 5
+    ) -> MemberProfile | None:
+        [row] = await self._conn.fetchall(
+            _RATED_UP_TO, (guild_id, user_id, PROFILE_LOOKUP_MOST + 1)
         )
+        if row["n"] > PROFILE_LOOKUP_MOST:
+            return None
+        return await _profile(self._conn, guild_id, user_id, last)
+
+
+class SQLiteProfileReads(SQLiteProfileLookups):
+    async def profile(self, guild_id: int, user_id: int, *, last: int = 5) -> MemberProfile:
+        return await _profile(self._conn, guild_id, user_id, last)
 
     async def shared(self, guild_id: int, first: int, second: int) -> list[SharedRating]:
         rows = await self._conn.fetchall(

@@ -16,7 +16,7 @@ from bot.db.sqlite.connections import Executes, Fetches
 from bot.db.sqlite.daily import SQLiteDailyReads, SQLiteDailyWrites
 from bot.db.sqlite.exports import SQLiteExportReads
 from bot.db.sqlite.members import SQLiteMemberLookups, SQLiteMemberWrites
-from bot.db.sqlite.people import SQLitePeopleReads, SQLiteProfileReads
+from bot.db.sqlite.people import SQLitePeopleReads, SQLiteProfileLookups, SQLiteProfileReads
 from bot.db.sqlite.quotes import SQLiteQuoteLookups, SQLiteQuoteReads, SQLiteQuoteWrites
 from bot.db.sqlite.ratings import SQLiteRatingLookups, SQLiteRatingReads
 from bot.db.sqlite.setup import SQLiteSetupReads, SQLiteSetupWrites
@@ -56,6 +56,7 @@ class SQLiteLookupSession:
         self.takes = SQLiteTakeLookups(conn)
         self.quotes = SQLiteQuoteLookups(conn)
         self.members = SQLiteMemberLookups(conn)
+        self.profiles = SQLiteProfileLookups(conn)
 
 
 class SQLiteReadSession:
