@@ -11,6 +11,7 @@ from typing import Any
 import discord
 from discord.ext import commands
 
+from bot import charts
 from bot.db import Database
 from bot.db.models import ShardSlice
 from bot.lookups import Lookups
@@ -147,6 +148,8 @@ class TakeTwoBot(commands.AutoShardedBot):
 
     async def setup_hook(self) -> None:
         await self.prepare()
+        # Charts are drawn in a process of their own: start it while Discord connects.
+        self._drawing_started = asyncio.create_task(charts.start_drawing())
         guild_id = self.settings.dev_guild_id
         if guild_id is not None and self.sync_dev_guild:
             # Guild commands update instantly; global ones are synced only by `python -m bot sync`.

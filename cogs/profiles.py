@@ -14,7 +14,7 @@ from bot.taste import Taste
 from bot.ui import replies
 from bot.ui.context import guild_id, guild_name
 from bot.ui.limits import clip
-from bot.ui.people import attached, profile_embed, taste_embed
+from bot.ui.people import chart_file, profile_embed, taste_embed
 
 
 def shown_name(user: discord.User | discord.Member) -> str:
@@ -59,8 +59,7 @@ class Profiles(commands.Cog):
         embed = profile_embed(profile, shown_name(who), guild_name(interaction))
         file = None
         if profile.count:
-            chart = await charts.draw(charts.score_distribution, profile.histogram)
-            file = attached(embed, chart)
+            file = await chart_file(embed, charts.score_distribution, profile.histogram)
         await replies.send(interaction, embed=embed, file=file)
 
     @app_commands.command(
@@ -86,14 +85,14 @@ class Profiles(commands.Cog):
         file = None
         if taste.agreement is not None:
             mine, theirs = taste.histograms()
-            chart = await charts.draw(
+            file = await chart_file(
+                embed,
                 charts.side_by_side,
                 mine,
                 theirs,
                 interaction.user.display_name,
                 member.display_name,
             )
-            file = attached(embed, chart)
         await replies.send(interaction, embed=embed, file=file)
 
 

@@ -14,7 +14,7 @@ from bot.db.models import PERSON_ROLES
 from bot.errors import UserFacingError
 from bot.ui import embeds, replies
 from bot.ui.context import guild_id, guild_name
-from bot.ui.people import attached, people_top_embed
+from bot.ui.people import chart_file, people_top_embed
 from bot.ui.video_option import VideoOption
 
 
@@ -85,8 +85,8 @@ class Ratings(commands.Cog):
                 f"No {what} has {wording.count(least, 'ratings')} in this server yet: "
                 "rate some with /rate."
             )
-        chart = await charts.draw(charts.ranking, tuple(entries))
-        await replies.send(interaction, embed=embed, file=attached(embed, chart))
+        file = await chart_file(embed, charts.ranking, tuple(entries))
+        await replies.send(interaction, embed=embed, file=file)
 
 
 async def setup(bot: TakeTwoBot) -> None:

@@ -11,7 +11,7 @@ from bot.client import TakeTwoBot
 from bot.ui import embeds, replies
 from bot.ui.components import credited_people, video_buttons
 from bot.ui.context import guild_id, guild_name
-from bot.ui.people import attached
+from bot.ui.people import chart_file
 from bot.ui.video_option import VideoOption
 
 
@@ -33,8 +33,7 @@ class Review(commands.Cog):
         file = None
         if page.score.count:
             # The text bars stay in the embed, for screen readers and servers without images.
-            chart = await charts.draw(charts.score_distribution, page.score.histogram)
-            file = attached(embed, chart)
+            file = await chart_file(embed, charts.score_distribution, page.score.histogram)
         people = credited_people(page.video, page.credits)
         await replies.send(
             interaction,

@@ -13,11 +13,13 @@ Discord stand-in, with every number worked out by hand from the sample catalog:
 from __future__ import annotations
 
 import io
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 import pytest
 from PIL import Image
 
+from bot import charts
 from bot.db.postgres import people as postgres_people
 from bot.db.sqlite import people as sqlite_people
 from bot.standin.member import Member, Reply
@@ -288,3 +290,18 @@ async def test_a_member_with_many_ratings_is_profiled_off_the_event_loop(
         assert await session.profiles.profile_of_few(world.guild.id, alice.id) is None
     reply = await alice.use("profile")
     assert reply.embed["description"] == "Rated 3 videos, mean **7.67**/10 (the server's: 7.67)"
+
+
+async def test_a_chart_that_cannot_be_drawn_leaves_the_words(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def broken(*args: object) -> object:
+        raise BrokenProcessPool("the drawing process died")
+
+    monkeypatch.setattr(charts, "draw", broken)
+    alice = world.member("alice")
+    await rate_all(alice, {WCT: 9})
+    for reply in (await alice.use("profile"), await alice.use("review", video=WCT)):
+        assert not reply.ephemeral and reply.embed["fields"]
+        assert "image" not in reply.embed
+        assert not (reply.message or {}).get("attachments")

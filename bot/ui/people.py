@@ -5,10 +5,13 @@ for servers that hide images)."""
 from __future__ import annotations
 
 import io
+import logging
+from collections.abc import Callable, Hashable
 
 import discord
 from discord.utils import escape_markdown
 
+from bot import charts
 from bot.charts import Chart
 from bot.db.models import (
     FAVOURITE_MIN_VIDEOS,
@@ -35,12 +38,22 @@ from bot.ui.limits import (
 )
 from bot.wording import count
 
+log = logging.getLogger(__name__)
+
 # How a person's video is named in /person's list, and how many lines it may take.
 LAST_SHOWN = 5
 
 
-def attached(embed: discord.Embed, chart: Chart) -> discord.File:
-    """Show the chart as the embed's image; the file to send with it."""
+async def chart_file(
+    embed: discord.Embed, make: Callable[..., Chart], *args: Hashable
+) -> discord.File | None:
+    """The chart `make(*args)` as the embed's image, and the file to send with it. A chart
+    that cannot be drawn is left out (logged): the embed says the same in words."""
+    try:
+        chart = await charts.draw(make, *args)
+    except Exception:
+        log.warning("a chart could not be drawn; replying without it", exc_info=True)
+        return None
     embed.set_image(url=f"attachment://{chart.filename}")
     return discord.File(io.BytesIO(chart.png), filename=chart.filename)
 
