@@ -27,8 +27,11 @@ class Taste:
         got 1 from one and 10 from the other: 100 x (1 - mean gap / 9), rounded half up."""
         if self.needed or not self.shared:
             return None
-        mean_gap = sum(abs(s.first - s.second) for s in self.shared) / len(self.shared)
-        return int(100 * (1 - mean_gap / WIDEST_GAP) + 0.5)
+        # 100 x (9n - G) / 9n for n videos with gaps adding up to G, in whole numbers: a
+        # float would lose an exact half (57.5 % read as 57.4999…).
+        n, gaps = len(self.shared), sum(_gap(s) for s in self.shared)
+        widest = WIDEST_GAP * n
+        return (200 * (widest - gaps) + widest) // (2 * widest)
 
     def agreed_most(self) -> list[SharedRating]:
         """The smallest gaps first; between equal gaps, the videos both liked more."""

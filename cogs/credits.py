@@ -9,6 +9,7 @@ from discord.ext import commands
 
 from bot.client import TakeTwoBot
 from bot.ui import embeds, replies
+from bot.ui.components import people_menu
 from bot.ui.video_option import VideoOption
 
 
@@ -26,7 +27,11 @@ class Credits(commands.Cog):
     async def credits(self, interaction: discord.Interaction, video: VideoOption) -> None:
         async with self.bot.db.lookup() as session:
             credits, sources = await session.videos.credits_and_sources(video.id)
-        await replies.send(interaction, embed=embeds.credits_embed(video, credits, sources))
+        await replies.send(
+            interaction,
+            embed=embeds.credits_embed(video, credits, sources),
+            view=people_menu(video, credits),
+        )
 
 
 async def setup(bot: TakeTwoBot) -> None:

@@ -108,9 +108,9 @@ class Privacy(
         await replies.send(
             interaction,
             "This deletes, in this server: your ratings, your takes, your agrees, the quotes you "
-            "saved, the quotes of your messages and your video suggestions. Scores and counts are "
-            "updated. It cannot "
-            "be undone. Go ahead?",
+            "saved, the quotes of your messages, your video suggestions and your settings "
+            "(no-quotes, hide-ratings). Scores and counts are updated. It cannot be undone. "
+            "Go ahead?",
             view=view,
             ephemeral=True,
         )
@@ -142,7 +142,8 @@ class Privacy(
         message = (
             "Your ratings are now hidden: other members cannot see your /profile or compare "
             "with you in /taste. Your scores still count in the server's means and rankings, "
-            "without your name. Run this again to show them."
+            "without your name, and the server's managers' /export-server file still holds "
+            "them. Run this again to show them."
             if now_hidden
             else "Your ratings are visible again in /profile and /taste."
         )

@@ -9,7 +9,7 @@ from discord.ext import commands
 from bot import charts
 from bot.client import TakeTwoBot
 from bot.ui import embeds, replies
-from bot.ui.components import credited_people, video_buttons
+from bot.ui.components import video_buttons
 from bot.ui.context import guild_id, guild_name
 from bot.ui.people import chart_file
 from bot.ui.video_option import VideoOption
@@ -34,12 +34,8 @@ class Review(commands.Cog):
         if page.score.count:
             # The text bars stay in the embed, for screen readers and servers without images.
             file = await chart_file(embed, charts.score_distribution, page.score.histogram)
-        people = credited_people(page.video, page.credits)
         await replies.send(
-            interaction,
-            embed=embed,
-            file=file,
-            view=video_buttons(video.id, page.video.url, people),
+            interaction, embed=embed, file=file, view=video_buttons(video.id, page.video.url)
         )
 
 

@@ -44,7 +44,6 @@ async def test_review_shows_catalog_press_and_buttons(bot: TakeTwoBot) -> None:
         f"taketwo:rate:{vid}",
         f"taketwo:credits:{vid}",
         f"taketwo:quote:{vid}",
-        f"taketwo:people:{vid}",
     ]
     assert sent.view is not None and sent.view.timeout is None
 

@@ -34,7 +34,7 @@ async def test_review_after_autocomplete(world: World) -> None:
     fields = {f["name"]: f["value"] for f in embed["fields"]}
     assert fields["Directed by"] == "Jake Schreier, Dave Free, Kendrick Lamar"
     assert any(name.startswith("Our Generation Music") for name in fields)
-    assert reply.labels() == ["Rate", "Credits", "Quote", "See a person's videos and scores"]
+    assert reply.labels() == ["Rate", "Credits", "Quote"]
 
 
 async def test_two_members_rate_the_same_video_at_once(world: World) -> None:

@@ -20,9 +20,11 @@ import pytest
 from PIL import Image
 
 from bot import charts
+from bot.db.models import Credit, SharedRating, Video
 from bot.db.postgres import people as postgres_people
 from bot.db.sqlite import people as sqlite_people
 from bot.standin.member import Member, Reply
+from bot.taste import Taste
 from tests.standin_harness import World
 
 WCT, ALRIGHT, HUMBLE, POOLS, FORMATION = (
@@ -198,31 +200,43 @@ async def test_person_lists_credits_with_the_servers_scores(world: World) -> Non
     assert unknown.ephemeral and "No one called “Nobody Atall” is credited" in unknown.content
 
 
-async def test_review_links_its_people_to_their_person_page(world: World) -> None:
+async def test_credits_link_their_people_to_their_person_page(world: World) -> None:
     alice = world.member("alice")
     await rate_all(alice, {HUMBLE: 7})
     review = await alice.use("review", video=HUMBLE)
-    [menu] = [
-        c
-        for row in (review.message or {})["components"]
-        for c in row["components"]
-        if c["type"] == 3
-    ]
-    labels = [(o["label"], o["description"]) for o in menu["options"]]
-    assert labels == [
-        ("Dave Meyers", "Director"),
-        ("The Little Homies", "Director"),
-        ("Kendrick Lamar", "Artist"),
-        ("Mike Will Made-It", "Producer (song)"),
-    ]
     # The score chart sits beside the text bars.
     assert chart_of(world, review).size[0] > 0
     assert review.message is not None
-    await world.restart_bot()  # the select outlives a restart
-    person = await alice.choose(review.message, ["1"])
+    # /review's Credits button, and /credits, list the people with a menu to their pages.
+    for credits in (
+        await alice.click(review.message, "Credits"),
+        await alice.use("credits", video=HUMBLE),
+    ):
+        [menu] = [c for c in credits.components() if c["type"] == 3]
+        labels = [(o["label"], o["description"]) for o in menu["options"]]
+        assert labels == [
+            ("Dave Meyers", "Director"),
+            ("The Little Homies", "Director"),
+            ("Kendrick Lamar", "Artist"),
+            ("Mike Will Made-It", "Producer (song)"),
+        ]
+    public = await alice.use("credits", video=HUMBLE)
+    assert public.message is not None
+    [menu] = [c for c in public.components() if c["type"] == 3]
+    homies = menu["options"][1]["value"]
+    await world.restart_bot()  # the menu outlives a restart
+    person = await alice.choose(public.message, [homies])
     assert person.ephemeral and person.embed["title"] == "The Little Homies"
-    forged = await alice.choose(review.message, ["99"], forged=True)
+    forged = await alice.choose(public.message, ["99"], forged=True)
     assert forged.ephemeral and forged.content == "Pick one of the people listed."
+    # Credits edited after the menu was posted: the place now holds someone else.
+    async with world.db.transaction() as tx:
+        video = await tx.videos.resolve(HUMBLE)
+        await tx.videos.replace_credits(
+            video.id, [Credit("Director", "Someone Else"), Credit("Director", "Dave Meyers")]
+        )
+    stale = await alice.choose(public.message, [homies])
+    assert stale.ephemeral and "credits changed" in stale.content
 
 
 async def test_hide_ratings_keeps_a_member_out_of_profile_and_taste(world: World) -> None:
@@ -305,3 +319,27 @@ async def test_a_chart_that_cannot_be_drawn_leaves_the_words(
         assert not reply.ephemeral and reply.embed["fields"]
         assert "image" not in reply.embed
         assert not (reply.message or {}).get("attachments")
+
+
+async def test_a_name_longer_than_an_autocomplete_value_opens_from_the_list(world: World) -> None:
+    name = "The " + "Very " * 30 + "Long Collective"  # 158 characters
+    async with world.db.transaction() as tx:
+        video = await tx.videos.resolve(POOLS)
+        await tx.videos.replace_credits(video.id, [Credit("Director", name)])
+    alice = world.member("alice")
+    [choice] = await alice.autocomplete("person", "name", "the very very")
+    assert len(choice["value"]) == 100
+    reply = await alice.run("person", name=choice["value"])
+    assert reply.embed["title"] == name
+
+
+def test_taste_rounds_an_exact_half_up() -> None:
+    # 40 videos with gaps adding up to 153: 100 x (360 - 153) / 360 = 57.5 exactly, so 58%.
+    video = Video(1, "v", "V", "A")
+    shared = (
+        [SharedRating(video, 10, 10 - 4)] * 38
+        + [SharedRating(video, 1, 1)]
+        + [SharedRating(video, 10, 9)]
+    )
+    assert sum(abs(s.first - s.second) for s in shared) == 153
+    assert Taste(shared).agreement == 58

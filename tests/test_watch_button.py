@@ -6,8 +6,6 @@ from __future__ import annotations
 from bot.catalog import import_catalog, parse_catalog
 from tests.standin_harness import World
 
-PEOPLE = "See a person's videos and scores"  # /review's People select
-
 
 async def test_a_malformed_stored_link_gets_no_watch_button(world: World) -> None:
     async with world.db.transaction() as tx:
@@ -29,7 +27,7 @@ async def test_a_malformed_stored_link_gets_no_watch_button(world: World) -> Non
     member = world.member("alice")
     bad = await member.use("review", video="Bad Link")
     assert bad.embed["title"] == "Bad Link"
-    assert bad.labels() == ["Rate", "Credits", "Quote", PEOPLE]
+    assert bad.labels() == ["Rate", "Credits", "Quote"]
     good = await member.use("review", video="Good Link")
     [watch] = [c for c in good.components() if c.get("label") == "Watch"]
     assert watch["url"] == "https://videos.example/42"

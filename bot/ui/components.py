@@ -8,6 +8,7 @@ restart still answers. The same buttons sit under /review and under daily quote 
 from __future__ import annotations
 
 import re
+import zlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -140,7 +141,10 @@ class CreditsButton(
             video = await session.videos.get(self.video_id)
             credits, sources = await session.videos.credits_and_sources(video.id)
         await replies.send(
-            interaction, embed=embeds.credits_embed(video, credits, sources), ephemeral=True
+            interaction,
+            embed=embeds.credits_embed(video, credits, sources),
+            view=people_menu(video, credits),
+            ephemeral=True,
         )
 
 
@@ -177,6 +181,12 @@ class QuoteButton(
         await replies.send(interaction, embed=embeds.quote_embed(quote), ephemeral=True)
 
 
+def _person_value(place: int, name: str) -> str:
+    """An option's value: the person's place, and a check of their name (the credits may
+    change after the menu is posted, and a place alone would then name someone else)."""
+    return f"{place}:{zlib.crc32(name.encode()):08x}"
+
+
 def credited_people(video: Video, credits: list[Credit]) -> list[tuple[str, str]]:
     """Who a video's People select offers, once each with their first role: directors
     first, then the video's other credits, the artist, and the song's credits."""
@@ -201,13 +211,16 @@ def credited_people(video: Video, credits: list[Credit]) -> list[tuple[str, str]
 class PeopleSelect(
     ui.DynamicItem[ui.Select[Any]], template=r"taketwo:people:(?P<video_id>[0-9]{1,18})"
 ):
-    """/review's link to /person: the people credited on the video. An option's value is
-    the person's place in the list, so a name of any length fits."""
+    """Under /credits and /review's Credits reply, the link to /person: the people credited
+    on the video. An option's value is the person's place in the list, so a name of any
+    length fits."""
 
     def __init__(self, video_id: int, people: list[tuple[str, str]] | None = None) -> None:
         options = [
             discord.SelectOption(
-                label=clip(name, SELECT_LABEL), description=clip(role, SELECT_LABEL), value=str(i)
+                label=clip(name, SELECT_LABEL),
+                description=clip(role, SELECT_LABEL),
+                value=_person_value(i, name),
             )
             for i, (name, role) in enumerate(people or [])
         ] or [discord.SelectOption(label="—", value="0")]
@@ -231,27 +244,27 @@ class PeopleSelect(
         data: Mapping[str, object] = interaction.data or {}
         values = data.get("values")
         # The value comes from the member's client: check it on the server.
-        place = (
-            parse_whole(values[0], 0, SELECT_OPTIONS - 1)
-            if isinstance(values, list) and len(values) == 1
-            else None
-        )
+        value = values[0] if isinstance(values, list) and len(values) == 1 else None
+        place = parse_whole(str(value).partition(":")[0], 0, SELECT_OPTIONS - 1)
         async with client(interaction).db.read() as session:
             video = await session.videos.get(self.video_id)
             people = credited_people(video, await session.videos.credits(video.id))
         if place is None or place >= len(people):
             raise UserFacingError("Pick one of the people listed.")
-        await send_person(interaction, people[place][0], ephemeral=True)
+        name = people[place][0]
+        if value != _person_value(place, name):
+            raise UserFacingError(
+                "This video's credits changed since this menu was posted: open them again."
+            )
+        await send_person(interaction, name, ephemeral=True)
 
 
 VIDEO_BUTTONS = (RateButton, ScoreSelect, CreditsButton, QuoteButton, PeopleSelect)
 
 
-def video_buttons(
-    video_id: int, watch_url: str | None = None, people: list[tuple[str, str]] | None = None
-) -> ui.View:
-    """The Rate, Credits and Quote buttons shown under a video, a Watch link to the video
-    when its link is known, and (under /review) a select of the people credited on it."""
+def video_buttons(video_id: int, watch_url: str | None = None) -> ui.View:
+    """The Rate, Credits and Quote buttons shown under a video, and a Watch link to the
+    video when its link is known."""
     view = ui.View(timeout=None)
     view.add_item(RateButton(video_id))
     view.add_item(CreditsButton(video_id))
@@ -261,6 +274,15 @@ def video_buttons(
     if watch_url and watchable(watch_url):
         # A link button opens the page in the member's browser: no interaction, no custom_id.
         view.add_item(ui.Button(label="Watch", style=discord.ButtonStyle.link, url=watch_url))
-    if people:
-        view.add_item(PeopleSelect(video_id, people))
+    return view
+
+
+def people_menu(video: Video, credits: list[Credit]) -> ui.View | None:
+    """Under a video's credits: a select of the people credited, each leading to their
+    /person page (None when nobody is)."""
+    people = credited_people(video, credits)
+    if not people:
+        return None
+    view = ui.View(timeout=None)
+    view.add_item(PeopleSelect(video.id, people))
     return view

@@ -40,9 +40,6 @@ from bot.wording import count
 
 log = logging.getLogger(__name__)
 
-# How a person's video is named in /person's list, and how many lines it may take.
-LAST_SHOWN = 5
-
 
 async def chart_file(
     embed: discord.Embed, make: Callable[..., Chart], *args: Hashable
@@ -114,7 +111,11 @@ def profile_embed(profile: MemberProfile, who: str, guild_name: str) -> discord.
         text=clip(
             f"Favourites: the people whose videos they rate highest, with at least "
             f"{count(FAVOURITE_MIN_VIDEOS, 'videos')} rated. "
-            "Keep yours out of others' /profile with /privacy hide-ratings.",
+            + (
+                "Hidden from other members' /profile and /taste (/privacy hide-ratings)."
+                if profile.hides_ratings
+                else "Keep yours out of others' /profile with /privacy hide-ratings."
+            ),
             FOOTER,
         )
     )
@@ -225,10 +226,12 @@ def people_top_embed(top: PeopleTopList, guild_name: str) -> discord.Embed:
         f"{count(entry.count, 'ratings')} over {count(entry.videos, 'videos')}"
         for rank, entry in enumerate(top.entries, start=1)
     ]
+    # Whole entries only: 25 long names would pass the description's limit.
+    body, shown = _fit_lines(lines, EMBED_DESCRIPTION - 40)
+    if shown < len(lines):
+        body += f"\n…and {len(lines) - shown} more."
     embed = discord.Embed(
-        title=clip(f"Top {top.role} in {guild_name}", EMBED_TITLE),
-        colour=BRAND,
-        description=clip("\n".join(lines), EMBED_DESCRIPTION),
+        title=clip(f"Top {top.role} in {guild_name}", EMBED_TITLE), colour=BRAND, description=body
     )
     embed.set_footer(
         text=clip(
@@ -242,17 +245,24 @@ def people_top_embed(top: PeopleTopList, guild_name: str) -> discord.Embed:
     return fit_embed(embed)
 
 
+# The longest value an autocomplete choice carries.
+AUTOCOMPLETE_VALUE = 100
+
+
 async def send_person(interaction: discord.Interaction, value: str, *, ephemeral: bool) -> None:
     """Answer with the /person page of the name a member picked or typed."""
     server = guild_id(interaction)
     async with client(interaction).db.read() as session:
         name = await session.people.resolve(value)
+        if name is None and len(value) == AUTOCOMPLETE_VALUE:
+            # A longer name, cut to what an autocomplete value holds: the name it starts.
+            found = await session.people.search(value, limit=1)
+            name = found[0] if found and found[0].startswith(value) else None
         if name is None:
             raise UserFacingError(
                 f"No one called “{escape_markdown(clip(value, 100))}” is credited in the "
                 "catalog: pick a name from the list."
             )
         page = await session.people.page(server, name)
-    await replies.send(
-        interaction, embed=person_embed(page, guild_name(interaction)), ephemeral=ephemeral
-    )
+    shown = person_embed(page, escape_markdown(guild_name(interaction)))
+    await replies.send(interaction, embed=shown, ephemeral=ephemeral)
