@@ -122,6 +122,7 @@ class Member:
         }
 
     def resolved_member(self) -> dict[str, Any]:
+        """The member as Discord resolves it in an option: partial (no user, deaf or mute)."""
         return {
             "roles": [],
             "joined_at": datetime.now(UTC).isoformat(),
@@ -142,20 +143,7 @@ class Member:
             "channel_id": str(self.channel_id),
             "channel": {**channel.payload(), "permissions": str(self.permissions)},
             "guild": {"id": str(self.guild.id), "locale": "en-US", "features": []},
-            "member": {
-                "user": self.user,
-                "roles": [],
-                "joined_at": datetime.now(UTC).isoformat(),
-                "deaf": False,
-                "mute": False,
-                "flags": 0,
-                "permissions": str(self.permissions),
-                "nick": None,
-                "avatar": None,
-                "pending": False,
-                "premium_since": None,
-                "communication_disabled_until": None,
-            },
+            "member": {"user": self.user, "deaf": False, "mute": False, **self.resolved_member()},
             "app_permissions": str(ALL_PERMISSIONS),
             "locale": "en-US",
             "guild_locale": "en-US",
@@ -302,7 +290,6 @@ class Member:
             resolved["channels"] = channels
         if members:
             resolved["users"] = {key: m.user for key, m in members.items()}
-            # Resolved members are partial: no user, deaf or mute (Discord's resolved data).
             resolved["members"] = {key: m.resolved_member() for key, m in members.items()}
         if resolved:
             payload["data"]["resolved"] = resolved
