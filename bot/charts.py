@@ -12,13 +12,11 @@ import asyncio
 import functools
 import io
 import math
-import multiprocessing
 import re
 import threading
 import unicodedata
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -476,43 +474,18 @@ _drawn: OrderedDict[Hashable, Chart] = OrderedDict()
 _drawn_lock = threading.Lock()
 
 
-_pool: ProcessPoolExecutor | None = None
-
-
-def _drawing_process() -> ProcessPoolExecutor:
-    """The process charts are drawn in. Pillow holds the GIL while it draws: on a thread of the
-    bot's own process, each chart stalled the event loop behind it under load. Started on the
-    first chart (or by `start_drawing`), and again if it ever dies."""
-    global _pool
-    if _pool is None or getattr(_pool, "_broken", False):
-        # spawn: forking a process that runs threads and an event loop is unsafe.
-        _pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
-    return _pool
-
-
-async def start_drawing() -> None:
-    """Start the drawing process now (it imports Pillow: a fraction of a second), so the first
-    member to ask for a chart does not wait for it."""
-    await asyncio.get_running_loop().run_in_executor(_drawing_process(), _ready)
-
-
-def _ready() -> None:
-    _font(TEXT_SIZE)
-
-
 async def draw(make: Callable[..., Chart], *args: Any, **kwargs: Any) -> Chart:
-    """make(*args, **kwargs), drawn in a process of its own so the event loop keeps serving,
-    and kept in a bounded least-recently-used cache: the same function with the same
-    arguments shows the same chart. Two concurrent first calls may both draw; either result
-    is the same chart. `make` is a module-level function (it is sent to the process)."""
+    """make(*args, **kwargs), drawn on a worker thread so the event loop keeps serving, and
+    kept in a bounded least-recently-used cache: the same function with the same arguments
+    shows the same chart. Two concurrent first calls may both draw; either result is the
+    same chart."""
     key = (make, args, tuple(sorted(kwargs.items())))
     with _drawn_lock:
         chart = _drawn.get(key)
         if chart is not None:
             _drawn.move_to_end(key)
             return chart
-    loop = asyncio.get_running_loop()
-    chart = await loop.run_in_executor(_drawing_process(), functools.partial(make, *args, **kwargs))
+    chart = await asyncio.to_thread(make, *args, **kwargs)
     with _drawn_lock:
         _drawn[key] = chart
         _drawn.move_to_end(key)

@@ -11,7 +11,6 @@ from typing import Any
 import discord
 from discord.ext import commands
 
-from bot import charts
 from bot.db import Database
 from bot.db.models import ShardSlice
 from bot.lookups import Lookups
@@ -148,8 +147,7 @@ class TakeTwoBot(commands.AutoShardedBot):
 
     async def setup_hook(self) -> None:
         await self.prepare()
-        # Charts are drawn in a process of their own: start it while Discord connects.
-        self._drawing_started = asyncio.create_task(self._start_drawing())
+
         guild_id = self.settings.dev_guild_id
         if guild_id is not None and self.sync_dev_guild:
             # Guild commands update instantly; global ones are synced only by `python -m bot sync`.
@@ -157,12 +155,6 @@ class TakeTwoBot(commands.AutoShardedBot):
             self.tree.copy_global_to(guild=guild)
             synced = await self.tree.sync(guild=guild)
             log.info("synced %d commands to development server %s", len(synced), guild_id)
-
-    async def _start_drawing(self) -> None:
-        try:
-            await charts.start_drawing()
-        except Exception:  # charts then start with the first one asked for
-            log.warning("the chart drawing process did not start", exc_info=True)
 
     @property
     def shard_slice(self) -> ShardSlice | None:

@@ -4,8 +4,7 @@ how they are drawn (off the event loop, cached by what they show)."""
 from __future__ import annotations
 
 import io
-import os
-import time
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -328,30 +327,38 @@ def test_bad_input_is_refused_with_a_value_error(bad: Callable[[], Chart]) -> No
         bad()
 
 
-def drawn_where(n: int, *, highlight: int = 0) -> Chart:
-    """A chart that says which process drew it, and when (a chart drawn again differs)."""
-    return Chart(
-        png=f"{os.getpid()} {time.perf_counter_ns()} {n} {highlight}".encode(), filename="n.png"
-    )
+async def test_draw_runs_off_the_event_loop_and_keeps_what_it_drew() -> None:
+    threads: list[int] = []
 
+    def make(counts: tuple[int, ...], *, highlight: int | None = None) -> Chart:
+        threads.append(threading.get_ident())
+        return score_distribution(counts, highlight=highlight)
 
-async def test_draw_runs_in_another_process_and_keeps_what_it_drew() -> None:
-    first = await charts.draw(drawn_where, 1, highlight=3)
-    drawn_by = int(first.png.split()[0])
-    assert drawn_by != os.getpid()  # not the event loop's process, so not its thread either
-    again = await charts.draw(drawn_where, 1, highlight=3)
-    assert again is first
-    # What the chart shows is the key: other data, another keyword, another function.
-    assert await charts.draw(drawn_where, 2, highlight=3) is not first
-    assert await charts.draw(drawn_where, 1, highlight=4) is not first
-    real = await charts.draw(score_distribution, SOME_COUNTS, highlight=3)
-    assert real == score_distribution(SOME_COUNTS, highlight=3)
+    first = await charts.draw(make, SOME_COUNTS, highlight=3)
+    assert len(threads) == 1 and threads[0] != threading.get_ident()
+    assert first == score_distribution(SOME_COUNTS, highlight=3)
+    again = await charts.draw(make, SOME_COUNTS, highlight=3)
+    assert again is first and len(threads) == 1
+    # What the chart shows is the key: other counts, another highlight, another function.
+    await charts.draw(make, OTHER_COUNTS, highlight=3)
+    await charts.draw(make, SOME_COUNTS, highlight=4)
+    assert len(threads) == 3
+    assert await charts.draw(score_distribution, SOME_COUNTS, highlight=3) is not first
 
 
 async def test_draw_keeps_the_most_recently_used_charts_up_to_its_bound() -> None:
-    kept = {n: await charts.draw(drawn_where, n) for n in range(charts.CHART_CACHE_SIZE)}
-    await charts.draw(drawn_where, 0)  # used again: now the most recent
-    await charts.draw(drawn_where, charts.CHART_CACHE_SIZE)  # one more than it keeps: 1 goes
-    assert await charts.draw(drawn_where, 0) is kept[0]
-    assert await charts.draw(drawn_where, 2) is kept[2]
-    assert await charts.draw(drawn_where, 1) is not kept[1]  # drawn again
+    made: list[int] = []
+
+    def make(n: int) -> Chart:
+        made.append(n)
+        return Chart(png=str(n).encode(), filename="n.png")
+
+    for n in range(charts.CHART_CACHE_SIZE):
+        await charts.draw(make, n)
+    await charts.draw(make, 0)  # used again: now the most recent
+    await charts.draw(make, charts.CHART_CACHE_SIZE)  # one more than it keeps: 1 goes
+    made.clear()
+    await charts.draw(make, 0)
+    assert made == []
+    await charts.draw(make, 1)
+    assert made == [1]
