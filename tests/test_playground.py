@@ -193,7 +193,8 @@ async def test_a_whole_session_shows_every_part_of_the_bot(
     assert "text takes at most 1000 characters and that is 1001: Discord's box stops typing" in flat
     assert "Discord does not send a message over 2000 characters" in flat
     assert "Discord would not send that: score is at most 10" in out
-    assert "No button 'Nope' on that message. Its buttons: Rate, Credits, Quote." in out
+    # The credits reply (with its people menu) is now the last message with components.
+    assert "No button 'Nope' on that message. Its buttons: none." in out
     assert "/quote is only the start of a command: /quote random, /quote add" in out
     assert "A quote (\" or ') in that line is never closed." in out
 
