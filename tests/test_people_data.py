@@ -47,6 +47,7 @@ from bot.db.models import (
     ScoreSummary,
 )
 from bot.db.postgres.database import PostgresDatabase
+from bot.db.sqlite import people
 from bot.db.sqlite.database import SQLiteDatabase
 from bot.db.text import fold
 from tests import raw
@@ -156,6 +157,12 @@ async def test_a_profile_counts_the_members_ratings_favourites_and_takes(
 ) -> None:
     async with db.read() as session:
         profile = await session.profiles.profile(GUILD, A, last=3)
+    # The same profile on the event loop's connection and inside a transaction (one
+    # statement each; the read session above reads the directors on a second reader).
+    async with db.lookup() as lookup:
+        assert await lookup.profiles.profile_of_few(GUILD, A, last=3) == profile
+    async with db.transaction() as tx:
+        assert await tx.profiles.profile(GUILD, A, last=3) == profile
     # A gave 9, 7, 8, 4 and 10: one each of 4, 7, 8, 9 and 10; 38 / 5 = 7.6.
     assert profile.histogram == (0, 0, 0, 1, 0, 0, 1, 1, 1, 1)
     assert profile.count == 5
@@ -190,6 +197,42 @@ async def test_a_profile_counts_the_members_ratings_favourites_and_takes(
         (rated["v3"], 8, 1002),
     ]
     assert profile.last_ratings[0].video.title == "Solo Song"
+
+
+@pytest.mark.sqlite_only
+async def test_a_profile_read_while_every_other_reader_is_busy_is_the_same(
+    tmp_path: Path,
+) -> None:
+    """A read session borrows an idle reader for the favourite directors; with none idle it
+    reads them itself rather than wait (two sessions each waiting for the other's reader
+    would wait for ever)."""
+    db = SQLiteDatabase(tmp_path / "two-readers.sqlite3", readers=2)
+    await db.open()
+    try:
+        await rate_all(db, await add_catalog(db))
+        async with db.read() as first:
+            beside = await first.profiles.profile(GUILD, A)
+            async with db.read() as second:
+                alone = await second.profiles.profile(GUILD, A)
+                assert alone == await first.profiles.profile(GUILD, A)
+        assert alone == beside
+        assert [p.name for p in alone.favourite_directors] == ["Ann Example", "Bo Example"]
+    finally:
+        await db.close()
+
+
+@pytest.mark.sqlite_only
+async def test_directors_are_read_through_their_own_index(db: Database) -> None:
+    assert isinstance(db, SQLiteDatabase)
+    with closing(sqlite3.connect(db.path)) as conn:
+        plan = " ".join(
+            str(row[3])
+            for statement in (people._FAVOURITE_DIRECTORS, people._PROFILE)
+            for row in conn.execute(
+                f"EXPLAIN QUERY PLAN {statement}", {"g": GUILD, "u": A, "last": 5}
+            )
+        )
+    assert "USING INDEX credits_of_directors" in plan
 
 
 async def test_a_member_with_nothing_has_an_empty_profile(

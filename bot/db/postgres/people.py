@@ -81,9 +81,10 @@ SELECT
     (SELECT ({qualified("t", TAKE)}, {_VIDEO}) FROM takes AS t
         JOIN videos AS v ON v.id = t.video_id WHERE t.guild_id = $1 AND t.user_id = $2
         ORDER BY t.agree_count DESC, t.updated_at DESC, t.id DESC LIMIT 1),
-    ARRAY(SELECT (r.score, r.rated_at, {_VIDEO}) FROM ratings AS r
-        JOIN videos AS v ON v.id = r.video_id WHERE r.guild_id = $1 AND r.user_id = $2
-        ORDER BY r.rated_at DESC, r.video_id DESC LIMIT $3)
+    ARRAY(SELECT (r.score, r.rated_at, {_VIDEO}) FROM (
+            SELECT video_id, score, rated_at FROM ratings WHERE guild_id = $1 AND user_id = $2
+            ORDER BY rated_at DESC, video_id DESC LIMIT $3
+        ) AS r JOIN videos AS v ON v.id = r.video_id ORDER BY r.rated_at DESC, r.video_id DESC)
 """
 
 _SHARED = f"""

@@ -31,6 +31,7 @@ from bot.db.group_commit import (
 from bot.db.models import ScoreSummary, Take
 from bot.db.sqlite.checkpoints import Checkpointer
 from bot.db.sqlite.connections import (
+    Fetches,
     LoopConnection,
     ThreadConnection,
     connect_on_loop,
@@ -78,7 +79,7 @@ class SQLiteDatabase:
             for _ in range(self.reader_count):
                 reader = await connect_on_thread(self.path, read_only=True)
                 self._reader_conns.append(reader)
-                self._readers.put_nowait(SQLiteReadSession(reader))
+                self._readers.put_nowait(SQLiteReadSession(reader, self._spare_reader))
             self._loop_conn = connect_on_loop(self.path)
             self._lookup = SQLiteLookupSession(self._loop_conn)
             self._checkpointer = Checkpointer(
@@ -176,6 +177,20 @@ class SQLiteDatabase:
         except sqlite3.DatabaseError as exc:
             self._raise_if_damaged(exc)
             raise
+        finally:
+            self._readers.put_nowait(session)
+
+    @asynccontextmanager
+    async def _spare_reader(self) -> AsyncIterator[Fetches | None]:
+        """An idle reader's connection for a read session to use beside its own, or None when
+        every other reader is busy (see SpareReader)."""
+        try:
+            session = self._readers.get_nowait()
+        except asyncio.QueueEmpty:
+            yield None
+            return
+        try:
+            yield session.conn
         finally:
             self._readers.put_nowait(session)
 

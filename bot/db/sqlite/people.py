@@ -5,6 +5,7 @@ read sessions only (off the event loop)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterable
 from dataclasses import fields
@@ -32,7 +33,7 @@ from bot.db.models import (
     Take,
     Video,
 )
-from bot.db.sqlite.connections import Fetches
+from bot.db.sqlite.connections import Fetches, SpareReader
 from bot.db.sqlite.rows import VIDEO_FIELDS, Named, read_into
 from bot.db.text import fold
 
@@ -41,7 +42,8 @@ _VIDEO = ", ".join(f"v.{name} AS {name}" for name in VIDEO_FIELDS)
 _HISTOGRAM = ", ".join(f"s.s{k} AS s{k}" for k in range(1, 11))
 # The highest code point: a prefix's range ends just before text that sorts after it.
 _LAST = "\U0010ffff"
-# Names credited as a video's director (any case).
+# Names credited as a video's director (any case): the WHERE of the index credits_of_directors
+# (migration 0015), word for word, so that the index may serve it.
 _DIRECTORS = f"c.kind = 'video' AND lower(c.role) = '{DIRECTOR_ROLE}'"
 # A video and a take as JSON arrays of their dataclasses' fields, in order.
 _VIDEO_ROW = ", ".join(f"v.{name}" for name in VIDEO_FIELDS)
@@ -71,34 +73,50 @@ _MEMBER = "r.guild_id = :g AND r.user_id = :u"
 _RATED_UP_TO = (
     "SELECT count(*) AS n FROM (SELECT 1 FROM ratings WHERE guild_id = ? AND user_id = ? LIMIT ?)"
 )
-# Subqueries lose the JSON type of what they return: json() gives it back, so that
-# json_object nests them instead of quoting them as text.
-_PROFILE = (
-    "SELECT json_object("
-    "'scores', json((SELECT json_group_array(json_array(score, n)) FROM (SELECT score, "
-    "count(*) AS n FROM ratings WHERE guild_id = :g AND user_id = :u GROUP BY score))), "
-    "'server', json((SELECT json_array(count, total) FROM guild_scores WHERE guild_id = :g)), "
-    "'hidden', (SELECT hide_ratings FROM member_settings WHERE guild_id = :g AND user_id = :u), "
-    # A person credited twice on one video (two director credits) counts it once.
-    "'directors', json(("
-    + _favourites(
-        "SELECT DISTINCT r.video_id, c.name AS name, r.score FROM ratings AS r "
-        f"JOIN credits AS c ON c.video_id = r.video_id WHERE {_MEMBER} AND {_DIRECTORS}"
-    )
-    + ")), 'artists', json(("
-    + _favourites(
-        "SELECT r.video_id, v.artist AS name, r.score FROM ratings AS r "
-        f"JOIN videos AS v ON v.id = r.video_id WHERE {_MEMBER}"
-    )
-    + ")), 'takes', (SELECT count(*) FROM takes WHERE guild_id = :g AND user_id = :u), "
-    f"'best', json((SELECT json_array({_TAKE_ROW}, {_VIDEO_ROW}) FROM takes AS t "
-    "JOIN videos AS v ON v.id = t.video_id WHERE t.guild_id = :g AND t.user_id = :u "
-    "ORDER BY t.agree_count DESC, t.updated_at DESC, t.id DESC LIMIT 1)), "
-    "'last', json((SELECT json_group_array(json(item)) FROM ("
-    f"SELECT json_array(r.score, r.rated_at, {_VIDEO_ROW}) AS item FROM ratings AS r "
-    f"JOIN videos AS v ON v.id = r.video_id WHERE {_MEMBER} "
-    "ORDER BY r.rated_at DESC, r.video_id DESC LIMIT :last))))"
+# The member's favourite directors, through the index of director credits (migration 0015),
+# named so that the plan does not depend on whether the database was analysed. A person
+# credited twice on one video (two director credits) counts it once.
+_FAVOURITE_DIRECTORS = _favourites(
+    "SELECT DISTINCT r.video_id, c.name AS name, r.score FROM ratings AS r "
+    "JOIN credits AS c INDEXED BY credits_of_directors ON c.video_id = r.video_id "
+    f"WHERE {_MEMBER} AND {_DIRECTORS}"
 )
+
+
+def _profile_object(*, directors: bool) -> str:
+    """The profile as one JSON object (one statement: one trip to a reader's thread), with or
+    without the favourite directors (then read beside it on another reader)."""
+    # Subqueries lose the JSON type of what they return: json() gives it back, so that
+    # json_object nests them instead of quoting them as text.
+    return (
+        "SELECT json_object("
+        "'scores', json((SELECT json_group_array(json_array(score, n)) FROM (SELECT score, "
+        "count(*) AS n FROM ratings WHERE guild_id = :g AND user_id = :u GROUP BY score))), "
+        "'server', json((SELECT json_array(count, total) FROM guild_scores WHERE guild_id = :g)), "
+        "'hidden', (SELECT hide_ratings FROM member_settings "
+        "WHERE guild_id = :g AND user_id = :u), "
+        + (f"'directors', json(({_FAVOURITE_DIRECTORS})), " if directors else "")
+        + "'artists', json(("
+        + _favourites(
+            "SELECT r.video_id, v.artist AS name, r.score FROM ratings AS r "
+            f"JOIN videos AS v ON v.id = r.video_id WHERE {_MEMBER}"
+        )
+        + ")), 'takes', (SELECT count(*) FROM takes WHERE guild_id = :g AND user_id = :u), "
+        f"'best', json((SELECT json_array({_TAKE_ROW}, {_VIDEO_ROW}) FROM takes AS t "
+        "JOIN videos AS v ON v.id = t.video_id WHERE t.guild_id = :g AND t.user_id = :u "
+        "ORDER BY t.agree_count DESC, t.updated_at DESC, t.id DESC LIMIT 1)), "
+        # The newest ratings are chosen from the ratings alone; only they are joined to their
+        # videos (a video row per rating before the sort cost more than the rest together).
+        "'last', json((SELECT json_group_array(json(item)) FROM ("
+        f"SELECT json_array(r.score, r.rated_at, {_VIDEO_ROW}) AS item FROM ("
+        "SELECT video_id, score, rated_at FROM ratings WHERE guild_id = :g AND user_id = :u "
+        "ORDER BY rated_at DESC, video_id DESC LIMIT :last) AS r "
+        "JOIN videos AS v ON v.id = r.video_id ORDER BY r.rated_at DESC, r.video_id DESC))))"
+    )
+
+
+_PROFILE = _profile_object(directors=True)
+_PROFILE_BUT_DIRECTORS = _profile_object(directors=False)
 
 
 def _video(row: Named) -> Video:
@@ -115,10 +133,25 @@ def _summary(row: Named) -> ScoreSummary:
     )
 
 
-async def _profile(conn: Fetches, guild_id: int, user_id: int, last: int) -> MemberProfile:
-    # One statement (one trip to a reader's thread), its parts as JSON.
-    [row] = await conn.fetchall(_PROFILE, {"g": guild_id, "u": user_id, "last": last})
-    found = json.loads(row[0])
+async def _profile(
+    conn: Fetches, guild_id: int, user_id: int, last: int, beside: Fetches | None = None
+) -> MemberProfile:
+    """The profile in one statement on conn, or, given a second reader, its favourite
+    directors (the costliest part) read on that reader's thread at the same time as the rest:
+    SQLite lets go of the GIL while it steps, so the two run on two cores. The two
+    statements may see states a commit apart, as two replies would."""
+    params = {"g": guild_id, "u": user_id, "last": last}
+    if beside is None:
+        [row] = await conn.fetchall(_PROFILE, params)
+        found = json.loads(row[0])
+        directors = found["directors"]
+    else:
+        [row], [directors_row] = await asyncio.gather(
+            conn.fetchall(_PROFILE_BUT_DIRECTORS, params),
+            beside.fetchall(_FAVOURITE_DIRECTORS, params),
+        )
+        found = json.loads(row[0])
+        directors = json.loads(directors_row[0])
     counts = dict(found["scores"])
     server, best = found["server"], found["best"]
     return MemberProfile(
@@ -126,7 +159,7 @@ async def _profile(conn: Fetches, guild_id: int, user_id: int, last: int) -> Mem
         hides_ratings=bool(found["hidden"]),
         histogram=tuple(counts.get(score, 0) for score in range(1, 11)),
         server_mean=server[1] / server[0] if server and server[0] else None,
-        favourite_directors=[_person(*person) for person in found["directors"]],
+        favourite_directors=[_person(*person) for person in directors],
         favourite_artists=[_person(*person) for person in found["artists"]],
         take_count=found["takes"],
         most_agreed=ProfileTake(Take(*best[:9]), Video(*best[9:])) if best else None,
@@ -152,8 +185,15 @@ class SQLiteProfileLookups:
 
 
 class SQLiteProfileReads(SQLiteProfileLookups):
+    def __init__(self, conn: Fetches, spare: SpareReader | None = None) -> None:
+        super().__init__(conn)
+        self._spare = spare
+
     async def profile(self, guild_id: int, user_id: int, *, last: int = 5) -> MemberProfile:
-        return await _profile(self._conn, guild_id, user_id, last)
+        if self._spare is None:  # inside a transaction: its own connection only
+            return await _profile(self._conn, guild_id, user_id, last)
+        async with self._spare() as beside:
+            return await _profile(self._conn, guild_id, user_id, last, beside)
 
     async def shared(self, guild_id: int, first: int, second: int) -> list[SharedRating]:
         rows = await self._conn.fetchall(
@@ -241,8 +281,9 @@ class SQLitePeopleReads:
         if role == "directors":
             credited = (
                 "SELECT DISTINCT s.video_id, c.name AS name, s.count, s.total "
-                "FROM video_scores AS s JOIN credits AS c ON c.video_id = s.video_id "
-                f"WHERE s.guild_id = :guild AND s.count > 0 AND {_DIRECTORS}"
+                "FROM video_scores AS s JOIN credits AS c INDEXED BY credits_of_directors "
+                f"ON c.video_id = s.video_id WHERE s.guild_id = :guild AND s.count > 0 "
+                f"AND {_DIRECTORS}"
             )
         elif role == "artists":
             credited = (
