@@ -87,7 +87,9 @@ LOOKUP_CALLS: dict[str, dict[str, list[tuple[Any, ...]]]] = {
         "count": [(GUILD,), (GUILD, 1)],
     },
     "members": {"no_quotes": [(GUILD, 7)], "hides_ratings": [(GUILD, 7)]},
-    "profiles": {"profile_of_few": [(GUILD, 7)]},
+    # Member 1 rates every video grow() adds: past PROFILE_LOOKUP_MOST, the lookup says so
+    # without reading the profile.
+    "profiles": {"profile_of_few": [(GUILD, 7), (GUILD, 1)]},
 }
 
 

@@ -9,6 +9,7 @@ import asyncio
 import json
 from collections.abc import Iterable
 from dataclasses import fields
+from typing import Any
 
 from bot.db.models import (
     ARTIST_ROLE,
@@ -68,11 +69,6 @@ def _favourites(rated: str) -> str:
 
 
 _MEMBER = "r.guild_id = :g AND r.user_id = :u"
-# How many ratings a member has, counting no further than a limit: an index range of at most
-# that many entries.
-_RATED_UP_TO = (
-    "SELECT count(*) AS n FROM (SELECT 1 FROM ratings WHERE guild_id = ? AND user_id = ? LIMIT ?)"
-)
 # The member's favourite directors, through the index of director credits (migration 0015),
 # named so that the plan does not depend on whether the database was analysed. A person
 # credited twice on one video (two director credits) counts it once.
@@ -85,11 +81,11 @@ _FAVOURITE_DIRECTORS = _favourites(
 
 def _profile_object(*, directors: bool) -> str:
     """The profile as one JSON object (one statement: one trip to a reader's thread), with or
-    without the favourite directors (then read beside it on another reader)."""
+    without the favourite directors (then read beside it on another reader): an expression."""
     # Subqueries lose the JSON type of what they return: json() gives it back, so that
     # json_object nests them instead of quoting them as text.
     return (
-        "SELECT json_object("
+        "json_object("
         "'scores', json((SELECT json_group_array(json_array(score, n)) FROM (SELECT score, "
         "count(*) AS n FROM ratings WHERE guild_id = :g AND user_id = :u GROUP BY score))), "
         "'server', json((SELECT json_array(count, total) FROM guild_scores WHERE guild_id = :g)), "
@@ -115,8 +111,15 @@ def _profile_object(*, directors: bool) -> str:
     )
 
 
-_PROFILE = _profile_object(directors=True)
-_PROFILE_BUT_DIRECTORS = _profile_object(directors=False)
+_PROFILE = f"SELECT {_profile_object(directors=True)}"
+_PROFILE_BUT_DIRECTORS = f"SELECT {_profile_object(directors=False)}"
+# The profile of a member with at most :most ratings, else NULL without reading it: CASE
+# evaluates only the branch it takes, and the count stops past :most entries of the index.
+_PROFILE_OF_FEW = (
+    "SELECT CASE WHEN (SELECT count(*) FROM (SELECT 1 FROM ratings WHERE guild_id = :g "
+    f"AND user_id = :u LIMIT :most + 1)) > :most THEN NULL "
+    f"ELSE {_profile_object(directors=True)} END"
+)
 
 
 def _video(row: Named) -> Video:
@@ -144,14 +147,16 @@ async def _profile(
     if beside is None:
         [row] = await conn.fetchall(_PROFILE, params)
         found = json.loads(row[0])
-        directors = found["directors"]
-    else:
-        [row], [directors_row] = await asyncio.gather(
-            conn.fetchall(_PROFILE_BUT_DIRECTORS, params),
-            beside.fetchall(_FAVOURITE_DIRECTORS, params),
-        )
-        found = json.loads(row[0])
-        directors = json.loads(directors_row[0])
+        return _read_profile(user_id, found, found["directors"])
+    [row], [directors] = await asyncio.gather(
+        conn.fetchall(_PROFILE_BUT_DIRECTORS, params),
+        beside.fetchall(_FAVOURITE_DIRECTORS, params),
+    )
+    return _read_profile(user_id, json.loads(row[0]), json.loads(directors[0]))
+
+
+def _read_profile(user_id: int, found: dict[str, Any], directors: list[Any]) -> MemberProfile:
+    """The profile from its statement's JSON object and the favourite directors' array."""
     counts = dict(found["scores"])
     server, best = found["server"], found["best"]
     return MemberProfile(
@@ -176,12 +181,12 @@ class SQLiteProfileLookups:
     async def profile_of_few(
         self, guild_id: int, user_id: int, *, last: int = 5
     ) -> MemberProfile | None:
-        [row] = await self._conn.fetchall(
-            _RATED_UP_TO, (guild_id, user_id, PROFILE_LOOKUP_MOST + 1)
-        )
-        if row["n"] > PROFILE_LOOKUP_MOST:
+        params = {"g": guild_id, "u": user_id, "last": last, "most": PROFILE_LOOKUP_MOST}
+        [row] = await self._conn.fetchall(_PROFILE_OF_FEW, params)
+        if row[0] is None:  # more ratings than a lookup may read
             return None
-        return await _profile(self._conn, guild_id, user_id, last)
+        found = json.loads(row[0])
+        return _read_profile(user_id, found, found["directors"])
 
 
 class SQLiteProfileReads(SQLiteProfileLookups):
