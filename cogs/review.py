@@ -6,10 +6,12 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot import charts
 from bot.client import TakeTwoBot
 from bot.ui import embeds, replies
 from bot.ui.components import video_buttons
 from bot.ui.context import guild_id, guild_name
+from bot.ui.people import chart_file
 from bot.ui.video_option import VideoOption
 
 
@@ -27,12 +29,19 @@ class Review(commands.Cog):
     async def review(self, interaction: discord.Interaction, video: VideoOption) -> None:
         async with self.bot.db.lookup() as session:
             page = await session.videos.page(guild_id(interaction), video.id, interaction.user.id)
-        # No chart image here yet: drawn and sent with every /review it cost a third of the
-        # replies /review serves at 200 in flight (bench/README.md). The text bars show it.
+        embed = embeds.review_embed(page, guild_name(interaction))
+        file = None
+        if page.score.count:
+            # The chart beside the text bars, which stay for screen readers and for servers
+            # that hide images; the member's own score in the accent colour.
+            file = await chart_file(
+                embed,
+                charts.score_distribution,
+                page.score.histogram,
+                highlight=page.member_score,
+            )
         await replies.send(
-            interaction,
-            embed=embeds.review_embed(page, guild_name(interaction)),
-            view=video_buttons(video.id, page.video.url),
+            interaction, embed=embed, file=file, view=video_buttons(video.id, page.video.url)
         )
 
 

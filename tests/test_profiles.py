@@ -60,6 +60,35 @@ def chart_of(world: World, reply: Reply) -> Image.Image:
     return image
 
 
+def attached_png(world: World, reply: Reply) -> bytes | None:
+    """The bytes of the one file the reply carries, or None without one."""
+    attachments = (reply.message or {}).get("attachments") or []
+    if not attachments:
+        return None
+    [attachment] = attachments
+    return world.standin.files[int(attachment["id"])]
+
+
+async def test_review_shows_the_score_chart_with_the_members_own_score_in_the_accent(
+    world: World,
+) -> None:
+    alice, bob, carol = world.member("alice"), world.member("bob"), world.member("carol")
+    await rate_all(alice, {HUMBLE: 7})
+    await rate_all(bob, {HUMBLE: 9})
+    scores = (0, 0, 0, 0, 0, 0, 1, 0, 1, 0)
+    for member, own in ((alice, 7), (bob, 9), (carol, None)):
+        review = await member.use("review", video=HUMBLE)
+        chart = charts.score_distribution(scores, highlight=own)
+        assert attached_png(world, review) == chart.png
+        assert review.embed["image"]["url"] == f"attachment://{chart.filename}"
+        # The text bars stay beside it.
+        assert "█" in review.embed["description"] + str(review.embed.get("fields"))
+    # A video nobody here rated has no chart to show.
+    unrated = await alice.use("review", video=POOLS)
+    assert attached_png(world, unrated) is None
+    assert "image" not in unrated.embed
+
+
 async def test_profile_shows_counts_means_favourites_and_a_chart(world: World) -> None:
     alice, bob = world.member("alice"), world.member("bob")
     await rate_all(alice, ALICE)
@@ -203,6 +232,8 @@ async def test_credits_link_their_people_to_their_person_page(world: World) -> N
     alice = world.member("alice")
     await rate_all(alice, {HUMBLE: 7})
     review = await alice.use("review", video=HUMBLE)
+    # The score chart sits beside the text bars.
+    assert chart_of(world, review).size[0] > 0
     assert review.message is not None
     # /review's Credits button, and /credits, list the people with a menu to their pages.
     for credits in (
@@ -313,7 +344,11 @@ async def test_a_chart_that_cannot_be_drawn_leaves_the_words(
     alice = world.member("alice")
     for member in (alice, world.member("bob"), world.member("carol")):  # enough for /top
         await rate_all(member, {WCT: 9})
-    for reply in (await alice.use("profile"), await alice.use("top")):
+    for reply in (
+        await alice.use("profile"),
+        await alice.use("top"),
+        await alice.use("review", video=WCT),
+    ):
         assert not reply.ephemeral, reply.content
         assert reply.embed["description"]
         assert "image" not in reply.embed

@@ -42,12 +42,12 @@ log = logging.getLogger(__name__)
 
 
 async def chart_file(
-    embed: discord.Embed, make: Callable[..., Chart], *args: Hashable
+    embed: discord.Embed, make: Callable[..., Chart], *args: Hashable, **kwargs: Hashable
 ) -> discord.File | None:
-    """The chart `make(*args)` as the embed's image, and the file to send with it. A chart
-    that cannot be drawn is left out (logged): the embed says the same in words."""
+    """The chart `make(*args, **kwargs)` as the embed's image, and the file to send with it.
+    A chart that cannot be drawn is left out (logged): the embed says the same in words."""
     try:
-        chart = await charts.draw(make, *args)
+        chart = await charts.draw(make, *args, **kwargs)
     except Exception:
         log.warning("a chart could not be drawn; replying without it", exc_info=True)
         return None
