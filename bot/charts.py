@@ -129,6 +129,8 @@ CHART_CACHE_SIZE = 256
 _ATTACHMENT_NAME = re.compile(r"[a-z0-9_.-]+")
 # Characters kept drawn, per font size: about 1 MB at most.
 _GLYPHS_KEPT = 4096
+# Texts kept drawn on palette images, per font size and colour: a few MB at most.
+_TEXTS_KEPT = 4096
 # Member text can be any length; nothing past this could ever fit in a label.
 _LONGEST_LABEL_DRAWN = 200
 
@@ -264,9 +266,36 @@ _TEXT_SHADES = {
 }
 
 
-@functools.lru_cache(maxsize=_GLYPHS_KEPT)
-def _shaded_glyph(char: str, size: int, colour: Colour) -> tuple[Image.Image, Image.Image]:
-    return _TEXT_SHADES[colour].shaded(_glyph(char, size).ink)
+@dataclass(frozen=True)
+class _ShadedText:
+    """Text as palette indices, the mask they are pasted through, and where its top left is
+    from the anchor's position: text is drawn the same wherever it is placed."""
+
+    indices: Image.Image
+    mask: Image.Image
+    offset: tuple[int, int]
+
+
+@functools.lru_cache(maxsize=_TEXTS_KEPT)
+def _shaded_text(text: str, size: int, colour: Colour, anchor: str) -> _ShadedText | None:
+    placed = [
+        (at, _glyph(char, size).ink)
+        for at, char in _laid_out((0, 0), text, size=size, anchor=anchor)
+    ]
+    if not placed:
+        return None
+    left = min(x for (x, _), _ in placed)
+    top = min(y for (_, y), _ in placed)
+    right = max(x + ink.width for (x, _), ink in placed)
+    bottom = max(y + ink.height for (_, y), ink in placed)
+    # Blended as `_text` blends glyphs in RGB (where two glyphs' edges share a pixel, both
+    # count), then shaded.
+    coverage = Image.new("L", (right - left, bottom - top), 0)
+    canvas = ImageDraw.Draw(coverage)
+    for (x, y), ink in placed:
+        canvas.bitmap((x - left, y - top), ink, fill=255)
+    indices, mask = _TEXT_SHADES[colour].shaded(coverage)
+    return _ShadedText(indices, mask, (left, top))
 
 
 def _indexed_text(
@@ -278,35 +307,12 @@ def _indexed_text(
     colour: Colour,
     anchor: str,
 ) -> None:
-    """Text drawn on a palette image, over the background, as `_text` draws it in RGB. Glyphs
-    apart (as digits always are) are pasted in their cached shades. Where one glyph's box
-    reaches into another's, their inks are blended first, as `_text` blends them."""
-    placed = [
-        (at, _glyph(char, size).ink, char)
-        for at, char in _laid_out(position, text, size=size, anchor=anchor)
-    ]
-    if not placed:
-        return
-    reached = placed[0][0][0]
-    apart = True
-    for (x, _), ink, _ in placed:
-        apart = apart and x >= reached
-        reached = max(reached, x + ink.width)
-    if apart:
-        for at, _, char in placed:
-            indices, mask = _shaded_glyph(char, size, colour)
-            image.paste(indices, at, mask)
-        return
-    left = min(x for (x, _), _, _ in placed)
-    top = min(y for (_, y), _, _ in placed)
-    right = max(x + ink.width for (x, _), ink, _ in placed)
-    bottom = max(y + ink.height for (_, y), ink, _ in placed)
-    coverage = Image.new("L", (right - left, bottom - top), 0)
-    canvas = ImageDraw.Draw(coverage)
-    for (x, y), ink, _ in placed:
-        canvas.bitmap((x - left, y - top), ink, fill=255)
-    indices, mask = _TEXT_SHADES[colour].shaded(coverage)
-    image.paste(indices, (left, top), mask)
+    """Text drawn on a palette image, over the background, as `_text` draws it in RGB. Kept
+    drawn: charts repeat their counts and labels far more often than they repeat whole."""
+    shaded = _shaded_text(text, size, colour, anchor)
+    if shaded is not None:
+        at = (position[0] + shaded.offset[0], position[1] + shaded.offset[1])
+        image.paste(shaded.indices, at, shaded.mask)
 
 
 # --- Drawing --------------------------------------------------------------------------------
