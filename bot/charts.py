@@ -348,21 +348,36 @@ def _card(width: int, height: int) -> tuple[Image.Image, ImageDraw.ImageDraw]:
     return image, canvas
 
 
-def _png(image: Image.Image) -> bytes:
-    """A palette image as a PNG: a fifth of the bytes of RGBA and several times faster to
-    encode. Written here rather than by Pillow's PNG plugin, whose Python side cost as much as
-    the compression. zlib level 1: a chart is mostly long runs of one colour, which it finds
-    as well as the higher levels do, for a few hundred bytes more."""
-    header = struct.pack(">IIBBBBB", image.width, image.height, 8, 3, 0, 0, 0)
-    # Each row starts with its filter type, 0 (none): a column of zeros left of the picture.
-    # Deflate already finds what the other filters would: rows mostly repeat the one above.
-    rows = image.crop((-1, 0, image.width, image.height)).tobytes()
+def _png_rows(image: Image.Image, top: int, bottom: int) -> bytes:
+    """The image's rows from top to bottom as PNG scanlines. Each starts with its filter type,
+    0 (none): a column of zeros left of the picture. Deflate already finds what the other
+    filters would: rows mostly repeat the one above."""
+    return image.crop((-1, top, image.width, bottom)).tobytes()
+
+
+def _deflated(rows: bytes, *, flush: int) -> bytes:
+    """Raw deflate blocks of the rows, which join onto others' (a fresh compressor refers to
+    nothing before them; a sync flush ends them on a byte). Level 1: a chart is mostly long
+    runs of one colour, which it finds as well as the higher levels do, for a few hundred bytes
+    more. memLevel 4: zlib shifts its hash table along every 32 KB of input, and a smaller one
+    makes that a quarter faster at about the same size."""
+    compressor = zlib.compressobj(1, zlib.DEFLATED, -zlib.MAX_WBITS, 4)
+    return compressor.compress(rows) + compressor.flush(flush)
+
+
+def _png(width: int, height: int, deflated: bytes, adler: int) -> bytes:
+    """A palette PNG of the deflated scanlines and their Adler-32: a fifth of the bytes of RGBA
+    and several times faster to encode. Written here rather than by Pillow's PNG plugin, whose
+    Python side cost as much as the compression."""
+    header = struct.pack(">IIBBBBB", width, height, 8, 3, 0, 0, 0)
+    # zlib's header (deflate, 32 KB window, fastest) and trailer around the blocks (RFC 1950).
+    compressed = b"\x78\x01" + deflated + struct.pack(">I", adler)
     return b"".join(
         (
             _PNG_SIGNATURE,
             _png_chunk(b"IHDR", header),
             _PNG_PALETTE_CHUNKS,
-            _png_chunk(b"IDAT", zlib.compress(rows, 1)),
+            _png_chunk(b"IDAT", compressed),
             _PNG_END,
         )
     )
@@ -370,7 +385,41 @@ def _png(image: Image.Image) -> bytes:
 
 def _chart(image: Image.Image, filename: str) -> Chart:
     """The chart of an RGB drawing."""
-    return Chart(png=_png(_indexed(image)), filename=filename)
+    rows = _png_rows(_indexed(image), 0, image.height)
+    deflated = _deflated(rows, flush=zlib.Z_FINISH)
+    return Chart(
+        png=_png(image.width, image.height, deflated, zlib.adler32(rows)), filename=filename
+    )
+
+
+@dataclass(frozen=True)
+class _Card:
+    """A chart's background drawn once, with its PNG's start and end compressed once: the rows
+    above `top` and from `bottom` on, which charts drawn on a copy of it never draw on."""
+
+    image: Image.Image
+    top: int
+    bottom: int
+    head: bytes
+    head_adler: int
+    tail: bytes
+    tail_rows: bytes
+
+    @classmethod
+    def of(cls, image: Image.Image, *, top: int, bottom: int) -> _Card:
+        head_rows = _png_rows(image, 0, top)
+        tail_rows = _png_rows(image, bottom, image.height)
+        head = _deflated(head_rows, flush=zlib.Z_SYNC_FLUSH)
+        tail = _deflated(tail_rows, flush=zlib.Z_FINISH)
+        return cls(image, top, bottom, head, zlib.adler32(head_rows), tail, tail_rows)
+
+    def png(self, chart: Image.Image) -> bytes:
+        """The PNG of a chart drawn on a copy of the card: compressing only the rows it drew on
+        saves a quarter of the time, most of which is compression."""
+        rows = _png_rows(chart, self.top, self.bottom)
+        deflated = self.head + _deflated(rows, flush=zlib.Z_SYNC_FLUSH) + self.tail
+        adler = zlib.adler32(self.tail_rows, zlib.adler32(rows, self.head_adler))
+        return _png(chart.width, chart.height, deflated, adler)
 
 
 _Key = TypeVar("_Key", bound=Hashable)
@@ -519,11 +568,13 @@ def _distribution_area() -> _Area:
     return _score_area(width, height, top=MARGIN + SMALL_TEXT_SIZE + TEXT_GAP)
 
 
-def _distribution_card(highlight: int | None) -> Image.Image:
-    """What every score distribution with this highlight shows: the card and the score axis."""
+def _distribution_card(highlight: int | None) -> _Card:
+    """What every score distribution with this highlight shows: the card and the score axis.
+    Charts draw between the top margin and the axis."""
     image, canvas = _card(*DISTRIBUTION_SIZE)
-    _score_axis(canvas, _distribution_area(), highlight)
-    return _indexed(image)
+    area = _distribution_area()
+    _score_axis(canvas, area, highlight)
+    return _Card.of(_indexed(image), top=MARGIN, bottom=area.bottom)
 
 
 # A chart starts as a copy of its card, so that only the bars and counts are drawn per chart
@@ -537,11 +588,12 @@ def score_distribution(counts: tuple[int, ...], *, highlight: int | None = None)
     _check_counts(counts)
     if highlight is not None and not (_is_whole(highlight) and highlight in SCORES):
         raise ValueError(f"the highlighted score is 1 to 10 or none, not {highlight!r}")
-    image = _DISTRIBUTION_CARDS[highlight].copy()
+    card = _DISTRIBUTION_CARDS[highlight]
+    image = card.image.copy()
     area = _distribution_area()
     if not any(counts):
         _centred_message(image, area, NO_RATINGS)
-        return Chart(png=_png(image), filename="scores.png")
+        return Chart(png=card.png(image), filename="scores.png")
     bar_width = area.width // len(SCORES) * 3 // 5
     lengths = _bar_lengths(counts, area.height, max(counts))
     for index, (score, count, length) in enumerate(zip(SCORES, counts, lengths, strict=True)):
@@ -554,7 +606,7 @@ def score_distribution(counts: tuple[int, ...], *, highlight: int | None = None)
         _indexed_text(
             image, above, str(count), size=SMALL_TEXT_SIZE, colour=PALETTE.text, anchor="ms"
         )
-    return Chart(png=_png(image), filename="scores.png")
+    return Chart(png=card.png(image), filename="scores.png")
 
 
 def _shares(counts: Sequence[int]) -> list[float]:
@@ -571,15 +623,16 @@ def _side_by_side_area() -> _Area:
     return _score_area(width, height, top=MARGIN + TEXT_SIZE + 2 * MARGIN)
 
 
-def _side_by_side_card(note: str) -> Image.Image:
+def _side_by_side_card(note: str) -> _Card:
     """What every side-by-side chart shows: the card, the note at the right of the legend and
-    the score axis."""
+    the score axis. Charts draw between the top margin and the axis."""
     width, height = SIDE_BY_SIDE_SIZE
     image, canvas = _card(width, height)
     at = (width - MARGIN, _LEGEND_MIDDLE)
     _text(canvas, at, note, size=SMALL_TEXT_SIZE, colour=PALETTE.muted_text, anchor="rm")
-    _score_axis(canvas, _side_by_side_area(), highlight=None)
-    return _indexed(image)
+    area = _side_by_side_area()
+    _score_axis(canvas, area, highlight=None)
+    return _Card.of(_indexed(image), top=MARGIN, bottom=area.bottom)
 
 
 _SIDE_BY_SIDE_CARDS = _Parts(_side_by_side_card)
@@ -614,12 +667,13 @@ def side_by_side(
         (_check_label(first_label), first, PALETTE.bar),
         (_check_label(second_label), second, PALETTE.second_series),
     )
-    image = _SIDE_BY_SIDE_CARDS[_SHARE_NOTE].copy()
+    card = _SIDE_BY_SIDE_CARDS[_SHARE_NOTE]
+    image = card.image.copy()
     _legend(image, [(label, colour) for label, _, colour in members], _SHARE_NOTE)
     area = _side_by_side_area()
     if not any(first) and not any(second):
         _centred_message(image, area, NO_RATINGS)
-        return Chart(png=_png(image), filename="taste.png")
+        return Chart(png=card.png(image), filename="taste.png")
     shares = [_shares(counts) for _, counts, _ in members]
     tallest = max(max(member_shares) for member_shares in shares)
     bar_width = area.width // len(SCORES) * 3 // 10
@@ -629,7 +683,7 @@ def side_by_side(
         for index, length in enumerate(_bar_lengths(member_shares, area.height, tallest)):
             centre = area.slot_centre(index, len(SCORES)) + offset
             _indexed_vertical_bar(image, centre, bar_width, area.bottom, length, colour)
-    return Chart(png=_png(image), filename="taste.png")
+    return Chart(png=card.png(image), filename="taste.png")
 
 
 def _value_axis(canvas: ImageDraw.ImageDraw, area: _Area, scale_max: float) -> None:
