@@ -2,8 +2,9 @@
 side, and a ranked list. Pillow only (no discord import); the caller attaches `Chart.png` under
 `Chart.filename` and references it from the embed as attachment://<filename>.
 
-Drawing takes a few milliseconds of CPU, so replies go through `draw`, which runs it on a worker
-thread and keeps recently drawn charts: a chart depends only on what it shows.
+Drawing takes CPU (a few tenths of a millisecond for the score charts, drawn on pre-drawn cards
+in palette colours; a few milliseconds for a ranking), so replies go through `draw`, which runs
+it on a worker thread and keeps recently drawn charts: a chart depends only on what it shows.
 """
 
 from __future__ import annotations
@@ -278,6 +279,7 @@ class _ShadedText:
 
 @functools.lru_cache(maxsize=_TEXTS_KEPT)
 def _shaded_text(text: str, size: int, colour: Colour, anchor: str) -> _ShadedText | None:
+    """The text as `_text` draws it, anchored at (0, 0); None if nothing of it is drawn."""
     placed = [
         (at, _glyph(char, size).ink)
         for at, char in _laid_out((0, 0), text, size=size, anchor=anchor)
@@ -414,8 +416,8 @@ class _Card:
         return cls(image, top, bottom, head, zlib.adler32(head_rows), tail, tail_rows)
 
     def png(self, chart: Image.Image) -> bytes:
-        """The PNG of a chart drawn on a copy of the card: compressing only the rows it drew on
-        saves a quarter of the time, most of which is compression."""
+        """The PNG of a chart drawn on a copy of the card. Only the rows it drew on are
+        compressed: compression is most of a chart's time."""
         rows = _png_rows(chart, self.top, self.bottom)
         deflated = self.head + _deflated(rows, flush=zlib.Z_SYNC_FLUSH) + self.tail
         adler = zlib.adler32(self.tail_rows, zlib.adler32(rows, self.head_adler))
