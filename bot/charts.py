@@ -244,22 +244,24 @@ class _Shades:
     palette index that blending it over the background in RGB and taking the nearest palette
     colour gives, and only where that is not the background (a mask's 255)."""
 
-    indices: list[int]
-    drawn: list[int]
+    # Each a table for bytes.translate, by coverage: Image.point would convert it every time.
+    indices: bytes
+    drawn: bytes
 
     @classmethod
     def of(cls, colour: Colour) -> _Shades:
         coverages = Image.frombytes("L", (256, 1), bytes(range(256)))
         blended = Image.new("RGB", coverages.size, PALETTE.background)
         ImageDraw.Draw(blended).bitmap((0, 0), coverages, fill=colour)
-        indices = list(_indexed(blended).tobytes())
-        drawn = [0 if index == _INDEX[PALETTE.background] else 255 for index in indices]
+        indices = _indexed(blended).tobytes()
+        drawn = bytes(0 if index == _INDEX[PALETTE.background] else 255 for index in indices)
         return cls(indices, drawn)
 
     def shaded(self, coverage: Image.Image) -> tuple[Image.Image, Image.Image]:
         """The coverage's palette indices, and the mask they are pasted through."""
-        indices = Image.frombytes("P", coverage.size, coverage.point(self.indices).tobytes())
-        return indices, coverage.point(self.drawn)
+        coverages = coverage.tobytes()
+        indices = Image.frombytes("P", coverage.size, coverages.translate(self.indices))
+        return indices, Image.frombytes("L", coverage.size, coverages.translate(self.drawn))
 
 
 _TEXT_SHADES = {
