@@ -428,10 +428,11 @@ def side_by_side_drawn_with_pillow(
     area = charts._side_by_side_area()
     image, canvas = pillow_card(charts.SIDE_BY_SIDE_SIZE, area, None)
     font, small_font = (ImageFont.load_default(size=size) for size in (15, 13))
-    middle = charts.MARGIN + 7
+    # The legend: a note at the right, and each member's swatch and label in half the rest.
+    middle, right = charts.MARGIN + 7, 640 - charts.MARGIN
     note = "share of each member's ratings"
-    canvas.text((620, middle), note, font=small_font, fill=PALETTE.muted_text, anchor="rm")
-    label_width = (620 - math.ceil(small_font.getlength(note)) - 40) // 2 - 10 - 6 - 20
+    canvas.text((right, middle), note, font=small_font, fill=PALETTE.muted_text, anchor="rm")
+    label_width = (right - math.ceil(small_font.getlength(note)) - 40) // 2 - 10 - 6 - 20
     # Bars 18 px wide, their centres 10 px left and 9 px right of the score's: 1 px apart.
     members = (
         (first, first_label, PALETTE.bar, -10),
