@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import math
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -509,3 +510,28 @@ def test_side_by_side_is_the_picture_pillow_draws_straightforwardly(
 ) -> None:
     chart = side_by_side(first, second, first_label, "Bo")
     assert_the_picture(chart, side_by_side_drawn_with_pillow(first, second, first_label, "Bo"))
+
+
+def test_parts_of_charts_are_drawn_once_when_threads_ask_at_the_same_time() -> None:
+    drawn: list[int] = []
+    started = threading.Barrier(8)
+
+    def draw(key: int) -> list[int]:
+        drawn.append(key)
+        time.sleep(0.01)  # long enough for the others to ask meanwhile
+        return [key]
+
+    parts = charts._Parts(draw)
+    got: list[list[int]] = []
+
+    def ask() -> None:
+        started.wait()
+        got.append(parts[7])
+
+    threads = [threading.Thread(target=ask) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert drawn == [7]
+    assert len(got) == 8 and all(part is got[0] for part in got)
