@@ -2,23 +2,25 @@
 side, and a ranked list. Pillow only (no discord import); the caller attaches `Chart.png` under
 `Chart.filename` and references it from the embed as attachment://<filename>.
 
-Drawing takes a few milliseconds of CPU, so replies go through `draw`, which runs it on a worker
-thread and keeps recently drawn charts: a chart depends only on what it shows.
+Drawing takes CPU (a few tenths of a millisecond for the score charts, drawn on pre-drawn cards
+in palette colours; a few milliseconds for a ranking), so replies go through `draw`, which runs
+it on a worker thread and keeps recently drawn charts: a chart depends only on what it shows.
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
-import io
 import math
 import re
+import struct
 import threading
 import unicodedata
+import zlib
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from PIL import Image, ImageDraw, ImageFont
 
@@ -63,15 +65,13 @@ PALETTE = Palette(
 )
 
 
-def _palette_image() -> Image.Image:
+def _palette_colours() -> list[Colour]:
     """Index 0, outside the card's rounded corners, is saved as transparent, so no theme colour
     shows there. Then every colour drawn, and the shades antialiased text blends through."""
     colours = [_TRANSPARENT_KEY, *(getattr(PALETTE, field.name) for field in fields(Palette))]
     for text_colour in (PALETTE.text, PALETTE.muted_text, PALETTE.accent):
         colours += [_blend(PALETTE.background, text_colour, step / 16) for step in range(1, 16)]
-    image = Image.new("P", (1, 1))
-    image.putpalette([channel for colour in colours for channel in colour])
-    return image
+    return colours
 
 
 def _blend(under: Colour, over: Colour, coverage: float) -> Colour:
@@ -79,8 +79,28 @@ def _blend(under: Colour, over: Colour, coverage: float) -> Colour:
     return red, green, blue
 
 
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
 _TRANSPARENT_KEY: Colour = (0xFF, 0x00, 0xFF)
-_PNG_PALETTE = _palette_image()
+_PALETTE_COLOURS = _palette_colours()
+# Where each colour drawn is in the palette.
+_INDEX = {colour: _PALETTE_COLOURS.index(colour) for colour in _PALETTE_COLOURS}
+_PALETTE_CHANNELS = [channel for colour in _PALETTE_COLOURS for channel in colour]
+_PNG_PALETTE = Image.new("P", (1, 1))
+_PNG_PALETTE.putpalette(_PALETTE_CHANNELS)
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+# The palette, and index 0 fully transparent (tRNS gives the alpha of the first indices).
+_PNG_PALETTE_CHUNKS = _png_chunk(b"PLTE", bytes(_PALETTE_CHANNELS)) + _png_chunk(b"tRNS", b"\0")
+_PNG_END = _png_chunk(b"IEND", b"")
+
+
+def _indexed(image: Image.Image) -> Image.Image:
+    # Every colour drawn is in the palette (text's antialiasing in shades), so nothing changes
+    # colour.
+    return image.quantize(palette=_PNG_PALETTE, dither=Image.Dither.NONE)
+
 
 MARGIN = 20
 CORNER_RADIUS = 12
@@ -110,6 +130,8 @@ CHART_CACHE_SIZE = 256
 _ATTACHMENT_NAME = re.compile(r"[a-z0-9_.-]+")
 # Characters kept drawn, per font size: about 1 MB at most.
 _GLYPHS_KEPT = 4096
+# Texts kept drawn on palette images, per font size and colour: a few MB at most.
+_TEXTS_KEPT = 4096
 # Member text can be any length; nothing past this could ever fit in a label.
 _LONGEST_LABEL_DRAWN = 200
 
@@ -178,17 +200,11 @@ def _fit(text: str, size: int, max_width: float) -> str:
     return text[:cut].rstrip() + ELLIPSIS
 
 
-def _text(
-    canvas: ImageDraw.ImageDraw,
-    position: tuple[int, int],
-    text: str,
-    *,
-    size: int,
-    colour: Colour,
-    anchor: str,
-) -> None:
-    """Text placed by a two-letter anchor as Pillow's: l/m/r across; a(scender), m(iddle),
-    d(escender) or s (baseline) down.
+def _laid_out(
+    position: tuple[int, int], text: str, *, size: int, anchor: str
+) -> Iterator[tuple[tuple[int, int], str]]:
+    """Where each character's ink goes, for text placed by a two-letter anchor as Pillow's: l/m/r
+    across; a(scender), m(iddle), d(escender) or s (baseline) down.
 
     Pillow lays out the bundled font glyph by glyph (its basic layout; the font has no kerning)
     and renders every glyph anew each time, most of a chart's drawing time. Laying out cached
@@ -204,9 +220,103 @@ def _text(
     pen: float = position[0] - math.floor(shift + 0.5)
     for char in text:
         glyph = _glyph(char, size)
-        at = (math.floor(pen + 0.5) + glyph.left, baseline + glyph.top)
-        canvas.bitmap(at, glyph.ink, fill=colour)
+        yield (math.floor(pen + 0.5) + glyph.left, baseline + glyph.top), char
         pen += glyph.advance
+
+
+def _text(
+    canvas: ImageDraw.ImageDraw,
+    position: tuple[int, int],
+    text: str,
+    *,
+    size: int,
+    colour: Colour,
+    anchor: str,
+) -> None:
+    """Text drawn in RGB, placed as `_laid_out` says."""
+    for at, char in _laid_out(position, text, size=size, anchor=anchor):
+        canvas.bitmap(at, _glyph(char, size).ink, fill=colour)
+
+
+@dataclass(frozen=True)
+class _Shades:
+    """How ink of each coverage 0 to 255 in one text colour goes on a palette image: as the
+    palette index that blending it over the background in RGB and taking the nearest palette
+    colour gives, and only where that is not the background (a mask's 255)."""
+
+    # Each a table for bytes.translate, by coverage: Image.point would convert it every time.
+    indices: bytes
+    drawn: bytes
+
+    @classmethod
+    def of(cls, colour: Colour) -> _Shades:
+        coverages = Image.frombytes("L", (256, 1), bytes(range(256)))
+        blended = Image.new("RGB", coverages.size, PALETTE.background)
+        ImageDraw.Draw(blended).bitmap((0, 0), coverages, fill=colour)
+        indices = _indexed(blended).tobytes()
+        drawn = bytes(0 if index == _INDEX[PALETTE.background] else 255 for index in indices)
+        return cls(indices, drawn)
+
+    def shaded(self, coverage: Image.Image) -> tuple[Image.Image, Image.Image]:
+        """The coverage's palette indices, and the mask they are pasted through."""
+        coverages = coverage.tobytes()
+        indices = Image.frombytes("P", coverage.size, coverages.translate(self.indices))
+        return indices, Image.frombytes("L", coverage.size, coverages.translate(self.drawn))
+
+
+_TEXT_SHADES = {
+    colour: _Shades.of(colour) for colour in (PALETTE.text, PALETTE.muted_text, PALETTE.accent)
+}
+
+
+@dataclass(frozen=True)
+class _ShadedText:
+    """Text as palette indices, the mask they are pasted through, and where its top left is
+    from the anchor's position: text is drawn the same wherever it is placed."""
+
+    indices: Image.Image
+    mask: Image.Image
+    offset: tuple[int, int]
+
+
+@functools.lru_cache(maxsize=_TEXTS_KEPT)
+def _shaded_text(text: str, size: int, colour: Colour, anchor: str) -> _ShadedText | None:
+    """The text as `_text` draws it, anchored at (0, 0); None if nothing of it is drawn."""
+    placed = [
+        (at, _glyph(char, size).ink)
+        for at, char in _laid_out((0, 0), text, size=size, anchor=anchor)
+    ]
+    if not placed:
+        return None
+    left = min(x for (x, _), _ in placed)
+    top = min(y for (_, y), _ in placed)
+    right = max(x + ink.width for (x, _), ink in placed)
+    bottom = max(y + ink.height for (_, y), ink in placed)
+    # Blended as `_text` blends glyphs in RGB (where two glyphs' edges share a pixel, both
+    # count), then shaded.
+    coverage = Image.new("L", (right - left, bottom - top), 0)
+    canvas = ImageDraw.Draw(coverage)
+    for (x, y), ink in placed:
+        canvas.bitmap((x - left, y - top), ink, fill=255)
+    indices, mask = _TEXT_SHADES[colour].shaded(coverage)
+    return _ShadedText(indices, mask, (left, top))
+
+
+def _indexed_text(
+    image: Image.Image,
+    position: tuple[int, int],
+    text: str,
+    *,
+    size: int,
+    colour: Colour,
+    anchor: str,
+) -> None:
+    """Text drawn on a palette image, over the background, as `_text` draws it in RGB. Kept
+    drawn: charts repeat their counts and labels far more often than they repeat whole."""
+    shaded = _shaded_text(text, size, colour, anchor)
+    if shaded is not None:
+        at = (position[0] + shaded.offset[0], position[1] + shaded.offset[1])
+        image.paste(shaded.indices, at, shaded.mask)
 
 
 # --- Drawing --------------------------------------------------------------------------------
@@ -242,15 +352,102 @@ def _card(width: int, height: int) -> tuple[Image.Image, ImageDraw.ImageDraw]:
     return image, canvas
 
 
+def _png_rows(image: Image.Image, top: int, bottom: int) -> bytes:
+    """The image's rows from top to bottom as PNG scanlines. Each starts with its filter type,
+    0 (none): a column of zeros left of the picture. Deflate already finds what the other
+    filters would: rows mostly repeat the one above."""
+    return image.crop((-1, top, image.width, bottom)).tobytes()
+
+
+def _deflated(rows: bytes, *, flush: int) -> bytes:
+    """Raw deflate blocks of the rows, which join onto others' (a fresh compressor refers to
+    nothing before them; a sync flush ends them on a byte). Level 1: a chart is mostly long
+    runs of one colour, which it finds as well as the higher levels do, for a few hundred bytes
+    more. memLevel 4: zlib shifts its hash table along every 32 KB of input, and a smaller one
+    makes compressing a chart about a fifth faster, at about the same size."""
+    compressor = zlib.compressobj(1, zlib.DEFLATED, -zlib.MAX_WBITS, 4)
+    return compressor.compress(rows) + compressor.flush(flush)
+
+
+def _png(width: int, height: int, deflated: bytes, adler: int) -> bytes:
+    """A palette PNG of the deflated scanlines and their Adler-32: a fifth of the bytes of RGBA
+    and several times faster to encode. Written here rather than by Pillow's PNG plugin, whose
+    Python side cost as much as the compression."""
+    header = struct.pack(">IIBBBBB", width, height, 8, 3, 0, 0, 0)
+    # zlib's header (deflate, 32 KB window, fastest) and trailer around the blocks (RFC 1950).
+    compressed = b"\x78\x01" + deflated + struct.pack(">I", adler)
+    return b"".join(
+        (
+            _PNG_SIGNATURE,
+            _png_chunk(b"IHDR", header),
+            _PNG_PALETTE_CHUNKS,
+            _png_chunk(b"IDAT", compressed),
+            _PNG_END,
+        )
+    )
+
+
 def _chart(image: Image.Image, filename: str) -> Chart:
-    # A palette PNG: a fifth of the bytes of RGBA and several times faster to encode. Every
-    # colour drawn is in the palette (text's antialiasing in shades), so nothing changes colour.
-    # No optimize (it tries every filter for a few hundred bytes at many times the cost), and
-    # zlib level 3: half the time of the default 6 for a few KB more.
-    indexed = image.quantize(palette=_PNG_PALETTE, dither=Image.Dither.NONE)
-    buffer = io.BytesIO()
-    indexed.save(buffer, format="PNG", optimize=False, compress_level=1, transparency=0)
-    return Chart(png=buffer.getvalue(), filename=filename)
+    """The chart of an RGB drawing."""
+    rows = _png_rows(_indexed(image), 0, image.height)
+    deflated = _deflated(rows, flush=zlib.Z_FINISH)
+    return Chart(
+        png=_png(image.width, image.height, deflated, zlib.adler32(rows)), filename=filename
+    )
+
+
+@dataclass(frozen=True)
+class _Card:
+    """A chart's background drawn once, with its PNG's start and end compressed once: the rows
+    above `top` and from `bottom` on, which charts drawn on a copy of it never draw on."""
+
+    image: Image.Image
+    top: int
+    bottom: int
+    head: bytes
+    head_adler: int
+    tail: bytes
+    tail_rows: bytes
+
+    @classmethod
+    def of(cls, image: Image.Image, *, top: int, bottom: int) -> _Card:
+        head_rows = _png_rows(image, 0, top)
+        tail_rows = _png_rows(image, bottom, image.height)
+        head = _deflated(head_rows, flush=zlib.Z_SYNC_FLUSH)
+        tail = _deflated(tail_rows, flush=zlib.Z_FINISH)
+        return cls(image, top, bottom, head, zlib.adler32(head_rows), tail, tail_rows)
+
+    def png(self, chart: Image.Image) -> bytes:
+        """The PNG of a chart drawn on a copy of the card. Only the rows it drew on are
+        compressed: compression is most of a chart's time."""
+        rows = _png_rows(chart, self.top, self.bottom)
+        deflated = self.head + _deflated(rows, flush=zlib.Z_SYNC_FLUSH) + self.tail
+        adler = zlib.adler32(self.tail_rows, zlib.adler32(rows, self.head_adler))
+        return _png(chart.width, chart.height, deflated, adler)
+
+
+_Key = TypeVar("_Key", bound=Hashable)
+_Part = TypeVar("_Part")
+
+
+class _Parts(Generic[_Key, _Part]):
+    """Parts of charts drawn once, on first use, and only read after. Worker threads draw charts
+    at the same time, so each part is drawn under a lock, and kept only once it is whole."""
+
+    def __init__(self, draw: Callable[[_Key], _Part]) -> None:
+        self._draw = draw
+        self._drawn: dict[_Key, _Part] = {}
+        self._lock = threading.Lock()
+
+    def __getitem__(self, key: _Key) -> _Part:
+        part = self._drawn.get(key)
+        if part is None:
+            with self._lock:
+                part = self._drawn.get(key)
+                if part is None:
+                    part = self._draw(key)
+                    self._drawn[key] = part
+        return part
 
 
 def _bar_lengths(values: Sequence[float], longest: int, scale_max: float) -> list[int]:
@@ -264,7 +461,12 @@ def _bar_lengths(values: Sequence[float], longest: int, scale_max: float) -> lis
 
 
 def _vertical_bar(
-    canvas: ImageDraw.ImageDraw, centre: int, width: int, bottom: int, length: int, colour: Colour
+    canvas: ImageDraw.ImageDraw,
+    centre: int,
+    width: int,
+    bottom: int,
+    length: int,
+    colour: Colour | int,
 ) -> None:
     if length <= 0:
         return
@@ -272,6 +474,37 @@ def _vertical_bar(
     box = (left, bottom - length, left + width - 1, bottom - 1)
     radius = min(BAR_CORNER_RADIUS, length // 2, width // 2)
     canvas.rounded_rectangle(box, radius=radius, fill=colour, corners=(True, True, False, False))
+
+
+# From this length on, a bar's rounded top is the same (only the straight part below grows).
+_BAR_TOP_ROWS = 2 * BAR_CORNER_RADIUS + 1
+
+
+def _bar_top(size: tuple[int, int]) -> Image.Image:
+    """Where a bar's top rows (all of a bar shorter than _BAR_TOP_ROWS) are drawn, as a mask
+    of the bar's width and that many rows."""
+    width, rows = size
+    mask = Image.new("L", size, 0)
+    _vertical_bar(ImageDraw.Draw(mask), width // 2, width, rows, rows, 255)
+    return mask
+
+
+_BAR_TOPS = _Parts(_bar_top)
+
+
+def _indexed_vertical_bar(
+    image: Image.Image, centre: int, width: int, bottom: int, length: int, colour: Colour
+) -> None:
+    """A bar drawn on a palette image as `_vertical_bar` draws it: the rounded top through its
+    mask, the rest a plain rectangle."""
+    if length <= 0:
+        return
+    left, top = centre - width // 2, bottom - length
+    top_rows = min(length, _BAR_TOP_ROWS)
+    box = (left, top, left + width, top + top_rows)
+    image.paste(_INDEX[colour], box, _BAR_TOPS[width, top_rows])
+    if length > top_rows:
+        image.paste(_INDEX[colour], (left, top + top_rows, left + width, bottom))
 
 
 def _horizontal_bar(
@@ -294,9 +527,9 @@ def _score_axis(canvas: ImageDraw.ImageDraw, area: _Area, highlight: int | None)
         _text(canvas, position, str(score), size=TEXT_SIZE, colour=colour, anchor="ma")
 
 
-def _centred_message(canvas: ImageDraw.ImageDraw, area: _Area, message: str) -> None:
+def _centred_message(image: Image.Image, area: _Area, message: str) -> None:
     middle = (area.left + area.width // 2, area.top + area.height // 2)
-    _text(canvas, middle, message, size=TEXT_SIZE, colour=PALETTE.muted_text, anchor="mm")
+    _indexed_text(image, middle, message, size=TEXT_SIZE, colour=PALETTE.muted_text, anchor="mm")
 
 
 def _score_area(width: int, height: int, top: int) -> _Area:
@@ -334,19 +567,37 @@ def _clamped(value: float, scale_max: float) -> float:
 # --- Charts ---------------------------------------------------------------------------------
 
 
+def _distribution_area() -> _Area:
+    width, height = DISTRIBUTION_SIZE
+    return _score_area(width, height, top=MARGIN + SMALL_TEXT_SIZE + TEXT_GAP)
+
+
+def _distribution_card(highlight: int | None) -> _Card:
+    """What every score distribution with this highlight shows: the card and the score axis.
+    Charts draw between the top margin and the axis."""
+    image, canvas = _card(*DISTRIBUTION_SIZE)
+    area = _distribution_area()
+    _score_axis(canvas, area, highlight)
+    return _Card.of(_indexed(image), top=MARGIN, bottom=area.bottom)
+
+
+# A chart starts as a copy of its card, so that only the bars and counts are drawn per chart
+# (on the palette image: no RGB drawing, no colour matching).
+_DISTRIBUTION_CARDS = _Parts(_distribution_card)
+
+
 def score_distribution(counts: tuple[int, ...], *, highlight: int | None = None) -> Chart:
     """How many ratings gave each score 1 to 10, as bars with the count above each; the
     highlighted score (say, the member's own) in the accent colour."""
     _check_counts(counts)
     if highlight is not None and not (_is_whole(highlight) and highlight in SCORES):
         raise ValueError(f"the highlighted score is 1 to 10 or none, not {highlight!r}")
-    width, height = DISTRIBUTION_SIZE
-    image, canvas = _card(width, height)
-    area = _score_area(width, height, top=MARGIN + SMALL_TEXT_SIZE + TEXT_GAP)
-    _score_axis(canvas, area, highlight)
+    card = _DISTRIBUTION_CARDS[highlight]
+    image = card.image.copy()
+    area = _distribution_area()
     if not any(counts):
-        _centred_message(canvas, area, NO_RATINGS)
-        return _chart(image, "scores.png")
+        _centred_message(image, area, NO_RATINGS)
+        return Chart(png=card.png(image), filename="scores.png")
     bar_width = area.width // len(SCORES) * 3 // 5
     lengths = _bar_lengths(counts, area.height, max(counts))
     for index, (score, count, length) in enumerate(zip(SCORES, counts, lengths, strict=True)):
@@ -354,10 +605,12 @@ def score_distribution(counts: tuple[int, ...], *, highlight: int | None = None)
             continue
         centre = area.slot_centre(index, len(SCORES))
         colour = PALETTE.accent if score == highlight else PALETTE.bar
-        _vertical_bar(canvas, centre, bar_width, area.bottom, length, colour)
+        _indexed_vertical_bar(image, centre, bar_width, area.bottom, length, colour)
         above = (centre, area.bottom - length - TEXT_GAP)
-        _text(canvas, above, str(count), size=SMALL_TEXT_SIZE, colour=PALETTE.text, anchor="ms")
-    return _chart(image, "scores.png")
+        _indexed_text(
+            image, above, str(count), size=SMALL_TEXT_SIZE, colour=PALETTE.text, anchor="ms"
+        )
+    return Chart(png=card.png(image), filename="scores.png")
 
 
 def _shares(counts: Sequence[int]) -> list[float]:
@@ -365,26 +618,45 @@ def _shares(counts: Sequence[int]) -> list[float]:
     return [count / total if total else 0.0 for count in counts]
 
 
-def _legend(
-    canvas: ImageDraw.ImageDraw, width: int, series: Sequence[tuple[str, Colour]], note: str
-) -> None:
-    """A swatch and a label per series along the top, and a note at the right; the labels share
+_SHARE_NOTE = "share of each member's ratings"
+_LEGEND_MIDDLE = MARGIN + TEXT_SIZE // 2
+
+
+def _side_by_side_area() -> _Area:
+    width, height = SIDE_BY_SIDE_SIZE
+    return _score_area(width, height, top=MARGIN + TEXT_SIZE + 2 * MARGIN)
+
+
+def _side_by_side_card(note: str) -> _Card:
+    """What every side-by-side chart shows: the card, the note at the right of the legend and
+    the score axis. Charts draw between the top margin and the axis."""
+    width, height = SIDE_BY_SIDE_SIZE
+    image, canvas = _card(width, height)
+    at = (width - MARGIN, _LEGEND_MIDDLE)
+    _text(canvas, at, note, size=SMALL_TEXT_SIZE, colour=PALETTE.muted_text, anchor="rm")
+    area = _side_by_side_area()
+    _score_axis(canvas, area, highlight=None)
+    return _Card.of(_indexed(image), top=MARGIN, bottom=area.bottom)
+
+
+_SIDE_BY_SIDE_CARDS = _Parts(_side_by_side_card)
+
+
+def _legend(image: Image.Image, series: Sequence[tuple[str, Colour]], note: str) -> None:
+    """A swatch and a label per series along the top, left of the card's note; the labels share
     what the note leaves, each cut to its part."""
-    middle = MARGIN + TEXT_SIZE // 2
-    right = width - MARGIN
-    _text(
-        canvas, (right, middle), note, size=SMALL_TEXT_SIZE, colour=PALETTE.muted_text, anchor="rm"
-    )
+    right = image.width - MARGIN
     label_room = right - math.ceil(_text_width(note, SMALL_TEXT_SIZE)) - MARGIN - MARGIN
     label_width = label_room // len(series) - LEGEND_SWATCH - TEXT_GAP - MARGIN
-    swatch_top = middle - LEGEND_SWATCH // 2
+    swatch_top = _LEGEND_MIDDLE - LEGEND_SWATCH // 2
     left = MARGIN
     for label, colour in series:
-        swatch = (left, swatch_top, left + LEGEND_SWATCH - 1, swatch_top + LEGEND_SWATCH - 1)
-        canvas.rectangle(swatch, fill=colour)
+        swatch = (left, swatch_top, left + LEGEND_SWATCH, swatch_top + LEGEND_SWATCH)
+        image.paste(_INDEX[colour], swatch)
         label_left = left + LEGEND_SWATCH + TEXT_GAP
         shown = _fit(label, TEXT_SIZE, label_width)
-        _text(canvas, (label_left, middle), shown, size=TEXT_SIZE, colour=PALETTE.text, anchor="lm")
+        at = (label_left, _LEGEND_MIDDLE)
+        _indexed_text(image, at, shown, size=TEXT_SIZE, colour=PALETTE.text, anchor="lm")
         left = label_left + label_width + MARGIN
 
 
@@ -399,15 +671,13 @@ def side_by_side(
         (_check_label(first_label), first, PALETTE.bar),
         (_check_label(second_label), second, PALETTE.second_series),
     )
-    width, height = SIDE_BY_SIDE_SIZE
-    image, canvas = _card(width, height)
-    legend = [(label, colour) for label, _, colour in members]
-    _legend(canvas, width, legend, "share of each member's ratings")
-    area = _score_area(width, height, top=MARGIN + TEXT_SIZE + 2 * MARGIN)
-    _score_axis(canvas, area, highlight=None)
+    card = _SIDE_BY_SIDE_CARDS[_SHARE_NOTE]
+    image = card.image.copy()
+    _legend(image, [(label, colour) for label, _, colour in members], _SHARE_NOTE)
+    area = _side_by_side_area()
     if not any(first) and not any(second):
-        _centred_message(canvas, area, NO_RATINGS)
-        return _chart(image, "taste.png")
+        _centred_message(image, area, NO_RATINGS)
+        return Chart(png=card.png(image), filename="taste.png")
     shares = [_shares(counts) for _, counts, _ in members]
     tallest = max(max(member_shares) for member_shares in shares)
     bar_width = area.width // len(SCORES) * 3 // 10
@@ -416,8 +686,8 @@ def side_by_side(
     for member_shares, (_, _, colour), offset in zip(shares, members, offsets, strict=True):
         for index, length in enumerate(_bar_lengths(member_shares, area.height, tallest)):
             centre = area.slot_centre(index, len(SCORES)) + offset
-            _vertical_bar(canvas, centre, bar_width, area.bottom, length, colour)
-    return _chart(image, "taste.png")
+            _indexed_vertical_bar(image, centre, bar_width, area.bottom, length, colour)
+    return Chart(png=card.png(image), filename="taste.png")
 
 
 def _value_axis(canvas: ImageDraw.ImageDraw, area: _Area, scale_max: float) -> None:

@@ -4,7 +4,9 @@ how they are drawn (off the event loop, cached by what they show)."""
 from __future__ import annotations
 
 import io
+import math
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -362,3 +364,174 @@ async def test_draw_keeps_the_most_recently_used_charts_up_to_its_bound() -> Non
     assert made == []
     await charts.draw(make, 1)
     assert made == [1]
+
+
+def pillow_card(
+    size: tuple[int, int], area: charts._Area, highlight: int | None
+) -> tuple[Image.Image, ImageDraw.ImageDraw]:
+    """The card and its score axis drawn the straightforward way, with Pillow in RGB."""
+    width, height = size
+    image = Image.new("RGB", size, (0xFF, 0x00, 0xFF))
+    canvas = ImageDraw.Draw(image)
+    box = (0, 0, width - 1, height - 1)
+    canvas.rounded_rectangle(box, radius=charts.CORNER_RADIUS, fill=PALETTE.background)
+    canvas.line((area.left, area.bottom, area.right, area.bottom), fill=PALETTE.grid)
+    for index, score in enumerate(charts.SCORES):
+        colour = PALETTE.accent if score == highlight else PALETTE.muted_text
+        at = (area.slot_centre(index, 10), area.bottom + charts.TEXT_GAP)
+        canvas.text(at, str(score), font=ImageFont.load_default(size=15), fill=colour, anchor="ma")
+    return image, canvas
+
+
+def pillow_no_ratings(canvas: ImageDraw.ImageDraw, area: charts._Area) -> None:
+    middle = (area.left + area.width // 2, area.top + area.height // 2)
+    font = ImageFont.load_default(size=15)
+    canvas.text(middle, charts.NO_RATINGS, font=font, fill=PALETTE.muted_text, anchor="mm")
+
+
+def pillow_bar(
+    canvas: ImageDraw.ImageDraw, centre: int, width: int, bottom: int, length: int, colour: Colour
+) -> None:
+    left = centre - width // 2
+    radius = min(charts.BAR_CORNER_RADIUS, length // 2)
+    box = (left, bottom - length, left + width - 1, bottom - 1)
+    canvas.rounded_rectangle(box, radius, fill=colour, corners=(True, True, False, False))
+
+
+def matched_to_palette(image: Image.Image) -> Image.Image:
+    return image.quantize(palette=charts._PNG_PALETTE, dither=Image.Dither.NONE).convert("RGB")
+
+
+def drawn_with_pillow(counts: tuple[int, ...], highlight: int | None) -> Image.Image:
+    """A score distribution drawn the straightforward way, Pillow's shapes and text in RGB
+    matched to the palette, at the places the chart puts them."""
+    area = charts._distribution_area()
+    image, canvas = pillow_card(charts.DISTRIBUTION_SIZE, area, highlight)
+    small_font = ImageFont.load_default(size=13)
+    if not any(counts):
+        pillow_no_ratings(canvas, area)
+    bar_width = area.width // 10 * 3 // 5
+    lengths = charts._bar_lengths(counts, area.height, max(counts))
+    for index, (count, length) in enumerate(zip(counts, lengths, strict=True)):
+        if count == 0:
+            continue
+        colour = PALETTE.accent if index + 1 == highlight else PALETTE.bar
+        pillow_bar(canvas, area.slot_centre(index, 10), bar_width, area.bottom, length, colour)
+        above = (area.slot_centre(index, 10), area.bottom - length - charts.TEXT_GAP)
+        canvas.text(above, str(count), font=small_font, fill=PALETTE.text, anchor="ms")
+    return matched_to_palette(image)
+
+
+def side_by_side_drawn_with_pillow(
+    first: tuple[int, ...], second: tuple[int, ...], first_label: str, second_label: str
+) -> Image.Image:
+    """Two members' distributions drawn the straightforward way, as `drawn_with_pillow`."""
+    area = charts._side_by_side_area()
+    image, canvas = pillow_card(charts.SIDE_BY_SIDE_SIZE, area, None)
+    font, small_font = (ImageFont.load_default(size=size) for size in (15, 13))
+    # The legend: a note at the right, and each member's swatch and label in half the rest.
+    middle, right = charts.MARGIN + 7, 640 - charts.MARGIN
+    note = "share of each member's ratings"
+    canvas.text((right, middle), note, font=small_font, fill=PALETTE.muted_text, anchor="rm")
+    label_width = (right - math.ceil(small_font.getlength(note)) - 40) // 2 - 10 - 6 - 20
+    # Bars 18 px wide, their centres 10 px left and 9 px right of the score's: 1 px apart.
+    members = (
+        (first, first_label, PALETTE.bar, -10),
+        (second, second_label, PALETTE.second_series, 9),
+    )
+    left = charts.MARGIN
+    for _, label, colour, _ in members:
+        canvas.rectangle((left, middle - 5, left + 9, middle + 4), fill=colour)
+        shown = charts._fit(label, 15, label_width)
+        canvas.text((left + 16, middle), shown, font=font, fill=PALETTE.text, anchor="lm")
+        left += 16 + label_width + 20
+    if not any(first) and not any(second):
+        pillow_no_ratings(canvas, area)
+        return matched_to_palette(image)
+    tallest = max(max(counts) / sum(counts) for counts in (first, second) if any(counts))
+    for counts, _, colour, offset in members:
+        shares = [count / sum(counts) if any(counts) else 0.0 for count in counts]
+        for index, length in enumerate(charts._bar_lengths(shares, area.height, tallest)):
+            if length:
+                centre = area.slot_centre(index, 10) + offset
+                pillow_bar(canvas, centre, 18, area.bottom, length, colour)
+    return matched_to_palette(image)
+
+
+def assert_the_picture(chart: Chart, reference: Image.Image) -> None:
+    """The chart shows what the reference drawing does: the same size and colours, but for a
+    few antialiased pixels."""
+    image = decoded(chart)
+    assert image.size == reference.size
+    # Outside the card's corners the colour key, which the PNG makes transparent: comparing
+    # colours compares where the chart is transparent too.
+    width, height = image.size
+    corners = ((0, 0), (width - 1, 0), (0, height - 1), (width - 1, height - 1))
+    alpha = image.convert("RGBA").getchannel("A")
+    assert {alpha.getpixel(corner) for corner in corners} == {0}
+    differences = ImageChops.difference(image.convert("RGB"), reference).tobytes()
+    differing = [differences[i : i + 3] for i in range(0, len(differences), 3)]
+    differing = [pixel for pixel in differing if any(pixel)]
+    # Only antialiased text may be a shade apart, where Pillow blends two glyphs' edges.
+    assert len(differing) <= 20
+    shade = max(abs(t - b) for t, b in zip(PALETTE.text, PALETTE.background, strict=True)) / 16
+    assert all(max(pixel) <= shade + 1 for pixel in differing)
+
+
+@pytest.mark.parametrize(
+    ("counts", "highlight"),
+    [
+        (SOME_COUNTS, 3),
+        (OTHER_COUNTS, None),
+        ((0,) * 10, 10),
+        # Bars of every short length (2 to 8 px), whose rounded tops differ, and a full one.
+        ((1, 2, 3, 4, 5, 6, 7, 8, 90, 180), 5),
+        ((2731, 0, 12, 999, 3000, 1, 45, 0, 1808, 77), 9),
+    ],
+)
+def test_the_score_distribution_is_the_picture_pillow_draws_straightforwardly(
+    counts: tuple[int, ...], highlight: int | None
+) -> None:
+    chart = score_distribution(counts, highlight=highlight)
+    assert_the_picture(chart, drawn_with_pillow(counts, highlight))
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "first_label"),
+    [
+        (SOME_COUNTS, OTHER_COUNTS, "Ann"),
+        ((0,) * 10, (0,) * 10, "Tomás e\u0301 AVAVA"),
+        ((0, 0, 10, 0, 0, 0, 0, 0, 0, 0), (0, 0, 0, 0, 0, 0, 0, 1, 0, 0), "W" * 40),
+        ((1, 2, 3, 4, 5, 6, 7, 8, 90, 180), (0,) * 10, "山田太郎 😀"),
+    ],
+)
+def test_side_by_side_is_the_picture_pillow_draws_straightforwardly(
+    first: tuple[int, ...], second: tuple[int, ...], first_label: str
+) -> None:
+    chart = side_by_side(first, second, first_label, "Bo")
+    assert_the_picture(chart, side_by_side_drawn_with_pillow(first, second, first_label, "Bo"))
+
+
+def test_parts_of_charts_are_drawn_once_when_threads_ask_at_the_same_time() -> None:
+    drawn: list[int] = []
+    started = threading.Barrier(8)
+
+    def draw(key: int) -> list[int]:
+        drawn.append(key)
+        time.sleep(0.01)  # long enough for the others to ask meanwhile
+        return [key]
+
+    parts = charts._Parts(draw)
+    got: list[list[int]] = []
+
+    def ask() -> None:
+        started.wait()
+        got.append(parts[7])
+
+    threads = [threading.Thread(target=ask) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert drawn == [7]
+    assert len(got) == 8 and all(part is got[0] for part in got)
