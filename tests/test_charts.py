@@ -3,6 +3,7 @@ how they are drawn (off the event loop, cached by what they show)."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import math
 import threading
@@ -346,6 +347,28 @@ async def test_draw_runs_off_the_event_loop_and_keeps_what_it_drew() -> None:
     await charts.draw(make, SOME_COUNTS, highlight=4)
     assert len(threads) == 3
     assert await charts.draw(score_distribution, SOME_COUNTS, highlight=3) is not first
+
+
+async def test_many_charts_at_once_each_get_their_own_from_one_drawing_thread() -> None:
+    threads: set[int] = set()
+
+    def make(n: int) -> Chart:
+        threads.add(threading.get_ident())
+        if n == 13:
+            raise ValueError("thirteen")
+        return Chart(png=str(n).encode(), filename="n.png")
+
+    waiting = [asyncio.ensure_future(charts.draw(make, n)) for n in range(1000, 1040)]
+    cancelled = asyncio.ensure_future(charts.draw(make, 999))
+    cancelled.cancel()
+    unlucky = asyncio.ensure_future(charts.draw(make, 13))
+    drawn = await asyncio.gather(*waiting)
+    assert [chart.png for chart in drawn] == [str(n).encode() for n in range(1000, 1040)]
+    # A chart that fails reaches its caller alone, as the error; the thread draws on.
+    with pytest.raises(ValueError, match="thirteen"):
+        await unlucky
+    assert (await charts.draw(make, 1040)).png == b"1040"
+    assert len(threads) == 1 and threading.get_ident() not in threads
 
 
 async def test_draw_keeps_the_most_recently_used_charts_up_to_its_bound() -> None:
