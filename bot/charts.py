@@ -127,7 +127,9 @@ MAX_RANKING_ENTRIES = 25
 LEGEND_SWATCH = 10
 NO_RATINGS = "No ratings yet"
 
-CHART_CACHE_SIZE = 256
+# Charts kept drawn: a score chart is about 6 KB, so about 6 MB at most. Enough for every rated
+# video a busy server looks at: a video's chart changes only when it is rated again.
+CHART_CACHE_SIZE = 1024
 
 _ATTACHMENT_NAME = re.compile(r"[a-z0-9_.-]+")
 # Characters kept drawn, per font size: about 1 MB at most.
