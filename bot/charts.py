@@ -115,7 +115,9 @@ MIN_BAR_LENGTH = 2
 ELLIPSIS = "…"
 
 SCORES = range(1, 11)
-DISTRIBUTION_SIZE = (600, 260)
+# Discord shows an embed's image at most about 400 pixels wide: a wider score chart is only
+# scaled down there, and its pixels are most of what drawing one costs.
+DISTRIBUTION_SIZE = (400, 180)
 SIDE_BY_SIDE_SIZE = (640, 300)
 RANKING_WIDTH = 640
 RANKING_ROW_HEIGHT = 28

@@ -8,6 +8,7 @@ from discord.ext import commands
 
 from bot import charts
 from bot.client import TakeTwoBot
+from bot.db.models import MIN_RATINGS
 from bot.ui import embeds, replies
 from bot.ui.components import video_buttons
 from bot.ui.context import guild_id, guild_name
@@ -31,9 +32,10 @@ class Review(commands.Cog):
             page = await session.videos.page(guild_id(interaction), video.id, interaction.user.id)
         embed = embeds.review_embed(page, guild_name(interaction))
         file = None
-        if page.score.count:
+        if page.score.count >= MIN_RATINGS:
             # The chart beside the text bars, which stay for screen readers and for servers
-            # that hide images; the member's own score in the accent colour.
+            # that hide images; the member's own score in the accent colour. Like /top, it
+            # waits for a few ratings: one or two bars say nothing the text does not.
             file = await chart_file(
                 embed,
                 charts.score_distribution,
