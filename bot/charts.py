@@ -17,6 +17,7 @@ import queue
 import re
 import struct
 import threading
+import time
 import unicodedata
 import zlib
 from collections import OrderedDict
@@ -748,9 +749,10 @@ def ranking(entries: tuple[tuple[str, float], ...], *, scale_max: float = 10.0) 
 
 _drawn: OrderedDict[Hashable, Chart] = OrderedDict()
 _drawn_lock = threading.Lock()
-# Charts a drawing thread draws before it hands them back: under load it hands back several per
-# wake-up of the event loop; one at a time, each chart waits for no other.
-DRAWN_PER_HANDOVER = 8
+# A drawing thread hands back what it drew once it has nothing more waiting, or once it has
+# drawn for this long: under load, several charts per wake-up of the event loop; a quick
+# chart never waits long behind slow ones (a ranking takes a few milliseconds).
+HANDOVER_AFTER_SECONDS = 0.002
 
 
 class _Job(NamedTuple):
@@ -761,9 +763,10 @@ class _Job(NamedTuple):
 
 class _Drawer:
     """One thread that draws charts for the event loop. A hop through a thread pool costs a
-    wake-up each way (about 0.1 ms of CPU, a third of drawing a score chart); this thread
-    takes every chart waiting when it wakes and answers them with one call into the loop.
-    A daemon: it holds nothing that needs finishing, and must not keep a stopping bot up."""
+    wake-up each way (about 0.1 ms of CPU, a third of drawing a score chart), and a pool's
+    threads drawing at once contend for the GIL; this thread draws one chart at a time and
+    hands back every chart it drew with one call into the loop. A daemon: it holds nothing
+    that needs finishing, and must not keep a stopping bot up."""
 
     def __init__(self) -> None:
         self._jobs: queue.SimpleQueue[_Job] = queue.SimpleQueue()
@@ -785,30 +788,41 @@ class _Drawer:
 
     def _run(self) -> None:
         while True:
-            jobs = [self._jobs.get()]
-            while len(jobs) < DRAWN_PER_HANDOVER:
-                try:
-                    jobs.append(self._jobs.get_nowait())
-                except queue.Empty:
+            done: dict[asyncio.AbstractEventLoop, list[tuple[_Job, Chart | Exception]]] = {}
+            job: _Job | None = self._jobs.get()
+            started = time.perf_counter()
+            while job is not None:
+                done.setdefault(job.loop, []).append((job, _drawn_or_error(job.make)))
+                if time.perf_counter() - started > HANDOVER_AFTER_SECONDS:
                     break
-            done: dict[asyncio.AbstractEventLoop, list[tuple[_Job, Chart | BaseException]]] = {}
-            for job in jobs:
                 try:
-                    outcome: Chart | BaseException = job.make()
-                except Exception as error:  # the caller's to handle, as a chart not drawn
-                    outcome = error
-                done.setdefault(job.loop, []).append((job, outcome))
+                    job = self._jobs.get_nowait()
+                except queue.Empty:
+                    job = None
             for loop, outcomes in done.items():
                 # A loop that has closed has nobody waiting for these.
                 with contextlib.suppress(RuntimeError):
                     loop.call_soon_threadsafe(_hand_back, outcomes)
 
 
-def _hand_back(outcomes: list[tuple[_Job, Chart | BaseException]]) -> None:
+def _drawn_or_error(make: Callable[[], Chart]) -> Chart | Exception:
+    """The chart, or what stopped it as an error its caller can raise: whatever a chart
+    raises must not end the thread that every other chart waits on."""
+    try:
+        return make()
+    except StopIteration as error:  # a future refuses it (it would end a coroutine)
+        return RuntimeError(f"drawing a chart raised {error!r}")
+    except Exception as error:
+        return error
+    except BaseException as error:
+        return RuntimeError(f"drawing a chart raised {error!r}")
+
+
+def _hand_back(outcomes: list[tuple[_Job, Chart | Exception]]) -> None:
     for job, outcome in outcomes:
         if job.future.done():  # its caller stopped waiting (cancelled)
             continue
-        if isinstance(outcome, BaseException):
+        if isinstance(outcome, Exception):
             job.future.set_exception(outcome)
         else:
             job.future.set_result(outcome)

@@ -351,23 +351,35 @@ async def test_draw_runs_off_the_event_loop_and_keeps_what_it_drew() -> None:
 
 async def test_many_charts_at_once_each_get_their_own_from_one_drawing_thread() -> None:
     threads: set[int] = set()
+    busy = threading.Event()
 
     def make(n: int) -> Chart:
         threads.add(threading.get_ident())
+        if n == 0:
+            assert busy.wait(5)  # holds the thread while the others queue up
         if n == 13:
             raise ValueError("thirteen")
+        if n == 14:
+            raise StopIteration  # a future cannot hold it: it comes back as a RuntimeError
+        if n == 15:
+            raise SystemExit(1)  # must not end the thread that every chart waits on
         return Chart(png=str(n).encode(), filename="n.png")
 
+    holding = asyncio.ensure_future(charts.draw(make, 0))
+    await asyncio.sleep(0.05)
     waiting = [asyncio.ensure_future(charts.draw(make, n)) for n in range(1000, 1040)]
+    unlucky = [asyncio.ensure_future(charts.draw(make, n)) for n in (13, 14, 15)]
     cancelled = asyncio.ensure_future(charts.draw(make, 999))
+    await asyncio.sleep(0.05)  # every job queued behind the one holding the thread
     cancelled.cancel()
-    unlucky = asyncio.ensure_future(charts.draw(make, 13))
-    drawn = await asyncio.gather(*waiting)
-    assert [chart.png for chart in drawn] == [str(n).encode() for n in range(1000, 1040)]
-    # A chart that fails reaches its caller alone, as the error; the thread draws on.
-    with pytest.raises(ValueError, match="thirteen"):
-        await unlucky
-    assert (await charts.draw(make, 1040)).png == b"1040"
+    busy.set()
+    drawn = await asyncio.wait_for(asyncio.gather(holding, *waiting), 5)
+    assert [chart.png for chart in drawn] == [b"0"] + [str(n).encode() for n in range(1000, 1040)]
+    # A chart that fails reaches its caller alone, as an error; the thread draws on.
+    errors = await asyncio.wait_for(asyncio.gather(*unlucky, return_exceptions=True), 5)
+    assert [type(error) for error in errors] == [ValueError, RuntimeError, RuntimeError]
+    assert cancelled.cancelled()
+    assert (await asyncio.wait_for(charts.draw(make, 1040), 5)).png == b"1040"
     assert len(threads) == 1 and threading.get_ident() not in threads
 
 

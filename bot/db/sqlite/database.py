@@ -60,6 +60,10 @@ class SQLiteDatabase:
         self._lookup: SQLiteLookupSession | None = None
         self._reader_conns: list[ThreadConnection] = []
         self._readers: asyncio.Queue[SQLiteReadSession] = asyncio.Queue()
+        # Read sessions waiting for a reader: a spare is lent only when there are none, or a
+        # profile could take the reader a woken waiter was handed (the queue hands it over
+        # only when the waiter runs) and send that waiter to the back, again and again.
+        self._waiting_reads = 0
         self._group_commit: GroupCommit | None = None
         # The schema version found before migrating; 0 means the file was new.
         self.started_at_version: int | None = None
@@ -171,7 +175,11 @@ class SQLiteDatabase:
         (the hot reads are single statements; an export reads table by table)."""
         if not self._reader_conns:
             raise RuntimeError("database is not open")
-        session = await self._readers.get()
+        self._waiting_reads += 1
+        try:
+            session = await self._readers.get()
+        finally:
+            self._waiting_reads -= 1
         try:
             yield session
         except sqlite3.DatabaseError as exc:
@@ -183,7 +191,10 @@ class SQLiteDatabase:
     @asynccontextmanager
     async def _spare_reader(self) -> AsyncIterator[Fetches | None]:
         """An idle reader's connection for a read session to use beside its own, or None when
-        every other reader is busy (see SpareReader)."""
+        every other reader is busy or another read waits for one (see SpareReader)."""
+        if self._waiting_reads:
+            yield None
+            return
         try:
             session = self._readers.get_nowait()
         except asyncio.QueueEmpty:
