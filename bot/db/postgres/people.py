@@ -87,6 +87,17 @@ SELECT
         ) AS r JOIN videos AS v ON v.id = r.video_id ORDER BY r.rated_at DESC, r.video_id DESC)
 """
 
+# The profile of a member with at most $6 ratings, else no row, in one round trip: the count
+# stops past $6 entries of the index, and the profile is read only for a row that passes it.
+_PROFILE_OF_FEW = f"""
+SELECT profile.* FROM (
+    SELECT count(*) AS rated FROM (
+        SELECT FROM ratings WHERE guild_id = $1 AND user_id = $2 LIMIT $6 + 1
+    ) AS up_to
+) AS counted, LATERAL ({_PROFILE}) AS profile
+WHERE counted.rated <= $6
+"""
+
 _SHARED = f"""
 SELECT a.score, b.score, {_VIDEO} FROM ratings AS a
 JOIN ratings AS b ON b.guild_id = a.guild_id AND b.user_id = $3 AND b.video_id = a.video_id
@@ -186,6 +197,10 @@ def _video(row: Iterable[Any]) -> Video:
 async def _profile(conn: Queries, guild_id: int, user_id: int, last: int) -> MemberProfile:
     row = await conn.fetchrow(_PROFILE, guild_id, user_id, last, FAVOURITE_MIN_VIDEOS, FAVOURITES)
     assert row is not None
+    return _read_profile(user_id, row)
+
+
+def _read_profile(user_id: int, row: Any) -> MemberProfile:
     histogram, server, hides, directors, artists, takes, best, newest = row
     best = tuple(best) if best is not None else None
     return MemberProfile(
@@ -212,16 +227,18 @@ class PostgresProfileLookups:
     async def profile_of_few(
         self, guild_id: int, user_id: int, *, last: int = 5
     ) -> MemberProfile | None:
-        rated = await self.conn.fetchval(
-            "SELECT count(*) FROM (SELECT FROM ratings WHERE guild_id = $1 AND user_id = $2 "
-            "LIMIT $3) AS up_to",
+        row = await self.conn.fetchrow(
+            _PROFILE_OF_FEW,
             guild_id,
             user_id,
-            PROFILE_LOOKUP_MOST + 1,
+            last,
+            FAVOURITE_MIN_VIDEOS,
+            FAVOURITES,
+            PROFILE_LOOKUP_MOST,
         )
-        if rated > PROFILE_LOOKUP_MOST:
+        if row is None:  # more ratings than a lookup may read
             return None
-        return await _profile(self.conn, guild_id, user_id, last)
+        return _read_profile(user_id, row)
 
 
 class PostgresProfileReads(PostgresProfileLookups):
