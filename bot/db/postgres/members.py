@@ -3,31 +3,34 @@ forgetting everything stored about them."""
 
 from __future__ import annotations
 
+from typing import Literal
+
 from bot.db.models import SKIPPED_DETAIL
 from bot.db.postgres.connections import Executes, Queries
 from bot.db.postgres.locks import Kind, Locks
 from bot.db.postgres.quotes import PostgresQuoteWrites
+
+# A member's on/off choices: columns of member_settings, off until set.
+Setting = Literal["no_quotes", "hide_ratings"]
 
 
 class PostgresMemberLookups:
     def __init__(self, conn: Queries) -> None:
         self.conn = conn
 
-    async def no_quotes(self, guild_id: int, user_id: int) -> bool:
+    async def _setting(self, setting: Setting, guild_id: int, user_id: int) -> bool:
         value = await self.conn.fetchval(
-            "SELECT no_quotes FROM member_settings WHERE guild_id = $1 AND user_id = $2",
+            f"SELECT {setting} FROM member_settings WHERE guild_id = $1 AND user_id = $2",
             guild_id,
             user_id,
         )
         return bool(value)
 
+    async def no_quotes(self, guild_id: int, user_id: int) -> bool:
+        return await self._setting("no_quotes", guild_id, user_id)
+
     async def hides_ratings(self, guild_id: int, user_id: int) -> bool:
-        value = await self.conn.fetchval(
-            "SELECT hide_ratings FROM member_settings WHERE guild_id = $1 AND user_id = $2",
-            guild_id,
-            user_id,
-        )
-        return bool(value)
+        return await self._setting("hide_ratings", guild_id, user_id)
 
 
 class PostgresMemberWrites(PostgresMemberLookups):
@@ -43,33 +46,25 @@ class PostgresMemberWrites(PostgresMemberLookups):
     async def _lock(self, guild_id: int, user_id: int) -> None:
         await self.locks.hold(Kind.MEMBER, guild_id ^ user_id)
 
-    async def no_quotes(self, guild_id: int, user_id: int) -> bool:
+    async def _setting(self, setting: Setting, guild_id: int, user_id: int) -> bool:
         await self._lock(guild_id, user_id)
-        return await super().no_quotes(guild_id, user_id)
+        return await super()._setting(setting, guild_id, user_id)
+
+    async def _set(self, setting: Setting, guild_id: int, user_id: int, value: bool) -> None:
+        await self._lock(guild_id, user_id)
+        await self.writer.execute(
+            f"INSERT INTO member_settings (guild_id, user_id, {setting}) VALUES ($1, $2, $3) "
+            f"ON CONFLICT (guild_id, user_id) DO UPDATE SET {setting} = excluded.{setting}",
+            guild_id,
+            user_id,
+            value,
+        )
 
     async def set_no_quotes(self, guild_id: int, user_id: int, value: bool) -> None:
-        await self._lock(guild_id, user_id)
-        await self.writer.execute(
-            "INSERT INTO member_settings (guild_id, user_id, no_quotes) VALUES ($1, $2, $3) "
-            "ON CONFLICT (guild_id, user_id) DO UPDATE SET no_quotes = excluded.no_quotes",
-            guild_id,
-            user_id,
-            value,
-        )
-
-    async def hides_ratings(self, guild_id: int, user_id: int) -> bool:
-        await self._lock(guild_id, user_id)
-        return await super().hides_ratings(guild_id, user_id)
+        await self._set("no_quotes", guild_id, user_id, value)
 
     async def set_hide_ratings(self, guild_id: int, user_id: int, value: bool) -> None:
-        await self._lock(guild_id, user_id)
-        await self.writer.execute(
-            "INSERT INTO member_settings (guild_id, user_id, hide_ratings) VALUES ($1, $2, $3) "
-            "ON CONFLICT (guild_id, user_id) DO UPDATE SET hide_ratings = excluded.hide_ratings",
-            guild_id,
-            user_id,
-            value,
-        )
+        await self._set("hide_ratings", guild_id, user_id, value)
 
     async def log_removal(
         self,

@@ -4,29 +4,32 @@ forgetting everything stored about them."""
 from __future__ import annotations
 
 import json
+from typing import Literal
 
 from bot.db.models import SKIPPED_DETAIL
 from bot.db.sqlite.connections import Executes, Fetches
 from bot.db.sqlite.quotes import SQLiteQuoteWrites
+
+# A member's on/off choices: columns of member_settings, off until set.
+Setting = Literal["no_quotes", "hide_ratings"]
 
 
 class SQLiteMemberLookups:
     def __init__(self, conn: Fetches) -> None:
         self._conn = conn
 
-    async def no_quotes(self, guild_id: int, user_id: int) -> bool:
+    async def _setting(self, setting: Setting, guild_id: int, user_id: int) -> bool:
         rows = await self._conn.fetchall(
-            "SELECT no_quotes FROM member_settings WHERE guild_id = ? AND user_id = ?",
+            f"SELECT {setting} FROM member_settings WHERE guild_id = ? AND user_id = ?",
             (guild_id, user_id),
         )
-        return bool(rows and rows[0]["no_quotes"])
+        return bool(rows and rows[0][setting])
+
+    async def no_quotes(self, guild_id: int, user_id: int) -> bool:
+        return await self._setting("no_quotes", guild_id, user_id)
 
     async def hides_ratings(self, guild_id: int, user_id: int) -> bool:
-        rows = await self._conn.fetchall(
-            "SELECT hide_ratings FROM member_settings WHERE guild_id = ? AND user_id = ?",
-            (guild_id, user_id),
-        )
-        return bool(rows and rows[0]["hide_ratings"])
+        return await self._setting("hide_ratings", guild_id, user_id)
 
 
 class SQLiteMemberWrites(SQLiteMemberLookups):
@@ -34,19 +37,18 @@ class SQLiteMemberWrites(SQLiteMemberLookups):
         super().__init__(conn)
         self._writer = conn
 
-    async def set_no_quotes(self, guild_id: int, user_id: int, value: bool) -> None:
+    async def _set(self, setting: Setting, guild_id: int, user_id: int, value: bool) -> None:
         await self._writer.execute(
-            "INSERT INTO member_settings (guild_id, user_id, no_quotes) VALUES (?, ?, ?) "
-            "ON CONFLICT (guild_id, user_id) DO UPDATE SET no_quotes = excluded.no_quotes",
+            f"INSERT INTO member_settings (guild_id, user_id, {setting}) VALUES (?, ?, ?) "
+            f"ON CONFLICT (guild_id, user_id) DO UPDATE SET {setting} = excluded.{setting}",
             (guild_id, user_id, int(value)),
         )
 
+    async def set_no_quotes(self, guild_id: int, user_id: int, value: bool) -> None:
+        await self._set("no_quotes", guild_id, user_id, value)
+
     async def set_hide_ratings(self, guild_id: int, user_id: int, value: bool) -> None:
-        await self._writer.execute(
-            "INSERT INTO member_settings (guild_id, user_id, hide_ratings) VALUES (?, ?, ?) "
-            "ON CONFLICT (guild_id, user_id) DO UPDATE SET hide_ratings = excluded.hide_ratings",
-            (guild_id, user_id, int(value)),
-        )
+        await self._set("hide_ratings", guild_id, user_id, value)
 
     async def log_removal(
         self,
