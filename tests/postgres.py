@@ -17,6 +17,7 @@ import socket
 import subprocess
 import tempfile
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -119,14 +120,21 @@ def postgres_cluster() -> Iterator[Cluster]:
 _databases = itertools.count()
 
 
-@pytest.fixture
-async def postgres_url(postgres_cluster: Cluster) -> AsyncIterator[str]:
-    """A new, empty database on the test process's server, dropped after the test."""
-    name = f"test_{os.getpid()}_{next(_databases)}"
-    admin = await asyncpg.connect(postgres_cluster.url())
+@asynccontextmanager
+async def empty_database(cluster: Cluster, name: str, options: str = "") -> AsyncIterator[str]:
+    """The address of a new, empty database on the server (CREATE DATABASE's options
+    added), dropped when the block ends."""
+    admin = await asyncpg.connect(cluster.url())
     try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        yield postgres_cluster.url(name)
+        await admin.execute(f'CREATE DATABASE "{name}" {options}')
+        yield cluster.url(name)
         await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
     finally:
         await admin.close()
+
+
+@pytest.fixture
+async def postgres_url(postgres_cluster: Cluster) -> AsyncIterator[str]:
+    """A new, empty database on the test process's server, dropped after the test."""
+    async with empty_database(postgres_cluster, f"test_{os.getpid()}_{next(_databases)}") as url:
+        yield url

@@ -52,7 +52,7 @@ from bot.db.sqlite import people
 from bot.db.sqlite.database import SQLiteDatabase
 from bot.db.text import fold
 from tests import raw
-from tests.postgres import Cluster
+from tests.postgres import Cluster, empty_database
 
 GUILD, OTHER_GUILD, QUIET_GUILD = 1, 2, 3
 A, B, C = 101, 102, 103
@@ -631,13 +631,9 @@ async def postgres_in_a_locale(
 ) -> AsyncIterator[str]:
     """An empty PostgreSQL database in one of LOCALES."""
     name = f"people_{request.param}_{os.getpid()}"
-    admin = await asyncpg.connect(postgres_cluster.url())
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE template0 {LOCALES[request.param]}')
-        yield postgres_cluster.url(name)
-        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
+    options = f"TEMPLATE template0 {LOCALES[request.param]}"
+    async with empty_database(postgres_cluster, name, options) as url:
+        yield url
 
 
 @pytest.fixture
