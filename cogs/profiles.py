@@ -13,8 +13,9 @@ from bot.errors import UserFacingError
 from bot.taste import Taste
 from bot.ui import replies
 from bot.ui.context import guild_id, guild_name
+from bot.ui.embeds import chart_file
 from bot.ui.limits import clip
-from bot.ui.people import chart_file, profile_embed, taste_embed
+from bot.ui.people import profile_embed, taste_embed
 
 
 def shown_name(user: discord.User | discord.Member) -> str:

@@ -14,7 +14,8 @@ from bot.db.models import PERSON_ROLES
 from bot.errors import UserFacingError
 from bot.ui import embeds, replies
 from bot.ui.context import guild_id, guild_name
-from bot.ui.people import chart_file, people_top_embed
+from bot.ui.embeds import chart_file
+from bot.ui.people import people_top_embed
 from bot.ui.video_option import VideoOption
 
 

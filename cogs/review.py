@@ -12,7 +12,6 @@ from bot.db.models import MIN_RATINGS
 from bot.ui import embeds, replies
 from bot.ui.components import video_buttons
 from bot.ui.context import guild_id, guild_name
-from bot.ui.people import chart_file
 from bot.ui.video_option import VideoOption
 
 
@@ -36,7 +35,7 @@ class Review(commands.Cog):
             # The chart beside the text bars, which stay for screen readers and for servers
             # that hide images; the member's own score in the accent colour. Like /top, it
             # waits for a few ratings: one or two bars say nothing the text does not.
-            file = await chart_file(
+            file = await embeds.chart_file(
                 embed,
                 charts.score_distribution,
                 page.score.histogram,

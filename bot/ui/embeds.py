@@ -3,12 +3,16 @@ that respects Discord's limits, whatever the catalog or a member wrote."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import io
+import logging
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from urllib.parse import urlsplit
 
 import discord
 from discord.utils import escape_markdown
 
+from bot import charts
+from bot.charts import Chart
 from bot.db.models import (
     SONG_CREDIT,
     Credit,
@@ -34,6 +38,8 @@ from bot.ui.limits import (
 )
 from bot.video_drafts import Draft
 from bot.wording import count
+
+log = logging.getLogger(__name__)
 
 BRAND = discord.Colour(0xE8A33D)
 BAR = "█"
@@ -349,3 +355,17 @@ def takes_embed(video: Video, page: TakesPage, sort: str) -> discord.Embed:
         text=f"Page {page.page + 1} of {page.pages} · {count(page.total, 'takes')} · {order}"
     )
     return fit_embed(embed)
+
+
+async def chart_file(
+    embed: discord.Embed, make: Callable[..., Chart], *args: Hashable, **kwargs: Hashable
+) -> discord.File | None:
+    """The chart `make(*args, **kwargs)` as the embed's image, and the file to send with it.
+    A chart that cannot be drawn is left out (logged): the embed says the same in words."""
+    try:
+        chart = await charts.draw(make, *args, **kwargs)
+    except Exception:
+        log.warning("a chart could not be drawn; replying without it", exc_info=True)
+        return None
+    embed.set_image(url=f"attachment://{chart.filename}")
+    return discord.File(io.BytesIO(chart.png), filename=chart.filename)

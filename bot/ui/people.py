@@ -4,15 +4,9 @@ for servers that hide images)."""
 
 from __future__ import annotations
 
-import io
-import logging
-from collections.abc import Callable, Hashable
-
 import discord
 from discord.utils import escape_markdown
 
-from bot import charts
-from bot.charts import Chart
 from bot.db.models import (
     FAVOURITE_MIN_VIDEOS,
     MemberProfile,
@@ -37,22 +31,6 @@ from bot.ui.limits import (
     fit_embed,
 )
 from bot.wording import count
-
-log = logging.getLogger(__name__)
-
-
-async def chart_file(
-    embed: discord.Embed, make: Callable[..., Chart], *args: Hashable, **kwargs: Hashable
-) -> discord.File | None:
-    """The chart `make(*args, **kwargs)` as the embed's image, and the file to send with it.
-    A chart that cannot be drawn is left out (logged): the embed says the same in words."""
-    try:
-        chart = await charts.draw(make, *args, **kwargs)
-    except Exception:
-        log.warning("a chart could not be drawn; replying without it", exc_info=True)
-        return None
-    embed.set_image(url=f"attachment://{chart.filename}")
-    return discord.File(io.BytesIO(chart.png), filename=chart.filename)
 
 
 def _name(text: str, limit: int = 100) -> str:
