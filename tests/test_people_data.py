@@ -25,7 +25,6 @@ v5 (2, 12), v6 none. The server: 12 ratings, 79 in all, a mean of 79/12.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import random
 import sqlite3
@@ -158,8 +157,7 @@ async def test_a_profile_counts_the_members_ratings_favourites_and_takes(
 ) -> None:
     async with db.read() as session:
         profile = await session.profiles.profile(GUILD, A, last=3)
-    # The same profile on the event loop's connection and inside a transaction (one
-    # statement each; the read session above reads the directors on a second reader).
+    # The same profile on the event loop's connection and inside a transaction.
     async with db.lookup() as lookup:
         assert await lookup.profiles.profile_of_few(GUILD, A, last=3) == profile
     async with db.transaction() as tx:
@@ -201,59 +199,12 @@ async def test_a_profile_counts_the_members_ratings_favourites_and_takes(
 
 
 @pytest.mark.sqlite_only
-async def test_a_profile_read_while_every_other_reader_is_busy_is_the_same(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A read session borrows an idle reader for the favourite directors; with none idle, or
-    with another read waiting for one, it reads them itself rather than wait (two sessions
-    each waiting for the other's reader would wait for ever) or overtake the waiting read."""
-    borrowed: list[bool] = []
-    profile = people._profile
-
-    async def noting(*args: Any, **kwargs: Any) -> Any:
-        borrowed.append(len(args) > 4 and args[4] is not None)
-        return await profile(*args, **kwargs)
-
-    monkeypatch.setattr(people, "_profile", noting)
-    db = SQLiteDatabase(tmp_path / "two-readers.sqlite3", readers=2)
-    await db.open()
-    try:
-        await rate_all(db, await add_catalog(db))
-        async with db.read() as first:
-            beside = await first.profiles.profile(GUILD, A)
-            async with db.read() as second:
-                alone = await second.profiles.profile(GUILD, A)
-                assert alone == await first.profiles.profile(GUILD, A)
-        assert borrowed == [True, False, False]
-        assert alone == beside
-        assert [p.name for p in alone.favourite_directors] == ["Ann Example", "Bo Example"]
-        # A read waiting for a reader gets the next one freed, before any profile borrows it.
-        async with db.read() as first:
-            freed = asyncio.Event()
-
-            async def waiting_read() -> None:
-                async with db.read():
-                    freed.set()
-
-            waiter = asyncio.ensure_future(waiting_read())
-            async with db.read() as second:
-                await asyncio.sleep(0.01)  # the waiter queues for a reader
-            # second's reader went to the waiter, which has not run yet: no spare to borrow.
-            await first.profiles.profile(GUILD, A)
-            await asyncio.wait_for(waiter, 5)
-        assert freed.is_set()
-        assert borrowed[-1] is False
-    finally:
-        await db.close()
-
-
-@pytest.mark.sqlite_only
 async def test_directors_are_read_through_their_own_index(db: Database) -> None:
     assert isinstance(db, SQLiteDatabase)
     with closing(sqlite3.connect(db.path)) as conn:
         plan = " ".join(
             str(row[3])
-            for statement in (people._FAVOURITE_DIRECTORS, people._PROFILE)
+            for statement in (people._COUNTED_DIRECTORS, people._PROFILE)
             for row in conn.execute(
                 f"EXPLAIN QUERY PLAN {statement}", {"g": GUILD, "u": A, "last": 5}
             )

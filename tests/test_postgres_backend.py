@@ -31,7 +31,7 @@ from bot.db.failures import (
     MigrationError,
 )
 from bot.db.interface import Database
-from bot.db.models import Credit, PressReview, Quote, ScoreSummary, ShardSlice
+from bot.db.models import TALLIED_PAST, Credit, PressReview, Quote, ScoreSummary, ShardSlice
 from bot.db.postgres import connections
 from bot.db.postgres.database import PostgresDatabase, postgres_database
 from bot.db.postgres.failures import cannot_save
@@ -107,6 +107,16 @@ async def act(db: Database) -> list[Any]:
     we_cry = await video_id(db, "kendrick-lamar-we-cry-together")
     formation = await video_id(db, "beyonce-formation")
     out: list[Any] = []
+    # Videos for a member who rates a great deal (below), added before any upsert edits a
+    # video: PostgreSQL's upsert draws an id even when it edits, and ids must agree.
+    async with db.transaction() as tx:
+        many = []
+        for n in range(TALLIED_PAST + 5):
+            many.append(await tx.videos.upsert(
+                slug=f"many-{n}", title=f"Many {n}", artist=f"Artist {n % 9}", album=None,
+                year=2000 + n % 20, url=None,
+            ))  # fmt: skip
+            await tx.videos.replace_credits(many[-1], [Credit("Director", f"Director {n % 13}")])
     async with db.transaction() as tx:
         for title, artist in [
             ("Lemon", "米津玄師"),
@@ -235,6 +245,13 @@ async def act(db: Database) -> list[Any]:
         out.append(await tx.suggestions.reject(4, "Not a video", 47))
         out.append(await tx.suggestions.reject(4, "Twice", 48))
         out.append(await tx.suggestions.waiting(limit=5))
+    # A member who rates a great deal: past TALLIED_PAST ratings, their favourite people are
+    # tallied as their ratings change (a changed score, and a removed video, below).
+    for n, video in enumerate([*many, humble]):
+        out.append(await db.rate(guild_id=GUILD, video_id=video, user_id=10, score=n % 10 + 1,
+                                 rated_at=n))  # fmt: skip
+    out.append(await db.rate(guild_id=GUILD, video_id=many[0], user_id=10, score=3,
+                             rated_at=500))  # fmt: skip
     async with db.transaction() as tx:
         out.append(await tx.members.forget(GUILD, 2))
         removed = await tx.takes.of_member(GUILD, humble, 4)

@@ -233,6 +233,10 @@ FAVOURITE_MIN_VIDEOS = 2
 # many ratings in the server (its cost is bounded by them); a member with more is read off
 # the loop.
 PROFILE_LOOKUP_MOST = 200
+# A member with more ratings than this in a server has their favourite people tallied as
+# their ratings change (SQLite migration 0016, PostgreSQL 0008, which write it as a number:
+# a change is a migration); /profile reads those tallies instead of every rating.
+TALLIED_PAST = 200
 # /taste compares two members over at least this many videos both rated.
 TASTE_MIN_SHARED = 5
 # Who /top by: and /profile rank: a credit whose role reads "director" (any case), and the

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 import asyncpg
 
 from bot.db.failures import DatabaseBusy, DatabaseUnusable
+from bot.db.models import TALLIED_PAST
 from bot.db.postgres.connections import CONNECT_TIMEOUT_S, SERVER_SETTINGS, redacted
 from bot.db.postgres.database import PostgresDatabase
 from bot.db.postgres.failures import Storage, storage_failure, unusable
@@ -59,6 +60,8 @@ TABLES = (
     "ratings",
     "video_scores",
     "guild_scores",
+    "member_rating_counts",
+    "member_people",
     "takes",
     "take_agrees",
     "video_take_counts",
@@ -94,6 +97,22 @@ AGGREGATES = {
     "video_take_counts (takes per server and video)": (
         "SELECT guild_id, video_id, count FROM video_take_counts",
         "SELECT guild_id, video_id, count(*) FROM takes GROUP BY guild_id, video_id",
+    ),
+    "member_rating_counts (ratings per member)": (
+        "SELECT guild_id, user_id, count FROM member_rating_counts",
+        "SELECT guild_id, user_id, count(*) FROM ratings GROUP BY guild_id, user_id",
+    ),
+    "member_people (favourite people of members past the bound)": (
+        "SELECT guild_id, user_id, role, name, videos, total FROM member_people",
+        "SELECT guild_id, user_id, role, name, count(*), sum(score) FROM ("
+        "SELECT DISTINCT r.guild_id, r.user_id, r.video_id, 'director' AS role, c.name, "
+        "r.score FROM ratings AS r JOIN credits AS c ON c.video_id = r.video_id "
+        "WHERE c.kind = 'video' AND lower(c.role) = 'director' "
+        "UNION ALL SELECT r.guild_id, r.user_id, r.video_id, 'artist', v.artist, r.score "
+        "FROM ratings AS r JOIN videos AS v ON v.id = r.video_id) AS rated "
+        "WHERE (guild_id, user_id) IN (SELECT guild_id, user_id FROM ratings "
+        f"GROUP BY guild_id, user_id HAVING count(*) > {TALLIED_PAST}) "
+        "GROUP BY guild_id, user_id, role, name",
     ),
     "takes.agree_count (agrees per take)": (
         "SELECT id, agree_count FROM takes WHERE agree_count <> 0",

@@ -21,6 +21,7 @@ from bot.db.models import (
     PRIOR_WEIGHT,
     PROFILE_LOOKUP_MOST,
     SONG_CREDIT,
+    TALLIED_PAST,
     MemberProfile,
     PeopleTopList,
     PersonCredit,
@@ -59,14 +60,38 @@ def _favourites(rated: str) -> str:
 
 _HISTOGRAM = ", ".join(f"count(*) FILTER (WHERE score = {k})" for k in range(1, 11))
 # A person credited twice on one video (two director credits) counts that video once.
-_FAVOURITE_DIRECTORS = _favourites(
+_COUNTED_DIRECTORS = _favourites(
     "SELECT DISTINCT r.video_id, c.name, r.score FROM ratings AS r "
     "JOIN credits AS c ON c.video_id = r.video_id "
     f"WHERE r.guild_id = $1 AND r.user_id = $2 AND {_DIRECTORS}"
 )
-_FAVOURITE_ARTISTS = _favourites(
+_COUNTED_ARTISTS = _favourites(
     "SELECT r.video_id, v.artist AS name, r.score FROM ratings AS r "
     "JOIN videos AS v ON v.id = r.video_id WHERE r.guild_id = $1 AND r.user_id = $2"
+)
+
+
+def _tallied(role: str) -> str:
+    """A tallied member's favourites of one role (member_people, migration 0008), in the
+    order and shape `_favourites` gives: a read of their tallies, not of their ratings."""
+    return (
+        "ARRAY(SELECT (name, videos::bigint, total::float8 / videos) FROM member_people "
+        f"WHERE guild_id = $1 AND user_id = $2 AND role = '{role}' AND videos >= $4 "
+        'ORDER BY total::float8 / videos DESC, videos DESC, name COLLATE "C" LIMIT $5)'
+    )
+
+
+# How many ratings member $2 has in server $1 (0 for none).
+_RATED = (
+    "coalesce((SELECT count FROM member_rating_counts WHERE guild_id = $1 AND user_id = $2), 0)"
+)
+# Tallies exist for a member past the bound; one within it is counted from the ratings (the
+# cost of that is bounded by it). CASE evaluates only the branch it takes.
+_FAVOURITE_DIRECTORS = (
+    f"CASE WHEN {_RATED} > {TALLIED_PAST} THEN {_tallied('director')} ELSE {_COUNTED_DIRECTORS} END"
+)
+_FAVOURITE_ARTISTS = (
+    f"CASE WHEN {_RATED} > {TALLIED_PAST} THEN {_tallied('artist')} ELSE {_COUNTED_ARTISTS} END"
 )
 # Member $2 of server $1, with their $3 newest ratings.
 _PROFILE = f"""
@@ -87,14 +112,10 @@ SELECT
         ) AS r JOIN videos AS v ON v.id = r.video_id ORDER BY r.rated_at DESC, r.video_id DESC)
 """
 
-# The profile of a member with at most $6 ratings, else no row, in one round trip: the count
-# stops past $6 entries of the index, and the profile is read only for a row that passes it.
+# The profile of a member with at most $6 ratings, else no row, in one round trip: the
+# profile is read only for a count that passes.
 _PROFILE_OF_FEW = f"""
-SELECT profile.* FROM (
-    SELECT count(*) AS rated FROM (
-        SELECT FROM ratings WHERE guild_id = $1 AND user_id = $2 LIMIT $6 + 1
-    ) AS up_to
-) AS counted, LATERAL ({_PROFILE}) AS profile
+SELECT profile.* FROM (SELECT {_RATED} AS rated) AS counted, LATERAL ({_PROFILE}) AS profile
 WHERE counted.rated <= $6
 """
 

@@ -18,8 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from contextlib import AbstractAsyncContextManager
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import NamedTuple, Protocol
 
@@ -54,11 +53,6 @@ class Fetches(Protocol):
     """A connection as a read-only query sees it."""
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[sqlite3.Row]: ...
-
-
-# Another reader's connection if one is idle at that moment, else None; it never waits, since
-# its caller already holds a reader (waiting could deadlock readers holding one each).
-SpareReader = Callable[[], AbstractAsyncContextManager[Fetches | None]]
 
 
 class Executes(Fetches, Protocol):

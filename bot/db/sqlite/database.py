@@ -31,7 +31,6 @@ from bot.db.group_commit import (
 from bot.db.models import ScoreSummary, Take
 from bot.db.sqlite.checkpoints import Checkpointer
 from bot.db.sqlite.connections import (
-    Fetches,
     LoopConnection,
     ThreadConnection,
     connect_on_loop,
@@ -60,10 +59,6 @@ class SQLiteDatabase:
         self._lookup: SQLiteLookupSession | None = None
         self._reader_conns: list[ThreadConnection] = []
         self._readers: asyncio.Queue[SQLiteReadSession] = asyncio.Queue()
-        # Read sessions waiting for a reader: a spare is lent only when there are none, or a
-        # profile could take the reader a woken waiter was handed (the queue hands it over
-        # only when the waiter runs) and send that waiter to the back, again and again.
-        self._waiting_reads = 0
         self._group_commit: GroupCommit | None = None
         # The schema version found before migrating; 0 means the file was new.
         self.started_at_version: int | None = None
@@ -83,7 +78,7 @@ class SQLiteDatabase:
             for _ in range(self.reader_count):
                 reader = await connect_on_thread(self.path, read_only=True)
                 self._reader_conns.append(reader)
-                self._readers.put_nowait(SQLiteReadSession(reader, self._spare_reader))
+                self._readers.put_nowait(SQLiteReadSession(reader))
             self._loop_conn = connect_on_loop(self.path)
             self._lookup = SQLiteLookupSession(self._loop_conn)
             self._checkpointer = Checkpointer(
@@ -175,33 +170,12 @@ class SQLiteDatabase:
         (the hot reads are single statements; an export reads table by table)."""
         if not self._reader_conns:
             raise RuntimeError("database is not open")
-        self._waiting_reads += 1
-        try:
-            session = await self._readers.get()
-        finally:
-            self._waiting_reads -= 1
+        session = await self._readers.get()
         try:
             yield session
         except sqlite3.DatabaseError as exc:
             self._raise_if_damaged(exc)
             raise
-        finally:
-            self._readers.put_nowait(session)
-
-    @asynccontextmanager
-    async def _spare_reader(self) -> AsyncIterator[Fetches | None]:
-        """An idle reader's connection for a read session to use beside its own, or None when
-        every other reader is busy or another read waits for one (see SpareReader)."""
-        if self._waiting_reads:
-            yield None
-            return
-        try:
-            session = self._readers.get_nowait()
-        except asyncio.QueueEmpty:
-            yield None
-            return
-        try:
-            yield session.conn
         finally:
             self._readers.put_nowait(session)
 

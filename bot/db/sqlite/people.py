@@ -5,11 +5,9 @@ read sessions only (off the event loop)."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Iterable
 from dataclasses import fields
-from typing import Any
 
 from bot.db.models import (
     ARTIST_ROLE,
@@ -21,6 +19,7 @@ from bot.db.models import (
     PRIOR_WEIGHT,
     PROFILE_LOOKUP_MOST,
     SONG_CREDIT,
+    TALLIED_PAST,
     MemberProfile,
     PeopleTopList,
     PersonCredit,
@@ -34,7 +33,7 @@ from bot.db.models import (
     Take,
     Video,
 )
-from bot.db.sqlite.connections import Fetches, SpareReader
+from bot.db.sqlite.connections import Fetches
 from bot.db.sqlite.rows import VIDEO_FIELDS, Named, read_into
 from bot.db.text import fold
 
@@ -69,57 +68,69 @@ def _favourites(rated: str) -> str:
 
 
 _MEMBER = "r.guild_id = :g AND r.user_id = :u"
-# The member's favourite directors, through the index of director credits (migration 0015),
-# named so that the plan does not depend on whether the database was analysed. A person
-# credited twice on one video (two director credits) counts it once.
-_FAVOURITE_DIRECTORS = _favourites(
+# The member's favourite directors counted from their ratings, through the index of director
+# credits (migration 0015), named so that the plan does not depend on whether the database
+# was analysed. A person credited twice on one video (two director credits) counts it once.
+_COUNTED_DIRECTORS = _favourites(
     "SELECT DISTINCT r.video_id, c.name AS name, r.score FROM ratings AS r "
     "JOIN credits AS c INDEXED BY credits_of_directors ON c.video_id = r.video_id "
     f"WHERE {_MEMBER} AND {_DIRECTORS}"
 )
+_COUNTED_ARTISTS = _favourites(
+    "SELECT r.video_id, v.artist AS name, r.score FROM ratings AS r "
+    f"JOIN videos AS v ON v.id = r.video_id WHERE {_MEMBER}"
+)
 
 
-def _profile_object(*, directors: bool) -> str:
-    """The profile as one JSON object (one statement: one trip to a reader's thread), with or
-    without the favourite directors (then read beside it on another reader): an expression."""
-    # Subqueries lose the JSON type of what they return: json() gives it back, so that
-    # json_object nests them instead of quoting them as text.
+def _tallied(role: str) -> str:
+    """A tallied member's favourites of one role (member_people, migration 0016), in the
+    order and shape `_favourites` gives: a read of their tallies, not of their ratings."""
     return (
-        "json_object("
-        "'scores', json((SELECT json_group_array(json_array(score, n)) FROM (SELECT score, "
-        "count(*) AS n FROM ratings WHERE guild_id = :g AND user_id = :u GROUP BY score))), "
-        "'server', json((SELECT json_array(count, total) FROM guild_scores WHERE guild_id = :g)), "
-        "'hidden', (SELECT hide_ratings FROM member_settings "
-        "WHERE guild_id = :g AND user_id = :u), "
-        + (f"'directors', json(({_FAVOURITE_DIRECTORS})), " if directors else "")
-        + "'artists', json(("
-        + _favourites(
-            "SELECT r.video_id, v.artist AS name, r.score FROM ratings AS r "
-            f"JOIN videos AS v ON v.id = r.video_id WHERE {_MEMBER}"
-        )
-        + ")), 'takes', (SELECT count(*) FROM takes WHERE guild_id = :g AND user_id = :u), "
-        f"'best', json((SELECT json_array({_TAKE_ROW}, {_VIDEO_ROW}) FROM takes AS t "
-        "JOIN videos AS v ON v.id = t.video_id WHERE t.guild_id = :g AND t.user_id = :u "
-        "ORDER BY t.agree_count DESC, t.updated_at DESC, t.id DESC LIMIT 1)), "
-        # The newest ratings are chosen from the ratings alone; only they are joined to their
-        # videos (a video row per rating before the sort cost more than the rest together).
-        "'last', json((SELECT json_group_array(json(item)) FROM ("
-        f"SELECT json_array(r.score, r.rated_at, {_VIDEO_ROW}) AS item FROM ("
-        "SELECT video_id, score, rated_at FROM ratings WHERE guild_id = :g AND user_id = :u "
-        "ORDER BY rated_at DESC, video_id DESC LIMIT :last) AS r "
-        "JOIN videos AS v ON v.id = r.video_id ORDER BY r.rated_at DESC, r.video_id DESC))))"
+        "SELECT json_group_array(json_array(name, videos, total)) FROM ("
+        "SELECT name, videos, total FROM member_people "
+        f"WHERE guild_id = :g AND user_id = :u AND role = '{role}' "
+        f"AND videos >= {FAVOURITE_MIN_VIDEOS} "
+        f"ORDER BY CAST(total AS REAL) / videos DESC, videos DESC, name LIMIT {FAVOURITES})"
     )
 
 
-_PROFILE = f"SELECT {_profile_object(directors=True)}"
-_PROFILE_BUT_DIRECTORS = f"SELECT {_profile_object(directors=False)}"
-# The profile of a member with at most :most ratings, else NULL without reading it: CASE
-# evaluates only the branch it takes, and the count stops past :most entries of the index.
-_PROFILE_OF_FEW = (
-    "SELECT CASE WHEN (SELECT count(*) FROM (SELECT 1 FROM ratings WHERE guild_id = :g "
-    f"AND user_id = :u LIMIT :most + 1)) > :most THEN NULL "
-    f"ELSE {_profile_object(directors=True)} END"
+# How many ratings the member has in the server (0 for none).
+_RATED = (
+    "coalesce((SELECT count FROM member_rating_counts WHERE guild_id = :g AND user_id = :u), 0)"
 )
+# Tallies exist for a member past the bound; one within it is counted from the ratings (the
+# cost of that is bounded by it). CASE evaluates only the branch it takes.
+_FAVOURITES = (
+    f"'directors', json(CASE WHEN {_RATED} > {TALLIED_PAST} THEN ({_tallied('director')}) "
+    f"ELSE ({_COUNTED_DIRECTORS}) END), "
+    f"'artists', json(CASE WHEN {_RATED} > {TALLIED_PAST} THEN ({_tallied('artist')}) "
+    f"ELSE ({_COUNTED_ARTISTS}) END), "
+)
+# The profile as one JSON object: one statement, one trip to a reader's thread. Subqueries
+# lose the JSON type of what they return: json() gives it back, so that json_object nests
+# them instead of quoting them as text.
+_PROFILE_OBJECT = (
+    "json_object("
+    "'scores', json((SELECT json_group_array(json_array(score, n)) FROM (SELECT score, "
+    "count(*) AS n FROM ratings WHERE guild_id = :g AND user_id = :u GROUP BY score))), "
+    "'server', json((SELECT json_array(count, total) FROM guild_scores WHERE guild_id = :g)), "
+    "'hidden', (SELECT hide_ratings FROM member_settings WHERE guild_id = :g AND user_id = :u), "
+    f"{_FAVOURITES}"
+    "'takes', (SELECT count(*) FROM takes WHERE guild_id = :g AND user_id = :u), "
+    f"'best', json((SELECT json_array({_TAKE_ROW}, {_VIDEO_ROW}) FROM takes AS t "
+    "JOIN videos AS v ON v.id = t.video_id WHERE t.guild_id = :g AND t.user_id = :u "
+    "ORDER BY t.agree_count DESC, t.updated_at DESC, t.id DESC LIMIT 1)), "
+    # The newest ratings are chosen from the ratings alone; only they are joined to their
+    # videos (a video row per rating before the sort cost more than the rest together).
+    "'last', json((SELECT json_group_array(json(item)) FROM ("
+    f"SELECT json_array(r.score, r.rated_at, {_VIDEO_ROW}) AS item FROM ("
+    "SELECT video_id, score, rated_at FROM ratings WHERE guild_id = :g AND user_id = :u "
+    "ORDER BY rated_at DESC, video_id DESC LIMIT :last) AS r "
+    "JOIN videos AS v ON v.id = r.video_id ORDER BY r.rated_at DESC, r.video_id DESC))))"
+)
+_PROFILE = f"SELECT {_PROFILE_OBJECT}"
+# The profile of a member with at most :most ratings, else NULL without reading it.
+_PROFILE_OF_FEW = f"SELECT CASE WHEN {_RATED} > :most THEN NULL ELSE {_PROFILE_OBJECT} END"
 
 
 def _video(row: Named) -> Video:
@@ -136,35 +147,21 @@ def _summary(row: Named) -> ScoreSummary:
     )
 
 
-async def _profile(
-    conn: Fetches, guild_id: int, user_id: int, last: int, beside: Fetches | None = None
-) -> MemberProfile:
-    """The profile in one statement on conn, or, given a second reader, its favourite
-    directors (the costliest part) read on that reader's thread at the same time as the rest:
-    SQLite lets go of the GIL while it steps, so the two run on two cores. The two
-    statements may see states a commit apart, as two replies would."""
-    params = {"g": guild_id, "u": user_id, "last": last}
-    if beside is None:
-        [row] = await conn.fetchall(_PROFILE, params)
-        found = json.loads(row[0])
-        return _read_profile(user_id, found, found["directors"])
-    [row], [directors] = await asyncio.gather(
-        conn.fetchall(_PROFILE_BUT_DIRECTORS, params),
-        beside.fetchall(_FAVOURITE_DIRECTORS, params),
-    )
-    return _read_profile(user_id, json.loads(row[0]), json.loads(directors[0]))
-
-
-def _read_profile(user_id: int, found: dict[str, Any], directors: list[Any]) -> MemberProfile:
-    """The profile from its statement's JSON object and the favourite directors' array."""
+async def _profile(conn: Fetches, params: dict[str, int], statement: str) -> MemberProfile | None:
+    """The profile from its one statement; None when the statement gave none (too many
+    ratings for a lookup)."""
+    [row] = await conn.fetchall(statement, params)
+    if row[0] is None:
+        return None
+    found = json.loads(row[0])
     counts = dict(found["scores"])
     server, best = found["server"], found["best"]
     return MemberProfile(
-        user_id=user_id,
+        user_id=params["u"],
         hides_ratings=bool(found["hidden"]),
         histogram=tuple(counts.get(score, 0) for score in range(1, 11)),
         server_mean=server[1] / server[0] if server and server[0] else None,
-        favourite_directors=[_person(*person) for person in directors],
+        favourite_directors=[_person(*person) for person in found["directors"]],
         favourite_artists=[_person(*person) for person in found["artists"]],
         take_count=found["takes"],
         most_agreed=ProfileTake(Take(*best[:9]), Video(*best[9:])) if best else None,
@@ -182,23 +179,15 @@ class SQLiteProfileLookups:
         self, guild_id: int, user_id: int, *, last: int = 5
     ) -> MemberProfile | None:
         params = {"g": guild_id, "u": user_id, "last": last, "most": PROFILE_LOOKUP_MOST}
-        [row] = await self._conn.fetchall(_PROFILE_OF_FEW, params)
-        if row[0] is None:  # more ratings than a lookup may read
-            return None
-        found = json.loads(row[0])
-        return _read_profile(user_id, found, found["directors"])
+        return await _profile(self._conn, params, _PROFILE_OF_FEW)
 
 
 class SQLiteProfileReads(SQLiteProfileLookups):
-    def __init__(self, conn: Fetches, spare: SpareReader | None = None) -> None:
-        super().__init__(conn)
-        self._spare = spare
-
     async def profile(self, guild_id: int, user_id: int, *, last: int = 5) -> MemberProfile:
-        if self._spare is None:  # inside a transaction: its own connection only
-            return await _profile(self._conn, guild_id, user_id, last)
-        async with self._spare() as beside:
-            return await _profile(self._conn, guild_id, user_id, last, beside)
+        params = {"g": guild_id, "u": user_id, "last": last}
+        profile = await _profile(self._conn, params, _PROFILE)
+        assert profile is not None  # the statement always gives one
+        return profile
 
     async def shared(self, guild_id: int, first: int, second: int) -> list[SharedRating]:
         rows = await self._conn.fetchall(

@@ -12,7 +12,7 @@ from bot.db.coalesce import Coalescer
 from bot.db.matching import gone
 from bot.db.models import Video, VideoPage
 from bot.db.sqlite import pages
-from bot.db.sqlite.connections import Executes, Fetches, SpareReader
+from bot.db.sqlite.connections import Executes, Fetches
 from bot.db.sqlite.daily import SQLiteDailyReads, SQLiteDailyWrites
 from bot.db.sqlite.exports import SQLiteExportReads
 from bot.db.sqlite.members import SQLiteMemberLookups, SQLiteMemberWrites
@@ -60,7 +60,7 @@ class SQLiteLookupSession:
 
 
 class SQLiteReadSession:
-    def __init__(self, conn: Fetches, spare: SpareReader | None = None) -> None:
+    def __init__(self, conn: Fetches) -> None:
         self.conn = conn
         self.videos = SQLiteVideoReads(conn)
         self.ratings = SQLiteRatingReads(conn)
@@ -68,7 +68,7 @@ class SQLiteReadSession:
         self.quotes = SQLiteQuoteReads(conn)
         self.suggestions = SQLiteSuggestionReads(conn)
         self.members = SQLiteMemberLookups(conn)
-        self.profiles = SQLiteProfileReads(conn, spare)
+        self.profiles = SQLiteProfileReads(conn)
         self.people = SQLitePeopleReads(conn)
         self.daily = SQLiteDailyReads(conn)
         self.exports = SQLiteExportReads(conn)

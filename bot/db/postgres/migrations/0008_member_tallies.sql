@@ -1,0 +1,212 @@
+-- 0008: as SQLite's migration 0016: /profile's favourite directors and artists, tallied as
+-- ratings change, for members with more than 200 ratings in a server (TALLIED_PAST,
+-- bot/db/models.py). A member with at most 200 is still counted from their ratings.
+
+-- Ratings per member and server, for everyone.
+CREATE TABLE member_rating_counts (
+    guild_id bigint NOT NULL,
+    user_id bigint NOT NULL,
+    count integer NOT NULL,
+    PRIMARY KEY (guild_id, user_id)
+) WITH (fillfactor = 70);
+-- The members who have tallies: whom a change of a video's directors or artist concerns.
+CREATE INDEX members_tallied ON member_rating_counts (guild_id, user_id) WHERE count > 200;
+
+-- A video's people as /profile counts them: each name credited as its director (the role
+-- "director" in any case; lower() under "C" changes ASCII letters only, as SQLite's) once,
+-- and its artist. A function, inlined where it is called, so that it is read per video.
+CREATE FUNCTION video_people(video bigint) RETURNS TABLE (role text, name text)
+LANGUAGE sql STABLE AS $$
+    SELECT DISTINCT 'director', name FROM credits
+    WHERE video_id = video AND kind = 'video' AND lower(role COLLATE "C") = 'director'
+    UNION ALL
+    SELECT 'artist', artist FROM videos WHERE id = video
+$$;
+
+-- For a member past the bound: of each person's videos, how many they rated, and the sum.
+CREATE TABLE member_people (
+    guild_id bigint NOT NULL,
+    user_id bigint NOT NULL,
+    role text NOT NULL CHECK (role IN ('director', 'artist')),
+    name text NOT NULL,
+    videos integer NOT NULL,
+    total integer NOT NULL,
+    PRIMARY KEY (guild_id, user_id, role, name)
+) WITH (fillfactor = 70);
+
+INSERT INTO member_rating_counts (guild_id, user_id, count)
+SELECT guild_id, user_id, count(*) FROM ratings GROUP BY guild_id, user_id;
+
+-- Every tally of the given members, from all their ratings (who has none yet).
+CREATE FUNCTION tally_members(guilds bigint[], users bigint[]) RETURNS void
+LANGUAGE sql AS $$
+    INSERT INTO member_people (guild_id, user_id, role, name, videos, total)
+    SELECT r.guild_id, r.user_id, p.role, p.name, count(*), sum(r.score)
+    FROM unnest(guilds, users) AS m (g, u)
+    JOIN ratings AS r ON r.guild_id = m.g AND r.user_id = m.u
+    CROSS JOIN LATERAL video_people(r.video_id) AS p
+    GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4;
+$$;
+
+SELECT tally_members(array_agg(guild_id), array_agg(user_id))
+FROM member_rating_counts WHERE count > 200;
+
+-- Adds signed ratings (+1: arrived, -1: left) of tallied members to their tallies; a
+-- person left with no rated video loses their row. Rows change in key order, as
+-- count_scores changes its own.
+CREATE FUNCTION count_people(guild_ids bigint[], user_ids bigint[], video_ids bigint[],
+                             score_values integer[], signs integer[])
+RETURNS void LANGUAGE sql AS $$
+    INSERT INTO member_people AS t (guild_id, user_id, role, name, videos, total)
+    SELECT c.g, c.u, p.role, p.name, sum(c.d), sum(c.d * c.sc)
+    FROM unnest(guild_ids, user_ids, video_ids, score_values, signs) AS c (g, u, v, sc, d)
+    CROSS JOIN LATERAL video_people(c.v) AS p
+    GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+    ON CONFLICT (guild_id, user_id, role, name) DO UPDATE SET
+        videos = t.videos + excluded.videos, total = t.total + excluded.total;
+    DELETE FROM member_people AS t
+    USING unnest(guild_ids, user_ids, video_ids) AS c (g, u, v) CROSS JOIN LATERAL video_people(c.v) AS p
+    WHERE t.guild_id = c.g AND t.user_id = c.u AND t.role = p.role AND t.name = p.name
+    AND t.videos = 0;
+$$;
+
+CREATE FUNCTION member_tallies_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO member_rating_counts AS m (guild_id, user_id, count)
+    SELECT guild_id, user_id, count(*) FROM new_rows GROUP BY 1, 2 ORDER BY 1, 2
+    ON CONFLICT (guild_id, user_id) DO UPDATE SET count = m.count + excluded.count;
+    -- Members these ratings took past the bound: all their ratings, these included.
+    PERFORM tally_members(array_agg(a.guild_id), array_agg(a.user_id))
+    FROM (SELECT guild_id, user_id, count(*) AS n FROM new_rows GROUP BY 1, 2) AS a
+    JOIN member_rating_counts AS m USING (guild_id, user_id)
+    WHERE m.count > 200 AND m.count - a.n <= 200;
+    -- Members past it before: these ratings.
+    PERFORM count_people(array_agg(n.guild_id), array_agg(n.user_id), array_agg(n.video_id),
+                         array_agg(n.score::integer), array_agg(1))
+    FROM new_rows AS n
+    JOIN (SELECT guild_id, user_id, count(*) AS n FROM new_rows GROUP BY 1, 2) AS a
+        USING (guild_id, user_id)
+    JOIN member_rating_counts AS m USING (guild_id, user_id)
+    WHERE m.count - a.n > 200;
+    RETURN NULL;
+END $$;
+
+CREATE FUNCTION member_tallies_updated() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    -- A changed score: its old value leaves (as -1 of it) and the new one arrives, which
+    -- leaves videos as they were and moves the total.
+    PERFORM count_people(array_agg(n.guild_id), array_agg(n.user_id), array_agg(n.video_id),
+                         array_agg(c.score), array_agg(c.sign))
+    FROM new_rows AS n JOIN old_rows AS o USING (guild_id, user_id, video_id)
+    JOIN member_rating_counts AS m USING (guild_id, user_id)
+    CROSS JOIN LATERAL (VALUES (n.score::integer, 1), (o.score::integer, -1)) AS c (score, sign)
+    WHERE n.score <> o.score AND m.count > 200;
+    RETURN NULL;
+END $$;
+
+CREATE FUNCTION member_tallies_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    -- Members still past the bound after these deletions lose these ratings from their
+    -- tallies (read before the counts change).
+    PERFORM count_people(array_agg(o.guild_id), array_agg(o.user_id), array_agg(o.video_id),
+                         array_agg(o.score::integer), array_agg(-1))
+    FROM old_rows AS o
+    JOIN (SELECT guild_id, user_id, count(*) AS n FROM old_rows GROUP BY 1, 2) AS a
+        USING (guild_id, user_id)
+    JOIN member_rating_counts AS m USING (guild_id, user_id)
+    WHERE m.count - a.n > 200;
+    -- Members these deletions brought back to the bound or below lose their tallies.
+    DELETE FROM member_people AS t
+    USING (SELECT guild_id, user_id, count(*) AS n FROM old_rows GROUP BY 1, 2) AS a,
+          member_rating_counts AS m
+    WHERE m.guild_id = a.guild_id AND m.user_id = a.user_id
+    AND m.count > 200 AND m.count - a.n <= 200
+    AND t.guild_id = a.guild_id AND t.user_id = a.user_id;
+    UPDATE member_rating_counts AS m SET count = m.count - a.n
+    FROM (SELECT guild_id, user_id, count(*) AS n FROM old_rows GROUP BY 1, 2 ORDER BY 1, 2) AS a
+    WHERE m.guild_id = a.guild_id AND m.user_id = a.user_id;
+    DELETE FROM member_rating_counts AS m USING old_rows AS o
+    WHERE m.guild_id = o.guild_id AND m.user_id = o.user_id AND m.count = 0;
+    RETURN NULL;
+END $$;
+
+CREATE TRIGGER member_tallies_inserted AFTER INSERT ON ratings
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION member_tallies_inserted();
+CREATE TRIGGER member_tallies_updated AFTER UPDATE ON ratings
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION member_tallies_updated();
+CREATE TRIGGER member_tallies_deleted AFTER DELETE ON ratings
+    REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION member_tallies_deleted();
+
+-- A video gains (sign 1) or loses (sign -1) one of its people: each tallied member who rated
+-- it counts it for that person, or no longer does. Row triggers call it: a credit or an
+-- artist changes rarely, and a replaced credit list is a delete and inserts.
+CREATE FUNCTION recount_person(video bigint, person_role text, person text, sign integer)
+RETURNS void LANGUAGE sql AS $$
+    INSERT INTO member_people AS t (guild_id, user_id, role, name, videos, total)
+    SELECT r.guild_id, r.user_id, person_role, person, sign, sign * r.score
+    FROM member_rating_counts AS m
+    JOIN ratings AS r ON r.guild_id = m.guild_id AND r.user_id = m.user_id
+    AND r.video_id = video
+    WHERE m.count > 200
+    ORDER BY 1, 2
+    ON CONFLICT (guild_id, user_id, role, name) DO UPDATE SET
+        videos = t.videos + excluded.videos, total = t.total + excluded.total;
+    DELETE FROM member_people AS t
+    USING member_rating_counts AS m
+    JOIN ratings AS r ON r.guild_id = m.guild_id AND r.user_id = m.user_id
+    AND r.video_id = video
+    WHERE m.count > 200 AND t.guild_id = m.guild_id AND t.user_id = m.user_id
+    AND t.role = person_role AND t.name = person AND t.videos = 0;
+$$;
+
+CREATE FUNCTION director_credit_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    -- A name the video did not credit as director before.
+    IF NEW.kind = 'video' AND lower(NEW.role COLLATE "C") = 'director' AND NOT EXISTS (
+        SELECT FROM credits WHERE video_id = NEW.video_id AND name = NEW.name
+        AND kind = 'video' AND lower(role COLLATE "C") = 'director'
+        AND position <> NEW.position
+    ) THEN
+        PERFORM recount_person(NEW.video_id, 'director', NEW.name, 1);
+    END IF;
+    RETURN NULL;
+END $$;
+
+CREATE FUNCTION director_credit_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    -- A name no credit of the video names as director any more.
+    IF OLD.kind = 'video' AND lower(OLD.role COLLATE "C") = 'director' AND NOT EXISTS (
+        SELECT FROM credits WHERE video_id = OLD.video_id AND name = OLD.name
+        AND kind = 'video' AND lower(role COLLATE "C") = 'director'
+    ) THEN
+        PERFORM recount_person(OLD.video_id, 'director', OLD.name, -1);
+    END IF;
+    RETURN NULL;
+END $$;
+
+-- Credits are replaced (deleted, then inserted), never edited in what the tallies count:
+-- the two triggers above see every change that way.
+CREATE FUNCTION credit_not_edited() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'a credit is replaced (deleted and inserted), not edited';
+END $$;
+
+CREATE FUNCTION video_artist_updated() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM recount_person(OLD.id, 'artist', OLD.artist, -1);
+    PERFORM recount_person(NEW.id, 'artist', NEW.artist, 1);
+    RETURN NULL;
+END $$;
+
+CREATE TRIGGER member_tallies_director_inserted AFTER INSERT ON credits
+    FOR EACH ROW EXECUTE FUNCTION director_credit_inserted();
+CREATE TRIGGER member_tallies_director_deleted AFTER DELETE ON credits
+    FOR EACH ROW EXECUTE FUNCTION director_credit_deleted();
+CREATE TRIGGER credits_replaced_not_edited BEFORE UPDATE OF video_id, role, name, kind
+    ON credits FOR EACH ROW EXECUTE FUNCTION credit_not_edited();
+CREATE TRIGGER member_tallies_artist_updated AFTER UPDATE OF artist ON videos
+    FOR EACH ROW WHEN (OLD.artist IS DISTINCT FROM NEW.artist)
+    EXECUTE FUNCTION video_artist_updated();
