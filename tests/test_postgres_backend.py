@@ -334,6 +334,8 @@ async def observe(db: Database) -> dict[str, Any]:
             seen[f"due {shards}"] = await session.daily.due(4700, 10, shards)
             seen[f"next_due_at {shards}"] = await session.daily.next_due_at(shards)
         seen["decided"] = await session.setup.catalog_decided()
+        for user in (1, 3, 10):  # member 10 is past TALLIED_PAST ratings: tallied
+            seen[f"profile {user}"] = await session.profiles.profile(GUILD, user)
         for suggestion in range(1, 6):
             seen[f"suggestion {suggestion}"] = await session.suggestions.get(suggestion)
         seen["waiting"] = await session.suggestions.waiting(limit=10)

@@ -141,8 +141,8 @@ CREATE TRIGGER member_tallies_deleted AFTER DELETE ON ratings
     FOR EACH STATEMENT EXECUTE FUNCTION member_tallies_deleted();
 
 -- A video gains (sign 1) or loses (sign -1) one of its people: each tallied member who rated
--- it counts it for that person, or no longer does. Row triggers call it: a credit or an
--- artist changes rarely, and a replaced credit list is a delete and inserts.
+-- it counts it for that person, or no longer does. A credit or an artist changes rarely, and
+-- a replaced credit list is a delete and an insert.
 CREATE FUNCTION recount_person(video bigint, person_role text, person text, sign integer)
 RETURNS void LANGUAGE sql AS $$
     INSERT INTO member_people AS t (guild_id, user_id, role, name, videos, total)
@@ -162,28 +162,48 @@ RETURNS void LANGUAGE sql AS $$
     AND t.role = person_role AND t.name = person AND t.videos = 0;
 $$;
 
-CREATE FUNCTION director_credit_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
+-- Statement triggers: a credit list is inserted in one statement, whose row triggers would
+-- all run after it, each seeing the others. Seen as a whole, a name a video did not credit as
+-- director before the statement gains it; one no credit names any more after it loses it.
+CREATE FUNCTION director_credits_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    person record;
 BEGIN
-    -- A name the video did not credit as director before.
-    IF NEW.kind = 'video' AND lower(NEW.role COLLATE "C") = 'director' AND NOT EXISTS (
-        SELECT FROM credits WHERE video_id = NEW.video_id AND name = NEW.name
-        AND kind = 'video' AND lower(role COLLATE "C") = 'director'
-        AND position <> NEW.position
-    ) THEN
-        PERFORM recount_person(NEW.video_id, 'director', NEW.name, 1);
-    END IF;
+    FOR person IN
+        SELECT DISTINCT n.video_id, n.name FROM new_rows AS n
+        WHERE n.kind = 'video' AND lower(n.role COLLATE "C") = 'director'
+        AND NOT EXISTS (
+            SELECT FROM credits AS c
+            WHERE c.video_id = n.video_id AND c.name = n.name
+            AND c.kind = 'video' AND lower(c.role COLLATE "C") = 'director'
+            AND NOT EXISTS (
+                SELECT FROM new_rows AS m
+                WHERE m.video_id = c.video_id AND m.position = c.position
+            )
+        )
+        ORDER BY 1, 2
+    LOOP
+        PERFORM recount_person(person.video_id, 'director', person.name, 1);
+    END LOOP;
     RETURN NULL;
 END $$;
 
-CREATE FUNCTION director_credit_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION director_credits_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    person record;
 BEGIN
-    -- A name no credit of the video names as director any more.
-    IF OLD.kind = 'video' AND lower(OLD.role COLLATE "C") = 'director' AND NOT EXISTS (
-        SELECT FROM credits WHERE video_id = OLD.video_id AND name = OLD.name
-        AND kind = 'video' AND lower(role COLLATE "C") = 'director'
-    ) THEN
-        PERFORM recount_person(OLD.video_id, 'director', OLD.name, -1);
-    END IF;
+    FOR person IN
+        SELECT DISTINCT o.video_id, o.name FROM old_rows AS o
+        WHERE o.kind = 'video' AND lower(o.role COLLATE "C") = 'director'
+        AND NOT EXISTS (
+            SELECT FROM credits AS c
+            WHERE c.video_id = o.video_id AND c.name = o.name
+            AND c.kind = 'video' AND lower(c.role COLLATE "C") = 'director'
+        )
+        ORDER BY 1, 2
+    LOOP
+        PERFORM recount_person(person.video_id, 'director', person.name, -1);
+    END LOOP;
     RETURN NULL;
 END $$;
 
@@ -201,10 +221,12 @@ BEGIN
     RETURN NULL;
 END $$;
 
-CREATE TRIGGER member_tallies_director_inserted AFTER INSERT ON credits
-    FOR EACH ROW EXECUTE FUNCTION director_credit_inserted();
-CREATE TRIGGER member_tallies_director_deleted AFTER DELETE ON credits
-    FOR EACH ROW EXECUTE FUNCTION director_credit_deleted();
+CREATE TRIGGER member_tallies_directors_inserted AFTER INSERT ON credits
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION director_credits_inserted();
+CREATE TRIGGER member_tallies_directors_deleted AFTER DELETE ON credits
+    REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION director_credits_deleted();
 CREATE TRIGGER credits_replaced_not_edited BEFORE UPDATE OF video_id, role, name, kind
     ON credits FOR EACH ROW EXECUTE FUNCTION credit_not_edited();
 CREATE TRIGGER member_tallies_artist_updated AFTER UPDATE OF artist ON videos
