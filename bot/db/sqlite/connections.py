@@ -47,6 +47,11 @@ WAL_SWITCH_ATTEMPTS = 500
 WRITER_CACHE_KIB = 32768
 LOOKUP_CACHE_KIB = 24576
 READER_CACHE_KIB = 8192
+# Temporary b-trees (GROUP BY, ORDER BY, DISTINCT, a materialized subquery) in memory: on
+# the default, a statement that needs several opens a temporary file for them, which cost a
+# /profile five times its reads (0.19 ms against 0.04 ms). They hold one statement's rows,
+# and no member's text is left in a file by them.
+TEMP_STORE = "MEMORY"
 
 
 class Fetches(Protocol):
@@ -128,6 +133,7 @@ def connect_on_loop(path: Path) -> LoopConnection:
         conn.row_factory = sqlite3.Row
         conn.execute(f"PRAGMA busy_timeout = {LOOKUP_BUSY_TIMEOUT_MS}")
         conn.execute(f"PRAGMA cache_size = {-LOOKUP_CACHE_KIB}")
+        conn.execute(f"PRAGMA temp_store = {TEMP_STORE}")
         conn.execute("PRAGMA query_only = ON")
     except BaseException:
         conn.close()
@@ -158,6 +164,7 @@ async def connect_on_thread(path: Path, *, read_only: bool) -> ThreadConnection:
         await conn.execute(
             f"PRAGMA cache_size = {-(READER_CACHE_KIB if read_only else WRITER_CACHE_KIB)}"
         )
+        await conn.execute(f"PRAGMA temp_store = {TEMP_STORE}")
         if read_only:
             await conn.execute("PRAGMA query_only = ON")
         else:
