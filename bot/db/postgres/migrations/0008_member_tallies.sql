@@ -38,15 +38,18 @@ INSERT INTO member_rating_counts (guild_id, user_id, count)
 SELECT guild_id, user_id, count(*) FROM ratings GROUP BY guild_id, user_id;
 
 -- Every tally of the given members, from all their ratings (who has none yet).
+-- The functions below are PL/pgSQL, whose statements are planned once per connection; a SQL
+-- function's are planned again on every call (a millisecond per rating written).
 CREATE FUNCTION tally_members(guilds bigint[], users bigint[]) RETURNS void
-LANGUAGE sql AS $$
+LANGUAGE plpgsql AS $$
+BEGIN
     INSERT INTO member_people (guild_id, user_id, role, name, videos, total)
     SELECT r.guild_id, r.user_id, p.role, p.name, count(*), sum(r.score)
     FROM unnest(guilds, users) AS m (g, u)
     JOIN ratings AS r ON r.guild_id = m.g AND r.user_id = m.u
     CROSS JOIN LATERAL video_people(r.video_id) AS p
     GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4;
-$$;
+END $$;
 
 SELECT tally_members(array_agg(guild_id), array_agg(user_id))
 FROM member_rating_counts WHERE count > 200;
@@ -56,7 +59,8 @@ FROM member_rating_counts WHERE count > 200;
 -- count_scores changes its own.
 CREATE FUNCTION count_people(guild_ids bigint[], user_ids bigint[], video_ids bigint[],
                              score_values integer[], signs integer[])
-RETURNS void LANGUAGE sql AS $$
+RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
     INSERT INTO member_people AS t (guild_id, user_id, role, name, videos, total)
     SELECT c.g, c.u, p.role, p.name, sum(c.d), sum(c.d * c.sc)
     FROM unnest(guild_ids, user_ids, video_ids, score_values, signs) AS c (g, u, v, sc, d)
@@ -68,53 +72,86 @@ RETURNS void LANGUAGE sql AS $$
     USING unnest(guild_ids, user_ids, video_ids) AS c (g, u, v) CROSS JOIN LATERAL video_people(c.v) AS p
     WHERE t.guild_id = c.g AND t.user_id = c.u AND t.role = p.role AND t.name = p.name
     AND t.videos = 0;
-$$;
+END $$;
 
+-- Each trigger gathers what concerns tallied members first, and calls nothing for a rating
+-- of anybody else (most ratings).
 CREATE FUNCTION member_tallies_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    guilds bigint[];
+    users bigint[];
+    videos bigint[];
+    scores integer[];
 BEGIN
     INSERT INTO member_rating_counts AS m (guild_id, user_id, count)
     SELECT guild_id, user_id, count(*) FROM new_rows GROUP BY 1, 2 ORDER BY 1, 2
     ON CONFLICT (guild_id, user_id) DO UPDATE SET count = m.count + excluded.count;
     -- Members these ratings took past the bound: all their ratings, these included.
-    PERFORM tally_members(array_agg(a.guild_id), array_agg(a.user_id))
+    SELECT array_agg(a.guild_id), array_agg(a.user_id) INTO guilds, users
     FROM (SELECT guild_id, user_id, count(*) AS n FROM new_rows GROUP BY 1, 2) AS a
     JOIN member_rating_counts AS m USING (guild_id, user_id)
     WHERE m.count > 200 AND m.count - a.n <= 200;
+    IF guilds IS NOT NULL THEN
+        PERFORM tally_members(guilds, users);
+    END IF;
     -- Members past it before: these ratings.
-    PERFORM count_people(array_agg(n.guild_id), array_agg(n.user_id), array_agg(n.video_id),
-                         array_agg(n.score::integer), array_agg(1))
+    SELECT array_agg(n.guild_id), array_agg(n.user_id), array_agg(n.video_id),
+           array_agg(n.score::integer)
+    INTO guilds, users, videos, scores
     FROM new_rows AS n
     JOIN (SELECT guild_id, user_id, count(*) AS n FROM new_rows GROUP BY 1, 2) AS a
         USING (guild_id, user_id)
     JOIN member_rating_counts AS m USING (guild_id, user_id)
     WHERE m.count - a.n > 200;
+    IF guilds IS NOT NULL THEN
+        PERFORM count_people(guilds, users, videos, scores, array_fill(1, ARRAY[cardinality(guilds)]));
+    END IF;
     RETURN NULL;
 END $$;
 
 CREATE FUNCTION member_tallies_updated() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    guilds bigint[];
+    users bigint[];
+    videos bigint[];
+    scores integer[];
+    signs integer[];
 BEGIN
     -- A changed score: its old value leaves (as -1 of it) and the new one arrives, which
     -- leaves videos as they were and moves the total.
-    PERFORM count_people(array_agg(n.guild_id), array_agg(n.user_id), array_agg(n.video_id),
-                         array_agg(c.score), array_agg(c.sign))
+    SELECT array_agg(n.guild_id), array_agg(n.user_id), array_agg(n.video_id),
+           array_agg(c.score), array_agg(c.sign)
+    INTO guilds, users, videos, scores, signs
     FROM new_rows AS n JOIN old_rows AS o USING (guild_id, user_id, video_id)
     JOIN member_rating_counts AS m USING (guild_id, user_id)
     CROSS JOIN LATERAL (VALUES (n.score::integer, 1), (o.score::integer, -1)) AS c (score, sign)
     WHERE n.score <> o.score AND m.count > 200;
+    IF guilds IS NOT NULL THEN
+        PERFORM count_people(guilds, users, videos, scores, signs);
+    END IF;
     RETURN NULL;
 END $$;
 
 CREATE FUNCTION member_tallies_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    guilds bigint[];
+    users bigint[];
+    videos bigint[];
+    scores integer[];
 BEGIN
     -- Members still past the bound after these deletions lose these ratings from their
     -- tallies (read before the counts change).
-    PERFORM count_people(array_agg(o.guild_id), array_agg(o.user_id), array_agg(o.video_id),
-                         array_agg(o.score::integer), array_agg(-1))
+    SELECT array_agg(o.guild_id), array_agg(o.user_id), array_agg(o.video_id),
+           array_agg(o.score::integer)
+    INTO guilds, users, videos, scores
     FROM old_rows AS o
     JOIN (SELECT guild_id, user_id, count(*) AS n FROM old_rows GROUP BY 1, 2) AS a
         USING (guild_id, user_id)
     JOIN member_rating_counts AS m USING (guild_id, user_id)
     WHERE m.count - a.n > 200;
+    IF guilds IS NOT NULL THEN
+        PERFORM count_people(guilds, users, videos, scores, array_fill(-1, ARRAY[cardinality(guilds)]));
+    END IF;
     -- Members these deletions brought back to the bound or below lose their tallies.
     DELETE FROM member_people AS t
     USING (SELECT guild_id, user_id, count(*) AS n FROM old_rows GROUP BY 1, 2) AS a,
@@ -144,7 +181,8 @@ CREATE TRIGGER member_tallies_deleted AFTER DELETE ON ratings
 -- it counts it for that person, or no longer does. A credit or an artist changes rarely, and
 -- a replaced credit list is a delete and an insert.
 CREATE FUNCTION recount_person(video bigint, person_role text, person text, sign integer)
-RETURNS void LANGUAGE sql AS $$
+RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
     INSERT INTO member_people AS t (guild_id, user_id, role, name, videos, total)
     SELECT r.guild_id, r.user_id, person_role, person, sign, sign * r.score
     FROM member_rating_counts AS m
@@ -160,7 +198,7 @@ RETURNS void LANGUAGE sql AS $$
     AND r.video_id = video
     WHERE m.count > 200 AND t.guild_id = m.guild_id AND t.user_id = m.user_id
     AND t.role = person_role AND t.name = person AND t.videos = 0;
-$$;
+END $$;
 
 -- Statement triggers: a credit list is inserted in one statement, whose row triggers would
 -- all run after it, each seeing the others. Seen as a whole, a name a video did not credit as
