@@ -213,15 +213,15 @@ async def test_tallies_start_past_the_bound_and_follow_every_change(db: Database
 async def execute(db: Database, sql: str, *args: object) -> None:
     """A statement run straight on the engine, as another program would."""
     if isinstance(db, SQLiteDatabase):
-        with closing(sqlite3.connect(db.path)) as conn, conn:
-            conn.execute(sql, args)
+        with closing(sqlite3.connect(db.path)) as file, file:
+            file.execute(sql, args)
         return
     assert isinstance(db, PostgresDatabase)
-    conn = await asyncpg.connect(db.url)
+    server = await asyncpg.connect(db.url)
     try:
-        await conn.execute(raw._numbered(sql), *args)
+        await server.execute(raw._numbered(sql), *args)
     finally:
-        await conn.close()
+        await server.close()
 
 
 async def test_a_credit_is_replaced_never_edited(db: Database) -> None:
@@ -240,32 +240,32 @@ async def test_migration_tallies_members_already_past_the_bound(tmp_path: Path) 
     path = tmp_path / "before.sqlite3"
     earlier = tmp_path / "migrations"
     earlier.mkdir()
-    for file in sorted(MIGRATIONS_DIR.glob("*.sql")):
-        if int(file.name[:4]) < 16:
-            (earlier / file.name).write_text(file.read_text())
-    async with aiosqlite.connect(path, isolation_level=None) as conn:
-        await migrate(conn, earlier)
-    with closing(sqlite3.connect(path)) as conn, conn:
-        conn.executemany(
+    for migration in sorted(MIGRATIONS_DIR.glob("*.sql")):
+        if int(migration.name[:4]) < 16:
+            (earlier / migration.name).write_text(migration.read_text())
+    async with aiosqlite.connect(path, isolation_level=None) as runner:
+        await migrate(runner, earlier)
+    with closing(sqlite3.connect(path)) as file, file:
+        file.executemany(
             "INSERT INTO videos (id, slug, title, artist, search_title, search_text) "
             "VALUES (?, ?, ?, ?, '', '')",
             [(n, f"v{n}", f"V{n}", f"Artist {n % 4}") for n in range(1, 260)],
         )
-        conn.executemany(
+        file.executemany(
             "INSERT INTO credits (video_id, position, role, name) VALUES (?, 0, 'Director', ?)",
             [(n, f"Director {n % 6}") for n in range(1, 260)],
         )
-        conn.executemany(
+        file.executemany(
             "INSERT INTO ratings (guild_id, user_id, video_id, score, rated_at) "
             "VALUES (?, ?, ?, ?, 0)",
             [(GUILD, HEAVY, n, n % 10 + 1) for n in range(1, 230)]
             + [(GUILD, LIGHT, n, 5) for n in range(1, 40)],
         )
-    async with aiosqlite.connect(path, isolation_level=None) as conn:
-        assert await migrate(conn) == 15
-    with closing(sqlite3.connect(path)) as conn:
-        kept = sorted(conn.execute(_KEPT).fetchall())
-        assert kept == sorted(conn.execute(_IMPLIED).fetchall())
+    async with aiosqlite.connect(path, isolation_level=None) as runner:
+        assert await migrate(runner) == 15
+    with closing(sqlite3.connect(path)) as file:
+        kept = sorted(file.execute(_KEPT).fetchall())
+        assert kept == sorted(file.execute(_IMPLIED).fetchall())
         assert {(g, u) for g, u, *_ in kept} == {(GUILD, HEAVY)}
         # Director 1 directs videos 1, 7, ..., 229 among those rated: 39 of them.
         assert kept[[row[3] for row in kept].index("Director 1")][:5] == (
