@@ -28,11 +28,6 @@ SERVER_SETTINGS = {
     "lock_timeout": str(LOCK_TIMEOUT_MS),
     # Compiling a plan costs tens of milliseconds, far more than any of these queries.
     "jit": "off",
-    # Each statement is planned once per connection, not on every run: their parameters are
-    # keys (a server, a member, a video) whose best plan does not change with the value, and
-    # a profile's dozen subqueries took 1 ms to plan against 0.2 ms to run. On the default,
-    # PostgreSQL kept planning them anew (0.3 ms generic against 1.2 ms at p50 here).
-    "plan_cache_mode": "force_generic_plan",
 }
 
 if TYPE_CHECKING:  # asyncpg's classes are generic only in its stubs

@@ -106,31 +106,42 @@ _FAVOURITES = (
     f"'artists', json(CASE WHEN {_RATED} > {TALLIED_PAST} THEN ({_tallied('artist')}) "
     f"ELSE ({_COUNTED_ARTISTS}) END), "
 )
-# The profile as one JSON object: one statement, one trip to a reader's thread. Subqueries
-# lose the JSON type of what they return: json() gives it back, so that json_object nests
-# them instead of quoting them as text.
-_PROFILE_OBJECT = (
-    "json_object("
-    "'scores', json((SELECT json_group_array(json_array(score, n)) FROM (SELECT score, "
-    "count(*) AS n FROM ratings WHERE guild_id = :g AND user_id = :u GROUP BY score))), "
-    "'server', json((SELECT json_array(count, total) FROM guild_scores WHERE guild_id = :g)), "
-    "'hidden', (SELECT hide_ratings FROM member_settings WHERE guild_id = :g AND user_id = :u), "
-    f"{_FAVOURITES}"
-    "'takes', (SELECT count(*) FROM takes WHERE guild_id = :g AND user_id = :u), "
-    f"'best', json((SELECT json_array({_TAKE_ROW}, {_VIDEO_ROW}) FROM takes AS t "
-    "JOIN videos AS v ON v.id = t.video_id WHERE t.guild_id = :g AND t.user_id = :u "
-    "ORDER BY t.agree_count DESC, t.updated_at DESC, t.id DESC LIMIT 1)), "
-    # The newest ratings are chosen from the ratings alone; only they are joined to their
-    # videos (a video row per rating before the sort cost more than the rest together).
-    "'last', json((SELECT json_group_array(json(item)) FROM ("
-    f"SELECT json_array(r.score, r.rated_at, {_VIDEO_ROW}) AS item FROM ("
-    "SELECT video_id, score, rated_at FROM ratings WHERE guild_id = :g AND user_id = :u "
-    "ORDER BY rated_at DESC, video_id DESC LIMIT :last) AS r "
-    "JOIN videos AS v ON v.id = r.video_id ORDER BY r.rated_at DESC, r.video_id DESC))))"
+
+
+def _profile_object(favourites: str) -> str:
+    """The profile as one JSON object, with the favourites given: one statement, one trip to
+    a reader's thread. Subqueries lose the JSON type of what they return: json() gives it
+    back, so that json_object nests them instead of quoting them as text."""
+    return (
+        "json_object("
+        "'scores', json((SELECT json_group_array(json_array(score, n)) FROM (SELECT score, "
+        "count(*) AS n FROM ratings WHERE guild_id = :g AND user_id = :u GROUP BY score))), "
+        "'server', json((SELECT json_array(count, total) FROM guild_scores "
+        "WHERE guild_id = :g)), "
+        "'hidden', (SELECT hide_ratings FROM member_settings "
+        "WHERE guild_id = :g AND user_id = :u), "
+        f"{favourites}"
+        "'takes', (SELECT count(*) FROM takes WHERE guild_id = :g AND user_id = :u), "
+        f"'best', json((SELECT json_array({_TAKE_ROW}, {_VIDEO_ROW}) FROM takes AS t "
+        "JOIN videos AS v ON v.id = t.video_id WHERE t.guild_id = :g AND t.user_id = :u "
+        "ORDER BY t.agree_count DESC, t.updated_at DESC, t.id DESC LIMIT 1)), "
+        # The newest ratings are chosen from the ratings alone; only they are joined to
+        # their videos (a video row per rating before the sort cost more than the rest).
+        "'last', json((SELECT json_group_array(json(item)) FROM ("
+        f"SELECT json_array(r.score, r.rated_at, {_VIDEO_ROW}) AS item FROM ("
+        "SELECT video_id, score, rated_at FROM ratings WHERE guild_id = :g AND user_id = :u "
+        "ORDER BY rated_at DESC, video_id DESC LIMIT :last) AS r "
+        "JOIN videos AS v ON v.id = r.video_id ORDER BY r.rated_at DESC, r.video_id DESC))))"
+    )
+
+
+_PROFILE = f"SELECT {_profile_object(_FAVOURITES)}"
+# The profile of a member with at most :most ratings, else NULL without reading it. Such a
+# member's favourites are counted from their ratings (their count bounds the cost).
+_COUNTED = f"'directors', json(({_COUNTED_DIRECTORS})), 'artists', json(({_COUNTED_ARTISTS})), "
+_PROFILE_OF_FEW = (
+    f"SELECT CASE WHEN {_RATED} > :most THEN NULL ELSE {_profile_object(_COUNTED)} END"
 )
-_PROFILE = f"SELECT {_PROFILE_OBJECT}"
-# The profile of a member with at most :most ratings, else NULL without reading it.
-_PROFILE_OF_FEW = f"SELECT CASE WHEN {_RATED} > :most THEN NULL ELSE {_PROFILE_OBJECT} END"
 
 
 def _video(row: Named) -> Video:

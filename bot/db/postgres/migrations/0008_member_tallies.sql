@@ -75,8 +75,10 @@ BEGIN
 END $$;
 
 -- Each trigger gathers what concerns tallied members first, and calls nothing for a rating
--- of anybody else (most ratings).
-CREATE FUNCTION member_tallies_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
+-- of anybody else (most ratings). Their statements read keys and the statement's own rows:
+-- planned once per connection (a generic plan), not again for each rating written.
+CREATE FUNCTION member_tallies_inserted() RETURNS trigger LANGUAGE plpgsql
+SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
     guilds bigint[];
     users bigint[];
@@ -109,7 +111,8 @@ BEGIN
     RETURN NULL;
 END $$;
 
-CREATE FUNCTION member_tallies_updated() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION member_tallies_updated() RETURNS trigger LANGUAGE plpgsql
+SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
     guilds bigint[];
     users bigint[];
@@ -132,7 +135,8 @@ BEGIN
     RETURN NULL;
 END $$;
 
-CREATE FUNCTION member_tallies_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION member_tallies_deleted() RETURNS trigger LANGUAGE plpgsql
+SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
     guilds bigint[];
     users bigint[];
