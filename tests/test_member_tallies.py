@@ -10,8 +10,10 @@ here in Python from the stored rows.
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections import defaultdict
+from collections.abc import AsyncIterator
 from contextlib import closing
 from pathlib import Path
 from typing import Any
@@ -39,6 +41,7 @@ GUILD, OTHER_GUILD = 7, 8
 HEAVY, LIGHT = 41, 42
 _KEPT, _IMPLIED = AGGREGATES["member_people (favourite people of members past the bound)"]
 _COUNTS_KEPT, _COUNTS_IMPLIED = AGGREGATES["member_rating_counts (ratings per member)"]
+_TALLIED_KEPT, _TALLIED_IMPLIED = AGGREGATES["tallied_members (members past the bound)"]
 
 
 async def catalog(db: Database, count: int) -> list[int]:
@@ -79,6 +82,7 @@ async def assert_tallies_add_up(db: Database) -> None:
     """Every stored tally (and count) is what the ratings imply, and nothing more."""
     assert sorted(await raw.rows(db, _KEPT)) == sorted(await raw.rows(db, _IMPLIED))
     assert sorted(await raw.rows(db, _COUNTS_KEPT)) == sorted(await raw.rows(db, _COUNTS_IMPLIED))
+    assert sorted(await raw.rows(db, _TALLIED_KEPT)) == sorted(await raw.rows(db, _TALLIED_IMPLIED))
 
 
 async def worked_out(db: Database, member: int) -> tuple[list[PersonScore], list[PersonScore]]:
@@ -275,3 +279,112 @@ async def test_migration_tallies_members_already_past_the_bound(tmp_path: Path) 
             "Director 1",
             39,
         )
+
+
+def _values(rows: list[tuple[int, int, int, int]]) -> str:
+    return ", ".join(f"({g}, {u}, {v}, {s}, 0)" for g, u, v, s in rows)
+
+
+async def test_a_statement_of_many_ratings_keeps_them_exact(db: Database) -> None:
+    """As a group commit writes them: several ratings of one member in one statement, one
+    that crosses the bound, new scores beside new ratings, and deletions in one statement."""
+    videos = await catalog(db, TALLIED_PAST + 30)
+    upsert = (
+        "INSERT INTO ratings (guild_id, user_id, video_id, score, rated_at) VALUES {} "
+        "ON CONFLICT (guild_id, user_id, video_id) DO UPDATE SET score = excluded.score"
+    )
+    await execute(db, upsert.format(_values([(GUILD, HEAVY, v, 5) for v in videos[:150]])))
+    await assert_tallies_add_up(db)
+    # Crossing within one statement, with changed scores of earlier ratings in it too.
+    crossing = [(GUILD, HEAVY, v, 9) for v in videos[140:210]] + [(GUILD, LIGHT, videos[0], 2)]
+    await execute(db, upsert.format(_values(crossing)))
+    assert await tallies(db) != []
+    await assert_tallies_add_up(db)
+    await assert_profile_as_worked_out(db)
+    # Past it: more ratings and changed scores in one statement.
+    more = [(GUILD, HEAVY, v, n % 10 + 1) for n, v in enumerate(videos[100:230])]
+    await execute(db, upsert.format(_values(more)))
+    await assert_tallies_add_up(db)
+    await assert_profile_as_worked_out(db)
+    # Deletions in one statement that stay past the bound, then one that goes back to it.
+    await execute(
+        db,
+        "DELETE FROM ratings WHERE guild_id = ? AND user_id = ? AND video_id IN "
+        f"({', '.join(str(v) for v in videos[:5])})",
+        GUILD, HEAVY,
+    )  # fmt: skip
+    assert await tallies(db) != []
+    await assert_tallies_add_up(db)
+    await execute(
+        db,
+        "DELETE FROM ratings WHERE guild_id = ? AND user_id = ? AND video_id IN "
+        f"({', '.join(str(v) for v in videos[5:40])})",
+        GUILD, HEAVY,
+    )  # fmt: skip
+    assert await tallies(db) == []
+    await assert_tallies_add_up(db)
+    await assert_profile_as_worked_out(db)
+
+
+async def test_a_profile_past_the_bound_reads_the_tallies(db: Database) -> None:
+    """The tallies are what the profile shows (changed by hand here, which TakeTwo never
+    does): the profile of a member past the bound does not count their ratings again."""
+    videos = await catalog(db, TALLIED_PAST + 1)
+    await rate(db, videos)
+    [best] = [p.name for p in (await profile(db)).favourite_artists[:1]]
+    other = "Artist 0" if best != "Artist 0" else "Artist 1"
+    await execute(
+        db, "UPDATE member_people SET total = videos * 10 WHERE role = 'artist' AND name = ?", other
+    )
+    shown = (await profile(db)).favourite_artists
+    assert shown[0].name == other and shown[0].mean == 10
+
+
+@pytest.fixture
+async def pg(postgres_url: str) -> AsyncIterator[PostgresDatabase]:
+    database = PostgresDatabase(postgres_url)
+    await database.open()
+    yield database
+    await database.close()
+
+
+async def test_two_transactions_removing_one_members_ratings_take_turns(
+    pg: PostgresDatabase,
+) -> None:
+    """PostgreSQL, where several processes write at once: two removals, each taking a member
+    from 202 ratings toward the bound. The second waits for the first (the member's count
+    row), then, at 200, drops the tallies; deciding from what it read before waiting, each
+    would have kept them."""
+    db = pg
+    videos = await catalog(db, TALLIED_PAST + 2)
+    await rate(db, videos)
+    first, second = await asyncpg.connect(db.url), await asyncpg.connect(db.url)
+    try:
+        await first.execute("BEGIN")
+        await first.execute(
+            "DELETE FROM ratings WHERE guild_id = $1 AND user_id = $2 AND video_id = $3",
+            GUILD, HEAVY, videos[0],
+        )  # fmt: skip
+        await second.execute("BEGIN")
+        waiting = asyncio.ensure_future(
+            second.execute(
+                "DELETE FROM ratings WHERE guild_id = $1 AND user_id = $2 AND video_id = $3",
+                GUILD,
+                HEAVY,
+                videos[1],
+            )
+        )
+        await asyncio.sleep(0.3)
+        assert not waiting.done()  # the member's count row is the first's until it commits
+        await first.execute("COMMIT")
+        await asyncio.wait_for(waiting, 10)
+        await second.execute("COMMIT")
+    finally:
+        await first.close()
+        await second.close()
+    assert await tallies(db) == []
+    await assert_tallies_add_up(db)
+    # And the next rating takes the member past the bound again, from all their ratings.
+    await rate(db, videos[:1], shift=3)
+    await assert_tallies_add_up(db)
+    await assert_profile_as_worked_out(db)

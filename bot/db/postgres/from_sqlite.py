@@ -61,6 +61,7 @@ TABLES = (
     "video_scores",
     "guild_scores",
     "member_rating_counts",
+    "tallied_members",
     "member_people",
     "takes",
     "take_agrees",
@@ -101,6 +102,11 @@ AGGREGATES = {
     "member_rating_counts (ratings per member)": (
         "SELECT guild_id, user_id, count FROM member_rating_counts",
         "SELECT guild_id, user_id, count(*) FROM ratings GROUP BY guild_id, user_id",
+    ),
+    "tallied_members (members past the bound)": (
+        "SELECT guild_id, user_id FROM tallied_members",
+        "SELECT guild_id, user_id FROM ratings GROUP BY guild_id, user_id "
+        f"HAVING count(*) > {TALLIED_PAST}",
     ),
     "member_people (favourite people of members past the bound)": (
         "SELECT guild_id, user_id, role, name, videos, total FROM member_people",

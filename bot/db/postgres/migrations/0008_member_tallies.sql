@@ -1,6 +1,13 @@
 -- 0008: as SQLite's migration 0016: /profile's favourite directors and artists, tallied as
 -- ratings change, for members with more than 200 ratings in a server (TALLIED_PAST,
 -- bot/db/models.py). A member with at most 200 is still counted from their ratings.
+--
+-- Several processes write at once, each transaction seeing what others committed. Two locks
+-- keep the tallies exact: a member's row of member_rating_counts, which every trigger on
+-- their ratings updates or locks first (so one member's rating changes take turns, and each
+-- decides from the count it holds), and a video's row, which a change of its directors or
+-- artist locks FOR UPDATE before it reads who rated it (a rating holds FOR KEY SHARE on its
+-- video, from its foreign key or the lock below, until it commits: the two take turns).
 
 -- Ratings per member and server, for everyone.
 CREATE TABLE member_rating_counts (
@@ -9,8 +16,14 @@ CREATE TABLE member_rating_counts (
     count integer NOT NULL,
     PRIMARY KEY (guild_id, user_id)
 ) WITH (fillfactor = 70);
--- The members who have tallies: whom a change of a video's directors or artist concerns.
-CREATE INDEX members_tallied ON member_rating_counts (guild_id, user_id) WHERE count > 200;
+-- The members who have tallies (more than 200 ratings): whom a change of a video's
+-- directors or artist concerns. A table written only when a member crosses the bound, not an
+-- index naming the count, which would make every count's update write an index entry.
+CREATE TABLE tallied_members (
+    guild_id bigint NOT NULL,
+    user_id bigint NOT NULL,
+    PRIMARY KEY (guild_id, user_id)
+);
 
 -- A video's people as /profile counts them: each name credited as its director (the role
 -- "director" in any case; lower() under "C" changes ASCII letters only, as SQLite's) once,
@@ -51,8 +64,9 @@ BEGIN
     GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4;
 END $$;
 
-SELECT tally_members(array_agg(guild_id), array_agg(user_id))
-FROM member_rating_counts WHERE count > 200;
+INSERT INTO tallied_members (guild_id, user_id)
+SELECT guild_id, user_id FROM member_rating_counts WHERE count > 200;
+SELECT tally_members(array_agg(guild_id), array_agg(user_id)) FROM tallied_members;
 
 -- Adds signed ratings (+1: arrived, -1: left) of tallied members to their tallies; a
 -- person left with no rated video loses their row. Rows change in key order, as
@@ -85,32 +99,43 @@ DECLARE
     videos bigint[];
     scores integer[];
 BEGIN
-    INSERT INTO member_rating_counts AS m (guild_id, user_id, count)
-    SELECT guild_id, user_id, count(*) FROM new_rows GROUP BY 1, 2 ORDER BY 1, 2
-    ON CONFLICT (guild_id, user_id) DO UPDATE SET count = m.count + excluded.count;
+    -- The counts first, in key order: their rows stay locked until the commit, and what the
+    -- upsert returns is each member's count with these ratings.
+    WITH added AS (
+        SELECT guild_id, user_id, count(*) AS n FROM new_rows GROUP BY 1, 2
+    ), counted AS (
+        INSERT INTO member_rating_counts AS m (guild_id, user_id, count)
+        SELECT guild_id, user_id, n FROM added ORDER BY 1, 2
+        ON CONFLICT (guild_id, user_id) DO UPDATE SET count = m.count + excluded.count
+        RETURNING m.guild_id, m.user_id, m.count
+    )
+    SELECT array_agg(c.guild_id), array_agg(c.user_id) INTO guilds, users
+    FROM counted AS c JOIN added AS a USING (guild_id, user_id)
+    WHERE c.count > 200 AND c.count - a.n <= 200;
     -- Members these ratings took past the bound: all their ratings, these included.
-    SELECT array_agg(a.guild_id), array_agg(a.user_id) INTO guilds, users
-    FROM (SELECT guild_id, user_id, count(*) AS n FROM new_rows GROUP BY 1, 2) AS a
-    JOIN member_rating_counts AS m USING (guild_id, user_id)
-    WHERE m.count > 200 AND m.count - a.n <= 200;
     IF guilds IS NOT NULL THEN
+        INSERT INTO tallied_members (guild_id, user_id) SELECT * FROM unnest(guilds, users);
         PERFORM tally_members(guilds, users);
     END IF;
-    -- Members past it before: these ratings.
+    -- Members past it before: these ratings (tallied_members does not hold those who just
+    -- crossed: they were added above, and all their ratings with them).
     SELECT array_agg(n.guild_id), array_agg(n.user_id), array_agg(n.video_id),
            array_agg(n.score::integer)
     INTO guilds, users, videos, scores
-    FROM new_rows AS n
-    JOIN (SELECT guild_id, user_id, count(*) AS n FROM new_rows GROUP BY 1, 2) AS a
-        USING (guild_id, user_id)
-    JOIN member_rating_counts AS m USING (guild_id, user_id)
-    WHERE m.count - a.n > 200;
-    IF guilds IS NOT NULL THEN
-        PERFORM count_people(guilds, users, videos, scores, array_fill(1, ARRAY[cardinality(guilds)]));
+    FROM new_rows AS n JOIN tallied_members AS t USING (guild_id, user_id)
+    WHERE guilds IS NULL OR (n.guild_id, n.user_id) NOT IN (
+        SELECT * FROM unnest(guilds, users)
+    );
+    IF videos IS NOT NULL THEN
+        PERFORM count_people(guilds, users, videos, scores,
+                             array_fill(1, ARRAY[cardinality(guilds)]));
     END IF;
     RETURN NULL;
 END $$;
 
+-- On INSERT ... ON CONFLICT DO UPDATE, PostgreSQL fires the statement's UPDATE triggers
+-- before its INSERT triggers: a member whom the inserts take past the bound has no tallies
+-- yet here, and their changed scores are read with all their ratings there.
 CREATE FUNCTION member_tallies_updated() RETURNS trigger LANGUAGE plpgsql
 SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
@@ -120,15 +145,24 @@ DECLARE
     scores integer[];
     signs integer[];
 BEGIN
+    -- The members' counts and the rated videos locked first (see the top of this file).
+    PERFORM 1 FROM member_rating_counts AS m
+    WHERE (m.guild_id, m.user_id) IN (SELECT guild_id, user_id FROM new_rows)
+    ORDER BY m.guild_id, m.user_id FOR UPDATE;
+    PERFORM 1 FROM videos AS v
+    WHERE v.id IN (
+        SELECT n.video_id FROM new_rows AS n JOIN tallied_members AS t USING (guild_id, user_id)
+    )
+    ORDER BY v.id FOR KEY SHARE;
     -- A changed score: its old value leaves (as -1 of it) and the new one arrives, which
     -- leaves videos as they were and moves the total.
     SELECT array_agg(n.guild_id), array_agg(n.user_id), array_agg(n.video_id),
            array_agg(c.score), array_agg(c.sign)
     INTO guilds, users, videos, scores, signs
     FROM new_rows AS n JOIN old_rows AS o USING (guild_id, user_id, video_id)
-    JOIN member_rating_counts AS m USING (guild_id, user_id)
+    JOIN tallied_members AS t USING (guild_id, user_id)
     CROSS JOIN LATERAL (VALUES (n.score::integer, 1), (o.score::integer, -1)) AS c (score, sign)
-    WHERE n.score <> o.score AND m.count > 200;
+    WHERE n.score <> o.score;
     IF guilds IS NOT NULL THEN
         PERFORM count_people(guilds, users, videos, scores, signs);
     END IF;
@@ -138,36 +172,41 @@ END $$;
 CREATE FUNCTION member_tallies_deleted() RETURNS trigger LANGUAGE plpgsql
 SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
+    fallen_guilds bigint[];
+    fallen_users bigint[];
     guilds bigint[];
     users bigint[];
     videos bigint[];
     scores integer[];
 BEGIN
-    -- Members still past the bound after these deletions lose these ratings from their
-    -- tallies (read before the counts change).
+    -- The counts first, in key order (they stay locked), and from what they became: who
+    -- fell back to the bound.
+    WITH removed AS (
+        SELECT guild_id, user_id, count(*) AS n FROM old_rows GROUP BY 1, 2 ORDER BY 1, 2
+    ), counted AS (
+        UPDATE member_rating_counts AS m SET count = m.count - r.n FROM removed AS r
+        WHERE m.guild_id = r.guild_id AND m.user_id = r.user_id
+        RETURNING m.guild_id, m.user_id, m.count, r.n
+    )
+    SELECT array_agg(guild_id), array_agg(user_id) INTO fallen_guilds, fallen_users
+    FROM counted WHERE count <= 200 AND count + n > 200;
+    DELETE FROM member_rating_counts AS m USING old_rows AS o
+    WHERE m.guild_id = o.guild_id AND m.user_id = o.user_id AND m.count = 0;
+    IF fallen_guilds IS NOT NULL THEN
+        DELETE FROM member_people AS t USING unnest(fallen_guilds, fallen_users) AS f (g, u)
+        WHERE t.guild_id = f.g AND t.user_id = f.u;
+        DELETE FROM tallied_members AS t USING unnest(fallen_guilds, fallen_users) AS f (g, u)
+        WHERE t.guild_id = f.g AND t.user_id = f.u;
+    END IF;
+    -- Members still past it lose these ratings from their tallies.
     SELECT array_agg(o.guild_id), array_agg(o.user_id), array_agg(o.video_id),
            array_agg(o.score::integer)
     INTO guilds, users, videos, scores
-    FROM old_rows AS o
-    JOIN (SELECT guild_id, user_id, count(*) AS n FROM old_rows GROUP BY 1, 2) AS a
-        USING (guild_id, user_id)
-    JOIN member_rating_counts AS m USING (guild_id, user_id)
-    WHERE m.count - a.n > 200;
+    FROM old_rows AS o JOIN tallied_members AS t USING (guild_id, user_id);
     IF guilds IS NOT NULL THEN
-        PERFORM count_people(guilds, users, videos, scores, array_fill(-1, ARRAY[cardinality(guilds)]));
+        PERFORM count_people(guilds, users, videos, scores,
+                             array_fill(-1, ARRAY[cardinality(guilds)]));
     END IF;
-    -- Members these deletions brought back to the bound or below lose their tallies.
-    DELETE FROM member_people AS t
-    USING (SELECT guild_id, user_id, count(*) AS n FROM old_rows GROUP BY 1, 2) AS a,
-          member_rating_counts AS m
-    WHERE m.guild_id = a.guild_id AND m.user_id = a.user_id
-    AND m.count > 200 AND m.count - a.n <= 200
-    AND t.guild_id = a.guild_id AND t.user_id = a.user_id;
-    UPDATE member_rating_counts AS m SET count = m.count - a.n
-    FROM (SELECT guild_id, user_id, count(*) AS n FROM old_rows GROUP BY 1, 2 ORDER BY 1, 2) AS a
-    WHERE m.guild_id = a.guild_id AND m.user_id = a.user_id;
-    DELETE FROM member_rating_counts AS m USING old_rows AS o
-    WHERE m.guild_id = o.guild_id AND m.user_id = o.user_id AND m.count = 0;
     RETURN NULL;
 END $$;
 
@@ -187,20 +226,22 @@ CREATE TRIGGER member_tallies_deleted AFTER DELETE ON ratings
 CREATE FUNCTION recount_person(video bigint, person_role text, person text, sign integer)
 RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
+    -- Ratings of the video still being written commit first; later ones wait for this
+    -- change, and then read the video's people as it leaves them.
+    PERFORM 1 FROM videos WHERE id = video FOR UPDATE;
     INSERT INTO member_people AS t (guild_id, user_id, role, name, videos, total)
     SELECT r.guild_id, r.user_id, person_role, person, sign, sign * r.score
-    FROM member_rating_counts AS m
+    FROM tallied_members AS m
     JOIN ratings AS r ON r.guild_id = m.guild_id AND r.user_id = m.user_id
     AND r.video_id = video
-    WHERE m.count > 200
     ORDER BY 1, 2
     ON CONFLICT (guild_id, user_id, role, name) DO UPDATE SET
         videos = t.videos + excluded.videos, total = t.total + excluded.total;
     DELETE FROM member_people AS t
-    USING member_rating_counts AS m
+    USING tallied_members AS m
     JOIN ratings AS r ON r.guild_id = m.guild_id AND r.user_id = m.user_id
     AND r.video_id = video
-    WHERE m.count > 200 AND t.guild_id = m.guild_id AND t.user_id = m.user_id
+    WHERE t.guild_id = m.guild_id AND t.user_id = m.user_id
     AND t.role = person_role AND t.name = person AND t.videos = 0;
 END $$;
 

@@ -1,5 +1,5 @@
 -- 0016: /profile's favourite directors and artists, tallied as ratings change, for members
--- with more than 200 ratings in a server (PROFILE_LOOKUP_MOST, bot/db/models.py). Counted
+-- with more than 200 ratings in a server (TALLIED_PAST, bot/db/models.py). Counted
 -- from the ratings, a profile joins every rating to its video's credits and groups them: about
 -- 9 ms for 2,000 ratings. A member with at most 200 is still counted that way (its cost is
 -- bounded); only members past the bound pay for tallies, in their ratings' writes and rows.
@@ -12,8 +12,13 @@ CREATE TABLE member_rating_counts (
     count INTEGER NOT NULL,
     PRIMARY KEY (guild_id, user_id)
 ) WITHOUT ROWID;
--- The members who have tallies: whom a change of a video's directors or artist concerns.
-CREATE INDEX members_tallied ON member_rating_counts (count) WHERE count > 200;
+-- The members who have tallies (more than 200 ratings): whom a change of a video's
+-- directors or artist concerns. Written only when a member crosses the bound.
+CREATE TABLE tallied_members (
+    guild_id INTEGER NOT NULL,
+    user_id INTEGER NOT NULL,
+    PRIMARY KEY (guild_id, user_id)
+) WITHOUT ROWID;
 
 -- A video's people as /profile counts them: each name credited as its director (the role
 -- "director" in any case) once, and its artist.
@@ -37,12 +42,14 @@ CREATE TABLE member_people (
 INSERT INTO member_rating_counts (guild_id, user_id, count)
 SELECT guild_id, user_id, count(*) FROM ratings GROUP BY guild_id, user_id;
 
+INSERT INTO tallied_members (guild_id, user_id)
+SELECT guild_id, user_id FROM member_rating_counts WHERE count > 200;
+
 INSERT INTO member_people (guild_id, user_id, role, name, videos, total)
 SELECT r.guild_id, r.user_id, p.role, p.name, count(*), sum(r.score)
-FROM member_rating_counts AS m
+FROM tallied_members AS m
 JOIN ratings AS r ON r.guild_id = m.guild_id AND r.user_id = m.user_id
 JOIN video_people AS p ON p.video_id = r.video_id
-WHERE m.count > 200
 GROUP BY r.guild_id, r.user_id, p.role, p.name;
 
 -- A rating arrives. The member's 201st starts their tallies from all their ratings; a later
@@ -53,6 +60,9 @@ CREATE TRIGGER member_tallies_rating_insert AFTER INSERT ON ratings BEGIN
     INSERT INTO member_rating_counts (guild_id, user_id, count)
     VALUES (NEW.guild_id, NEW.user_id, 1)
     ON CONFLICT (guild_id, user_id) DO UPDATE SET count = count + 1;
+    INSERT INTO tallied_members (guild_id, user_id)
+    SELECT guild_id, user_id FROM member_rating_counts
+    WHERE guild_id = NEW.guild_id AND user_id = NEW.user_id AND count = 201;
     INSERT INTO member_people (guild_id, user_id, role, name, videos, total)
     SELECT NEW.guild_id, NEW.user_id, 'director', name, count(*), sum(score) FROM (
         SELECT DISTINCT r.video_id, c.name, r.score FROM member_rating_counts AS m
@@ -97,6 +107,9 @@ CREATE TRIGGER member_counts_rating_delete AFTER DELETE ON ratings BEGIN
     DELETE FROM member_people WHERE guild_id = OLD.guild_id AND user_id = OLD.user_id
     AND (SELECT count FROM member_rating_counts
          WHERE guild_id = OLD.guild_id AND user_id = OLD.user_id) = 200;
+    DELETE FROM tallied_members WHERE guild_id = OLD.guild_id AND user_id = OLD.user_id
+    AND (SELECT count FROM member_rating_counts
+         WHERE guild_id = OLD.guild_id AND user_id = OLD.user_id) = 200;
 END;
 
 -- ... and while the member still has tallies, the video's people lose it (a person with no
@@ -123,10 +136,9 @@ WHEN NEW.kind = 'video' AND lower(NEW.role) = 'director' AND NOT EXISTS (
 ) BEGIN
     INSERT INTO member_people (guild_id, user_id, role, name, videos, total)
     SELECT r.guild_id, r.user_id, 'director', NEW.name, 1, r.score
-    FROM member_rating_counts AS m
+    FROM tallied_members AS m
     JOIN ratings AS r ON r.guild_id = m.guild_id AND r.user_id = m.user_id
     AND r.video_id = NEW.video_id
-    WHERE m.count > 200
     ON CONFLICT (guild_id, user_id, role, name) DO UPDATE SET
         videos = videos + 1, total = total + excluded.total;
 END;
@@ -142,17 +154,15 @@ WHEN OLD.kind = 'video' AND lower(OLD.role) = 'director' AND NOT EXISTS (
         AND user_id = member_people.user_id AND video_id = OLD.video_id
     )
     WHERE (guild_id, user_id, role, name) IN (
-        SELECT r.guild_id, r.user_id, 'director', OLD.name FROM member_rating_counts AS m
+        SELECT r.guild_id, r.user_id, 'director', OLD.name FROM tallied_members AS m
         JOIN ratings AS r ON r.guild_id = m.guild_id AND r.user_id = m.user_id
         AND r.video_id = OLD.video_id
-        WHERE m.count > 200
     );
     DELETE FROM member_people WHERE role = 'director' AND name = OLD.name AND videos = 0
     AND (guild_id, user_id) IN (
-        SELECT m.guild_id, m.user_id FROM member_rating_counts AS m
+        SELECT m.guild_id, m.user_id FROM tallied_members AS m
         JOIN ratings AS r ON r.guild_id = m.guild_id AND r.user_id = m.user_id
         AND r.video_id = OLD.video_id
-        WHERE m.count > 200
     );
 END;
 
@@ -171,24 +181,21 @@ WHEN NEW.artist IS NOT OLD.artist BEGIN
         AND user_id = member_people.user_id AND video_id = OLD.id
     )
     WHERE (guild_id, user_id, role, name) IN (
-        SELECT r.guild_id, r.user_id, 'artist', OLD.artist FROM member_rating_counts AS m
+        SELECT r.guild_id, r.user_id, 'artist', OLD.artist FROM tallied_members AS m
         JOIN ratings AS r ON r.guild_id = m.guild_id AND r.user_id = m.user_id
         AND r.video_id = OLD.id
-        WHERE m.count > 200
     );
     DELETE FROM member_people WHERE role = 'artist' AND name = OLD.artist AND videos = 0
     AND (guild_id, user_id) IN (
-        SELECT m.guild_id, m.user_id FROM member_rating_counts AS m
+        SELECT m.guild_id, m.user_id FROM tallied_members AS m
         JOIN ratings AS r ON r.guild_id = m.guild_id AND r.user_id = m.user_id
         AND r.video_id = OLD.id
-        WHERE m.count > 200
     );
     INSERT INTO member_people (guild_id, user_id, role, name, videos, total)
     SELECT r.guild_id, r.user_id, 'artist', NEW.artist, 1, r.score
-    FROM member_rating_counts AS m
+    FROM tallied_members AS m
     JOIN ratings AS r ON r.guild_id = m.guild_id AND r.user_id = m.user_id
     AND r.video_id = NEW.id
-    WHERE m.count > 200
     ON CONFLICT (guild_id, user_id, role, name) DO UPDATE SET
         videos = videos + 1, total = total + excluded.total;
 END;
