@@ -24,6 +24,8 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from bot.db.postgres.database import PostgresDatabase
+
 REQUIRE = "TAKETWO_REQUIRE_POSTGRES"
 SUPERUSER = "postgres"
 
@@ -138,3 +140,13 @@ async def postgres_url(postgres_cluster: Cluster) -> AsyncIterator[str]:
     """A new, empty database on the test process's server, dropped after the test."""
     async with empty_database(postgres_cluster, f"test_{os.getpid()}_{next(_databases)}") as url:
         yield url
+
+
+@pytest.fixture
+async def pg(postgres_url: str) -> AsyncIterator[PostgresDatabase]:
+    """TakeTwo's PostgreSQL backend, open on such a database (the tests that only
+    PostgreSQL has: its own server, several processes, transactions at once)."""
+    database = PostgresDatabase(postgres_url)
+    await database.open()
+    yield database
+    await database.close()

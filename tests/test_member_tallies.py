@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from collections import defaultdict
-from collections.abc import AsyncIterator
 from contextlib import closing
 from pathlib import Path
 from typing import Any
@@ -338,14 +337,6 @@ async def test_a_profile_past_the_bound_reads_the_tallies(db: Database) -> None:
     )
     shown = (await profile(db)).favourite_artists
     assert shown[0].name == other and shown[0].mean == 10
-
-
-@pytest.fixture
-async def pg(postgres_url: str) -> AsyncIterator[PostgresDatabase]:
-    database = PostgresDatabase(postgres_url)
-    await database.open()
-    yield database
-    await database.close()
 
 
 async def test_two_transactions_removing_one_members_ratings_take_turns(

@@ -49,14 +49,6 @@ EVEN_SHARD = (6 << 22) + 3
 IMPORTED_AT = 1_795_000_000
 
 
-@pytest.fixture
-async def pg(postgres_url: str) -> AsyncIterator[PostgresDatabase]:
-    database = PostgresDatabase(postgres_url)
-    await database.open()
-    yield database
-    await database.close()
-
-
 async def with_sample(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
     # The catalog's quotes are stamped with the import's time: the same on both backends.
     monkeypatch.setattr(bot.catalog, "now", lambda: IMPORTED_AT)
