@@ -379,3 +379,24 @@ async def test_two_transactions_removing_one_members_ratings_take_turns(
     await rate(db, videos[:1], shift=3)
     await assert_tallies_add_up(db)
     await assert_profile_as_worked_out(db)
+
+
+@pytest.mark.sqlite_only
+async def test_a_videos_tallied_raters_are_found_without_reading_every_rating(
+    db: Database,
+) -> None:
+    """A credit or artist change reads its video's ratings by tallied members (the view the
+    triggers use): one lookup per tallied member, also in a database never analysed."""
+    assert isinstance(db, SQLiteDatabase)
+    with closing(sqlite3.connect(db.path)) as file:
+        plan = [
+            str(row[3])
+            for row in file.execute(
+                "EXPLAIN QUERY PLAN SELECT guild_id, user_id, score FROM tallied_ratings "
+                "WHERE video_id = 5"
+            )
+        ]
+    assert plan[0].startswith("SCAN m")
+    assert plan[1].startswith(
+        "SEARCH r USING PRIMARY KEY (guild_id=? AND user_id=? AND video_id=?)"
+    )

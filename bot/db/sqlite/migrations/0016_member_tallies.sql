@@ -19,6 +19,13 @@ CREATE TABLE tallied_members (
     user_id INTEGER NOT NULL,
     PRIMARY KEY (guild_id, user_id)
 ) WITHOUT ROWID;
+-- Their ratings: whose tallies a change of a video's directors or artist moves. Filtered by
+-- the video, each tallied member's rating of it is one lookup: CROSS JOIN keeps the few
+-- tallied members the outer loop, where a database never analysed was planned to read
+-- every rating instead.
+CREATE VIEW tallied_ratings (guild_id, user_id, video_id, score) AS
+    SELECT r.guild_id, r.user_id, r.video_id, r.score FROM tallied_members AS m
+    CROSS JOIN ratings AS r ON r.guild_id = m.guild_id AND r.user_id = m.user_id;
 
 -- A video's people as /profile counts them: each name credited as its director (the role
 -- "director" in any case) once, and its artist.
@@ -135,10 +142,8 @@ WHEN NEW.kind = 'video' AND lower(NEW.role) = 'director' AND NOT EXISTS (
     AND kind = 'video' AND lower(role) = 'director' AND position <> NEW.position
 ) BEGIN
     INSERT INTO member_people (guild_id, user_id, role, name, videos, total)
-    SELECT r.guild_id, r.user_id, 'director', NEW.name, 1, r.score
-    FROM tallied_members AS m
-    JOIN ratings AS r ON r.guild_id = m.guild_id AND r.user_id = m.user_id
-    AND r.video_id = NEW.video_id
+    SELECT guild_id, user_id, 'director', NEW.name, 1, score FROM tallied_ratings
+    WHERE video_id = NEW.video_id
     ON CONFLICT (guild_id, user_id, role, name) DO UPDATE SET
         videos = videos + 1, total = total + excluded.total;
 END;
@@ -154,15 +159,11 @@ WHEN OLD.kind = 'video' AND lower(OLD.role) = 'director' AND NOT EXISTS (
         AND user_id = member_people.user_id AND video_id = OLD.video_id
     )
     WHERE (guild_id, user_id, role, name) IN (
-        SELECT r.guild_id, r.user_id, 'director', OLD.name FROM tallied_members AS m
-        JOIN ratings AS r ON r.guild_id = m.guild_id AND r.user_id = m.user_id
-        AND r.video_id = OLD.video_id
+        SELECT guild_id, user_id, 'director', OLD.name FROM tallied_ratings WHERE video_id = OLD.video_id
     );
     DELETE FROM member_people WHERE role = 'director' AND name = OLD.name AND videos = 0
     AND (guild_id, user_id) IN (
-        SELECT m.guild_id, m.user_id FROM tallied_members AS m
-        JOIN ratings AS r ON r.guild_id = m.guild_id AND r.user_id = m.user_id
-        AND r.video_id = OLD.video_id
+        SELECT guild_id, user_id FROM tallied_ratings WHERE video_id = OLD.video_id
     );
 END;
 
@@ -181,21 +182,15 @@ WHEN NEW.artist IS NOT OLD.artist BEGIN
         AND user_id = member_people.user_id AND video_id = OLD.id
     )
     WHERE (guild_id, user_id, role, name) IN (
-        SELECT r.guild_id, r.user_id, 'artist', OLD.artist FROM tallied_members AS m
-        JOIN ratings AS r ON r.guild_id = m.guild_id AND r.user_id = m.user_id
-        AND r.video_id = OLD.id
+        SELECT guild_id, user_id, 'artist', OLD.artist FROM tallied_ratings WHERE video_id = OLD.id
     );
     DELETE FROM member_people WHERE role = 'artist' AND name = OLD.artist AND videos = 0
     AND (guild_id, user_id) IN (
-        SELECT m.guild_id, m.user_id FROM tallied_members AS m
-        JOIN ratings AS r ON r.guild_id = m.guild_id AND r.user_id = m.user_id
-        AND r.video_id = OLD.id
+        SELECT guild_id, user_id FROM tallied_ratings WHERE video_id = OLD.id
     );
     INSERT INTO member_people (guild_id, user_id, role, name, videos, total)
-    SELECT r.guild_id, r.user_id, 'artist', NEW.artist, 1, r.score
-    FROM tallied_members AS m
-    JOIN ratings AS r ON r.guild_id = m.guild_id AND r.user_id = m.user_id
-    AND r.video_id = NEW.id
+    SELECT guild_id, user_id, 'artist', NEW.artist, 1, score FROM tallied_ratings
+    WHERE video_id = NEW.id
     ON CONFLICT (guild_id, user_id, role, name) DO UPDATE SET
         videos = videos + 1, total = total + excluded.total;
 END;
