@@ -117,8 +117,8 @@ BEGIN
         INSERT INTO tallied_members (guild_id, user_id) SELECT * FROM unnest(guilds, users);
         PERFORM tally_members(guilds, users);
     END IF;
-    -- Members past it before: these ratings (tallied_members does not hold those who just
-    -- crossed: they were added above, and all their ratings with them).
+    -- Members past it before: these ratings. Those who just crossed are in tallied_members
+    -- now, but all their ratings, these included, were tallied above: left out here.
     SELECT array_agg(n.guild_id), array_agg(n.user_id), array_agg(n.video_id),
            array_agg(n.score::integer)
     INTO guilds, users, videos, scores
