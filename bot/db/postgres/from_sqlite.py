@@ -63,6 +63,7 @@ TABLES = (
     "member_rating_counts",
     "tallied_members",
     "member_people",
+    "people_scores",
     "takes",
     "take_agrees",
     "video_take_counts",
@@ -83,6 +84,8 @@ WORK_MEM = "64MB"
 
 _HISTOGRAM = ", ".join(f"s{k}" for k in range(1, 11))
 _IMPLIED_HISTOGRAM = ", ".join(f"count(*) FILTER (WHERE score = {k})" for k in range(1, 11))
+# Each server's ratings of each video, from the ratings alone.
+_PER_VIDEO = "SELECT guild_id, video_id, count(*) AS n, sum(score) AS t FROM ratings GROUP BY 1, 2"
 # Each aggregate beside what its rows add up to. A server's scores stay as a row of zeros
 # once its last rating is gone; a video's and a take's counts are left out at zero.
 AGGREGATES = {
@@ -119,6 +122,16 @@ AGGREGATES = {
         "WHERE (guild_id, user_id) IN (SELECT guild_id, user_id FROM ratings "
         f"GROUP BY guild_id, user_id HAVING count(*) > {TALLIED_PAST}) "
         "GROUP BY guild_id, user_id, role, name",
+    ),
+    "people_scores (ratings per server and person)": (
+        "SELECT guild_id, role, name, videos, count, total FROM people_scores",
+        "SELECT guild_id, role, name, count(*), sum(n), sum(t) FROM ("
+        "SELECT DISTINCT s.guild_id, s.video_id, 'director' AS role, c.name, s.n, s.t FROM ("
+        f"{_PER_VIDEO}) AS s JOIN credits AS c ON c.video_id = s.video_id "
+        "WHERE c.kind = 'video' AND lower(c.role) = 'director' "
+        "UNION ALL SELECT s.guild_id, s.video_id, 'artist', v.artist, s.n, s.t "
+        f"FROM ({_PER_VIDEO}) AS s JOIN videos AS v ON v.id = s.video_id) AS rated "
+        "GROUP BY guild_id, role, name",
     ),
     "takes.agree_count (agrees per take)": (
         "SELECT id, agree_count FROM takes WHERE agree_count <> 0",

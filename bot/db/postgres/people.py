@@ -22,6 +22,7 @@ from bot.db.models import (
     PROFILE_LOOKUP_MOST,
     SONG_CREDIT,
     TALLIED_PAST,
+    TALLIED_ROLES,
     MemberProfile,
     PeopleTopList,
     PersonCredit,
@@ -187,36 +188,18 @@ LEFT JOIN video_scores AS s ON s.guild_id = $3 AND s.video_id = v.id
 ORDER BY v.year IS NULL, v.year DESC, v.title COLLATE "C", v.id, c.position
 """
 
-# Each ranked person's rated videos: (video_id, name, count, total) in server $1. A
-# server rates a fraction of the catalog: each of its videos' credits is looked up by the
-# video (OFFSET 0 keeps the planner from reading every credit to join them instead, several
-# times slower for a server of a few thousand rated videos).
-_CREDITED = {
-    "directors": "SELECT s.video_id, c.name, s.count, s.total FROM video_scores AS s "
-    "CROSS JOIN LATERAL (SELECT DISTINCT c.name FROM credits AS c "
-    f"WHERE c.video_id = s.video_id AND {_DIRECTORS} OFFSET 0) AS c "
-    "WHERE s.guild_id = $1 AND s.count > 0",
-    "artists": "SELECT s.video_id, v.artist AS name, s.count, s.total "
-    "FROM video_scores AS s JOIN videos AS v ON v.id = s.video_id "
-    "WHERE s.guild_id = $1 AND s.count > 0",
-}
-
-
-def _top(credited: str) -> str:
-    """The prior (the server's mean, as /top's for videos) and the ranked people: those
-    with at least $4 ratings by Bayesian mean (weight $3), at most $5."""
-    return f"""
+# The prior (the server's mean, as /top's for videos) and the ranked people of role $6 in
+# server $1: those with at least $4 ratings by Bayesian mean (weight $3), at most $5. Each
+# person's ratings are tallied (people_scores, migration 0010): one row each, none of their
+# videos read.
+_TOP = """
 WITH prior (m) AS (SELECT coalesce((SELECT total::float8 / count FROM guild_scores
-    WHERE guild_id = $1 AND count > 0), $2::float8)),
-people AS (SELECT name, count(*) AS videos, sum(count)::bigint AS count,
-    sum(total)::bigint AS total FROM ({credited}) AS c GROUP BY name HAVING sum(count) >= $4)
+    WHERE guild_id = $1 AND count > 0), $2::float8))
 SELECT m, ARRAY(SELECT (name, videos, count, total, weighted) FROM (
-    SELECT *, ($3::float8 * m + total) / ($3::float8 + count) AS weighted FROM people
+    SELECT name, videos, count, total, ($3::float8 * m + total) / ($3::float8 + count) AS weighted
+    FROM people_scores WHERE guild_id = $1 AND role = $6 AND count >= $4
 ) AS w ORDER BY weighted DESC, count DESC, name COLLATE "C" LIMIT $5) FROM prior
 """
-
-
-_TOP = {role: _top(credited) for role, credited in _CREDITED.items()}
 
 
 def _video(row: Iterable[Any]) -> Video:
@@ -310,11 +293,11 @@ class PostgresPeopleReads:
         return PersonPage(name=name, credits=list(credits.values()))
 
     async def top(self, guild_id: int, role: str, limit: int) -> PeopleTopList:
-        statement = _TOP.get(role)
-        if statement is None:
+        tallied = TALLIED_ROLES.get(role)
+        if tallied is None:
             raise ValueError(f"no ranking of {role!r}")
         row = await self.conn.fetchrow(
-            statement, guild_id, NEUTRAL_MEAN, PRIOR_WEIGHT, MIN_RATINGS, limit
+            _TOP, guild_id, NEUTRAL_MEAN, PRIOR_WEIGHT, MIN_RATINGS, limit, tallied
         )
         assert row is not None
         prior, ranked = row

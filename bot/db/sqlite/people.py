@@ -20,6 +20,7 @@ from bot.db.models import (
     PROFILE_LOOKUP_MOST,
     SONG_CREDIT,
     TALLIED_PAST,
+    TALLIED_ROLES,
     MemberProfile,
     PeopleTopList,
     PersonCredit,
@@ -283,32 +284,21 @@ class SQLitePeopleReads:
         return PersonPage(name=name, credits=list(credits.values()))
 
     async def top(self, guild_id: int, role: str, limit: int) -> PeopleTopList:
-        if role == "directors":
-            credited = (
-                "SELECT DISTINCT s.video_id, c.name AS name, s.count, s.total "
-                "FROM video_scores AS s JOIN credits AS c INDEXED BY credits_of_directors "
-                f"ON c.video_id = s.video_id WHERE s.guild_id = :guild AND s.count > 0 "
-                f"AND {_DIRECTORS}"
-            )
-        elif role == "artists":
-            credited = (
-                "SELECT s.video_id, v.artist AS name, s.count, s.total "
-                "FROM video_scores AS s JOIN videos AS v ON v.id = s.video_id "
-                "WHERE s.guild_id = :guild AND s.count > 0"
-            )
-        else:
+        tallied = TALLIED_ROLES.get(role)
+        if tallied is None:
             raise ValueError(f"no ranking of {role!r}")
         rows = await self._conn.fetchall(
-            # The prior is the server's mean, as /top's for videos.
+            # The prior is the server's mean, as /top's for videos. Each person's ratings are
+            # tallied (people_scores, migration 0017): one row each, none of their videos read.
             "WITH prior (m) AS (SELECT coalesce((SELECT CAST(total AS REAL) / count "
-            "FROM guild_scores WHERE guild_id = :guild AND count > 0), :neutral)), "
-            f"people AS (SELECT name, count(*) AS videos, sum(count) AS count, "
-            f"sum(total) AS total FROM ({credited}) GROUP BY name HAVING sum(count) >= :least) "
+            "FROM guild_scores WHERE guild_id = :guild AND count > 0), :neutral)) "
             "SELECT name, videos, count, total, prior.m AS prior, "
-            "(:weight * prior.m + total) / (:weight + count) AS weighted FROM people, prior "
-            "ORDER BY weighted DESC, count DESC, name LIMIT :limit",
+            "(:weight * prior.m + total) / (:weight + count) AS weighted "
+            "FROM people_scores, prior WHERE guild_id = :guild AND role = :role "
+            "AND count >= :least ORDER BY weighted DESC, count DESC, name LIMIT :limit",
             {
                 "guild": guild_id,
+                "role": tallied,
                 "neutral": NEUTRAL_MEAN,
                 "weight": float(PRIOR_WEIGHT),
                 "least": MIN_RATINGS,
