@@ -246,8 +246,6 @@ DIRECTOR_ROLE = "director"
 ARTIST_ROLE = "Artist"
 FAVOURITES = 3
 PERSON_ROLES = ("directors", "artists")
-# Each as the tallies of people (member_people, people_scores) name it.
-TALLIED_ROLES = {"directors": "director", "artists": "artist"}
 
 
 @dataclass(frozen=True, slots=True)

@@ -63,7 +63,7 @@ TABLES = (
     "member_rating_counts",
     "tallied_members",
     "member_people",
-    "people_scores",
+    "director_scores",
     "takes",
     "take_agrees",
     "video_take_counts",
@@ -123,15 +123,12 @@ AGGREGATES = {
         f"GROUP BY guild_id, user_id HAVING count(*) > {TALLIED_PAST}) "
         "GROUP BY guild_id, user_id, role, name",
     ),
-    "people_scores (ratings per server and person)": (
-        "SELECT guild_id, role, name, videos, count, total FROM people_scores",
-        "SELECT guild_id, role, name, count(*), sum(n), sum(t) FROM ("
-        "SELECT DISTINCT s.guild_id, s.video_id, 'director' AS role, c.name, s.n, s.t FROM ("
-        f"{_PER_VIDEO}) AS s JOIN credits AS c ON c.video_id = s.video_id "
-        "WHERE c.kind = 'video' AND lower(c.role) = 'director' "
-        "UNION ALL SELECT s.guild_id, s.video_id, 'artist', v.artist, s.n, s.t "
-        f"FROM ({_PER_VIDEO}) AS s JOIN videos AS v ON v.id = s.video_id) AS rated "
-        "GROUP BY guild_id, role, name",
+    "director_scores (ratings per server and director)": (
+        "SELECT guild_id, name, videos, count, total FROM director_scores",
+        "SELECT guild_id, name, count(*), sum(n), sum(t) FROM ("
+        "SELECT DISTINCT s.guild_id, s.video_id, c.name, s.n, s.t "
+        f"FROM ({_PER_VIDEO}) AS s JOIN credits AS c ON c.video_id = s.video_id "
+        "WHERE c.kind = 'video' AND lower(c.role) = 'director') AS rated GROUP BY guild_id, name",
     ),
     "takes.agree_count (agrees per take)": (
         "SELECT id, agree_count FROM takes WHERE agree_count <> 0",

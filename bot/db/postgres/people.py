@@ -22,7 +22,6 @@ from bot.db.models import (
     PROFILE_LOOKUP_MOST,
     SONG_CREDIT,
     TALLIED_PAST,
-    TALLIED_ROLES,
     MemberProfile,
     PeopleTopList,
     PersonCredit,
@@ -188,18 +187,31 @@ LEFT JOIN video_scores AS s ON s.guild_id = $3 AND s.video_id = v.id
 ORDER BY v.year IS NULL, v.year DESC, v.title COLLATE "C", v.id, c.position
 """
 
-# The prior (the server's mean, as /top's for videos) and the ranked people of role $6 in
-# server $1: those with at least $4 ratings by Bayesian mean (weight $3), at most $5. Each
-# person's ratings are tallied (people_scores, migration 0010): one row each, none of their
-# videos read.
-_TOP = """
+# Each ranked person's videos in server $1: (name, videos, count, total). Each director's
+# ratings are tallied (director_scores, migration 0010); an artist's are counted from the
+# server's rated videos, each of which names its artist.
+_PEOPLE = {
+    "directors": "SELECT name, videos, count, total FROM director_scores WHERE guild_id = $1",
+    "artists": "SELECT v.artist AS name, count(*) AS videos, sum(s.count)::bigint AS count, "
+    "sum(s.total)::bigint AS total FROM video_scores AS s JOIN videos AS v ON v.id = s.video_id "
+    "WHERE s.guild_id = $1 AND s.count > 0 GROUP BY v.artist",
+}
+
+
+def _top(people: str) -> str:
+    """The prior (the server's mean, as /top's for videos) and the ranked people: those
+    with at least $4 ratings by Bayesian mean (weight $3), at most $5."""
+    return f"""
 WITH prior (m) AS (SELECT coalesce((SELECT total::float8 / count FROM guild_scores
     WHERE guild_id = $1 AND count > 0), $2::float8))
 SELECT m, ARRAY(SELECT (name, videos, count, total, weighted) FROM (
-    SELECT name, videos, count, total, ($3::float8 * m + total) / ($3::float8 + count) AS weighted
-    FROM people_scores WHERE guild_id = $1 AND role = $6 AND count >= $4
+    SELECT *, ($3::float8 * m + total) / ($3::float8 + count) AS weighted
+    FROM ({people}) AS p WHERE count >= $4
 ) AS w ORDER BY weighted DESC, count DESC, name COLLATE "C" LIMIT $5) FROM prior
 """
+
+
+_TOP = {role: _top(people) for role, people in _PEOPLE.items()}
 
 
 def _video(row: Iterable[Any]) -> Video:
@@ -293,11 +305,11 @@ class PostgresPeopleReads:
         return PersonPage(name=name, credits=list(credits.values()))
 
     async def top(self, guild_id: int, role: str, limit: int) -> PeopleTopList:
-        tallied = TALLIED_ROLES.get(role)
-        if tallied is None:
+        statement = _TOP.get(role)
+        if statement is None:
             raise ValueError(f"no ranking of {role!r}")
         row = await self.conn.fetchrow(
-            _TOP, guild_id, NEUTRAL_MEAN, PRIOR_WEIGHT, MIN_RATINGS, limit, tallied
+            statement, guild_id, NEUTRAL_MEAN, PRIOR_WEIGHT, MIN_RATINGS, limit
         )
         assert row is not None
         prior, ranked = row

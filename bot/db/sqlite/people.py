@@ -20,7 +20,6 @@ from bot.db.models import (
     PROFILE_LOOKUP_MOST,
     SONG_CREDIT,
     TALLIED_PAST,
-    TALLIED_ROLES,
     MemberProfile,
     PeopleTopList,
     PersonCredit,
@@ -284,21 +283,30 @@ class SQLitePeopleReads:
         return PersonPage(name=name, credits=list(credits.values()))
 
     async def top(self, guild_id: int, role: str, limit: int) -> PeopleTopList:
-        tallied = TALLIED_ROLES.get(role)
-        if tallied is None:
+        if role == "directors":
+            # Each director's ratings are tallied (director_scores, migration 0017).
+            people = (
+                "SELECT name, videos, count, total FROM director_scores WHERE guild_id = :guild"
+            )
+        elif role == "artists":
+            people = (
+                "SELECT name, count(*) AS videos, sum(count) AS count, sum(total) AS total "
+                "FROM (SELECT v.artist AS name, s.count, s.total "
+                "FROM video_scores AS s JOIN videos AS v ON v.id = s.video_id "
+                "WHERE s.guild_id = :guild AND s.count > 0) GROUP BY name"
+            )
+        else:
             raise ValueError(f"no ranking of {role!r}")
         rows = await self._conn.fetchall(
-            # The prior is the server's mean, as /top's for videos. Each person's ratings are
-            # tallied (people_scores, migration 0017): one row each, none of their videos read.
+            # The prior is the server's mean, as /top's for videos.
             "WITH prior (m) AS (SELECT coalesce((SELECT CAST(total AS REAL) / count "
             "FROM guild_scores WHERE guild_id = :guild AND count > 0), :neutral)) "
             "SELECT name, videos, count, total, prior.m AS prior, "
             "(:weight * prior.m + total) / (:weight + count) AS weighted "
-            "FROM people_scores, prior WHERE guild_id = :guild AND role = :role "
-            "AND count >= :least ORDER BY weighted DESC, count DESC, name LIMIT :limit",
+            f"FROM ({people}), prior WHERE count >= :least "
+            "ORDER BY weighted DESC, count DESC, name LIMIT :limit",
             {
                 "guild": guild_id,
-                "role": tallied,
                 "neutral": NEUTRAL_MEAN,
                 "weight": float(PRIOR_WEIGHT),
                 "least": MIN_RATINGS,
