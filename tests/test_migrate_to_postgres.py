@@ -224,7 +224,8 @@ async def test_a_one_percent_bench_database_arrives_whole(
 
 
 async def bench_answers(db: SQLiteDatabase | PostgresDatabase) -> list[Any]:
-    """/top in every server, /review pages, quotes and takes, as the bot reads them."""
+    """/top (of videos, directors and artists) in every server, /review pages, quotes and
+    takes, as the bot reads them."""
     answers: list[Any] = []
     rng = random.Random(3)
     async with db.read() as session:
@@ -232,6 +233,11 @@ async def bench_answers(db: SQLiteDatabase | PostgresDatabase) -> list[Any]:
             top = await session.ratings.top(guild, 10)
             answers.append([(e.video, e.count, e.mean, round(e.weighted, 12)) for e in top.entries])
             answers.append(await session.takes.page(guild, 1, sort="highest", page=0, page_size=5))
+            for role in ("directors", "artists"):
+                people = await session.people.top(guild, role, 10)
+                answers.append(
+                    [(p.name, p.videos, p.count, round(p.weighted, 12)) for p in people.entries]
+                )
     async with db.lookup() as lookup:
         for guild in range(1, 11):
             answers.append(await lookup.ratings.server_mean(guild))
