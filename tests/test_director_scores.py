@@ -319,6 +319,68 @@ async def test_a_change_of_directors_and_a_rating_take_turns(pg: PostgresDatabas
     assert (newcomer.name, newcomer.count, newcomer.mean) == ("Newcomer", 3, 19 / 3)
 
 
+async def test_a_forget_me_beside_a_two_pass_rating_statement_takes_its_turn(
+    pg: PostgresDatabase,
+) -> None:
+    """PostgreSQL: a group commit's upsert writes a changed score (its update pass) and a new
+    rating (its insert pass), each pass locking its directors' tallies in order. A forget-me
+    in the same server between the two passes needs both directors too. The server's scores
+    row, locked first by every pass, makes it wait for the whole statement; with the
+    directors locked first, each held one the other wanted (a deadlock, one of them lost)."""
+    db = pg
+    videos = {}
+    async with db.transaction() as tx:
+        for slug, director in [("x", "D2"), ("y", "D1"), ("z1", "D1"), ("z2", "D2"), ("w", "")]:
+            videos[slug] = await tx.videos.upsert(
+                slug=slug, title=slug, artist="Someone", album=None, year=None, url=None
+            )
+            credits = [Credit("Director", director)] if director else []
+            await tx.videos.replace_credits(videos[slug], credits)
+    a, b, c = 1, 2, 3
+    for member, slug in [(a, "x"), (b, "w"), (c, "z1"), (c, "z2")]:
+        await db.rate(guild_id=GUILD, video_id=videos[slug], user_id=member, score=5, rated_at=1)
+    holder, batch, forget = [await asyncpg.connect(db.url) for _ in range(3)]
+    try:
+        # The insert pass waits for member b's count row, held here: the update pass is done.
+        await holder.execute("BEGIN")
+        await holder.execute(
+            "SELECT 1 FROM member_rating_counts WHERE guild_id = $1 AND user_id = $2 FOR UPDATE",
+            GUILD, b,
+        )  # fmt: skip
+        await batch.execute("BEGIN")
+        upsert = asyncio.ensure_future(
+            batch.execute(
+                "INSERT INTO ratings (guild_id, user_id, video_id, score, rated_at) "
+                "VALUES ($1, $2, $3, 9, 2), ($1, $4, $5, 7, 2) "
+                "ON CONFLICT (guild_id, user_id, video_id) DO UPDATE SET score = excluded.score",
+                GUILD,
+                a,
+                videos["x"],
+                b,
+                videos["y"],
+            )
+        )
+        await asyncio.sleep(0.3)
+        await forget.execute("BEGIN")
+        forgetting = asyncio.ensure_future(
+            forget.execute("DELETE FROM ratings WHERE guild_id = $1 AND user_id = $2", GUILD, c)
+        )
+        await asyncio.sleep(0.3)
+        await holder.execute("ROLLBACK")
+        await asyncio.wait_for(upsert, 10)
+        await batch.execute("COMMIT")
+        await asyncio.wait_for(forgetting, 10)
+        await forget.execute("COMMIT")
+    finally:
+        for conn in (holder, batch, forget):
+            await conn.close()
+    await assert_tallies_add_up(db)
+    assert sorted(await raw.rows(db, "SELECT name, videos, count, total FROM director_scores")) == [
+        ("D1", 1, 1, 7),
+        ("D2", 1, 1, 9),
+    ]
+
+
 @pytest.mark.sqlite_only
 async def test_a_videos_servers_are_found_one_lookup_each(db: Database) -> None:
     """A change of a video's directors reads its scores in every server (the view the

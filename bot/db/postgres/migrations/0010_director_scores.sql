@@ -21,7 +21,9 @@ GROUP BY 1, 2;
 
 -- Adds signed changes of servers' video scores (videos: 1 for a server's first rating of a
 -- video, -1 when its last one is gone) to the video's directors; a director left with no
--- rated video loses their row. Rows change in key order, as count_scores changes its own.
+-- rated video loses their row. Rows change in key order within a call, as count_scores
+-- changes its own; across calls (an upsert's update and insert passes are two), the
+-- server's guild_scores row, which count_scores now locks first, keeps its writers in turn.
 CREATE FUNCTION count_director_scores(guilds bigint[], video_ids bigint[],
                                       video_signs integer[], counts bigint[], totals bigint[])
 RETURNS void LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $$
@@ -43,6 +45,40 @@ BEGIN
     USING unnest(guilds, video_ids) AS c (g, v) CROSS JOIN LATERAL video_people(c.v) AS p
     WHERE p.role = 'director' AND t.guild_id = c.g AND t.name = p.name AND t.videos = 0;
 END $$;
+
+-- As migration 0001's, with the servers' rows locked first. A director's tally is shared by
+-- all the videos that credit them, so two transactions rating different videos of one
+-- server now meet on it; a statement that writes ratings in two passes (an upsert's new
+-- scores, then its new ratings), each locking in key order, could take two directors in the
+-- opposite order to another writer's (a forget-me, a video removed) and deadlock. Locked
+-- first, the server's row makes every writer of its tallies wait for the one before it.
+CREATE OR REPLACE FUNCTION count_scores(guilds bigint[], videos bigint[], scores integer[],
+                                        signs integer[])
+RETURNS void LANGUAGE sql AS $$
+    INSERT INTO guild_scores AS s (guild_id, count, total)
+    SELECT g, sum(d), sum(d * sc) FROM unnest(guilds, scores, signs) AS c (g, sc, d)
+    GROUP BY g ORDER BY g
+    ON CONFLICT (guild_id) DO UPDATE SET
+        count = s.count + excluded.count, total = s.total + excluded.total;
+    INSERT INTO video_scores AS s (guild_id, video_id, count, total,
+                                   s1, s2, s3, s4, s5, s6, s7, s8, s9, s10)
+    SELECT g, v, sum(d), sum(d * sc),
+           coalesce(sum(d) FILTER (WHERE sc = 1), 0), coalesce(sum(d) FILTER (WHERE sc = 2), 0),
+           coalesce(sum(d) FILTER (WHERE sc = 3), 0), coalesce(sum(d) FILTER (WHERE sc = 4), 0),
+           coalesce(sum(d) FILTER (WHERE sc = 5), 0), coalesce(sum(d) FILTER (WHERE sc = 6), 0),
+           coalesce(sum(d) FILTER (WHERE sc = 7), 0), coalesce(sum(d) FILTER (WHERE sc = 8), 0),
+           coalesce(sum(d) FILTER (WHERE sc = 9), 0), coalesce(sum(d) FILTER (WHERE sc = 10), 0)
+    FROM unnest(guilds, videos, scores, signs) AS c (g, v, sc, d)
+    GROUP BY g, v ORDER BY g, v
+    ON CONFLICT (guild_id, video_id) DO UPDATE SET
+        count = s.count + excluded.count, total = s.total + excluded.total,
+        s1 = s.s1 + excluded.s1, s2 = s.s2 + excluded.s2, s3 = s.s3 + excluded.s3,
+        s4 = s.s4 + excluded.s4, s5 = s.s5 + excluded.s5, s6 = s.s6 + excluded.s6,
+        s7 = s.s7 + excluded.s7, s8 = s.s8 + excluded.s8, s9 = s.s9 + excluded.s9,
+        s10 = s.s10 + excluded.s10;
+    DELETE FROM video_scores AS s USING unnest(guilds, videos) AS c (g, v)
+    WHERE s.guild_id = c.g AND s.video_id = c.v AND s.count = 0;
+$$;
 
 CREATE FUNCTION director_scores_videos_inserted() RETURNS trigger LANGUAGE plpgsql
 SET plan_cache_mode = force_generic_plan AS $$

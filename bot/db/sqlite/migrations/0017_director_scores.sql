@@ -4,8 +4,8 @@
 -- by the triggers below from video_scores (which the ratings' triggers keep), in the
 -- transaction that changed what it counts. Each rating writes its video's directors' rows
 -- too, which costs sustained rating writes about a sixth (bench/README.md); artists are not
--- tallied (as many rows again): /top by artists reads each video's artist from its own row,
--- which is cheap.
+-- tallied (a row more per rating again): /top by artists reads each video's artist from its
+-- own row, which is cheap.
 
 -- Per server and director (a name credited as a video's director, the role "director" in any
 -- case, once per video): how many of the server's rated videos credit them, and those videos'
