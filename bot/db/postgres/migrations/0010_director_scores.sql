@@ -119,33 +119,21 @@ CREATE TRIGGER director_scores_videos_deleted AFTER DELETE ON video_scores
     REFERENCING OLD TABLE AS old_rows
     FOR EACH STATEMENT EXECUTE FUNCTION director_scores_videos_deleted();
 
--- A video gains (sign 1) or loses (sign -1) one of its people: as migration 0008's, for the
--- tallied members who rated it, and for a director also in every server that rated it. The
--- credit and artist triggers of 0008 call it. The video is locked first, as there: a rating of
--- it being written commits first (its count_director_scores holds the video), and a later
--- one reads the video's directors as this change leaves them. The servers that rated the
--- video are found one lookup per server (every server that ever rated has its row in
--- guild_scores): no index of video_scores by video, which each server's first rating of each
--- video would write to, for this rare change.
-CREATE OR REPLACE FUNCTION recount_person(video bigint, person_role text, person text,
-                                          sign integer)
+-- A video gains (sign 1) or loses (sign -1) one of its people: migration 0008's function, now
+-- named for what it keeps (the tallied members who rated it), does its part first, which
+-- locks the video: a rating of it being written commits first (its count_director_scores
+-- holds the video), and a later one reads the video's directors as this change leaves them.
+-- For a director, every server that rated the video counts it too. The credit and artist
+-- triggers of 0008 call recount_person by name. The servers that rated the video are found
+-- one lookup per server (every server that ever rated has its row in guild_scores): no
+-- index of video_scores by video, which each server's first rating of each video would
+-- write to, for this rare change.
+ALTER FUNCTION recount_person(bigint, text, text, integer) RENAME TO recount_member_people;
+
+CREATE FUNCTION recount_person(video bigint, person_role text, person text, sign integer)
 RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM 1 FROM videos WHERE id = video FOR UPDATE;
-    INSERT INTO member_people AS t (guild_id, user_id, role, name, videos, total)
-    SELECT r.guild_id, r.user_id, person_role, person, sign, sign * r.score
-    FROM tallied_members AS m
-    JOIN ratings AS r ON r.guild_id = m.guild_id AND r.user_id = m.user_id
-    AND r.video_id = video
-    ORDER BY 1, 2
-    ON CONFLICT (guild_id, user_id, role, name) DO UPDATE SET
-        videos = t.videos + excluded.videos, total = t.total + excluded.total;
-    DELETE FROM member_people AS t
-    USING tallied_members AS m
-    JOIN ratings AS r ON r.guild_id = m.guild_id AND r.user_id = m.user_id
-    AND r.video_id = video
-    WHERE t.guild_id = m.guild_id AND t.user_id = m.user_id
-    AND t.role = person_role AND t.name = person AND t.videos = 0;
+    PERFORM recount_member_people(video, person_role, person, sign);
     IF person_role = 'director' THEN
         INSERT INTO director_scores AS t (guild_id, name, videos, count, total)
         SELECT g.guild_id, person, sign, sign * s.count, sign * s.total
