@@ -35,7 +35,7 @@ from bot.db.postgres.from_sqlite import AGGREGATES
 from bot.db.sqlite.database import SQLiteDatabase
 from bot.db.sqlite.migrations import MIGRATIONS_DIR, migrate
 from tests import raw
-from tests.test_member_tallies import execute
+from tests.test_member_tallies import execute, rating_upsert
 
 GUILD, OTHER_GUILD = 7, 8
 _KEPT, _IMPLIED = AGGREGATES["director_scores (ratings per server and director)"]
@@ -202,18 +202,11 @@ async def test_a_statement_of_many_ratings_keeps_them_exact(db: Database) -> Non
     """As a group commit writes them: ratings of several videos and servers in one statement,
     new ones beside changed scores, then deletions in one statement."""
     videos = await catalog(db, 30)
-    upsert = (
-        "INSERT INTO ratings (guild_id, user_id, video_id, score, rated_at) VALUES {} "
-        "ON CONFLICT (guild_id, user_id, video_id) DO UPDATE SET score = excluded.score"
-    )
     rows = [(g, u, v, (u + n) % 10 + 1) for g in (GUILD, OTHER_GUILD) for u in (1, 2)
             for n, v in enumerate(videos[:20])]  # fmt: skip
-    await execute(db, upsert.format(", ".join(f"({g}, {u}, {v}, {s}, 0)" for g, u, v, s in rows)))
+    await execute(db, rating_upsert(rows))
     await assert_tallies_add_up(db)
-    changed = [(GUILD, 1, v, 10) for v in videos[10:25]]
-    await execute(
-        db, upsert.format(", ".join(f"({g}, {u}, {v}, {s}, 0)" for g, u, v, s in changed))
-    )
+    await execute(db, rating_upsert([(GUILD, 1, v, 10) for v in videos[10:25]]))
     await assert_tallies_add_up(db)
     await assert_top_as_worked_out(db)
     await execute(

@@ -280,29 +280,31 @@ async def test_migration_tallies_members_already_past_the_bound(tmp_path: Path) 
         )
 
 
-def _values(rows: list[tuple[int, int, int, int]]) -> str:
-    return ", ".join(f"({g}, {u}, {v}, {s}, 0)" for g, u, v, s in rows)
+def rating_upsert(rows: list[tuple[int, int, int, int]]) -> str:
+    """One statement writing every (guild, user, video, score), as a group commit does: new
+    ratings, and new scores of ratings already there."""
+    values = ", ".join(f"({g}, {u}, {v}, {s}, 0)" for g, u, v, s in rows)
+    return (
+        f"INSERT INTO ratings (guild_id, user_id, video_id, score, rated_at) VALUES {values} "
+        "ON CONFLICT (guild_id, user_id, video_id) DO UPDATE SET score = excluded.score"
+    )
 
 
 async def test_a_statement_of_many_ratings_keeps_them_exact(db: Database) -> None:
     """As a group commit writes them: several ratings of one member in one statement, one
     that crosses the bound, new scores beside new ratings, and deletions in one statement."""
     videos = await catalog(db, TALLIED_PAST + 30)
-    upsert = (
-        "INSERT INTO ratings (guild_id, user_id, video_id, score, rated_at) VALUES {} "
-        "ON CONFLICT (guild_id, user_id, video_id) DO UPDATE SET score = excluded.score"
-    )
-    await execute(db, upsert.format(_values([(GUILD, HEAVY, v, 5) for v in videos[:150]])))
+    await execute(db, rating_upsert([(GUILD, HEAVY, v, 5) for v in videos[:150]]))
     await assert_tallies_add_up(db)
     # Crossing within one statement, with changed scores of earlier ratings in it too.
     crossing = [(GUILD, HEAVY, v, 9) for v in videos[140:210]] + [(GUILD, LIGHT, videos[0], 2)]
-    await execute(db, upsert.format(_values(crossing)))
+    await execute(db, rating_upsert(crossing))
     assert await tallies(db) != []
     await assert_tallies_add_up(db)
     await assert_profile_as_worked_out(db)
     # Past it: more ratings and changed scores in one statement.
     more = [(GUILD, HEAVY, v, n % 10 + 1) for n, v in enumerate(videos[100:230])]
-    await execute(db, upsert.format(_values(more)))
+    await execute(db, rating_upsert(more))
     await assert_tallies_add_up(db)
     await assert_profile_as_worked_out(db)
     # Deletions in one statement that stay past the bound, then one that goes back to it.
