@@ -7,6 +7,7 @@ from __future__ import annotations
 import ast
 import inspect
 import sqlite3
+from collections.abc import Sequence
 from contextlib import closing
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from typing import Any
 import pytest
 
 from bot.db import Database, interface
-from bot.db.sqlite.connections import Params
+from bot.db.sqlite.connections import Params, Statement
 from bot.db.sqlite.database import SQLiteDatabase
 from bot.db.sqlite.ratings import summaries_query
 from bot.db.sqlite.sessions import SQLiteLookupSession, SQLiteReadSession
@@ -43,6 +44,9 @@ class CountingConnection:
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
         return self.conn.execute(sql, params).fetchall()
+
+    async def run_in_one_trip(self, statements: Sequence[Statement]) -> list[list[sqlite3.Row]]:
+        return [self.conn.execute(sql, params).fetchall() for sql, params in statements]
 
 
 def protocol_methods(protocol: type) -> set[str]:
@@ -95,7 +99,7 @@ LOOKUP_CALLS: dict[str, dict[str, list[tuple[Any, ...]]]] = {
 
 async def steps_of_each_lookup(path: Path) -> dict[str, int]:
     conn = CountingConnection(path)
-    session = SQLiteLookupSession(conn)
+    session = SQLiteLookupSession(conn, conn)
     steps: dict[str, int] = {}
     try:
         for family, calls in LOOKUP_CALLS.items():

@@ -25,10 +25,11 @@ v5 (2, 12), v6 none. The server: 12 ratings, 79 in all, a mean of 79/12.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import random
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import closing
 from itertools import pairwise
 from pathlib import Path
@@ -46,8 +47,10 @@ from bot.db.models import (
     PersonScore,
     ScoreSummary,
 )
+from bot.db.postgres import people as postgres_people
 from bot.db.postgres.database import PostgresDatabase
 from bot.db.sqlite import people
+from bot.db.sqlite.connections import Statement, ThreadConnection, connect_on_thread
 from bot.db.sqlite.database import SQLiteDatabase
 from bot.db.text import fold
 from tests import raw
@@ -196,6 +199,74 @@ async def test_a_profile_counts_the_members_ratings_favourites_and_takes(
         (rated["v3"], 8, 1002),
     ]
     assert profile.last_ratings[0].video.title == "Solo Song"
+
+
+async def test_profiles_asked_for_at_once_each_get_their_own(
+    db: Database, rated: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A has 5 ratings in the server, past a bound of 4: no lookup for A, while B (4
+    # ratings), C, a member with none and A in server 2 asked for at the same moment each
+    # get the profile a read session gives them.
+    for engine in (people, postgres_people):
+        monkeypatch.setattr(engine, "PROFILE_LOOKUP_MOST", 4)
+    asked = [(GUILD, B, 5), (GUILD, A, 5), (GUILD, C, 2), (GUILD, 999, 5), (OTHER_GUILD, A, 5)]
+    async with db.read() as session:
+        expected = [
+            None if (g, u) == (GUILD, A) else await session.profiles.profile(g, u, last=last)
+            for g, u, last in asked
+        ]
+    async with db.lookup() as lookup:
+        found = await asyncio.gather(
+            *(lookup.profiles.profile_of_few(g, u, last=last) for g, u, last in asked)
+        )
+    assert found == expected
+    assert [p.count if p else None for p in found] == [4, None, 3, 0, 2]
+    assert found[2] is not None and len(found[2].last_ratings) == 2
+
+
+class CountedTrips:
+    """A thread connection that notes each round trip and its statements."""
+
+    def __init__(self, conn: ThreadConnection) -> None:
+        self.conn = conn
+        self.trips: list[int] = []
+
+    async def run_in_one_trip(self, statements: Sequence[Statement]) -> list[list[sqlite3.Row]]:
+        self.trips.append(len(statements))
+        return await self.conn.run_in_one_trip(statements)
+
+
+async def test_sqlite_profile_lookups_go_to_their_thread_together(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = SQLiteDatabase(tmp_path / "batched.sqlite3")
+    await db.open()
+    thread = await connect_on_thread(db.path, read_only=True)
+    try:
+        ids = await add_catalog(db)
+        await rate_all(db, ids)
+        counted = CountedTrips(thread)
+        lookups = people.SQLiteProfileLookups(counted)
+        members = [(GUILD, A), (GUILD, B), (GUILD, C), (OTHER_GUILD, A)] * 10
+        found = await asyncio.gather(*(lookups.profile_of_few(g, u) for g, u in members))
+        async with db.read() as session:
+            for (g, u), profile in zip(members, found, strict=True):
+                assert profile == await session.profiles.profile(g, u)
+        # Asked for in one moment, read in one round trip, none on the event loop's thread.
+        assert counted.trips == [len(members)]
+        # A batch whose statements fail answers each member with the failure: none waits
+        # forever, and the next batch is read again.
+        await thread.close()
+        failed = await asyncio.gather(
+            *(lookups.profile_of_few(GUILD, u) for u in (A, B)), return_exceptions=True
+        )
+        assert all(isinstance(f, Exception) for f in failed), failed
+        assert counted.trips == [len(members), 2]
+        counted.conn = thread = await connect_on_thread(db.path, read_only=True)
+        assert await lookups.profile_of_few(GUILD, B) == found[1]
+    finally:
+        await thread.close()
+        await db.close()
 
 
 @pytest.mark.sqlite_only

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from bot.db.coalesce import Coalescer
 from bot.db.models import (
     ARTIST_ROLE,
     DIRECTOR_ROLE,
@@ -59,16 +60,23 @@ def _favourites(rated: str) -> str:
 
 
 _HISTOGRAM = ", ".join(f"count(*) FILTER (WHERE score = {k})" for k in range(1, 11))
-# A person credited twice on one video (two director credits) counts that video once.
-_COUNTED_DIRECTORS = _favourites(
-    "SELECT DISTINCT r.video_id, c.name, r.score FROM ratings AS r "
-    "JOIN credits AS c ON c.video_id = r.video_id "
-    f"WHERE r.guild_id = $1 AND r.user_id = $2 AND {_DIRECTORS}"
-)
-_COUNTED_ARTISTS = _favourites(
-    "SELECT r.video_id, v.artist AS name, r.score FROM ratings AS r "
-    "JOIN videos AS v ON v.id = r.video_id WHERE r.guild_id = $1 AND r.user_id = $2"
-)
+
+
+def _counted_directors(guild: str, member: str) -> str:
+    # A person credited twice on one video (two director credits) counts that video once.
+    return _favourites(
+        "SELECT DISTINCT r.video_id, c.name, r.score FROM ratings AS r "
+        "JOIN credits AS c ON c.video_id = r.video_id "
+        f"WHERE r.guild_id = {guild} AND r.user_id = {member} AND {_DIRECTORS}"
+    )
+
+
+def _counted_artists(guild: str, member: str) -> str:
+    return _favourites(
+        "SELECT r.video_id, v.artist AS name, r.score FROM ratings AS r "
+        f"JOIN videos AS v ON v.id = r.video_id WHERE r.guild_id = {guild} "
+        f"AND r.user_id = {member}"
+    )
 
 
 def _tallied(role: str) -> str:
@@ -81,49 +89,58 @@ def _tallied(role: str) -> str:
     )
 
 
-# How many ratings member $2 has in server $1 (0 for none).
-_RATED = (
-    "coalesce((SELECT count FROM member_rating_counts WHERE guild_id = $1 AND user_id = $2), 0)"
-)
-# Tallies exist for a member past the bound; one within it is counted from the ratings (the
-# cost of that is bounded by it). CASE evaluates only the branch it takes.
-_FAVOURITE_DIRECTORS = (
-    f"CASE WHEN {_RATED} > {TALLIED_PAST} THEN {_tallied('director')} ELSE {_COUNTED_DIRECTORS} END"
-)
-_FAVOURITE_ARTISTS = (
-    f"CASE WHEN {_RATED} > {TALLIED_PAST} THEN {_tallied('artist')} ELSE {_COUNTED_ARTISTS} END"
-)
+def _rated(guild: str, member: str) -> str:
+    """How many ratings the member has in the server (0 for none)."""
+    return (
+        "coalesce((SELECT count FROM member_rating_counts "
+        f"WHERE guild_id = {guild} AND user_id = {member}), 0)"
+    )
 
 
-def _profile_statement(directors: str, artists: str) -> str:
-    """Member $2 of server $1, with their $3 newest ratings and the favourites given."""
+def _profile_statement(
+    directors: str, artists: str, guild: str = "$1", member: str = "$2", last: str = "$3"
+) -> str:
+    """The member's profile, with their `last` newest ratings and the favourites given."""
+    mine = f"guild_id = {guild} AND user_id = {member}"
     return f"""
 SELECT
-    (SELECT ARRAY[{_HISTOGRAM}] FROM ratings WHERE guild_id = $1 AND user_id = $2),
-    (SELECT (count, total) FROM guild_scores WHERE guild_id = $1),
-    coalesce((SELECT hide_ratings FROM member_settings WHERE guild_id = $1 AND user_id = $2),
-        false),
+    (SELECT ARRAY[{_HISTOGRAM}] FROM ratings WHERE {mine}),
+    (SELECT (count, total) FROM guild_scores WHERE guild_id = {guild}),
+    coalesce((SELECT hide_ratings FROM member_settings WHERE {mine}), false),
     {directors},
     {artists},
-    (SELECT count(*) FROM takes WHERE guild_id = $1 AND user_id = $2),
+    (SELECT count(*) FROM takes WHERE {mine}),
     (SELECT ({qualified("t", TAKE)}, {_VIDEO}) FROM takes AS t
-        JOIN videos AS v ON v.id = t.video_id WHERE t.guild_id = $1 AND t.user_id = $2
+        JOIN videos AS v ON v.id = t.video_id WHERE t.guild_id = {guild} AND t.user_id = {member}
         ORDER BY t.agree_count DESC, t.updated_at DESC, t.id DESC LIMIT 1),
     ARRAY(SELECT (r.score, r.rated_at, {_VIDEO}) FROM (
-            SELECT video_id, score, rated_at FROM ratings WHERE guild_id = $1 AND user_id = $2
-            ORDER BY rated_at DESC, video_id DESC LIMIT $3
+            SELECT video_id, score, rated_at FROM ratings WHERE {mine}
+            ORDER BY rated_at DESC, video_id DESC LIMIT {last}
         ) AS r JOIN videos AS v ON v.id = r.video_id ORDER BY r.rated_at DESC, r.video_id DESC)
 """
 
 
-_PROFILE = _profile_statement(_FAVOURITE_DIRECTORS, _FAVOURITE_ARTISTS)
-# The profile of a member with at most $6 ratings, else no row, in one round trip: the
-# profile is read only for a count that passes. Such a member's favourites are counted from
-# their ratings (their count bounds the cost): the statement leaves the tallies out, and is
+# Tallies exist for a member past the bound; one within it is counted from the ratings (the
+# cost of that is bounded by it). CASE evaluates only the branch it takes.
+_PROFILE = _profile_statement(
+    f"CASE WHEN {_rated('$1', '$2')} > {TALLIED_PAST} THEN {_tallied('director')} "
+    f"ELSE {_counted_directors('$1', '$2')} END",
+    f"CASE WHEN {_rated('$1', '$2')} > {TALLIED_PAST} THEN {_tallied('artist')} "
+    f"ELSE {_counted_artists('$1', '$2')} END",
+)
+# The profiles of the batch's members (server $1[i], member $2[i], newest $3[i]) with at
+# most $6 ratings each, a row for each such member (its i), in one round trip: a profile is
+# read only for a count that passes. Such a member's favourites are counted from their
+# ratings (their count bounds the cost): the statement leaves the tallies out, and is
 # quicker for PostgreSQL to plan, which it does on most runs.
-_PROFILE_OF_FEW = f"""
-SELECT profile.* FROM (SELECT {_RATED} AS rated) AS counted,
-LATERAL ({_profile_statement(_COUNTED_DIRECTORS, _COUNTED_ARTISTS)}) AS profile
+_BATCH = ("m.guild_id", "m.user_id")
+_PROFILES_OF_FEW = f"""
+SELECT m.i, profile.*
+FROM unnest($1::bigint[], $2::bigint[], $3::int[]) WITH ORDINALITY AS m (guild_id, user_id, last, i)
+CROSS JOIN LATERAL (SELECT {_rated(*_BATCH)} AS rated) AS counted
+CROSS JOIN LATERAL ({
+    _profile_statement(_counted_directors(*_BATCH), _counted_artists(*_BATCH), *_BATCH, "m.last")
+}) AS profile
 WHERE counted.rated <= $6
 """
 
@@ -242,30 +259,64 @@ def _read_profile(user_id: int, row: Any) -> MemberProfile:
     )
 
 
-class PostgresProfileLookups:
-    """In a lookup session: only a profile whose cost its rating count bounds."""
+ProfileKey = tuple[int, int, int]  # guild, member, how many last ratings
 
+
+async def _profiles_of_few(conn: Queries, keys: list[ProfileKey]) -> list[MemberProfile | None]:
+    """Each member's profile, or None for one past PROFILE_LOOKUP_MOST ratings."""
+    guilds, members, lasts = zip(*keys, strict=True)
+    rows = await conn.fetch(
+        _PROFILES_OF_FEW,
+        list(guilds),
+        list(members),
+        list(lasts),
+        FAVOURITE_MIN_VIDEOS,
+        FAVOURITES,
+        PROFILE_LOOKUP_MOST,
+    )
+    found: list[MemberProfile | None] = [None] * len(keys)
+    for row in rows:
+        values = tuple(row)
+        i = values[0] - 1  # WITH ORDINALITY counts from 1
+        found[i] = _read_profile(keys[i][1], values[1:])
+    return found
+
+
+class _ManyRatings(Exception):
+    """A member past PROFILE_LOOKUP_MOST ratings, in a batch of profile lookups."""
+
+
+class PostgresProfileLookups:
+    """Only a profile whose cost its rating count bounds. Profiles asked for at the same
+    moment are read by one statement: one round trip and one pool connection, as the
+    lookup session's /review pages are."""
+
+    def __init__(self, conn: Queries) -> None:
+        self.conn = conn
+        self._profiles = Coalescer[ProfileKey, MemberProfile](self._few, _ManyRatings)
+
+    async def _few(self, keys: list[ProfileKey]) -> list[MemberProfile | None]:
+        return await _profiles_of_few(self.conn, keys)
+
+    async def profile_of_few(
+        self, guild_id: int, user_id: int, *, last: int = 5
+    ) -> MemberProfile | None:
+        try:
+            return await self._profiles.get((guild_id, user_id, last))
+        except _ManyRatings:
+            return None
+
+
+class PostgresProfileReads:
     def __init__(self, conn: Queries) -> None:
         self.conn = conn
 
     async def profile_of_few(
         self, guild_id: int, user_id: int, *, last: int = 5
     ) -> MemberProfile | None:
-        row = await self.conn.fetchrow(
-            _PROFILE_OF_FEW,
-            guild_id,
-            user_id,
-            last,
-            FAVOURITE_MIN_VIDEOS,
-            FAVOURITES,
-            PROFILE_LOOKUP_MOST,
-        )
-        if row is None:  # more ratings than a lookup may read
-            return None
-        return _read_profile(user_id, row)
+        [profile] = await _profiles_of_few(self.conn, [(guild_id, user_id, last)])
+        return profile
 
-
-class PostgresProfileReads(PostgresProfileLookups):
     async def profile(self, guild_id: int, user_id: int, *, last: int = 5) -> MemberProfile:
         return await _profile(self.conn, guild_id, user_id, last)
 

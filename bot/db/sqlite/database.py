@@ -3,7 +3,8 @@
 Its pieces, each in a module of its own:
 - connections.py: the connections and their pragmas. One writer, a few readers on
   aiosqlite's threads, and one read-only connection used on the event loop's own thread for
-  lookups (a few index probes cost far less than a round trip to a thread);
+  lookups (a few index probes cost far less than a round trip to a thread), but for
+  profiles, which go in batches to a reader of their own;
 - writer.py: the writer's lock and units of work (`transaction()`);
 - bot/db/group_commit.py: ratings and takes, batched into shared commits (`rate`,
   `save_take`), with `_write_batch` below writing a batch;
@@ -56,6 +57,7 @@ class SQLiteDatabase:
         self._writer: Writer | None = None
         self._checkpointer: Checkpointer | None = None
         self._loop_conn: LoopConnection | None = None
+        self._profiles_conn: ThreadConnection | None = None
         self._lookup: SQLiteLookupSession | None = None
         self._reader_conns: list[ThreadConnection] = []
         self._readers: asyncio.Queue[SQLiteReadSession] = asyncio.Queue()
@@ -80,7 +82,8 @@ class SQLiteDatabase:
                 self._reader_conns.append(reader)
                 self._readers.put_nowait(SQLiteReadSession(reader))
             self._loop_conn = connect_on_loop(self.path)
-            self._lookup = SQLiteLookupSession(self._loop_conn)
+            self._profiles_conn = await connect_on_thread(self.path, read_only=True)
+            self._lookup = SQLiteLookupSession(self._loop_conn, self._profiles_conn)
             self._checkpointer = Checkpointer(
                 await connect_on_thread(self.path, read_only=False), self._failures
             )
@@ -111,6 +114,9 @@ class SQLiteDatabase:
             loop_conn, self._loop_conn = self._loop_conn, None
             loop_conn.close()
         readers, self._reader_conns = self._reader_conns, []
+        if self._profiles_conn is not None:
+            readers.append(self._profiles_conn)
+            self._profiles_conn = None
         self._readers = asyncio.Queue()
         for reader in readers:
             await reader.close()

@@ -1,14 +1,17 @@
 """Members' profiles (/profile, /taste) and credited people (/person, /top by:).
 
 Each query reads one member's ratings or one server's rated videos, so they are offered on
-read sessions only (off the event loop)."""
+read sessions only (off the event loop), but for the profile of a member with few ratings,
+which the lookup session offers: batched onto a thread of its own."""
 
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterable
 from dataclasses import fields
 
+from bot.db.coalesce import Coalescer
 from bot.db.models import (
     ARTIST_ROLE,
     DIRECTOR_ROLE,
@@ -33,7 +36,7 @@ from bot.db.models import (
     Take,
     Video,
 )
-from bot.db.sqlite.connections import Fetches
+from bot.db.sqlite.connections import Fetches, RunsInOneTrip, Statement
 from bot.db.sqlite.rows import VIDEO_FIELDS, Named, read_into
 from bot.db.text import fold
 
@@ -158,17 +161,21 @@ def _summary(row: Named) -> ScoreSummary:
     )
 
 
-async def _profile(conn: Fetches, params: dict[str, int], statement: str) -> MemberProfile | None:
-    """The profile from its one statement; None when the statement gave none (too many
-    ratings for a lookup)."""
-    [row] = await conn.fetchall(statement, params)
+def _profile_params(guild_id: int, user_id: int, last: int) -> dict[str, int]:
+    return {"g": guild_id, "u": user_id, "last": last, "most": PROFILE_LOOKUP_MOST}
+
+
+def _profile_from(rows: list[sqlite3.Row], user_id: int) -> MemberProfile | None:
+    """The profile from its statement's one row; None when the statement gave none (too
+    many ratings for a lookup)."""
+    [row] = rows
     if row[0] is None:
         return None
     found = json.loads(row[0])
     counts = dict(found["scores"])
     server, best = found["server"], found["best"]
     return MemberProfile(
-        user_id=params["u"],
+        user_id=user_id,
         hides_ratings=bool(found["hidden"]),
         histogram=tuple(counts.get(score, 0) for score in range(1, 11)),
         server_mean=server[1] / server[0] if server and server[0] else None,
@@ -180,23 +187,53 @@ async def _profile(conn: Fetches, params: dict[str, int], statement: str) -> Mem
     )
 
 
-class SQLiteProfileLookups:
-    """On the event loop: only a profile whose cost its rating count bounds."""
+class _ManyRatings(Exception):
+    """A member past PROFILE_LOOKUP_MOST ratings, in a batch of profile lookups."""
 
+
+ProfileKey = tuple[int, int, int]  # guild, member, how many last ratings
+
+
+class SQLiteProfileLookups:
+    """Only a profile whose cost its rating count bounds, so that a batch is never held up
+    by one large profile. Profiles asked for at the same moment are read in one round trip
+    to the thread connection given (its own, see connections.py): at 200 interactions in
+    flight the event loop no longer runs their statements."""
+
+    def __init__(self, conn: RunsInOneTrip) -> None:
+        self._conn = conn
+        self._profiles = Coalescer[ProfileKey, MemberProfile](self._few, _ManyRatings)
+
+    async def _few(self, keys: list[ProfileKey]) -> list[MemberProfile | None]:
+        found = await self._conn.run_in_one_trip(
+            [Statement(_PROFILE_OF_FEW, _profile_params(*key)) for key in keys]
+        )
+        return [
+            _profile_from(rows, user_id) for (_, user_id, _), rows in zip(keys, found, strict=True)
+        ]
+
+    async def profile_of_few(
+        self, guild_id: int, user_id: int, *, last: int = 5
+    ) -> MemberProfile | None:
+        try:
+            return await self._profiles.get((guild_id, user_id, last))
+        except _ManyRatings:
+            return None
+
+
+class SQLiteProfileReads:
     def __init__(self, conn: Fetches) -> None:
         self._conn = conn
 
     async def profile_of_few(
         self, guild_id: int, user_id: int, *, last: int = 5
     ) -> MemberProfile | None:
-        params = {"g": guild_id, "u": user_id, "last": last, "most": PROFILE_LOOKUP_MOST}
-        return await _profile(self._conn, params, _PROFILE_OF_FEW)
+        rows = await self._conn.fetchall(_PROFILE_OF_FEW, _profile_params(guild_id, user_id, last))
+        return _profile_from(rows, user_id)
 
-
-class SQLiteProfileReads(SQLiteProfileLookups):
     async def profile(self, guild_id: int, user_id: int, *, last: int = 5) -> MemberProfile:
-        params = {"g": guild_id, "u": user_id, "last": last}
-        profile = await _profile(self._conn, params, _PROFILE)
+        rows = await self._conn.fetchall(_PROFILE, {"g": guild_id, "u": user_id, "last": last})
+        profile = _profile_from(rows, user_id)
         assert profile is not None  # the statement always gives one
         return profile
 

@@ -2,7 +2,8 @@
 
 Each query family comes in tiers (`...Lookups` ⊂ `...Reads` ⊂ `...Writes`), and a session
 holds only the tier its connection allows: the lookup session, used on the event loop's
-own thread, has no query that scans; a read session cannot write. Asking a lookup session
+own thread (and, for profiles, a thread of their own that the loop only waits on), has no
+query that scans; a read session cannot write. Asking a lookup session
 for a scan is an AttributeError at run time and a type error before that.
 """
 
@@ -12,7 +13,7 @@ from bot.db.coalesce import Coalescer
 from bot.db.matching import gone
 from bot.db.models import Video, VideoPage
 from bot.db.sqlite import pages
-from bot.db.sqlite.connections import Executes, Fetches
+from bot.db.sqlite.connections import Executes, Fetches, RunsInOneTrip
 from bot.db.sqlite.daily import SQLiteDailyReads, SQLiteDailyWrites
 from bot.db.sqlite.exports import SQLiteExportReads
 from bot.db.sqlite.members import SQLiteMemberLookups, SQLiteMemberWrites
@@ -50,13 +51,16 @@ class CoalescedVideoLookups(SQLiteVideoLookups):
 
 
 class SQLiteLookupSession:
-    def __init__(self, conn: Fetches) -> None:
+    """`conn` is the event loop's own connection; `profiles_conn` the thread connection
+    that batches of profile lookups go to."""
+
+    def __init__(self, conn: Fetches, profiles_conn: RunsInOneTrip) -> None:
         self.videos = CoalescedVideoLookups(conn)
         self.ratings = SQLiteRatingLookups(conn)
         self.takes = SQLiteTakeLookups(conn)
         self.quotes = SQLiteQuoteLookups(conn)
         self.members = SQLiteMemberLookups(conn)
-        self.profiles = SQLiteProfileLookups(conn)
+        self.profiles = SQLiteProfileLookups(profiles_conn)
 
 
 class SQLiteReadSession:
