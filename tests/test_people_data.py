@@ -269,6 +269,43 @@ async def test_sqlite_profile_lookups_go_to_their_thread_together(
         await db.close()
 
 
+class CountedStatements:
+    """A PostgreSQL connection that notes each statement's first argument (the batch's
+    servers)."""
+
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self.conn = conn
+        self.batches: list[int] = []
+
+    async def fetch(self, query: str, /, *args: object) -> list[asyncpg.Record]:
+        assert isinstance(args[0], list)
+        self.batches.append(len(args[0]))
+        return list(await self.conn.fetch(query, *args))
+
+    async def fetchrow(self, query: str, /, *args: object) -> asyncpg.Record | None:
+        raise AssertionError("a batch is read by fetch")
+
+    async def fetchval(self, query: str, /, *args: object) -> Any:
+        raise AssertionError("a batch is read by fetch")
+
+
+async def test_postgres_profile_lookups_are_one_statement(pg: PostgresDatabase) -> None:
+    ids = await add_catalog(pg)
+    await rate_all(pg, ids)
+    conn = await asyncpg.connect(pg.url)
+    try:
+        counted = CountedStatements(conn)
+        lookups = postgres_people.PostgresProfileLookups(counted)
+        members = [(GUILD, A), (GUILD, B), (GUILD, C), (OTHER_GUILD, A), (GUILD, 999)] * 8
+        found = await asyncio.gather(*(lookups.profile_of_few(g, u) for g, u in members))
+        async with pg.read() as session:
+            for (g, u), profile in zip(members, found, strict=True):
+                assert profile == await session.profiles.profile(g, u)
+        assert counted.batches == [len(members)]
+    finally:
+        await conn.close()
+
+
 @pytest.mark.sqlite_only
 async def test_directors_are_read_through_their_own_index(db: Database) -> None:
     assert isinstance(db, SQLiteDatabase)

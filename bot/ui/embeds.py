@@ -3,6 +3,7 @@ that respects Discord's limits, whatever the catalog or a member wrote."""
 
 from __future__ import annotations
 
+import functools
 import io
 import logging
 from collections.abc import Callable, Hashable, Iterable, Sequence
@@ -70,10 +71,17 @@ def mean_text(score: ScoreSummary) -> str:
 
 def histogram(score: ScoreSummary) -> str:
     """Scores 10 down to 1 as bars scaled to the most common score, in a code block."""
-    peak = max(score.histogram) or 1
+    return _bars(score.histogram)
+
+
+# The same few thousand histograms come back (a member's, a video's in a server): drawn
+# once each, they cost a /profile or a /review a dictionary lookup instead of ten lines.
+@functools.lru_cache(maxsize=4096)
+def _bars(counts: tuple[int, ...]) -> str:
+    peak = max(counts) or 1
     lines = []
     for value in range(10, 0, -1):
-        count = score.histogram[value - 1]
+        count = counts[value - 1]
         bar = BAR * round(BAR_WIDTH * count / peak) if count else ""
         lines.append(f"{value:>2} {bar:<{BAR_WIDTH}} {count}")
     return "```\n" + "\n".join(lines) + "\n```"
