@@ -5,12 +5,13 @@
 
 Parts: (1) the database layer alone, (2) the real bot as its own process through the local
 Discord stand-in, at 1 and at 200 interactions in flight, beside /help (no database work)
-as the floor, and `/video add url:` with the loopback stand-in of the services it asks
-answering (time to the deferral, time to the filled form's button), (3) the bot process's peak
-memory and its time from start to READY, (4) naive
-baselines beside ours, (5) a second bot process running 4 shards for 10,000 servers (1% of
-that at --scale 0.01): its time from start to READY and its peak memory
-(`--sharded-start-only` measures just this part).
+as the floor (each command's load in five windows taken in turn with the floor's, after a
+round not counted), and `/video add url:` with the loopback stand-in of the services it
+asks answering (time to the deferral, time to the filled form's button), (3) the bot
+process's peak memory and its time from start to READY, (4) naive baselines beside ours,
+(5) a second bot process running 4 shards for 10,000 servers (1% of that at --scale 0.01):
+its time from start to READY and its peak memory (`--sharded-start-only` measures just
+this part).
 """
 
 from __future__ import annotations
@@ -49,6 +50,8 @@ BENCH_GUILD = 1
 BENCH_EDITOR = 4242
 # How long the filled form may take before the run is called broken (not a target).
 FORM_GIVEN_UP_AFTER = 60.0
+# The end-to-end loads are taken in this many rounds, each command in turn (see end_to_end).
+ROUNDS = 5
 # One interaction a member sends: the command's name and its options.
 CommandMaker = Callable[[], tuple[str, dict[str, Any]]]
 
@@ -100,19 +103,31 @@ async def end_to_end(
                 {"member": Member(standin, guild, user_id=rated_member(scale, rng))},
             ),
         }
+        # Each command's time is cut into ROUNDS windows taken in turn with the floor's, so
+        # that every command meets the same moments of a shared machine: measured one after
+        # another, a slow minute fell on whichever command ran then (one day's runs of one
+        # code put /profile at 0.85-1.54 x the floor). The reads take their turns before
+        # the ratings, so that they read the same data in every round (new ratings give
+        # more videos a chart). A first round of each is not counted: the first 200 at
+        # once open the bot's connections to the stand-in.
+        reads = [name for name in commands if name != "/rate"]
         for in_flight in (1, 200):
-            for name, make in commands.items():
-                results.append(
-                    await _load(
-                        standin,
-                        guild,
-                        f"e2e: {name}, {in_flight} in flight",
-                        make,
-                        in_flight,
-                        seconds,
-                        rng,
-                    )
-                )
+            rounds: dict[str, list[Result]] = {name: [] for name in commands}
+            for group in (reads, ["/help (floor)", "/rate"]):
+                for round_number in range(ROUNDS + 1):
+                    for name in group:
+                        window = await _load(
+                            standin,
+                            guild,
+                            f"e2e: {name}, {in_flight} in flight",
+                            commands[name],
+                            in_flight,
+                            seconds / ROUNDS,
+                            rng,
+                        )
+                        if round_number:
+                            rounds[name].append(window)
+            results += [pooled(windows) for windows in rounds.values()]
         # An editor adds a video now and then: 20 of them, one at a time (5 in a smoke run).
         adds = max(5, min(20, scale.videos // 1000))
         results += await add_by_link(standin, guild, services, adds)
@@ -198,6 +213,15 @@ def typed_titles(database: Path, videos: int) -> list[str]:
     finally:
         conn.close()
     return [title if same == 1 else f"{title} {artist}" for title, artist, same in rows]
+
+
+def pooled(windows: list[Result]) -> Result:
+    """One command's windows as one result: every sample, and the time they took."""
+    return Result(
+        windows[0].name,
+        [sample for window in windows for sample in window.samples],
+        sum(window.elapsed for window in windows),
+    )
 
 
 async def _load(
