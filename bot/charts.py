@@ -130,9 +130,12 @@ MAX_RANKING_ENTRIES = 25
 LEGEND_SWATCH = 10
 NO_RATINGS = "No ratings yet"
 
-# Charts kept drawn: a score chart is about 6 KB, so about 6 MB at most. Enough for every rated
-# video a busy server looks at: a video's chart changes only when it is rated again.
-CHART_CACHE_SIZE = 1024
+# Charts kept drawn: a score chart is 2-3 KB, so about 12 MB. Enough for every rated video and
+# every member a busy server looks at, whose /review and /profile charts share it (at 1,024,
+# 2,000 videos' charts and 1,000 members' pushed each other out, and each /review window
+# after a /profile one drew most of its charts again): a video's chart changes only when it
+# is rated again.
+CHART_CACHE_SIZE = 4096
 
 _ATTACHMENT_NAME = re.compile(r"[a-z0-9_.-]+")
 # Characters kept drawn, per font size: about 1 MB at most.
