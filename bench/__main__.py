@@ -1,6 +1,6 @@
 """`python -m bench`: build a community-scale database, measure, print one table.
 
-    python -m bench                 # full scale (about 4 minutes on 2 cores)
+    python -m bench                 # full scale (about 10 minutes on 2 cores)
     python -m bench --scale 0.01    # a small smoke run, as CI does
 
 Parts: (1) the database layer alone, (2) the real bot as its own process through the local
