@@ -235,6 +235,8 @@ async def assert_lookups_hold_no_scans_and_reads_no_writes(db: Database) -> None
             ("videos", "near_misses"),
             ("videos", "resolve_by_search"),
             ("quotes", "catalog_quotes"),
+            ("profiles", "profile"),
+            ("profiles", "shared"),
         ]:
             with pytest.raises(AttributeError):
                 getattr(getattr(lookup, family), scan)

@@ -229,9 +229,9 @@ class TakesPage:
 # A favourite director or artist needs at least this many of their videos rated by the
 # member: one 10/10 is a lucky video, not a favourite person.
 FAVOURITE_MIN_VIDEOS = 2
-# A profile is answered on the event loop's own connection when the member has at most this
-# many ratings in the server (its cost is bounded by them); a member with more is read off
-# the loop.
+# A profile is a lookup when the member has at most this many ratings in the server (its cost
+# is bounded by them: lookups asked for at once are read together, see bot/db/*/people.py);
+# a member with more is read on a reader.
 PROFILE_LOOKUP_MOST = 200
 # A member with more ratings than this in a server has their favourite people tallied as
 # their ratings change (SQLite migration 0016, PostgreSQL 0008, which write it as a number:

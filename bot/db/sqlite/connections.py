@@ -3,7 +3,8 @@
 Query classes never see a driver: they get a `Fetches` (statements that only read) or an
 `Executes` (which may write too), and rows they read by column name (`sqlite3.Row`). Which
 one a query class gets is decided by its tier (see bot/db/sqlite/sessions.py), so a read
-tier cannot write, and a lookup tier runs on the event loop's connection.
+tier cannot write, and a lookup tier runs on the event loop's connection (its profiles, in
+batches on a thread of their own: `RunsInOneTrip`).
 
 - `ThreadConnection`: an aiosqlite connection, whose statements run on a thread of its own.
   The writer, the readers and the checkpointer are of this kind.

@@ -161,7 +161,8 @@ class SQLiteDatabase:
 
     @asynccontextmanager
     async def lookup(self) -> AsyncIterator[SQLiteLookupSession]:
-        """Lookups, on the event loop's own thread: their queries run when awaited."""
+        """Lookups, on the event loop's own thread: their queries run when awaited (but for
+        profiles, whose batches go to a thread of their own while the loop waits)."""
         if self._lookup is None:
             raise RuntimeError("database is not open")
         try:
