@@ -1,6 +1,6 @@
 """`python -m bench`: build a community-scale database, measure, print one table.
 
-    python -m bench                 # full scale (about 10 minutes on 2 cores)
+    python -m bench                 # full scale (about 8 minutes on 2 cores)
     python -m bench --scale 0.01    # a small smoke run, as CI does
 
 Parts: (1) the database layer alone, (2) the real bot as its own process through the local
@@ -122,7 +122,7 @@ async def end_to_end(
             {FLOOR_BESIDE_RATE: FLOOR, "/rate": "/rate"},
         ]
         for in_flight in (1, 200):
-            rounds: dict[str, list[Result]] = {}
+            rounds: dict[str, list[Result]] = {name: [] for group in groups for name in group}
             for group in groups:
                 names = list(group)
                 for round_number in range(ROUNDS + 1):
@@ -138,7 +138,7 @@ async def end_to_end(
                             rng,
                         )
                         if round_number:
-                            rounds.setdefault(name, []).append(window)
+                            rounds[name].append(window)
             results += [pooled(windows) for windows in rounds.values()]
         # An editor adds a video now and then: 20 of them, one at a time (5 in a smoke run).
         adds = max(5, min(20, scale.videos // 1000))
