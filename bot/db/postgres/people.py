@@ -79,12 +79,12 @@ def _counted_artists(guild: str, member: str) -> str:
     )
 
 
-def _tallied(role: str) -> str:
+def _tallied(role: str, guild: str, member: str) -> str:
     """A tallied member's favourites of one role (member_people, migration 0008), in the
     order and shape `_favourites` gives: a read of their tallies, not of their ratings."""
     return (
         "ARRAY(SELECT (name, videos::bigint, total::float8 / videos) FROM member_people "
-        f"WHERE guild_id = $1 AND user_id = $2 AND role = '{role}' AND videos >= $4 "
+        f"WHERE guild_id = {guild} AND user_id = {member} AND role = '{role}' AND videos >= $4 "
         'ORDER BY total::float8 / videos DESC, videos DESC, name COLLATE "C" LIMIT $5)'
     )
 
@@ -123,9 +123,9 @@ SELECT
 # Tallies exist for a member past the bound; one within it is counted from the ratings (the
 # cost of that is bounded by it). CASE evaluates only the branch it takes.
 _PROFILE = _profile_statement(
-    f"CASE WHEN {_rated('$1', '$2')} > {TALLIED_PAST} THEN {_tallied('director')} "
+    f"CASE WHEN {_rated('$1', '$2')} > {TALLIED_PAST} THEN {_tallied('director', '$1', '$2')} "
     f"ELSE {_counted_directors('$1', '$2')} END",
-    f"CASE WHEN {_rated('$1', '$2')} > {TALLIED_PAST} THEN {_tallied('artist')} "
+    f"CASE WHEN {_rated('$1', '$2')} > {TALLIED_PAST} THEN {_tallied('artist', '$1', '$2')} "
     f"ELSE {_counted_artists('$1', '$2')} END",
 )
 # The profiles of the batch's members (server $1[i], member $2[i], newest $3[i]) with at
