@@ -19,17 +19,24 @@ class Coalescer(Generic[K, V]):
     def __init__(
         self,
         fetch: Callable[[list[K]], Awaitable[list[V | None]]],
-        missing: Callable[[], Exception],
+        missing: Callable[[], Exception] = LookupError,
         batch: int = 200,
     ) -> None:
         self.fetch = fetch  # keys -> values in the same order, None where nothing is found
-        self.missing = missing
+        self.missing = missing  # what `get` raises where nothing is found
         self.batch = batch
-        self._pending: list[tuple[K, asyncio.Future[V]]] = []
+        self._pending: list[tuple[K, asyncio.Future[V | None]]] = []
         self._task: asyncio.Task[None] | None = None
 
     async def get(self, key: K) -> V:
-        future: asyncio.Future[V] = asyncio.get_running_loop().create_future()
+        value = await self.get_or_none(key)
+        if value is None:
+            raise self.missing()
+        return value
+
+    async def get_or_none(self, key: K) -> V | None:
+        """The value, or None where the fetch found nothing (an answer, not a failure)."""
+        future: asyncio.Future[V | None] = asyncio.get_running_loop().create_future()
         self._pending.append((key, future))
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._run())
@@ -53,9 +60,5 @@ class Coalescer(Generic[K, V]):
                 self._pending.clear()
                 raise
             for (_, future), value in zip(batch, found, strict=True):
-                if future.done():
-                    continue
-                if value is None:
-                    future.set_exception(self.missing())
-                else:
+                if not future.done():
                     future.set_result(value)

@@ -282,10 +282,6 @@ async def _profiles_of_few(conn: Queries, keys: list[ProfileKey]) -> list[Member
     return found
 
 
-class _ManyRatings(Exception):
-    """A member past PROFILE_LOOKUP_MOST ratings, in a batch of profile lookups."""
-
-
 class PostgresProfileLookups:
     """Only a profile whose cost its rating count bounds. Profiles asked for at the same
     moment are read by one statement: one round trip and one pool connection, as the
@@ -293,7 +289,7 @@ class PostgresProfileLookups:
 
     def __init__(self, conn: Queries) -> None:
         self.conn = conn
-        self._profiles = Coalescer[ProfileKey, MemberProfile](self._few, _ManyRatings)
+        self._profiles = Coalescer[ProfileKey, MemberProfile](self._few)
 
     async def _few(self, keys: list[ProfileKey]) -> list[MemberProfile | None]:
         return await _profiles_of_few(self.conn, keys)
@@ -301,10 +297,8 @@ class PostgresProfileLookups:
     async def profile_of_few(
         self, guild_id: int, user_id: int, *, last: int = 5
     ) -> MemberProfile | None:
-        try:
-            return await self._profiles.get((guild_id, user_id, last))
-        except _ManyRatings:
-            return None
+        # None: a member past PROFILE_LOOKUP_MOST ratings, whom a read session profiles.
+        return await self._profiles.get_or_none((guild_id, user_id, last))
 
 
 class PostgresProfileReads:

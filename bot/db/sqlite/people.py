@@ -187,10 +187,6 @@ def _profile_from(rows: list[sqlite3.Row], user_id: int) -> MemberProfile | None
     )
 
 
-class _ManyRatings(Exception):
-    """A member past PROFILE_LOOKUP_MOST ratings, in a batch of profile lookups."""
-
-
 ProfileKey = tuple[int, int, int]  # guild, member, how many last ratings
 
 
@@ -202,7 +198,7 @@ class SQLiteProfileLookups:
 
     def __init__(self, conn: RunsInOneTrip) -> None:
         self._conn = conn
-        self._profiles = Coalescer[ProfileKey, MemberProfile](self._few, _ManyRatings)
+        self._profiles = Coalescer[ProfileKey, MemberProfile](self._few)
 
     async def _few(self, keys: list[ProfileKey]) -> list[MemberProfile | None]:
         found = await self._conn.run_in_one_trip(
@@ -215,10 +211,8 @@ class SQLiteProfileLookups:
     async def profile_of_few(
         self, guild_id: int, user_id: int, *, last: int = 5
     ) -> MemberProfile | None:
-        try:
-            return await self._profiles.get((guild_id, user_id, last))
-        except _ManyRatings:
-            return None
+        # None: a member past PROFILE_LOOKUP_MOST ratings, whom a read session profiles.
+        return await self._profiles.get_or_none((guild_id, user_id, last))
 
 
 class SQLiteProfileReads:
